@@ -1,0 +1,7 @@
+//! Placeholder until the layout is implemented.
+use super::{ImportError, Imported, text::Source};
+
+#[allow(dead_code)]
+pub fn parse(_source: &Source, _layout: super::Layout) -> Result<Imported, ImportError> {
+    Err(ImportError::UnknownLayout)
+}

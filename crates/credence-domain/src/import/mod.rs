@@ -1,0 +1,362 @@
+//! The specification importer: plain text taken from an awarding organisation's PDF in, a
+//! draft [`Specification`] plus an [`ImportReport`] out.
+//!
+//! PDF text is damaged: table cells split across lines, numbers lost, titles cut, and two
+//! tables of one document that disagree. Each layout module repairs what it can decide from
+//! the document itself and records every repair as a [`Finding`] with the seed's line number;
+//! what it cannot decide is an *open* finding that a person resolves (a page, or a
+//! corrections file: see [`crate::corrections`]) before the version can be published.
+//! Values that disagree between tables are always open findings, never silently picked.
+//!
+//! No I/O: callers hand over the bytes.
+
+use crate::model::Specification;
+use serde::{Deserialize, Serialize};
+
+mod ismm;
+mod isp;
+mod isp_advanced;
+mod ocr;
+pub mod text;
+
+/// Largest specification accepted, in bytes. The biggest seed is 268 KB; a real
+/// specification is text of a few hundred KB at most, so 8 MiB leaves ample room while
+/// refusing a file that is plainly not one.
+pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The document layouts the importer recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// ISP Level 3 Qualifications in Professional Sales (Awards, Certificate, Diplomas).
+    IspLevel3,
+    /// ISP Level 5 Qualifications in Professional Sales.
+    IspLevel5,
+    /// ISP Level 5 Certificate & Diploma in Advanced Sales Professionalism.
+    IspAdvanced,
+    /// ISMM syllabus (Level 6 Executive Award): LOs with numbered indicative content.
+    IsmmSyllabus,
+    /// OCR NVQ unit: LOs, ACs and teaching content side by side.
+    OcrUnit,
+}
+
+impl Layout {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layout::IspLevel3 => "ISP Level 3 qualification specification",
+            Layout::IspLevel5 => "ISP Level 5 qualification specification",
+            Layout::IspAdvanced => "ISP Level 5 Advanced Sales Professionalism specification",
+            Layout::IsmmSyllabus => "ISMM syllabus",
+            Layout::OcrUnit => "OCR unit specification",
+        }
+    }
+}
+
+/// Result of importing one document: the draft content and what the importer did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Imported {
+    pub specification: Specification,
+    pub report: ImportReport,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub layout: Layout,
+    /// Number of lines in the source.
+    pub source_lines: usize,
+    pub findings: Vec<Finding>,
+}
+
+impl ImportReport {
+    pub fn open(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Open)
+    }
+    pub fn open_count(&self) -> usize {
+        self.open().count()
+    }
+}
+
+/// One place where the importer repaired the text, or could not decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `F1`, `F2`... in document order; stable for one source text.
+    pub id: String,
+    /// 1-based line number in the source.
+    pub line: usize,
+    /// The text the importer saw there (trimmed, at most a few hundred characters).
+    pub seen: String,
+    pub kind: FindingKind,
+    pub status: FindingStatus,
+    /// What the importer did (repaired) or what a person must decide (open), in plain words.
+    pub message: String,
+    /// The field this is about, where there is one: what a correction sets.
+    pub target: Option<Target>,
+    /// The values the importer found or would accept (for a disagreement, each table's
+    /// value). For a repair, the value it chose is first.
+    pub candidates: Vec<String>,
+    /// How a person resolved an open finding.
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A number the PDF lost, inferred from the document (an AC number, a level).
+    InferredNumber,
+    /// Words the PDF split across cells or lines, re-joined.
+    RejoinedText,
+    /// A title cut short, completed from another table.
+    CompletedTitle,
+    /// Two tables of the document give different values.
+    Disagreement,
+    /// A QAN or unit reference that does not fit its format.
+    InvalidIdentifier,
+    /// The same qualification given twice (two QANs for one certificate title...).
+    Duplicate,
+    /// A value the document does not give anywhere.
+    MissingValue,
+    /// Anything else the importer wants a person to look at.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    /// The importer decided from the document itself; recorded for a person to check.
+    Repaired,
+    /// Undecided: must be resolved before the version is published.
+    Open,
+    /// An open finding a person resolved.
+    Resolved,
+}
+
+/// A field of the draft: what a correction sets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Target {
+    pub entity: Entity,
+    /// The unit key or the QAN.
+    pub key: String,
+    /// Field name as in the export format: `ofqual_ref`, `title`, `level`, `credit`, `glh`,
+    /// `tqt`, `qan`; `exists` for a record that may have to be removed.
+    pub field: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Qualification,
+    Unit,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = match self.entity {
+            Entity::Qualification => "qualification",
+            Entity::Unit => "unit",
+        };
+        write!(f, "{e} {} {}", self.key, self.field)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is empty: choose the text of a specification")]
+    Empty,
+    #[error(
+        "the file is {size} bytes, over the {max}-byte limit for a specification: check it is the specification's text, not the PDF or an archive"
+    )]
+    TooLarge { size: usize, max: usize },
+    #[error(
+        "the file is not text (it contains binary data near byte {offset}): export the specification's PDF to plain text and import that"
+    )]
+    Binary { offset: usize },
+    #[error(
+        "this does not look like a specification Credence knows: expected an ISP Level 3 or Level 5 qualification specification, the ISP Level 5 Advanced Sales Professionalism specification, an ISMM syllabus or an OCR unit specification"
+    )]
+    UnknownLayout,
+    #[error("the {layout} could not be read: {reason} (line {line})")]
+    Malformed {
+        layout: &'static str,
+        line: usize,
+        reason: String,
+    },
+}
+
+/// Decode and check the bytes, recognise the layout and parse.
+pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
+    let text = decode(bytes)?;
+    let layout = detect_layout(text).ok_or(ImportError::UnknownLayout)?;
+    let source = text::Source::new(text);
+    let mut imported = match layout {
+        Layout::IspLevel3 | Layout::IspLevel5 => isp::parse(&source, layout)?,
+        Layout::IspAdvanced => isp_advanced::parse(&source)?,
+        Layout::IsmmSyllabus => ismm::parse(&source)?,
+        Layout::OcrUnit => ocr::parse(&source)?,
+    };
+    imported.report.source_lines = source.len();
+    for (i, f) in imported.report.findings.iter_mut().enumerate() {
+        f.id = format!("F{}", i + 1);
+    }
+    Ok(imported)
+}
+
+/// Check size, emptiness and that the bytes are UTF-8 text.
+pub fn decode(bytes: &[u8]) -> Result<&str, ImportError> {
+    if bytes.len() > MAX_SOURCE_BYTES {
+        return Err(ImportError::TooLarge {
+            size: bytes.len(),
+            max: MAX_SOURCE_BYTES,
+        });
+    }
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(ImportError::Binary { offset });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| ImportError::Binary {
+        offset: e.valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    Ok(text)
+}
+
+/// Recognise a layout from the document's opening (its first 3,000 characters).
+pub fn detect_layout(text: &str) -> Option<Layout> {
+    let head: String = text.chars().take(3000).collect();
+    if head.contains("Advanced Sales Professionalism") && head.contains("ISP") {
+        Some(Layout::IspAdvanced)
+    } else if head.contains("ISP Level 3 Qualifications in Professional Sales") {
+        Some(Layout::IspLevel3)
+    } else if head.contains("ISP Level 5 Qualifications in Professional Sales") {
+        Some(Layout::IspLevel5)
+    } else if head.contains("Executive Award in Strategic Sales") || head.contains("ISMM") {
+        Some(Layout::IsmmSyllabus)
+    } else if head.contains("OCR unit number") {
+        Some(Layout::OcrUnit)
+    } else {
+        None
+    }
+}
+
+/// Collects findings while a layout module parses.
+#[derive(Debug, Default)]
+pub struct Findings(pub Vec<Finding>);
+
+impl Findings {
+    fn push(
+        &mut self,
+        status: FindingStatus,
+        kind: FindingKind,
+        line: usize,
+        seen: &str,
+        message: impl Into<String>,
+        target: Option<Target>,
+        candidates: Vec<String>,
+    ) {
+        let seen: String = seen.trim().chars().take(300).collect();
+        self.0.push(Finding {
+            id: String::new(),
+            line,
+            seen,
+            kind,
+            status,
+            message: message.into(),
+            target,
+            candidates,
+            resolution: None,
+        });
+    }
+
+    /// Record a repair the importer decided from the document itself.
+    pub fn repaired(
+        &mut self,
+        kind: FindingKind,
+        line: usize,
+        seen: &str,
+        message: impl Into<String>,
+        target: Option<Target>,
+        chosen: Vec<String>,
+    ) {
+        self.push(
+            FindingStatus::Repaired,
+            kind,
+            line,
+            seen,
+            message,
+            target,
+            chosen,
+        );
+    }
+
+    /// Record a point a person must decide.
+    pub fn open(
+        &mut self,
+        kind: FindingKind,
+        line: usize,
+        seen: &str,
+        message: impl Into<String>,
+        target: Option<Target>,
+        candidates: Vec<String>,
+    ) {
+        self.push(
+            FindingStatus::Open,
+            kind,
+            line,
+            seen,
+            message,
+            target,
+            candidates,
+        );
+    }
+
+    pub fn into_vec(self) -> Vec<Finding> {
+        self.0
+    }
+}
+
+pub fn unit_target(key: &str, field: &str) -> Option<Target> {
+    Some(Target {
+        entity: Entity::Unit,
+        key: key.to_string(),
+        field: field.to_string(),
+    })
+}
+
+pub fn qualification_target(qan: &str, field: &str) -> Option<Target> {
+    Some(Target {
+        entity: Entity::Qualification,
+        key: qan.to_string(),
+        field: field.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        assert_eq!(import(b"").unwrap_err(), ImportError::Empty);
+        assert_eq!(import(b"   \n\n\t").unwrap_err(), ImportError::Empty);
+        assert!(matches!(
+            import(b"PK\x03\x04\x00\x00binary").unwrap_err(),
+            ImportError::Binary { offset: 4 }
+        ));
+        assert!(matches!(
+            import(&[0xff, 0xfe, 0x41]).unwrap_err(),
+            ImportError::Binary { offset: 0 }
+        ));
+        assert_eq!(
+            import(b"Dear Sir, please find attached our invoice.").unwrap_err(),
+            ImportError::UnknownLayout
+        );
+        let huge = vec![b'a'; MAX_SOURCE_BYTES + 1];
+        assert!(matches!(
+            import(&huge).unwrap_err(),
+            ImportError::TooLarge { .. }
+        ));
+    }
+}

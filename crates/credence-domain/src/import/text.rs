@@ -1,0 +1,89 @@
+//! Text helpers shared by the layout modules: numbered lines and table cells.
+
+/// The source text as numbered lines. Line numbers are 1-based, as a person sees them in an
+/// editor, and are what every [`super::Finding`] reports.
+#[derive(Debug)]
+pub struct Source<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Source {
+            lines: text.lines().collect(),
+        }
+    }
+
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Line `n` (1-based); empty past the end.
+    pub fn line(&self, n: usize) -> &'a str {
+        n.checked_sub(1)
+            .and_then(|i| self.lines.get(i))
+            .copied()
+            .unwrap_or("")
+    }
+
+    /// `(line number, text)` for every line.
+    pub fn numbered(&self) -> impl Iterator<Item = (usize, &'a str)> + '_ {
+        self.lines.iter().enumerate().map(|(i, l)| (i + 1, *l))
+    }
+
+    /// First line at or after `from` (1-based) whose text contains `needle`.
+    pub fn find_from(&self, from: usize, needle: &str) -> Option<usize> {
+        let start = from.max(1) - 1;
+        self.lines
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i + 1)
+    }
+}
+
+/// The non-empty, trimmed, tab-separated cells of a line.
+pub fn cells(line: &str) -> Vec<&str> {
+    line.split('\t')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// All tab-separated cells of a line, trimmed, empty ones kept (column positions matter).
+pub fn raw_cells(line: &str) -> Vec<&str> {
+    line.split('\t').map(str::trim).collect()
+}
+
+/// Collapse runs of white space to one space and trim.
+pub fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Parse a whole number, tolerating surrounding white space.
+pub fn number(s: &str) -> Option<u32> {
+    s.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_numbered_from_one() {
+        let s = Source::new("a\nb\tc\n\nd");
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.line(1), "a");
+        assert_eq!(s.line(5), "");
+        assert_eq!(s.line(0), "");
+        assert_eq!(s.find_from(1, "d"), Some(4));
+        assert_eq!(cells(s.line(2)), vec!["b", "c"]);
+        assert_eq!(squash("  a \t b\n c "), "a b c");
+    }
+}

@@ -1,0 +1,8 @@
+//! Credence's domain: the catalogue model, the specification importer, corrections,
+//! exports, and the rules of combination with their planner. Pure: no I/O, no clock, no
+//! randomness; inputs in, decisions out.
+
+pub mod ident;
+pub mod import;
+pub mod model;
+pub mod rules;

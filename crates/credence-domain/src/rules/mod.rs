@@ -1,0 +1,1 @@
+//! Rules of combination: evaluation and planning. (Being written.)
