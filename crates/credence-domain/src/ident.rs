@@ -90,7 +90,9 @@ impl UnitRef {
         let t = text.trim();
         let b = t.as_bytes();
         let ok = b.len() == 10
-            && UNIT_REF_LETTERS.as_bytes().contains(&b[0].to_ascii_uppercase())
+            && UNIT_REF_LETTERS
+                .as_bytes()
+                .contains(&b[0].to_ascii_uppercase())
             && b[1] == b'/'
             && b[5] == b'/'
             && b[2..5].iter().all(u8::is_ascii_digit)
@@ -157,8 +159,18 @@ mod tests {
 
     #[test]
     fn qan_shape_errors() {
-        for bad in ["", "610/3788", "6103788/6", "610/37886/6", "abc/defg/h", "610-3788-6"] {
-            assert!(matches!(Qan::parse(bad), Err(IdentError::QanShape(_))), "{bad}");
+        for bad in [
+            "",
+            "610/3788",
+            "6103788/6",
+            "610/37886/6",
+            "abc/defg/h",
+            "610-3788-6",
+        ] {
+            assert!(
+                matches!(Qan::parse(bad), Err(IdentError::QanShape(_))),
+                "{bad}"
+            );
         }
     }
 
@@ -167,7 +179,10 @@ mod tests {
         assert!(UnitRef::parse("L/650/7899").is_ok());
         assert!(UnitRef::parse("H/502/8599").is_ok());
         assert!(UnitRef::parse("H/651/601").is_err(), "too few digits");
-        assert!(UnitRef::parse("B/650/7899").is_err(), "B is not an Ofqual letter");
+        assert!(
+            UnitRef::parse("B/650/7899").is_err(),
+            "B is not an Ofqual letter"
+        );
         assert!(UnitRef::parse("L6507899").is_err());
     }
 }

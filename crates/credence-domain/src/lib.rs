@@ -2,6 +2,8 @@
 //! exports, and the rules of combination with their planner. Pure: no I/O, no clock, no
 //! randomness; inputs in, decisions out.
 
+pub mod corrections;
+pub mod export;
 pub mod ident;
 pub mod import;
 pub mod model;

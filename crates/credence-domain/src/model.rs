@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub type UnitKey = String;
 
 /// An awarding organisation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwardingOrganisation {
     /// Short code used everywhere: `ISP`, `ISMM`, `OCR`.
@@ -25,6 +26,7 @@ pub struct AwardingOrganisation {
 }
 
 /// The content of one specification document, as imported.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Specification {
     /// Stable identifier of the document across versions, e.g. `isp-l3-professional-sales`.
@@ -45,6 +47,7 @@ pub struct Specification {
     pub units: Vec<Unit>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEntry {
     pub version: String,
@@ -55,6 +58,7 @@ pub struct ChangeEntry {
 
 /// A range of hours or credits: fixed (`min == max`), a range, or open-ended (`max: None`,
 /// "Minimum 37", "185 hours +").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Range {
     pub min: u32,
@@ -90,6 +94,7 @@ impl std::fmt::Display for Range {
 }
 
 /// How a qualification or unit is graded.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Grading {
@@ -106,6 +111,7 @@ pub enum Grading {
 }
 
 /// A qualification (what appears on a certificate).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Qualification {
     /// Ofqual qualification number, `NNN/NNNN/C`.
@@ -132,6 +138,7 @@ pub struct Qualification {
     pub rules_text: Vec<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QualificationSize {
@@ -143,6 +150,7 @@ pub enum QualificationSize {
 }
 
 /// A unit's place in a qualification.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QualificationUnit {
     pub unit: UnitKey,
@@ -154,6 +162,7 @@ pub struct QualificationUnit {
 /// One requirement of a rule of combination. A qualification is achieved when every one of
 /// its requirements holds for the units claimed (only units that belong to it count, each
 /// once).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Requirement {
@@ -181,6 +190,7 @@ pub enum Requirement {
 }
 
 /// A unit specification.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unit {
     /// Catalogue key; see [`UnitKey`].
@@ -216,6 +226,7 @@ pub struct Unit {
 }
 
 /// Whether evidence from a simulation may count for this unit.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Simulation {
@@ -227,6 +238,7 @@ pub enum Simulation {
     ExceptionalOnly,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LearningOutcome {
     /// "1", "2"... (ISMM: "1.1").
@@ -240,6 +252,7 @@ pub struct LearningOutcome {
     pub assessor_guidance: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssessmentCriterion {
     /// "1.1"
@@ -247,6 +260,7 @@ pub struct AssessmentCriterion {
     pub text: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContentItem {
     /// "1.1.1" where the specification numbers it.
@@ -254,6 +268,7 @@ pub struct ContentItem {
     pub text: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KsbMapping {
     /// The apprenticeship standard, e.g. "Level 3 IT Technical Salesperson".
@@ -264,6 +279,7 @@ pub struct KsbMapping {
 }
 
 /// A marked component of a unit's assessment (ISMM Unit 1: report 50% + presentation 50%).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssessmentComponent {
     pub name: String,
@@ -297,5 +313,89 @@ impl Unit {
             }
         }
         out
+    }
+}
+
+impl Requirement {
+    /// The requirement in plain words, naming units through `name` (e.g. their AO refs).
+    pub fn describe(&self, name: impl Fn(&str) -> String) -> String {
+        let groups = |g: &[String]| g.join(" or ");
+        let units = |u: &[UnitKey]| u.iter().map(|k| name(k)).collect::<Vec<_>>().join(", ");
+        let plural = |n: u32, one: &str, many: &str| {
+            if n == 1 {
+                format!("{n} {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        match self {
+            Requirement::TotalCredit {
+                min: Some(a),
+                max: Some(b),
+            } if a == b => format!("Exactly {a} credits in total"),
+            Requirement::TotalCredit {
+                min: Some(a),
+                max: Some(b),
+            } => format!("A minimum of {a} credits and a maximum of {b} credits"),
+            Requirement::TotalCredit {
+                min: Some(a),
+                max: None,
+            } => format!("A minimum of {a} credits"),
+            Requirement::TotalCredit {
+                min: None,
+                max: Some(b),
+            } => format!("A maximum of {b} credits"),
+            Requirement::TotalCredit {
+                min: None,
+                max: None,
+            } => "Any number of credits".into(),
+            Requirement::MinUnitsInGroups { groups: g, min } => {
+                format!(
+                    "At least {} from {}",
+                    plural(*min, "unit", "units"),
+                    groups(g)
+                )
+            }
+            Requirement::MinCreditInGroups { groups: g, min } => {
+                format!(
+                    "At least {} from {} units",
+                    plural(*min, "credit", "credits"),
+                    groups(g)
+                )
+            }
+            Requirement::Mandatory { units: u } => format!("All of: {}", units(u)),
+            Requirement::ChooseUnits {
+                units: u,
+                min,
+                max: Some(max),
+            } if max == min => {
+                format!("Exactly {} of: {}", plural(*min, "unit", "units"), units(u))
+            }
+            Requirement::ChooseUnits {
+                units: u,
+                min,
+                max: Some(max),
+            } => format!("Between {min} and {max} of: {}", units(u)),
+            Requirement::ChooseUnits {
+                units: u,
+                min,
+                max: None,
+            } => format!(
+                "At least {} of: {}",
+                plural(*min, "unit", "units"),
+                units(u)
+            ),
+            Requirement::OneOfRoutes { routes } => format!(
+                "One of these routes: {}",
+                routes
+                    .iter()
+                    .map(|r| units(r))
+                    .collect::<Vec<_>>()
+                    .join("; or ")
+            ),
+            Requirement::MinShareAtLevel { level, percent } => {
+                format!("At least {percent}% of the credit from units at Level {level} or above")
+            }
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod text;
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 
 /// The document layouts the importer recognises.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layout {
@@ -53,12 +54,14 @@ impl Layout {
 }
 
 /// Result of importing one document: the draft content and what the importer did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Imported {
     pub specification: Specification,
     pub report: ImportReport,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub layout: Layout,
@@ -79,6 +82,7 @@ impl ImportReport {
 }
 
 /// One place where the importer repaired the text, or could not decide.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// `F1`, `F2`... in document order; stable for one source text.
@@ -100,6 +104,7 @@ pub struct Finding {
     pub resolution: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
@@ -121,6 +126,7 @@ pub enum FindingKind {
     Other,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingStatus {
@@ -133,6 +139,7 @@ pub enum FindingStatus {
 }
 
 /// A field of the draft: what a correction sets.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Target {
     pub entity: Entity,
@@ -143,6 +150,7 @@ pub struct Target {
     pub field: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
@@ -252,10 +260,7 @@ impl Findings {
         kind: FindingKind,
         line: usize,
         seen: &str,
-        message: impl Into<String>,
-        target: Option<Target>,
-        candidates: Vec<String>,
-    ) {
+    ) -> &mut Finding {
         let seen: String = seen.trim().chars().take(300).collect();
         self.0.push(Finding {
             id: String::new(),
@@ -263,11 +268,13 @@ impl Findings {
             seen,
             kind,
             status,
-            message: message.into(),
-            target,
-            candidates,
+            message: String::new(),
+            target: None,
+            candidates: Vec::new(),
             resolution: None,
         });
+        let last = self.0.len() - 1;
+        &mut self.0[last]
     }
 
     /// Record a repair the importer decided from the document itself.
@@ -280,15 +287,10 @@ impl Findings {
         target: Option<Target>,
         chosen: Vec<String>,
     ) {
-        self.push(
-            FindingStatus::Repaired,
-            kind,
-            line,
-            seen,
-            message,
-            target,
-            chosen,
-        );
+        let f = self.push(FindingStatus::Repaired, kind, line, seen);
+        f.message = message.into();
+        f.target = target;
+        f.candidates = chosen;
     }
 
     /// Record a point a person must decide.
@@ -301,15 +303,10 @@ impl Findings {
         target: Option<Target>,
         candidates: Vec<String>,
     ) {
-        self.push(
-            FindingStatus::Open,
-            kind,
-            line,
-            seen,
-            message,
-            target,
-            candidates,
-        );
+        let f = self.push(FindingStatus::Open, kind, line, seen);
+        f.message = message.into();
+        f.target = target;
+        f.candidates = candidates;
     }
 
     pub fn into_vec(self) -> Vec<Finding> {

@@ -1,0 +1,398 @@
+//! Catalogue use cases: import, correct, publish, browse, search, export.
+
+use super::{App, AppError, AppResult};
+use crate::store::{NewVersion, VersionRow};
+use credence_domain::corrections::{self, Corrections};
+use credence_domain::export::{self, CatalogueExport, ExportedVersion, VersionStatus};
+use credence_domain::import::{self, ImportReport, Imported};
+use credence_domain::model::{Qualification, Specification, Unit};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// A published, current specification with its catalogue version.
+#[derive(Clone)]
+pub struct CurrentSpec {
+    pub version: VersionRow,
+    pub spec: Arc<Specification>,
+}
+
+/// The whole current catalogue (newest published version of every specification).
+#[derive(Clone, Default)]
+pub struct Catalogue {
+    pub specs: Vec<CurrentSpec>,
+}
+
+impl Catalogue {
+    pub fn qualification(&self, qan: &str) -> Option<(&CurrentSpec, &Qualification)> {
+        self.specs.iter().find_map(|cs| {
+            cs.spec
+                .qualifications
+                .iter()
+                .find(|q| q.qan == qan)
+                .map(|q| (cs, q))
+        })
+    }
+
+    /// A unit by its key, URL slug or AO reference.
+    pub fn unit(&self, id: &str) -> Option<(&CurrentSpec, &Unit)> {
+        self.specs.iter().find_map(|cs| {
+            cs.spec
+                .units
+                .iter()
+                .find(|u| u.key == id || unit_slug(&u.key) == id)
+                .map(|u| (cs, u))
+        })
+    }
+
+    /// Every qualification (in any current specification) that lists the unit.
+    pub fn qualifications_with_unit(&self, key: &str) -> Vec<(&CurrentSpec, &Qualification)> {
+        self.specs
+            .iter()
+            .flat_map(|cs| cs.spec.qualifications.iter().map(move |q| (cs, q)))
+            .filter(|(_, q)| q.units.iter().any(|qu| qu.unit == key))
+            .collect()
+    }
+
+    pub fn qualifications(&self) -> impl Iterator<Item = (&CurrentSpec, &Qualification)> {
+        self.specs
+            .iter()
+            .flat_map(|cs| cs.spec.qualifications.iter().map(move |q| (cs, q)))
+    }
+}
+
+/// URL form of a QAN: `610/3788/6` → `610-3788-6`.
+pub fn qan_slug(qan: &str) -> String {
+    qan.replace('/', "-")
+}
+
+/// URL form of a unit key: `L/650/7899` → `L-650-7899`; `ISMM:Unit 1` → `ISMM-Unit-1`.
+pub fn unit_slug(key: &str) -> String {
+    key.replace(['/', ':', ' '], "-")
+}
+
+/// QAN from its URL form (either form accepted).
+pub fn qan_from_slug(s: &str) -> String {
+    s.replace('-', "/")
+}
+
+/// What an import did.
+pub struct ImportOutcome {
+    pub versions: Vec<ImportedVersion>,
+}
+
+pub struct ImportedVersion {
+    pub id: i64,
+    pub spec_key: String,
+    pub version_number: i64,
+    pub status: String,
+    pub report: ImportReport,
+    /// Set when an identical source was already imported: nothing new was created.
+    pub unchanged_from: Option<i64>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl App {
+    /// Import a specification (or a Credence catalogue export). A specification becomes a
+    /// draft version, with `corrections` applied; with `publish`, it is published at once if
+    /// nothing is left open. An identical re-import creates nothing and says so.
+    pub async fn import(
+        &self,
+        source_name: &str,
+        bytes: &[u8],
+        corrections_file: Option<&[u8]>,
+        publish: bool,
+    ) -> AppResult<ImportOutcome> {
+        if export::is_export(bytes) {
+            if corrections_file.is_some() {
+                return Err(AppError::Validation(
+                    "a corrections file applies to a specification, not to a catalogue export"
+                        .into(),
+                ));
+            }
+            return self.import_export(bytes).await;
+        }
+        let mut imported = import::import(bytes)?;
+        if let Some(c) = corrections_file {
+            let parsed = Corrections::parse(c)?;
+            corrections::apply(&mut imported, &parsed)?;
+        }
+        export::check_specification(&imported.specification).map_err(AppError::Validation)?;
+        let text = import::decode(bytes)?;
+        let sha = sha256_hex(bytes);
+        let spec_json = serde_json::to_string(&imported.specification)?;
+        let report_json = serde_json::to_string(&imported.report)?;
+        // An identical source with identical resulting content is not a new version.
+        for v in self.store.versions().await? {
+            if v.spec_key == imported.specification.key && v.source_sha256 == sha {
+                let docs = self.store.version_documents(v.catalogue_version_id).await?;
+                if docs.is_some_and(|d| d.specification_json == spec_json) {
+                    return Ok(ImportOutcome {
+                        versions: vec![ImportedVersion {
+                            id: v.catalogue_version_id,
+                            spec_key: v.spec_key.clone(),
+                            version_number: v.version_number,
+                            status: v.status.clone(),
+                            report: imported.report,
+                            unchanged_from: Some(v.catalogue_version_id),
+                        }],
+                    });
+                }
+            }
+        }
+        let open = imported.report.open_count() as i64;
+        let id = self
+            .store
+            .insert_catalogue_version(NewVersion {
+                spec: &imported.specification,
+                status: "draft",
+                source_name,
+                source_sha256: &sha,
+                source_text: text,
+                specification_json: &spec_json,
+                report_json: &report_json,
+                open_findings: open,
+                imported_at: None,
+                published_at: None,
+                version_number: None,
+            })
+            .await?;
+        let mut status = "draft".to_string();
+        if publish {
+            if open > 0 {
+                return Err(AppError::Conflict(format!(
+                    "imported as draft version {id}, but not published: {open} open finding(s) remain. Resolve them (credence catalogue findings {id}) and publish"
+                )));
+            }
+            self.store
+                .publish_version(id, &imported.specification)
+                .await?;
+            status = "published".into();
+        }
+        let row = self.store.version(id).await?.ok_or(AppError::Internal(
+            "a version just inserted is missing".into(),
+        ))?;
+        Ok(ImportOutcome {
+            versions: vec![ImportedVersion {
+                id,
+                spec_key: row.spec_key,
+                version_number: row.version_number,
+                status,
+                report: imported.report,
+                unchanged_from: None,
+            }],
+        })
+    }
+
+    /// Read a catalogue export back: every version it holds, as it was. Refused whole if any
+    /// version already exists here.
+    async fn import_export(&self, bytes: &[u8]) -> AppResult<ImportOutcome> {
+        let parsed = export::parse(bytes)?;
+        let existing = self.store.versions().await?;
+        for v in &parsed.versions {
+            if existing
+                .iter()
+                .any(|e| e.spec_key == v.key && e.version_number == i64::from(v.version))
+            {
+                return Err(AppError::Conflict(format!(
+                    "version {} of {} is already in this catalogue: nothing was imported",
+                    v.version, v.key
+                )));
+            }
+        }
+        let mut out = Vec::new();
+        // One transaction per version; the pre-check above makes a conflict part-way
+        // impossible short of a concurrent import of the same export.
+        for v in &parsed.versions {
+            let spec_json = serde_json::to_string(&v.specification)?;
+            let report_json = serde_json::to_string(&v.report)?;
+            let id = self
+                .store
+                .insert_catalogue_version(NewVersion {
+                    spec: &v.specification,
+                    status: v.status.as_str(),
+                    source_name: &v.source_name,
+                    source_sha256: &v.source_sha256,
+                    source_text: "",
+                    specification_json: &spec_json,
+                    report_json: &report_json,
+                    open_findings: v.report.open_count() as i64,
+                    imported_at: Some(&v.imported_at),
+                    published_at: v.published_at.as_deref(),
+                    version_number: Some(i64::from(v.version)),
+                })
+                .await?;
+            out.push(ImportedVersion {
+                id,
+                spec_key: v.key.clone(),
+                version_number: i64::from(v.version),
+                status: v.status.as_str().into(),
+                report: v.report.clone(),
+                unchanged_from: None,
+            });
+        }
+        Ok(ImportOutcome { versions: out })
+    }
+
+    /// Apply corrections to a draft.
+    pub async fn correct(
+        &self,
+        id: i64,
+        corrections_file: &Corrections,
+    ) -> AppResult<ImportReport> {
+        let (row, mut imported) = self.version_content(id).await?;
+        if row.status != "draft" {
+            return Err(AppError::Conflict(format!(
+                "catalogue version {id} is published and cannot change: import the specification again to make a new version"
+            )));
+        }
+        corrections::apply(&mut imported, corrections_file)?;
+        export::check_specification(&imported.specification).map_err(AppError::Validation)?;
+        self.store
+            .update_draft(
+                id,
+                &serde_json::to_string(&imported.specification)?,
+                &serde_json::to_string(&imported.report)?,
+                imported.report.open_count() as i64,
+            )
+            .await?;
+        Ok(imported.report)
+    }
+
+    pub async fn publish(&self, id: i64) -> AppResult<VersionRow> {
+        let (_, imported) = self.version_content(id).await?;
+        self.store
+            .publish_version(id, &imported.specification)
+            .await?;
+        self.store
+            .version(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("catalogue version {id}")))
+    }
+
+    pub async fn versions(&self) -> AppResult<Vec<VersionRow>> {
+        Ok(self.store.versions().await?)
+    }
+
+    /// A version with its specification and report.
+    pub async fn version_content(&self, id: i64) -> AppResult<(VersionRow, Imported)> {
+        let row = self
+            .store
+            .version(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("catalogue version {id}")))?;
+        let docs = self
+            .store
+            .version_documents(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("catalogue version {id}")))?;
+        let specification = serde_json::from_str(&docs.specification_json)?;
+        let report = serde_json::from_str(&docs.report_json)?;
+        Ok((
+            row,
+            Imported {
+                specification,
+                report,
+            },
+        ))
+    }
+
+    /// The current catalogue. Published versions never change, so each is parsed once per
+    /// server and kept; which versions are current is asked of the database every time, so
+    /// any number of servers agree.
+    pub async fn catalogue(&self) -> AppResult<Catalogue> {
+        let rows = self.store.current_versions().await?;
+        let mut specs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let cached = self
+                .published_cache
+                .read()
+                .map_err(|_| AppError::Internal("catalogue cache poisoned".into()))?
+                .get(&row.catalogue_version_id)
+                .cloned();
+            let spec = match cached {
+                Some(s) => s,
+                None => {
+                    let docs = self
+                        .store
+                        .version_documents(row.catalogue_version_id)
+                        .await?
+                        .ok_or_else(|| AppError::Internal("current version vanished".into()))?;
+                    let spec: Arc<Specification> =
+                        Arc::new(serde_json::from_str(&docs.specification_json)?);
+                    self.published_cache
+                        .write()
+                        .map_err(|_| AppError::Internal("catalogue cache poisoned".into()))?
+                        .insert(row.catalogue_version_id, spec.clone());
+                    spec
+                }
+            };
+            specs.push(CurrentSpec { version: row, spec });
+        }
+        Ok(Catalogue { specs })
+    }
+
+    /// Search the current catalogue's assessment criteria (and the LOs judged directly).
+    pub async fn search_criteria(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> AppResult<Vec<crate::store::CriterionHit>> {
+        let words: Vec<String> = query
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+            .filter(|w| !w.is_empty())
+            .take(8)
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.search_criteria(&words, limit).await?)
+    }
+
+    /// The whole catalogue, every version, as the documented JSON export.
+    pub async fn export(&self) -> AppResult<CatalogueExport> {
+        let mut versions = Vec::new();
+        for row in self.store.versions().await? {
+            let (row, imported) = self.version_content(row.catalogue_version_id).await?;
+            versions.push(ExportedVersion {
+                key: row.spec_key.clone(),
+                version: u32::try_from(row.version_number).unwrap_or(u32::MAX),
+                status: if row.status == "published" {
+                    VersionStatus::Published
+                } else {
+                    VersionStatus::Draft
+                },
+                source_name: row.source_name,
+                source_sha256: row.source_sha256,
+                imported_at: row.imported_at,
+                published_at: row.published_at,
+                specification: imported.specification,
+                report: imported.report,
+            });
+        }
+        Ok(CatalogueExport {
+            format: export::FORMAT.into(),
+            format_version: export::FORMAT_VERSION,
+            versions,
+        })
+    }
+
+    /// Import the five specifications shipped with Credence, with the corrections we
+    /// decided for their open points, and publish them, if the catalogue is empty.
+    /// Returns how many were imported.
+    pub async fn ensure_seeded(&self) -> AppResult<usize> {
+        if !self.store.versions().await?.is_empty() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for seed in crate::seeds::SEEDS {
+            self.import(seed.name, seed.text, Some(seed.corrections), true)
+                .await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,65 @@
+//! Use cases shared by the web server and the command line: every operation goes through
+//! here, so both front doors behave the same.
+
+pub mod catalogue;
+
+use crate::store::{Store, StoreError};
+use credence_domain::model::Specification;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// The application: the store plus what a server keeps in memory (only immutable data).
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    published_cache: Arc<RwLock<HashMap<i64, Arc<Specification>>>>,
+}
+
+impl App {
+    pub fn new(store: Store) -> App {
+        App {
+            store,
+            published_cache: Arc::default(),
+        }
+    }
+}
+
+/// What can go wrong in a use case, by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is wrong: the message says what to change.
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// The request is valid but clashes with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Import(#[from] credence_domain::import::ImportError),
+    #[error("{0}")]
+    Corrections(#[from] credence_domain::corrections::CorrectionError),
+    #[error("{0}")]
+    Export(#[from] credence_domain::export::ExportError),
+    /// Something on our side: details are logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("the record".into()),
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for AppError {
+    fn from(e: serde_json::Error) -> Self {
+        AppError::Internal(format!("stored JSON: {e}"))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,599 @@
+//! The command line: `credence serve`, `credence catalogue ...` and the chores. Results go
+//! to stdout, progress and logs to stderr, so output can be piped.
+
+use crate::app::catalogue::ImportOutcome;
+use crate::app::{App, AppError};
+use crate::config::Config;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use credence_domain::corrections::Corrections;
+use credence_domain::import::FindingStatus;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "credence",
+    version,
+    about = "Credence: regulated vocational qualifications end to end"
+)]
+pub struct Cli {
+    /// Folder for the embedded database and evidence files.
+    #[arg(
+        long,
+        global = true,
+        env = "CREDENCE_DATA_DIR",
+        default_value = "credence-data"
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL (postgres://... or sqlite://...). Default: SQLite in the data folder.
+    #[arg(
+        long,
+        global = true,
+        env = "CREDENCE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Do not import the shipped specifications into an empty catalogue.
+    #[arg(long, global = true, env = "CREDENCE_NO_SEED")]
+    pub no_seed: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (pages, JSON API, OpenAPI document).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CREDENCE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// The catalogue: import, review, publish, browse, export.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+    /// Print the OpenAPI document of the JSON API.
+    Openapi,
+    /// Measure the importer (and the rules engine) on this machine.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// How many times to import all five shipped specifications.
+    #[arg(long, default_value_t = 200)]
+    pub iterations: u32,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Credence's own format; `catalogue import` reads it back.
+    Json,
+    /// 1EdTech CASE 1.0 packages (an array, one per current specification).
+    Case,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogueCommand {
+    /// Import specifications (text) or a catalogue export (JSON) as draft versions.
+    Import {
+        /// The files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Corrections that resolve open findings (JSON; see docs/catalogue-format.md).
+        #[arg(long)]
+        corrections: Option<PathBuf>,
+        /// Publish at once when nothing is left open.
+        #[arg(long)]
+        publish: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// List the current catalogue's qualifications.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Show a qualification (QAN) or a unit (Ofqual reference or AO reference).
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// List every catalogue version, drafts included.
+    Versions,
+    /// Show the import report of a catalogue version.
+    Findings {
+        version: i64,
+        /// Only the open findings.
+        #[arg(long)]
+        open: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Apply a corrections file to a draft version.
+    Correct {
+        version: i64,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Publish a draft version that has no open findings.
+    Publish { version: i64 },
+    /// Export the catalogue.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let config = Config::from_cli(&cli)?;
+    if let Command::Openapi = cli.command {
+        println!("{}", crate::web::openapi_json());
+        return Ok(());
+    }
+    if let Command::Bench(args) = &cli.command {
+        return crate::bench::run(args);
+    }
+    let app = crate::open(&config).await?;
+    match cli.command {
+        Command::Migrate => {
+            eprintln!("Database is up to date.");
+            Ok(())
+        }
+        Command::Serve { listen } => crate::serve(app, &listen).await,
+        Command::Catalogue(c) => catalogue(&app, c).await,
+        Command::Openapi | Command::Bench(_) => Ok(()),
+    }
+}
+
+fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("could not read the {what} {}", path.display()))
+}
+
+/// Turn an application error into a message for the terminal.
+fn user_error(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!(crate::web::public_message(&e))
+}
+
+async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match c {
+        CatalogueCommand::Import {
+            files,
+            corrections,
+            publish,
+            format,
+        } => {
+            let corrections = corrections
+                .as_ref()
+                .map(|p| read(p, "corrections file"))
+                .transpose()?;
+            let bar = crate::progress(files.len() as u64, "importing");
+            let mut results = Vec::new();
+            let mut failed = 0;
+            for file in &files {
+                bar.set_message(file.display().to_string());
+                let bytes = read(file, "specification")?;
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_else(|| "upload.txt".into());
+                match app
+                    .import(&name, &bytes, corrections.as_deref(), publish)
+                    .await
+                {
+                    Ok(outcome) => results.push((file.clone(), outcome)),
+                    Err(e) => {
+                        failed += 1;
+                        bar.suspend(|| {
+                            eprintln!("{}: {}", file.display(), crate::web::public_message(&e))
+                        });
+                    }
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            if format == OutputFormat::Json {
+                let json: Vec<_> = results
+                    .iter()
+                    .flat_map(|(f, o)| {
+                        o.versions.iter().map(move |v| {
+                            serde_json::json!({
+                                "file": f.display().to_string(), "id": v.id, "specification": v.spec_key,
+                                "version": v.version_number, "status": v.status,
+                                "unchanged_from": v.unchanged_from, "report": v.report,
+                            })
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+            } else {
+                for (file, outcome) in &results {
+                    print_outcome(&mut out, file, outcome)?;
+                }
+            }
+            if failed > 0 {
+                bail!(
+                    "{failed} of {} file(s) could not be imported; nothing was changed for them",
+                    files.len()
+                );
+            }
+            Ok(())
+        }
+        CatalogueCommand::List { format } => {
+            let cat = app.catalogue().await.map_err(user_error)?;
+            if format == OutputFormat::Json {
+                let rows: Vec<_> = cat
+                    .qualifications()
+                    .map(|(cs, q)| {
+                        serde_json::json!({
+                            "qan": q.qan, "title": q.title, "level": q.level,
+                            "awarding_organisation": cs.spec.awarding_organisation.code,
+                            "credit": q.credit, "glh": q.glh, "tqt": q.tqt,
+                            "units": q.units.len(), "specification": cs.spec.key,
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<11} {:<5} {:>3} {:>9} {:>5}  TITLE",
+                    "QAN", "AO", "LVL", "CREDIT", "UNITS"
+                )?;
+                for (cs, q) in cat.qualifications() {
+                    writeln!(
+                        out,
+                        "{:<11} {:<5} {:>3} {:>9} {:>5}  {}",
+                        q.qan,
+                        cs.spec.awarding_organisation.code,
+                        q.level,
+                        q.credit.to_string(),
+                        q.units.len(),
+                        q.title
+                    )?;
+                }
+                for cs in &cat.specs {
+                    for u in cs
+                        .spec
+                        .units
+                        .iter()
+                        .filter(|u| cat.qualifications_with_unit(&u.key).is_empty())
+                    {
+                        writeln!(
+                            out,
+                            "{:<11} {:<5} {:>3} {:>9} {:>5}  unit {} {}",
+                            "-",
+                            cs.spec.awarding_organisation.code,
+                            u.level,
+                            u.credit.map(|c| c.to_string()).unwrap_or_default(),
+                            1,
+                            u.ao_ref,
+                            u.title
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        CatalogueCommand::Show { id, format } => {
+            let cat = app.catalogue().await.map_err(user_error)?;
+            let qan = crate::app::catalogue::qan_from_slug(&id);
+            if let Some((cs, q)) = cat.qualification(&qan) {
+                if format == OutputFormat::Json {
+                    writeln!(out, "{}", serde_json::to_string_pretty(q)?)?;
+                } else {
+                    writeln!(out, "{} ({})", q.title, q.qan)?;
+                    writeln!(
+                        out,
+                        "Awarding organisation: {}",
+                        cs.spec.awarding_organisation.name
+                    )?;
+                    writeln!(
+                        out,
+                        "Level {}, credit {}, GLH {}, TQT {}",
+                        q.level,
+                        q.credit,
+                        q.glh.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                        q.tqt.map(|r| r.to_string()).unwrap_or_else(|| "-".into())
+                    )?;
+                    writeln!(
+                        out,
+                        "Grading: {}",
+                        crate::web::pages::grading_words(&q.grading)
+                    )?;
+                    writeln!(out, "\nRules of combination:")?;
+                    for r in crate::web::api::rules_in_words(&cs.spec, q) {
+                        writeln!(out, "  - {r}")?;
+                    }
+                    writeln!(out, "\nUnits:")?;
+                    for qu in &q.units {
+                        if let Some(u) = cs.spec.unit(&qu.unit) {
+                            writeln!(
+                                out,
+                                "  {:<10} {:<8} L{} {:>2} credits  {}  {}",
+                                qu.group.as_deref().unwrap_or("-"),
+                                u.ao_ref,
+                                u.level,
+                                u.credit.map(|c| c.to_string()).unwrap_or_default(),
+                                u.key,
+                                u.title
+                            )?;
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            let unit = cat.unit(&id).or_else(|| {
+                cat.specs.iter().find_map(|cs| {
+                    cs.spec
+                        .units
+                        .iter()
+                        .find(|u| u.ao_ref.eq_ignore_ascii_case(&id))
+                        .map(|u| (cs, u))
+                })
+            });
+            let Some((cs, u)) = unit else {
+                bail!(
+                    "no qualification or unit '{id}' in the current catalogue: try `credence catalogue list`"
+                );
+            };
+            if format == OutputFormat::Json {
+                writeln!(out, "{}", serde_json::to_string_pretty(u)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "{} {} ({})",
+                    u.ao_ref,
+                    u.title,
+                    u.ofqual_ref.as_deref().unwrap_or("no Ofqual reference")
+                )?;
+                writeln!(
+                    out,
+                    "Awarding organisation: {}",
+                    cs.spec.awarding_organisation.name
+                )?;
+                writeln!(
+                    out,
+                    "Level {}, credit {}, GLH {}",
+                    u.level,
+                    u.credit
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    u.glh.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
+                )?;
+                writeln!(
+                    out,
+                    "Simulation: {}",
+                    crate::web::pages::simulation_words(u.simulation)
+                )?;
+                for lo in &u.learning_outcomes {
+                    writeln!(out, "\nLO {} {}", lo.number, lo.text)?;
+                    for ac in &lo.criteria {
+                        writeln!(out, "  {:<5} {}", ac.number, ac.text)?;
+                    }
+                }
+                let quals = cat.qualifications_with_unit(&u.key);
+                if !quals.is_empty() {
+                    writeln!(out, "\nBelongs to:")?;
+                    for (_, q) in quals {
+                        writeln!(out, "  {} {}", q.qan, q.title)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        CatalogueCommand::Versions => {
+            writeln!(
+                out,
+                "{:>4} {:<40} {:>3} {:<10} {:>4}  IMPORTED",
+                "ID", "SPECIFICATION", "VER", "STATUS", "OPEN"
+            )?;
+            for v in app.versions().await.map_err(user_error)? {
+                let status = if v.is_current == 1 {
+                    "current".to_string()
+                } else {
+                    v.status.clone()
+                };
+                writeln!(
+                    out,
+                    "{:>4} {:<40} {:>3} {:<10} {:>4}  {}",
+                    v.catalogue_version_id,
+                    v.spec_key,
+                    v.version_number,
+                    status,
+                    v.open_findings,
+                    v.imported_at
+                )?;
+            }
+            Ok(())
+        }
+        CatalogueCommand::Findings {
+            version,
+            open,
+            format,
+        } => {
+            let (_, imported) = app.version_content(version).await.map_err(user_error)?;
+            let findings: Vec<_> = imported
+                .report
+                .findings
+                .iter()
+                .filter(|f| !open || f.status == FindingStatus::Open)
+                .collect();
+            if format == OutputFormat::Json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&findings)?)?;
+            } else {
+                for f in findings {
+                    print_finding(&mut out, f)?;
+                }
+            }
+            Ok(())
+        }
+        CatalogueCommand::Correct { version, file } => {
+            let parsed = Corrections::parse(&read(&file, "corrections file")?)
+                .map_err(|e| user_error(e.into()))?;
+            let report = app.correct(version, &parsed).await.map_err(user_error)?;
+            let open = report.open_count();
+            writeln!(
+                out,
+                "Applied {} correction(s) to version {version}; {open} finding(s) still open.",
+                parsed.corrections.len()
+            )?;
+            if open == 0 {
+                writeln!(out, "Next: credence catalogue publish {version}")?;
+            }
+            Ok(())
+        }
+        CatalogueCommand::Publish { version } => {
+            let v = app.publish(version).await.map_err(user_error)?;
+            writeln!(
+                out,
+                "Published {} version {} (id {}).",
+                v.spec_key, v.version_number, v.catalogue_version_id
+            )?;
+            Ok(())
+        }
+        CatalogueCommand::Export { format, output } => {
+            let text = match format {
+                ExportFormat::Json => {
+                    credence_domain::export::to_json(&app.export().await.map_err(user_error)?)
+                }
+                ExportFormat::Case => {
+                    let cat = app.catalogue().await.map_err(user_error)?;
+                    let packages: Vec<_> = cat
+                        .specs
+                        .iter()
+                        .map(|cs| {
+                            credence_domain::export::case_package(
+                                &cs.spec,
+                                u32::try_from(cs.version.version_number).unwrap_or(u32::MAX),
+                                "http://localhost:8080/ims/case/v1p0",
+                                cs.version
+                                    .published_at
+                                    .as_deref()
+                                    .unwrap_or(&cs.version.imported_at),
+                            )
+                        })
+                        .collect();
+                    serde_json::to_string_pretty(&packages)?
+                }
+            };
+            match output {
+                Some(path) => {
+                    crate::write_atomically(&path, text.as_bytes())?;
+                    eprintln!("Wrote {} ({} bytes).", path.display(), text.len());
+                }
+                None => writeln!(out, "{text}")?,
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_finding(out: &mut impl Write, f: &credence_domain::import::Finding) -> Result<()> {
+    let status = match f.status {
+        FindingStatus::Repaired => "repaired",
+        FindingStatus::Open => "OPEN",
+        FindingStatus::Resolved => "resolved",
+    };
+    writeln!(
+        out,
+        "{:<4} {:<8} line {:>5}: {}",
+        f.id, status, f.line, f.message
+    )?;
+    writeln!(out, "     saw: {}", f.seen)?;
+    if let Some(t) = &f.target {
+        writeln!(out, "     field: {t}")?;
+    }
+    if !f.candidates.is_empty() {
+        writeln!(out, "     values: {}", f.candidates.join(" | "))?;
+    }
+    if let Some(r) = &f.resolution {
+        writeln!(out, "     resolved: {r}")?;
+    }
+    Ok(())
+}
+
+fn print_outcome(
+    out: &mut impl Write,
+    file: &std::path::Path,
+    outcome: &ImportOutcome,
+) -> Result<()> {
+    for v in &outcome.versions {
+        if let Some(existing) = v.unchanged_from {
+            writeln!(
+                out,
+                "{}: identical to {} version {} (id {existing}, {}); nothing new was created.",
+                file.display(),
+                v.spec_key,
+                v.version_number,
+                v.status
+            )?;
+            continue;
+        }
+        let r = &v.report;
+        let count = |s: FindingStatus| r.findings.iter().filter(|f| f.status == s).count();
+        writeln!(
+            out,
+            "{}: {} version {} ({}), id {}",
+            file.display(),
+            v.spec_key,
+            v.version_number,
+            v.status,
+            v.id
+        )?;
+        writeln!(
+            out,
+            "  layout: {}; {} lines",
+            r.layout.describe(),
+            r.source_lines
+        )?;
+        writeln!(
+            out,
+            "  findings: {} repaired, {} open, {} resolved",
+            count(FindingStatus::Repaired),
+            count(FindingStatus::Open),
+            count(FindingStatus::Resolved)
+        )?;
+        for f in r
+            .findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Open)
+        {
+            print_finding(out, f)?;
+        }
+        if v.status == "draft" {
+            if r.open_count() > 0 {
+                writeln!(
+                    out,
+                    "  next: resolve the open findings (credence catalogue correct {} --file corrections.json), then credence catalogue publish {}",
+                    v.id, v.id
+                )?;
+            } else {
+                writeln!(out, "  next: credence catalogue publish {}", v.id)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,81 @@
+//! Credence: regulated vocational qualifications end to end. One binary: a web server
+//! (pages and a JSON API with its OpenAPI document) and a command-line tool over the same
+//! use cases ([`app`]), on SQLite or PostgreSQL ([`store`]). The domain itself is the
+//! `credence-domain` crate.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod seeds;
+pub mod store;
+pub mod web;
+
+use anyhow::{Context, Result};
+use app::App;
+use config::Config;
+use std::path::Path;
+
+/// Open the database, migrate it, and (unless told not to) import the shipped
+/// specifications into an empty catalogue.
+pub async fn open(config: &Config) -> Result<App> {
+    let store = store::Store::connect(&config.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "could not open the database {}",
+                store::redact(&config.database_url)
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("could not migrate the database")?;
+    let app = App::new(store);
+    if config.seed {
+        let n = app
+            .ensure_seeded()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not import the shipped specifications: {e}"))?;
+        if n > 0 {
+            eprintln!("Imported and published the {n} shipped specifications.");
+        }
+    }
+    Ok(app)
+}
+
+/// Serve until Ctrl-C.
+pub async fn serve(app: App, listen: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("could not listen on {listen}: is another program using it? Choose another with --listen"))?;
+    let addr = listener.local_addr()?;
+    eprintln!("Credence is running at http://{addr}/ (Ctrl-C to stop)");
+    axum::serve(listener, web::router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the server stopped with an error")
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{pos}}/{{len}} {{msg}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Write a file so that it is either whole or absent: a temporary file beside it, then a
+/// rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("could not write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! The web server: pages for people (server-rendered, no JavaScript needed) and the JSON API
+//! with its OpenAPI document. Handlers are thin: they call [`crate::app`].
+
+pub mod api;
+mod case;
+pub mod pages;
+
+use crate::app::{App, AppError};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Largest request body: a specification upload is at most 8 MiB of text, plus form
+/// overhead.
+pub const MAX_BODY: usize = credence_domain::import::MAX_SOURCE_BYTES + 1024 * 1024;
+
+pub type AppState = App;
+
+/// The whole application router.
+pub fn router(app: App) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi_json = openapi.to_pretty_json().unwrap_or_default();
+    Router::new()
+        .merge(pages::router())
+        .merge(api_router)
+        .merge(case::router())
+        .route(
+            "/api/openapi.json",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    openapi_json.clone(),
+                )
+            }),
+        )
+        .route("/static/app.css", get(stylesheet))
+        .route("/healthz", get(healthz))
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+/// The OpenAPI document, for `credence openapi` and the freshness check in CI.
+pub fn openapi_json() -> String {
+    let (_, openapi) = api::router().split_for_parts();
+    openapi.to_pretty_json().unwrap_or_default()
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+}
+
+async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    ));
+    res
+}
+
+/// One error of the API's error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// What went wrong and what to do about it.
+    pub detail: String,
+    /// The input field at fault, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Every API error has this shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub errors: Vec<ErrorDetail>,
+}
+
+/// An API error: a status and the envelope.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub detail: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            format!("{} was not found", what.into()),
+        )
+    }
+}
+
+/// The HTTP status for an application error; the one place this is decided.
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Validation(_)
+        | AppError::Import(_)
+        | AppError::Corrections(_)
+        | AppError::Export(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The message shown to the user: internal details stay in the log.
+pub fn public_message(e: &AppError) -> String {
+    match e {
+        AppError::Internal(detail) => {
+            let id = uuid::Uuid::new_v4();
+            tracing::error!(error_id = %id, %detail, "internal error");
+            format!(
+                "Something went wrong on our side (error {id}). Try again; if it keeps happening, tell your administrator and quote the error number."
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::new(status_of(&e), public_message(&e))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(ErrorBody {
+                errors: vec![ErrorDetail {
+                    detail: self.detail,
+                    field: self.field,
+                }],
+            }),
+        )
+            .into_response()
+    }
+}
+
+macro_rules! rejection_to_api_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for ApiError {
+            fn from(r: $t) -> Self {
+                ApiError::new(r.status(), r.body_text())
+            }
+        }
+    )*};
+}
+rejection_to_api_error!(
+    axum::extract::rejection::JsonRejection,
+    axum::extract::rejection::QueryRejection,
+    axum::extract::rejection::PathRejection,
+    axum::extract::rejection::BytesRejection
+);
+
+/// `Json` whose rejection is our error envelope.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `Query` whose rejection is our error envelope.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `Path` whose rejection is our error envelope.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
