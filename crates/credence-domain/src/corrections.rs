@@ -10,9 +10,14 @@
 //! ] }
 //! ```
 //!
-//! A correction either sets a field of the draft (`target` + `value`) or accepts the draft as
-//! it stands for one finding (`finding` + `accept`). Either way the open findings it answers
-//! become resolved, with the person's note. A correction that names nothing in the draft, or
+//! A correction either sets a field of the draft (`target` + `value`, optionally naming the
+//! `finding` it answers) or accepts the draft as it stands for one finding (`finding` +
+//! `accept`). Either way the open findings it answers become resolved, with the person's
+//! note. Fields: a unit's `title`, `level`, `credit`, `glh`, `tqt`, `ofqual_ref`, `ao_ref`,
+//! `sector`, `purpose`, `simulation`, `evidence_occasions`, `criterion N.N` (an AC's text),
+//! `outcome N` (an LO's text), `exists` (`false` removes it); a qualification's `title`,
+//! `level`, `credit`, `glh`, `tqt` (ranges: `40`, `13-36`, `37+`), `qan`, `minimum_age`,
+//! `exists`. A correction that names nothing in the draft, or
 //! a value that does not fit its field, is an error and changes nothing.
 
 use crate::ident::{Qan, UnitRef};
@@ -72,14 +77,21 @@ pub fn apply(imported: &mut Imported, corrections: &Corrections) -> Result<(), C
             format!(" ({})", c.note.trim())
         };
         match (&c.target, &c.finding) {
-            (Some(target), _) => {
+            (Some(target), named) => {
                 let value = c
                     .value
                     .as_deref()
                     .ok_or_else(|| invalid(format!("sets {target} but gives no \"value\"")))?;
+                if let Some(id) = named
+                    && !work.report.findings.iter().any(|f| &f.id == id)
+                {
+                    return Err(invalid(format!("there is no finding {id} in this import")));
+                }
                 let renamed = set_field(&mut work.specification, target, value).map_err(invalid)?;
                 for f in work.report.findings.iter_mut() {
-                    if f.status == FindingStatus::Open && f.target.as_ref() == Some(target) {
+                    let answers =
+                        f.target.as_ref() == Some(target) || named.as_ref() == Some(&f.id);
+                    if f.status == FindingStatus::Open && answers {
                         f.status = FindingStatus::Resolved;
                         f.resolution = Some(format!("set to {value}{note}"));
                     }
@@ -176,6 +188,27 @@ fn set_field(
                 "glh" => unit.glh = Some(number(value, "glh")?),
                 "tqt" => unit.tqt = Some(number(value, "tqt")?),
                 "ao_ref" => unit.ao_ref = non_empty(value)?,
+                f if f.starts_with("criterion ") => {
+                    let number = f["criterion ".len()..].trim();
+                    let ac = unit
+                        .learning_outcomes
+                        .iter_mut()
+                        .flat_map(|lo| lo.criteria.iter_mut())
+                        .find(|ac| ac.number == number)
+                        .ok_or_else(|| format!("unit {} has no criterion {number}", target.key))?;
+                    ac.text = non_empty(value)?;
+                }
+                f if f.starts_with("outcome ") => {
+                    let number = f["outcome ".len()..].trim();
+                    let lo = unit
+                        .learning_outcomes
+                        .iter_mut()
+                        .find(|lo| lo.number == number)
+                        .ok_or_else(|| {
+                            format!("unit {} has no learning outcome {number}", target.key)
+                        })?;
+                    lo.text = non_empty(value)?;
+                }
                 "sector" => unit.sector = Some(non_empty(value)?),
                 "purpose" => unit.purpose = Some(non_empty(value)?),
                 "evidence_occasions" => {

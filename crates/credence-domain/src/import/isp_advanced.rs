@@ -985,7 +985,12 @@ fn parse_unit(
             .copied()
             .filter(|s| !s.is_empty())
             .collect();
+        let cur_key = format!("ISP:{ao_ref}");
         let numeric = |field: &str, slot: &mut Option<(usize, u32)>, f: &mut Findings| {
+            let target = unit_target(
+                &cur_key,
+                &field.to_lowercase().replace("credit value", "credit"),
+            );
             let nums: Vec<u32> = values.iter().filter_map(|v| number(v)).collect();
             if let Some(&first) = nums.first() {
                 *slot = Some((n, first));
@@ -995,7 +1000,7 @@ fn parse_unit(
                         n,
                         line,
                         format!("The {field} cell holds different values: {nums:?}; the draft keeps {first}"),
-                        None,
+                        target,
                         nums.iter().map(u32::to_string).collect(),
                     );
                 } else if nums.len() > 1 {
@@ -1004,7 +1009,7 @@ fn parse_unit(
                         n,
                         line,
                         format!("The {field} value {first} is printed twice; read once"),
-                        None,
+                        target,
                         vec![first.to_string()],
                     );
                 }
@@ -1023,7 +1028,7 @@ fn parse_unit(
                             n,
                             line,
                             format!("The unit reference {ao_ref} is printed twice; read once"),
-                            None,
+                            unit_target(&format!("ISP:{ao_ref}"), "ao_ref"),
                             vec![ao_ref.clone()],
                         );
                     } else {
@@ -1082,7 +1087,7 @@ fn parse_unit(
                         n,
                         line,
                         "The 'Mandatory or optional?' label is missing; the row is recognised by its tick boxes",
-                        None,
+                        unit_target(&format!("ISP:{ao_ref}"), "group"),
                         vec![],
                     );
                 }
@@ -1099,7 +1104,7 @@ fn parse_unit(
                     n,
                     line,
                     format!("The label '{label}' is garbled; read as TQT by its place between Level and GLH"),
-                    None,
+                    unit_target(&format!("ISP:{ao_ref}"), "tqt"),
                     vec!["TQT".into()],
                 );
             }

@@ -25,10 +25,12 @@ pub struct CompiledUnit {
 /// One requirement, compiled. Indices are unit numbers of the compiled qualification.
 #[derive(Debug, Clone)]
 pub(super) enum Rule {
-    TotalCredit {
-        min: Option<u32>,
-        max: Option<u32>,
-    },
+    /// Minimum and/or maximum total credit: ISP L3/L5 Certificate "A minimum of 13 credits,
+    /// maximum 36 credits"; Diploma "A minimum of 37 credits"; Apprenticeship Diploma "40
+    /// credits".
+    TotalCredit { min: Option<u32>, max: Option<u32> },
+    /// Minimum units from a union of groups: ISP L3 "At least two BUSINESS units", "At least
+    /// one LEADERSHIP unit or SELF unit". Units of other levels placed in a group count there.
     MinUnits {
         groups: Vec<String>,
         mask: UnitSet,
@@ -36,6 +38,8 @@ pub(super) enum Rule {
         /// Members ordered by planner weight, cheapest first (for lower bounds).
         by_weight: Vec<usize>,
     },
+    /// Minimum credit from a union of groups: ISP L5 Diploma "CORE units totalling at least
+    /// 12 credits".
     MinCredit {
         groups: Vec<String>,
         mask: UnitSet,
@@ -43,10 +47,11 @@ pub(super) enum Rule {
         /// Members with credit ordered by weight per credit, best first.
         by_ratio: Vec<usize>,
     },
-    Mandatory {
-        units: Vec<usize>,
-        mask: UnitSet,
-    },
+    /// Every one of these units: ISP L5 Advanced "all 4 mandatory units"; the Apprenticeship
+    /// Diploma's prescribed units; an Award's one or two units.
+    Mandatory { units: Vec<usize>, mask: UnitSet },
+    /// At least `min` (at most `max`) of these units: ISP L5 Advanced Diploma "plus 5 optional
+    /// units".
     Choose {
         units: Vec<usize>,
         mask: UnitSet,
@@ -54,9 +59,10 @@ pub(super) enum Rule {
         max: Option<u32>,
         by_weight: Vec<usize>,
     },
-    Routes {
-        routes: Vec<(Vec<usize>, UnitSet)>,
-    },
+    /// One complete route: ISMM Executive Award "either one of Unit 1 or Unit 2".
+    Routes { routes: Vec<(Vec<usize>, UnitSet)> },
+    /// Share of credit at or above a level: ISP L5 "Units selected must equate to a minimum of
+    /// 50% at Level 5 or above", read by credit value (DOMAIN.md).
     Share {
         level: u8,
         percent: u32,

@@ -76,10 +76,12 @@ pub fn qan_from_slug(s: &str) -> String {
 }
 
 /// What an import did.
+#[derive(Debug)]
 pub struct ImportOutcome {
     pub versions: Vec<ImportedVersion>,
 }
 
+#[derive(Debug)]
 pub struct ImportedVersion {
     pub id: i64,
     pub spec_key: String,

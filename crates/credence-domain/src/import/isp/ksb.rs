@@ -47,7 +47,9 @@ fn codes(text: &str) -> Vec<(usize, usize, String)> {
                 Some(n) if n.is_ascii_whitespace() || matches!(n, b':' | b'.' | b',' | b';') => {
                     true
                 }
-                Some(n) if n.is_ascii_uppercase() => b.get(j + 1).is_some_and(u8::is_ascii_lowercase),
+                Some(n) if n.is_ascii_uppercase() => {
+                    b.get(j + 1).is_some_and(u8::is_ascii_lowercase)
+                }
                 _ => false,
             };
             if (1..=2).contains(&digits) && next_ok {
@@ -88,7 +90,10 @@ pub fn parse(text: &str, default_standard: Option<&str>) -> Vec<KsbMapping> {
             .trim()
             .trim_start_matches([':', '-', '–'])
             .trim();
-        if out.iter().any(|m| m.code == *code && m.standard == standard) {
+        if out
+            .iter()
+            .any(|m| m.code == *code && m.standard == standard)
+        {
             continue;
         }
         out.push(KsbMapping {
@@ -102,7 +107,10 @@ pub fn parse(text: &str, default_standard: Option<&str>) -> Vec<KsbMapping> {
 
 /// The first apprenticeship standard named in the text.
 pub fn first_standard(text: &str) -> Option<String> {
-    standards(&fold(&squash(text))).into_iter().next().map(|s| s.2)
+    standards(&fold(&squash(text)))
+        .into_iter()
+        .next()
+        .map(|s| s.2)
 }
 
 #[cfg(test)]

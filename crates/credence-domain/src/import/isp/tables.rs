@@ -5,8 +5,8 @@
 //! (L3 seed line 302) puts TQT before GLH, headers spell TQT "тот" or "τατ" (lines 246, 302)
 //! and two overview headers leave the Level column unnamed (lines 336, 348).
 
-use super::util::{ao_ref, compact, fold, looks_like_qan, looks_like_unit_ref};
 use super::Ctx;
+use super::util::{ao_ref, compact, fold, looks_like_qan, looks_like_unit_ref};
 use crate::import::text::{cells, number, raw_cells, squash};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,9 @@ impl UnitRow {
     pub fn source(&self) -> String {
         match self.kind {
             TableKind::Award => format!("'{}' table, line {}", self.context, self.line),
-            TableKind::Group => format!("{} units overview table, line {}", self.context, self.line),
+            TableKind::Group => {
+                format!("{} units overview table, line {}", self.context, self.line)
+            }
             TableKind::Apprenticeship => {
                 format!("Apprenticeship Diploma unit table, line {}", self.line)
             }
@@ -171,7 +173,10 @@ pub fn scan(ctx: &Ctx, body_end: usize, ksb_from: Option<usize>) -> Tables {
     let mut out = Tables::default();
     let mut context: Option<(TableKind, String)> = None;
     let mut cols: Option<Vec<Col>> = None;
-    let ranges = [(1, body_end), (ksb_from.unwrap_or(usize::MAX), ctx.len() + 1)];
+    let ranges = [
+        (1, body_end),
+        (ksb_from.unwrap_or(usize::MAX), ctx.len() + 1),
+    ];
     for (from, to) in ranges {
         for n in from..to {
             let line = ctx.line(n);
@@ -203,7 +208,8 @@ pub fn scan(ctx: &Ctx, body_end: usize, ksb_from: Option<usize>) -> Tables {
             let ref_raw = fold(cell(&raw, cs, Col::Ref));
             let ao_raw = cell(&raw, cs, Col::Ao);
             if ao_ref(ao_raw).is_some() || looks_like_unit_ref(&ref_raw) {
-                out.units.push(unit_row(*kind, name, n, &raw, cs, ref_raw, ao_raw));
+                out.units
+                    .push(unit_row(*kind, name, n, &raw, cs, ref_raw, ao_raw));
                 continue;
             }
             // A KSB cell continued on its own line (L3 line 2345).

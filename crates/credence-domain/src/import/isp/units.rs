@@ -48,9 +48,10 @@ pub struct HeaderLines {
 
 /// A unit heading line of the L3 layout: "L3B1 Understand Sales Communication".
 fn heading(line: &str) -> Option<(String, String)> {
-    if line.contains('\t') {
+    if line.len() > 120 || line.contains('\t') {
         return None;
     }
+    ao_ref(line.split_whitespace().next()?)?;
     let t = squash(line);
     let (first, rest) = t.split_once(' ')?;
     let ao = ao_ref(first)?;
@@ -63,6 +64,10 @@ fn heading(line: &str) -> Option<(String, String)> {
 /// A "Unit Title" row, the label possibly split across cells ("Un→it Title"). Returns the
 /// AO reference and the rest of the row.
 fn anchor(line: &str) -> Option<(String, String)> {
+    let head = line.get(..line.len().min(60)).unwrap_or(line);
+    if !head.contains("itle") {
+        return None;
+    }
     let raw = raw_cells(line);
     let mut label = String::new();
     for (i, c) in raw.iter().enumerate().take(3) {
@@ -126,6 +131,9 @@ fn is_ac_number(s: &str) -> bool {
 
 fn ac_cell(c: &str) -> Option<AcCell> {
     let c = c.trim();
+    if !(c.starts_with(|ch: char| ch.is_ascii_digit()) || c == "-" || c == "–") {
+        return None;
+    }
     if is_ac_number(c) {
         return Some(AcCell::One(c.to_string()));
     }
@@ -219,7 +227,11 @@ impl LoTable<'_> {
 
     fn push_ac(&mut self, ctx: &mut Ctx, number: &str, text: &str, line: usize) {
         let (major, mut minor) = major_minor(number);
-        if self.acs.iter().any(|a| a.major == major && a.minor == minor) {
+        if self
+            .acs
+            .iter()
+            .any(|a| a.major == major && a.minor == minor)
+        {
             let next = self.next_minor(major);
             ctx.findings.repaired(
                 FindingKind::InferredNumber,
@@ -282,7 +294,11 @@ impl LoTable<'_> {
         let mut ac_side: Vec<&str> = Vec::new();
         match &found {
             Some((i, a)) => {
-                let text_col = if matches!(a, AcCell::Merged(..)) { *i } else { i + 1 };
+                let text_col = if matches!(a, AcCell::Merged(..)) {
+                    *i
+                } else {
+                    i + 1
+                };
                 self.cols = Some((*i, text_col));
                 for (j, c) in raw.iter().enumerate() {
                     if c.is_empty() || j == *i {
@@ -426,7 +442,10 @@ impl LoTable<'_> {
             let mut bounds = vec![0];
             bounds.extend(cuts);
             bounds.push(words.len());
-            let parts: Vec<String> = bounds.windows(2).map(|w| words[w[0]..w[1]].join(" ")).collect();
+            let parts: Vec<String> = bounds
+                .windows(2)
+                .map(|w| words[w[0]..w[1]].join(" "))
+                .collect();
             ctx.findings.repaired(
                 FindingKind::RejoinedText,
                 n,
@@ -496,7 +515,10 @@ impl LoTable<'_> {
                     FindingKind::MissingValue,
                     at,
                     ctx.line(at),
-                    format!("Unit {}: learning outcome {lo} has no text in the table.", self.key),
+                    format!(
+                        "Unit {}: learning outcome {lo} has no text in the table.",
+                        self.key
+                    ),
                     unit_target(&self.key, "learning_outcomes"),
                     vec![],
                 );
@@ -555,7 +577,11 @@ impl LoTable<'_> {
                 undeclared,
             );
         }
-        for s in self.segs.iter().filter(|s| !s.confirmed && !s.text.is_empty()) {
+        for s in self
+            .segs
+            .iter()
+            .filter(|s| !s.confirmed && !s.text.is_empty())
+        {
             let has_other = self.segs.iter().any(|o| o.lo == s.lo && o.confirmed);
             let has_acs = self.acs.iter().any(|a| a.major == s.lo);
             if has_other || !has_acs {
@@ -630,8 +656,14 @@ fn label_word(w: &str) -> bool {
     let n = w.chars().count();
     LABEL_WORDS.iter().any(|l| {
         l.contains(w.as_str())
-            || (n >= 4 && w.char_indices().last().is_some_and(|(i, _)| l.contains(&w[..i])))
-            || (n >= 3 && w.char_indices().nth(1).is_some_and(|(i, _)| l.contains(&w[i..])))
+            || (n >= 4
+                && w.char_indices()
+                    .last()
+                    .is_some_and(|(i, _)| l.contains(&w[..i])))
+            || (n >= 3
+                && w.char_indices()
+                    .nth(1)
+                    .is_some_and(|(i, _)| l.contains(&w[i..])))
     })
 }
 
@@ -648,7 +680,9 @@ fn appr_marker(piece: &str) -> Option<usize> {
     while let Some(p) = piece[from..].find("Level ") {
         let at = from + p;
         let window: String = piece[at..].chars().take(100).collect();
-        if piece[at + 6..].starts_with(|c: char| c.is_ascii_digit()) && window.contains("Apprenticeship") {
+        if piece[at + 6..].starts_with(|c: char| c.is_ascii_digit())
+            && window.contains("Apprenticeship")
+        {
             b = Some(at);
             break;
         }
@@ -775,6 +809,9 @@ fn info_label(first_cell: &str) -> Option<Info> {
 }
 
 fn is_indicative_start(line: &str) -> bool {
+    if line.len() > 120 {
+        return false;
+    }
     let c = compact(&fold(line));
     c.len() < 40
         && (c.ends_with("content")
@@ -784,6 +821,9 @@ fn is_indicative_start(line: &str) -> bool {
 }
 
 fn is_guidance_start(line: &str) -> bool {
+    if line.len() > 80 {
+        return false;
+    }
     let c = compact(line);
     c.len() < 40 && c.starts_with("assess") && c.contains("guidance")
 }
@@ -855,7 +895,10 @@ fn sections(ctx: &Ctx, from: usize, to: usize, blank_breaks: bool) -> Vec<Sectio
             number = Some(k);
             parts.remove(0);
             if !rest.is_empty() {
-                parts.insert(0, raw[0].trim().split_at(raw[0].trim().len() - rest.len()).1);
+                parts.insert(
+                    0,
+                    raw[0].trim().split_at(raw[0].trim().len() - rest.len()).1,
+                );
             }
         }
         let text = line_text(&parts);
@@ -922,7 +965,10 @@ fn assign(
     let printed: Vec<u32> = secs.iter().filter_map(|s| s.printed).collect();
     let expected: Vec<u32> = (1..=u32::try_from(secs.len()).unwrap_or(0)).collect();
     if !printed.is_empty() && printed != expected[..printed.len().min(expected.len())] {
-        let at = secs.iter().find(|s| s.printed.is_some()).map_or(0, |s| s.line);
+        let at = secs
+            .iter()
+            .find(|s| s.printed.is_some())
+            .map_or(0, |s| s.line);
         ctx.findings.repaired(
             FindingKind::InferredNumber,
             at,
@@ -951,15 +997,13 @@ fn content_items(sec: &Section) -> Vec<ContentItem> {
     let mut items: Vec<String> = Vec::new();
     for t in &sec.text {
         let bulleted = strip_bullets(t).len() != t.trim().len();
-        for (k, piece) in t.split(['•', '·', '']).enumerate() {
+        for (k, piece) in t.split(['•', '·', '\u{f0b7}']).enumerate() {
             let p = tidy(strip_bullets(piece));
             if p.is_empty() {
                 continue;
             }
-            let new_item = k > 0
-                || bulleted
-                || items.is_empty()
-                || !p.starts_with(|c: char| c.is_lowercase());
+            let new_item =
+                k > 0 || bulleted || items.is_empty() || !p.starts_with(|c: char| c.is_lowercase());
             match items.last_mut() {
                 Some(last) if !new_item => {
                     last.push(' ');
@@ -971,10 +1015,7 @@ fn content_items(sec: &Section) -> Vec<ContentItem> {
     }
     items
         .into_iter()
-        .map(|text| ContentItem {
-            number: None,
-            text: tidy(&text),
-        })
+        .map(|text| ContentItem { number: None, text })
         .collect()
 }
 
@@ -992,7 +1033,10 @@ pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<
             bounds.push((n, Some(a), None));
         } else if let Some(h) = heading(line) {
             bounds.push((n, None, Some(h)));
-        } else if line.trim_start().starts_with("Qualification Unit Specifications") {
+        } else if line
+            .trim_start()
+            .starts_with("Qualification Unit Specifications")
+        {
             bounds.push((n, None, None));
         }
     }
@@ -1076,7 +1120,8 @@ fn parse_unit(
         n += 1;
     }
     let lo_start = n;
-    let (key, ofqual_ref, ao) = resolve_ref(ctx, tables, ao_printed, start, &ref_cells, lines.reference);
+    let (key, ofqual_ref, ao) =
+        resolve_ref(ctx, tables, ao_printed, start, &ref_cells, lines.reference);
     let title = unit_title(ctx, &key, title_cell, start);
 
     // The LO / AC table.
@@ -1121,16 +1166,20 @@ fn parse_unit(
             break;
         }
         let raw = raw_cells(line);
-        if let Some(l) = raw.iter().find(|c| !c.is_empty()).and_then(|c| info_label(c)) {
-            label = Some(l);
-        }
+        let line_label = raw
+            .iter()
+            .find(|c| !c.is_empty())
+            .and_then(|c| info_label(c));
         // Content without an "Indicative Content" row (L3 seed line 1043): once the sector
         // is known, a line of prose starts the content.
         if !info.sectors.is_empty()
-            && label != Some(Info::Location)
+            && line_label.is_none()
             && cells(line).iter().any(|c| c.len() > 60 && !labelish(c))
         {
             break;
+        }
+        if line_label.is_some() {
+            label = line_label;
         }
         let mut text = strip_html(line);
         for l in LABELS {
@@ -1150,15 +1199,31 @@ fn parse_unit(
     let g_start = (n + 1).min(end);
     let mut g_end = end;
     for m in g_start..end {
-        if compact(ctx.line(m)).starts_with("additionalinformation") {
+        if ctx
+            .line(m)
+            .trim_start()
+            .starts_with("Additional Information")
+        {
             g_end = m;
             duplicate_block(ctx, &key, m, end, &info.purpose.join(" "));
             break;
         }
     }
     let lo_count = los.len();
-    let ic = assign(ctx, &key, "indicative content", sections(ctx, ic_start, ic_end, false), lo_count);
-    let guidance = assign(ctx, &key, "assessor guidance", sections(ctx, g_start, g_end, true), lo_count);
+    let ic = assign(
+        ctx,
+        &key,
+        "indicative content",
+        sections(ctx, ic_start, ic_end, false),
+        lo_count,
+    );
+    let guidance = assign(
+        ctx,
+        &key,
+        "assessor guidance",
+        sections(ctx, g_start, g_end, true),
+        lo_count,
+    );
     for (lo, s) in los.iter_mut().zip(ic.iter()) {
         lo.indicative_content = content_items(s);
     }
@@ -1223,9 +1288,23 @@ fn duplicate_block(ctx: &mut Ctx, key: &str, at: usize, end: usize, purpose: &st
         }
     );
     if same {
-        ctx.findings.repaired(FindingKind::Other, at, ctx.line(at), message, unit_target(key, "learning_outcomes"), vec![]);
+        ctx.findings.repaired(
+            FindingKind::Other,
+            at,
+            ctx.line(at),
+            message,
+            unit_target(key, "learning_outcomes"),
+            vec![],
+        );
     } else {
-        ctx.findings.open(FindingKind::Other, at, ctx.line(at), message, unit_target(key, "learning_outcomes"), vec![second]);
+        ctx.findings.open(
+            FindingKind::Other,
+            at,
+            ctx.line(at),
+            message,
+            unit_target(key, "learning_outcomes"),
+            vec![second],
+        );
     }
 }
 
@@ -1325,14 +1404,22 @@ fn resolve_ref(
         );
     }
     if chosen.is_none() {
-        let seen = if ref_line > 0 { ctx.line(ref_line) } else { ctx.line(title_line) };
+        let seen = if ref_line > 0 {
+            ctx.line(ref_line)
+        } else {
+            ctx.line(title_line)
+        };
         let from_tables: BTreeSet<String> = rows_for(&ao)
             .iter()
             .filter_map(|r| UnitRef::parse(&r.ref_raw).ok())
             .map(|r| r.to_string())
             .collect();
         let fallback = format!("ISP:{ao}");
-        let printed = if joined.is_empty() { "nothing".to_string() } else { format!("'{}'", ref_cells.join(" ")) };
+        let printed = if joined.is_empty() {
+            "nothing".to_string()
+        } else {
+            format!("'{}'", ref_cells.join(" "))
+        };
         if from_tables.len() == 1 {
             let r = from_tables.iter().next().cloned().unwrap_or_default();
             let src: Vec<String> = rows_for(&ao).iter().map(|x| x.source()).collect();
@@ -1353,7 +1440,10 @@ fn resolve_ref(
             cands.extend(from_tables.iter().cloned());
             cands.extend(rows_for(&ao).iter().map(|r| r.ref_raw.clone()));
             cands.dedup();
-            let table_lines: Vec<String> = rows_for(&ao).iter().map(|r| format!("{} ('{}')", r.source(), r.ref_raw)).collect();
+            let table_lines: Vec<String> = rows_for(&ao)
+                .iter()
+                .map(|r| format!("{} ('{}')", r.source(), r.ref_raw))
+                .collect();
             ctx.findings.open(
                 FindingKind::InvalidIdentifier,
                 if ref_line > 0 { ref_line } else { title_line },
@@ -1399,9 +1489,15 @@ mod tests {
     fn cells_and_labels() {
         assert!(matches!(ac_cell("1.1"), Some(AcCell::One(_))));
         assert!(matches!(ac_cell("1.2 1.3 1.4"), Some(AcCell::Many(v)) if v.len() == 3));
-        assert!(matches!(ac_cell("1.1 Explain why"), Some(AcCell::Merged(..))));
+        assert!(matches!(
+            ac_cell("1.1 Explain why"),
+            Some(AcCell::Merged(..))
+        ));
         assert!(ac_cell("1.").is_none());
-        assert_eq!(lo_number("1. Understand effective"), (Some(1), "Understand effective".into()));
+        assert_eq!(
+            lo_number("1. Understand effective"),
+            (Some(1), "Understand effective".into())
+        );
         assert_eq!(lo_number("2"), (Some(2), String::new()));
         assert_eq!(lo_number("communication"), (None, "communication".into()));
         assert!(labelish("of the un ubject/sec ation syste"));

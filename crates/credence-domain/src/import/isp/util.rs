@@ -46,10 +46,17 @@ pub fn is_page_furniture(line: &str) -> bool {
 
 /// Lower-case letters and digits only (plus `/`), for matching labels split by tabs.
 pub fn compact(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric() || *c == '/')
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() || c == '/' {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// Remove HTML tags (`<ul style=...>`, `<p>`, `<u>`) the converter left in the text.
@@ -81,23 +88,16 @@ pub fn strip_html(s: &str) -> String {
 /// Join PDF line pieces: squash white space and close "decision- making" to
 /// "decision-making" (a hyphen the line break left dangling).
 pub fn tidy(s: &str) -> String {
-    let s = squash(s);
-    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        out.push(c);
-        if c == '-'
-            && i > 0
-            && chars[i - 1].is_alphabetic()
-            && chars.get(i + 1) == Some(&' ')
-            && chars.get(i + 2).is_some_and(|n| n.is_lowercase())
-        {
-            i += 2;
-            continue;
+    for word in s.split_whitespace() {
+        // "decision-" followed by "making": close the gap.
+        let glue = out.ends_with('-')
+            && out[..out.len() - 1].ends_with(char::is_alphabetic)
+            && word.starts_with(char::is_lowercase);
+        if !out.is_empty() && !glue {
+            out.push(' ');
         }
-        i += 1;
+        out.push_str(word);
     }
     out
 }
@@ -157,7 +157,9 @@ pub fn looks_like_qan(s: &str) -> bool {
 
 /// "one" .. "twenty" or digits.
 pub fn count_word(w: &str) -> Option<u32> {
-    let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let w = w
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
     if let Ok(n) = w.parse() {
         return Some(n);
     }
@@ -246,7 +248,7 @@ pub fn title_key(s: &str) -> String {
 /// Strip bullet characters and stray punctuation from the front of a content line.
 pub fn strip_bullets(s: &str) -> &str {
     s.trim_start_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '•' | '·' | '-' | '–' | '' | '_' | '*')
+        c.is_whitespace() || matches!(c, '•' | '·' | '-' | '–' | '\u{f0b7}' | '_' | '*')
     })
     .trim_end()
 }
@@ -259,7 +261,10 @@ mod tests {
     fn helpers() {
         assert_eq!(fold("тот"), "tot");
         assert_eq!(fold("К/650/7914"), "K/650/7914");
-        assert_eq!(tidy("analysis and decision- making"), "analysis and decision-making");
+        assert_eq!(
+            tidy("analysis and decision- making"),
+            "analysis and decision-making"
+        );
         assert_eq!(tidy("A - B"), "A - B");
         assert_eq!(ao_ref("L3B1"), Some("L3B1".into()));
         assert_eq!(ao_ref("ISP/501"), Some("ISP501".into()));
@@ -273,7 +278,10 @@ mod tests {
             sector_text("15.4 – Marketing and Sales").as_deref(),
             Some("15.4 Marketing and Sales")
         );
-        assert_eq!(strip_html("<p>a</p> <p>b</p>").split_whitespace().count(), 2);
+        assert_eq!(
+            strip_html("<p>a</p> <p>b</p>").split_whitespace().count(),
+            2
+        );
         assert!(looks_like_qan("610/3788/6"));
         assert!(looks_like_unit_ref("H/651/601"));
         assert_eq!(first_number("r s 15"), Some(15));

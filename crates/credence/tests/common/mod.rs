@@ -1,0 +1,241 @@
+//! Test support: a fresh database per test on SQLite and on a real PostgreSQL, the same
+//! tests on both (see [`both_databases!`]).
+//!
+//! PostgreSQL: a throwaway cluster is started once per test binary under a temp folder
+//! (`initdb` + `pg_ctl`, listening on 127.0.0.1 only), and a watcher process stops it and
+//! removes the folder when the test binary exits. Each test gets its own database. When no
+//! cluster can be started the PostgreSQL variants skip with a loud message, except under
+//! `CI=true`, where that is a failure.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use credence::app::App;
+use credence::store::Store;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub fn temp_dir(what: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!(
+        "credence-test-{what}-{}-{n}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn sqlite_url() -> String {
+    let dir = temp_dir("sqlite");
+    format!("sqlite://{}?mode=rwc", dir.join("credence.db").display())
+}
+
+fn pg_bin(name: &str) -> Option<PathBuf> {
+    let on_path = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    on_path.or_else(|| {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin").join(name))
+            .filter(|p| p.exists())
+            .collect();
+        found.sort();
+        found.pop()
+    })
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Run a PostgreSQL program, as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(bin: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+struct Cluster {
+    port: u16,
+}
+
+fn start_cluster() -> Result<Cluster, String> {
+    let initdb = pg_bin("initdb").ok_or("initdb was not found (install postgresql-15)")?;
+    let pg_ctl = pg_bin("pg_ctl").ok_or("pg_ctl was not found")?;
+    let dir = temp_dir("pg");
+    let data = dir.join("data");
+    if is_root() {
+        let ok = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !ok.success() {
+            return Err("could not hand the temp folder to the postgres user".into());
+        }
+    }
+    let out = pg_command(&initdb)
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "credence",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "-N",
+        ])
+        .output()
+        .map_err(|e| format!("initdb: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let opts = format!(
+        "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        dir.display()
+    );
+    let out = pg_command(&pg_ctl)
+        .arg("-D")
+        .arg(&data)
+        .args(["-o", &opts, "-w", "-t", "60", "-l"])
+        .arg(dir.join("log"))
+        .arg("start")
+        .output()
+        .map_err(|e| format!("pg_ctl: {e}"))?;
+    if !out.status.success() {
+        let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+        return Err(format!(
+            "pg_ctl start failed: {}{log}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    // Stop the cluster and remove its folder once this test binary has exited.
+    let stop = if is_root() {
+        format!(
+            "runuser -u postgres -- {} -D {} stop -m immediate",
+            pg_ctl.display(),
+            data.display()
+        )
+    } else {
+        format!(
+            "{} -D {} stop -m immediate",
+            pg_ctl.display(),
+            data.display()
+        )
+    };
+    let watcher = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf {}",
+        std::process::id(),
+        dir.display()
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(watcher)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start the cluster's watcher: {e}"))?;
+    Ok(Cluster { port })
+}
+
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+/// A URL to a fresh, empty PostgreSQL database, or `None` (after a loud message) when no
+/// cluster can be started here. Under `CI=true` that is a failure instead.
+pub async fn postgres_url() -> Option<String> {
+    let cluster = CLUSTER.get_or_init(start_cluster);
+    match cluster {
+        Ok(c) => {
+            let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+            let name = format!("t{}_{n}", std::process::id());
+            let admin = format!("postgres://credence@127.0.0.1:{}/postgres", c.port);
+            let store = Store::connect(&admin)
+                .await
+                .expect("connect to the test cluster");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
+                .execute(store.pool())
+                .await
+                .expect("create a test database");
+            store.pool().close().await;
+            Some(format!("postgres://credence@127.0.0.1:{}/{name}", c.port))
+        }
+        Err(why) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is required under CI=true but could not start: {why}");
+            }
+            eprintln!("\n!!!!! SKIPPING a PostgreSQL test: no cluster could start here: {why}\n");
+            None
+        }
+    }
+}
+
+/// An application on a fresh database, without the shipped specifications.
+pub async fn app_on(url: &str) -> App {
+    let store = Store::connect(url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    App::new(store)
+}
+
+/// Define `$name` as a test run twice: `$name::sqlite` and `$name::postgres`, each calling
+/// `$body(url)` on a fresh database.
+#[macro_export]
+macro_rules! both_databases {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body($crate::common::sqlite_url()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(url) = $crate::common::postgres_url().await {
+                    super::$body(url).await;
+                }
+            }
+        }
+    };
+}
+
+/// The shipped specifications, with their corrections.
+pub fn seeds() -> &'static [credence::seeds::Seed] {
+    credence::seeds::SEEDS
+}
+
+/// Import and publish the five shipped specifications.
+pub async fn seed(app: &App) {
+    let n = app
+        .ensure_seeded()
+        .await
+        .expect("the shipped specifications import and publish");
+    assert_eq!(n, 5);
+}

@@ -1,0 +1,314 @@
+//! Pages and the JSON API through the real router (no network): what a person or a client
+//! gets back.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn call(router: &axum::Router, req: Request<Body>) -> Reply {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(router: &axum::Router, uri: &str) -> Reply {
+    call(router, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn seeded_router() -> (credence::app::App, axum::Router) {
+    let app = common::app_on(&common::sqlite_url()).await;
+    common::seed(&app).await;
+    (app.clone(), credence::web::router(app))
+}
+
+#[tokio::test]
+async fn catalogue_pages_show_what_the_catalogue_holds() {
+    let (app, router) = seeded_router().await;
+    let home = get(&router, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    for ao in ["ISP", "ISMM", "OCR"] {
+        assert!(
+            home.body.contains(&format!("/aos/{ao}")),
+            "{ao} on the home page"
+        );
+    }
+    assert_eq!(home.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(home.headers.contains_key(header::CONTENT_SECURITY_POLICY));
+
+    let cat = app.catalogue().await.unwrap();
+    let (cs, cert) = cat.qualification("610/3788/6").unwrap();
+    let page = get(&router, "/qualifications/610-3788-6").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&cert.title));
+    assert!(page.body.contains("610/3788/6"));
+    assert!(
+        page.body
+            .contains("A minimum of 13 credits and a maximum of 36 credits"),
+        "rules in plain words"
+    );
+    for qu in &cert.units {
+        let u = cs.spec.unit(&qu.unit).unwrap();
+        assert!(
+            page.body.contains(&format!(">{}</a>", u.ao_ref)),
+            "unit {} listed",
+            u.ao_ref
+        );
+    }
+
+    let unit = get(&router, "/units/L-650-7899").await;
+    assert_eq!(unit.status, StatusCode::OK);
+    let (_, l3b1) = cat.unit("L/650/7899").unwrap();
+    for lo in &l3b1.learning_outcomes {
+        for ac in &lo.criteria {
+            assert!(
+                unit.body.contains(&askama_escape(&ac.text)),
+                "AC {} shown",
+                ac.number
+            );
+        }
+    }
+    assert!(
+        unit.body.contains("610/3790/4"),
+        "belongs to the Apprenticeship Diploma"
+    );
+
+    let ismm = get(&router, "/units/ISMM-Unit-1").await;
+    assert_eq!(ismm.status, StatusCode::OK);
+    assert!(ismm.body.contains("judged as a whole"));
+
+    let search = get(&router, "/search?q=objections").await;
+    assert_eq!(search.status, StatusCode::OK);
+    assert!(search.body.contains("L3C2"));
+
+    let missing = get(&router, "/qualifications/999-9999-9").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("was not found"));
+    assert_eq!(
+        get(&router, "/no/such/page").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let versions = get(&router, "/catalogue/versions").await;
+    assert_eq!(versions.status, StatusCode::OK);
+    assert!(versions.body.contains("Published (current)"));
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn the_api_serves_the_catalogue_as_json() {
+    let (_, router) = seeded_router().await;
+    let list = get(&router, "/api/v1/qualifications?ao=ISP&level=3").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let rows: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["level"] == 3 && r["awarding_organisation"] == "ISP")
+    );
+    assert!(rows.iter().any(|r| r["qan"] == "610/3789/8"));
+
+    let q = get(&router, "/api/v1/qualifications/610-3789-8").await;
+    let q: serde_json::Value = serde_json::from_str(&q.body).unwrap();
+    assert_eq!(q["qualification"]["qan"], "610/3789/8");
+    assert!(
+        q["qualification"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "total_credit")
+    );
+
+    let u = get(&router, "/api/v1/units/L-650-7899").await;
+    let u: serde_json::Value = serde_json::from_str(&u.body).unwrap();
+    assert_eq!(u["unit"]["ao_ref"], "L3B1");
+
+    let nf = get(&router, "/api/v1/units/X-000-0000").await;
+    assert_eq!(nf.status, StatusCode::NOT_FOUND);
+    let nf: serde_json::Value = serde_json::from_str(&nf.body).unwrap();
+    assert!(
+        nf["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not found")
+    );
+
+    let bad = get(&router, "/api/v1/criteria?q=sales&limit=0").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad = get(&router, "/api/v1/criteria?limit=abc").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.starts_with("{\"errors\""),
+        "the envelope for extractor rejections too: {}",
+        bad.body
+    );
+
+    let hits = get(&router, "/api/v1/criteria?q=negotiat").await;
+    let hits: serde_json::Value = serde_json::from_str(&hits.body).unwrap();
+    assert!(!hits.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let (_, router) = seeded_router().await;
+    let doc = get(&router, "/api/openapi.json").await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/qualifications",
+        "/api/v1/qualifications/{qan}",
+        "/api/v1/units/{unit}",
+        "/api/v1/criteria",
+        "/api/v1/catalogue/versions",
+        "/api/v1/catalogue/versions/{id}",
+        "/api/v1/catalogue/versions/{id}/corrections",
+        "/api/v1/catalogue/versions/{id}/publication",
+        "/api/v1/catalogue/export",
+    ] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    assert_eq!(
+        doc,
+        serde_json::from_str::<serde_json::Value>(&credence::web::openapi_json()).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_specification_is_imported_corrected_and_published_through_the_api() {
+    let app = common::app_on(&common::sqlite_url()).await;
+    let router = credence::web::router(app);
+    let seed = &common::seeds()[0];
+    let res = call(
+        &router,
+        Request::post("/api/v1/catalogue/versions?name=isp-l3.txt")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from(seed.text))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let v: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let id = v["versions"][0]["id"].as_i64().unwrap();
+    let publish = call(
+        &router,
+        Request::post(format!("/api/v1/catalogue/versions/{id}/publication"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        publish.status,
+        StatusCode::CONFLICT,
+        "open findings block it: {}",
+        publish.body
+    );
+    let res = call(
+        &router,
+        Request::post(format!("/api/v1/catalogue/versions/{id}/corrections"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(seed.corrections))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let publish = call(
+        &router,
+        Request::post(format!("/api/v1/catalogue/versions/{id}/publication"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(publish.status, StatusCode::OK, "{}", publish.body);
+    let page = get(&router, "/qualifications/610-3789-8").await;
+    assert_eq!(page.status, StatusCode::OK);
+
+    let bad = call(
+        &router,
+        Request::post("/api/v1/catalogue/versions")
+            .body(Body::from("\u{0}\u{1}binary"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("not text"));
+}
+
+#[tokio::test]
+async fn the_import_page_takes_an_upload_and_shows_the_report() {
+    let app = common::app_on(&common::sqlite_url()).await;
+    let router = credence::web::router(app);
+    let form = get(&router, "/catalogue/import").await;
+    assert!(form.body.contains("enctype=\"multipart/form-data\""));
+    let boundary = "XbOuNdArY";
+    let seed = &common::seeds()[4];
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ocr.txt\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes());
+    body.extend_from_slice(seed.text);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = call(
+        &router,
+        Request::post("/catalogue/import")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let location = res.headers[header::LOCATION].to_str().unwrap().to_string();
+    let report = get(&router, &location).await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(report.body.contains("Import report"));
+    assert!(
+        report
+            .body
+            .contains("Generating and qualifying sales leads")
+    );
+
+    // No file chosen: the form again, with the GOV.UK error summary.
+    let empty = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"publish\"\r\n\r\nyes\r\n--{boundary}--\r\n"
+    );
+    let res = call(
+        &router,
+        Request::post("/catalogue/import")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(empty))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("There is a problem"));
+    assert!(res.body.contains("Select a specification file"));
+    assert!(res.body.contains("<title>Error: "));
+}

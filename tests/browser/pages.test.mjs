@@ -1,0 +1,100 @@
+// Headless Chromium against a running Credence (BASE_URL): the catalogue pages render what
+// the catalogue holds (compared with the JSON API), and every page passes axe-core's
+// WCAG 2.2 A/AA rules. Started by crates/credence/tests/browser.rs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.BASE_URL;
+const SHOTS = process.env.SCREENSHOT_DIR;
+let browser;
+
+before(async () => {
+  assert.ok(BASE, 'BASE_URL must be set');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function open(path) {
+  const page = await browser.newPage();
+  const res = await page.goto(BASE + path, { waitUntil: 'load' });
+  return { page, status: res.status() };
+}
+
+async function api(path) {
+  const res = await fetch(BASE + path);
+  assert.equal(res.status, 200, path);
+  return res.json();
+}
+
+async function axe(page) {
+  await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return r.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+test('the qualification page shows the qualification, its rules and its units', async () => {
+  const data = await api('/api/v1/qualifications/610-3788-6');
+  const { page, status } = await open('/qualifications/610-3788-6');
+  assert.equal(status, 200);
+  assert.equal((await page.locator('h1').innerText()).trim(), data.qualification.title);
+  const body = await page.locator('main').innerText();
+  assert.ok(body.includes('610/3788/6'));
+  for (const rule of data.rules_in_words) assert.ok(body.includes(rule), `rule shown: ${rule}`);
+  const links = await page.locator('main table a').allInnerTexts();
+  for (const u of data.units) assert.ok(links.includes(u.ao_ref), `unit ${u.ao_ref} listed`);
+  if (SHOTS) { mkdirSync(SHOTS, { recursive: true }); await page.screenshot({ path: `${SHOTS}/qualification.png`, fullPage: true }); }
+  await page.close();
+});
+
+test('the unit page shows every learning outcome and assessment criterion exactly', async () => {
+  const data = await api('/api/v1/units/L-650-7899');
+  const { page, status } = await open('/units/L-650-7899');
+  assert.equal(status, 200);
+  assert.equal((await page.locator('h1').innerText()).trim(), data.unit.title);
+  const cells = await page.locator('main table td').allInnerTexts();
+  for (const lo of data.unit.learning_outcomes) {
+    for (const ac of lo.criteria) assert.ok(cells.includes(ac.text), `AC ${ac.number}: ${ac.text}`);
+  }
+  const quals = await page.locator('#qualifications ~ table a').allInnerTexts();
+  for (const q of data.qualifications) assert.ok(quals.includes(q.title), `belongs to ${q.title}`);
+  // Indicative content and guidance sit in <details>: they open without JavaScript.
+  await page.locator('details summary').first().click();
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/unit.png`, fullPage: true });
+  await page.close();
+});
+
+test('search finds criteria by their words', async () => {
+  const { page } = await open('/');
+  await page.fill('#q', 'objections');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/search\?q=objections/);
+  const body = await page.locator('main').innerText();
+  assert.ok(body.includes('L3C2'));
+  await page.close();
+});
+
+const pages = ['/', '/aos', '/aos/ISP', '/qualifications', '/qualifications/610-3788-6',
+  '/qualifications/500-3707-9', '/units/L-650-7899', '/units/ISMM-Unit-1', '/units/H-502-8599',
+  '/search', '/search?q=sales', '/catalogue/versions', '/catalogue/import', '/catalogue/versions/1',
+  '/no-such-page'];
+for (const path of pages) {
+  test(`axe-core finds no WCAG 2.2 AA violation on ${path}`, async () => {
+    const { page } = await open(path);
+    const violations = await axe(page);
+    assert.deepEqual(violations, [], `${path}:\n${violations.join('\n')}`);
+    await page.close();
+  });
+}
