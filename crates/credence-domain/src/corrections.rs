@@ -77,6 +77,21 @@ pub fn apply(imported: &mut Imported, corrections: &Corrections) -> Result<(), C
             format!(" ({})", c.note.trim())
         };
         match (&c.target, &c.finding) {
+            (Some(target), named) if c.accept && c.value.is_none() => {
+                let mut answered = 0;
+                for f in work.report.findings.iter_mut() {
+                    let answers =
+                        f.target.as_ref() == Some(target) || named.as_ref() == Some(&f.id);
+                    if f.status == FindingStatus::Open && answers {
+                        f.status = FindingStatus::Resolved;
+                        f.resolution = Some(format!("accepted as drafted{note}"));
+                        answered += 1;
+                    }
+                }
+                if answered == 0 {
+                    return Err(invalid(format!("no open finding is about {target}")));
+                }
+            }
             (Some(target), named) => {
                 let value = c
                     .value

@@ -14,7 +14,7 @@
 //! tables disagreeing (title, TQT), the cover and Key Facts giving different Certificate QANs,
 //! AC text cut by the PDF.
 
-use super::text::{Source, cells, number, raw_cells, squash};
+use super::text::{Source, cells, number, raw_cells};
 use super::{
     FindingKind, Findings, ImportError, ImportReport, Imported, Layout, qualification_target,
     unit_target,
@@ -88,6 +88,33 @@ fn malformed(line: usize, reason: &str) -> ImportError {
     }
 }
 
+/// Collapse runs of white space to one space and trim, in one pass (the shared
+/// `text::squash` collects the words first; this runs on every text of the document).
+fn squash(s: &str) -> String {
+    let s = s.trim();
+    let clean = !s
+        .bytes()
+        .any(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x80..))
+        && !s.contains("  ");
+    if clean {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A row of the "Mandatory units" / "Optional units" tables.
 #[derive(Debug)]
 struct TableRow {
@@ -103,7 +130,7 @@ struct TableRow {
 
 pub fn parse(source: &Source) -> Result<Imported, ImportError> {
     let mut f = Findings::default();
-    let vocab = vocabulary(source);
+    let vocab = vocabulary(source, &summary_join_candidates(source));
 
     // ---- Cover -------------------------------------------------------------------------
     let (title_line, doc_title) = source
@@ -680,7 +707,10 @@ struct Hours {
 fn prose_hours(source: &Source) -> Vec<Hours> {
     let mut out = Vec::new();
     for (n, l) in source.numbered() {
-        if !l.contains("Total qualification time (TQT) for the") {
+        if !l
+            .trim_start_matches(['-', ' '])
+            .starts_with("Total qualification time (TQT) for the")
+        {
             continue;
         }
         let what = if l.contains("for the Certificate") {
@@ -792,17 +822,80 @@ fn normalise_ref(s: &str) -> String {
         .collect()
 }
 
-/// Lower-case alphabetic words of the whole document, to re-join words split between cells.
-fn vocabulary(source: &Source) -> HashSet<String> {
-    let mut v = HashSet::new();
-    for (_, l) in source.numbered() {
-        for w in l.split(|c: char| !c.is_alphabetic()) {
-            if w.len() > 1 {
-                v.insert(w.to_lowercase());
+/// The words [`join_cut`] may try where a summary row is split between cells: every summary
+/// row (`Summary` and the unlabelled rows after it), every pair of neighbouring cells.
+fn summary_join_candidates(source: &Source) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_summary = false;
+    for (_, line) in source.numbered() {
+        let raw = raw_cells(line);
+        match raw.first().copied() {
+            Some("Summary") => in_summary = true,
+            Some("") if in_summary && raw.iter().any(|c| !c.is_empty()) => {}
+            _ => {
+                in_summary = false;
+                continue;
+            }
+        }
+        let values: Vec<&str> = raw
+            .iter()
+            .skip(1)
+            .copied()
+            .filter(|c| !c.is_empty())
+            .collect();
+        for pair in values.windows(2) {
+            out.extend(
+                cut_candidates(pair[0], pair[1])
+                    .into_iter()
+                    .map(|c| c.to_lowercase()),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Which of `wanted` occur as whole words anywhere in the document (ASCII case ignored): the
+/// document's own vocabulary decides how a word cut between cells is re-joined. One pass over
+/// the text; a word is compared only with the wanted words of its length.
+fn vocabulary(source: &Source, wanted: &[String]) -> HashSet<String> {
+    let mut found = HashSet::new();
+    if wanted.is_empty() {
+        return found;
+    }
+    let max_len = wanted.iter().map(String::len).max().unwrap_or(0);
+    let mut by_len: Vec<Vec<&str>> = vec![Vec::new(); max_len + 1];
+    for w in wanted {
+        by_len[w.len()].push(w.as_str());
+    }
+    for (_, line) in source.numbered() {
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_alphabetic() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            // A run touching a non-ASCII letter is not a whole ASCII word.
+            let whole =
+                (start == 0 || b[start - 1].is_ascii()) && (i == b.len() || b[i].is_ascii());
+            let len = i - start;
+            if whole && len <= max_len {
+                let word = &b[start..i];
+                for w in &by_len[len] {
+                    if word.eq_ignore_ascii_case(w.as_bytes()) {
+                        found.insert((*w).to_string());
+                    }
+                }
             }
         }
     }
-    v
+    found
 }
 
 /// Join two pieces of one line the PDF split between cells, possibly inside a word
@@ -812,7 +905,24 @@ fn vocabulary(source: &Source) -> HashSet<String> {
 fn join_cut(left: &str, right: &str, vocab: &HashSet<String>) -> (String, bool) {
     let left = left.trim_end();
     let right = right.trim_start();
+    let spaced = || format!("{left} {right}");
+    let Some((l_word, r_word)) = cut_words(left, right) else {
+        return (spaced(), false);
+    };
+    let l_stem = &left[..left.len() - l_word.len()];
+    let r_tail = &right[r_word.len()..];
+    for c in cut_candidates(left, right) {
+        if vocab.contains(&c.to_lowercase()) {
+            return (format!("{l_stem}{c}{r_tail}"), true);
+        }
+    }
+    (spaced(), false)
+}
+
+/// The last word of `left` and the first of `right`, when `right` goes on in lower case.
+fn cut_words(left: &str, right: &str) -> Option<(String, String)> {
     let l_word: String = left
+        .trim_end()
         .chars()
         .rev()
         .take_while(|c| c.is_alphabetic())
@@ -820,16 +930,23 @@ fn join_cut(left: &str, right: &str, vocab: &HashSet<String>) -> (String, bool) 
         .into_iter()
         .rev()
         .collect();
-    let r_word: String = right.chars().take_while(|c| c.is_alphabetic()).collect();
-    let spaced = || format!("{left} {right}");
-    if l_word.is_empty()
-        || r_word.is_empty()
-        || !r_word.chars().next().is_some_and(char::is_lowercase)
-    {
-        return (spaced(), false);
-    }
-    let l_stem = &left[..left.len() - l_word.len()];
-    let r_tail = &right[r_word.len()..];
+    let r_word: String = right
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .collect();
+    let lower_start = r_word.chars().next().is_some_and(char::is_lowercase);
+    (!l_word.is_empty() && lower_start).then_some((l_word, r_word))
+}
+
+/// The words a cut may hide, most likely first: the two pieces run together
+/// ("re" + "lationships"), the letters at the cut printed twice ("psychol" + "logy"), a stray
+/// letter at the end of the left piece ("intelliger" + "nce"). Only words longer than both
+/// pieces.
+fn cut_candidates(left: &str, right: &str) -> Vec<String> {
+    let Some((l_word, r_word)) = cut_words(left, right) else {
+        return Vec::new();
+    };
     let mut candidates: Vec<String> = vec![format!("{l_word}{r_word}")];
     for k in 1..=3 {
         if let (Some(suffix), Some(prefix)) = (
@@ -847,12 +964,10 @@ fn join_cut(left: &str, right: &str, vocab: &HashSet<String>) -> (String, bool) 
     if let Some((i, _)) = l_word.char_indices().last() {
         candidates.push(format!("{}{r_word}", &l_word[..i]));
     }
-    for c in candidates {
-        if vocab.contains(&c.to_lowercase()) && c.len() > l_word.len().max(r_word.len()) {
-            return (format!("{l_stem}{c}{r_tail}"), true);
-        }
-    }
-    (spaced(), false)
+    candidates
+        .into_iter()
+        .filter(|c| c.len() > l_word.len().max(r_word.len()))
+        .collect()
 }
 
 /// `1.1` → Some((1, 1)).

@@ -25,7 +25,7 @@
 //! assessor sign-off, IQA and the quality gates (DOMAIN.md): that is not this module's concern;
 //! this module answers the rules of combination only.
 //!
-//! Pure: no I/O, no clock, no randomness. [`bench`] takes its timer as an argument.
+//! Pure: no I/O, no clock, no randomness. [`mod@bench`] takes its timer as an argument.
 
 mod claim;
 mod compiled;
@@ -40,7 +40,7 @@ pub mod fixtures;
 pub use claim::{Claimable, Completion};
 pub use compiled::{CompiledQualification, CompiledUnit};
 pub use plan::{Plan, PlanRequest, PlanStatus, PlannedUnit};
-pub use set::{MAX_UNITS, UnitSet};
+pub use set::{MAX_UNITS, UnitSet, UnitSetIter};
 
 use crate::model::{Qualification, Unit, UnitKey};
 use serde::Serialize;

@@ -119,6 +119,9 @@ fn column(name: &str) -> Col {
 }
 
 fn header(line: &str) -> Option<Vec<Col>> {
+    if !line.trim_start().starts_with("Ofqual") {
+        return None;
+    }
     let raw = raw_cells(line);
     if column(raw.first()?) != Col::Ref {
         return None;

@@ -848,12 +848,39 @@ fn noise_cell(c: &str) -> bool {
     t.chars().filter(|c| c.is_alphanumeric()).count() <= 2
 }
 
-/// The text of one content or guidance line: its cells joined; where the PDF laid a garbled
-/// copy of a column beside the clean text (L3 seed lines 713, 1611, 2283), the clean text is
-/// the cell at least twice as long as every other.
+/// The text of one content or guidance line from its cells. The PDF splits a line into
+/// cells in three ways: a word cut at the cell edge ("Different theories r" | "elated to ...",
+/// L3 seed line 1863), a garbled start repeated by the clean cell ("improves orga" |
+/// "improves organisational ...", line 1770), or a garbled copy of a column laid beside the
+/// clean text (lines 1043, 2232, 2283), where the clean text is the cell at least twice as
+/// long as every other.
 fn line_text(parts: &[&str]) -> String {
-    let parts: Vec<&str> = parts.iter().copied().filter(|c| !noise_cell(c)).collect();
-    if parts.len() >= 2
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !noise_cell(c))
+        .collect();
+    let mut out = String::new();
+    let mut glued = false;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            out.push_str(p);
+        } else if p.starts_with(out.as_str()) {
+            out = p.to_string();
+            glued = true;
+        } else if out.len() <= 40
+            && out.ends_with(char::is_alphabetic)
+            && p.starts_with(char::is_lowercase)
+        {
+            out.push_str(p);
+            glued = true;
+        } else {
+            out.push(' ');
+            out.push_str(p);
+        }
+    }
+    if !glued
+        && parts.len() >= 2
         && let Some(longest) = parts.iter().max_by_key(|p| p.len())
         && longest.len() >= 60
         && parts
@@ -863,7 +890,7 @@ fn line_text(parts: &[&str]) -> String {
     {
         return longest.to_string();
     }
-    parts.join(" ")
+    out
 }
 
 struct Section {
@@ -1002,8 +1029,20 @@ fn content_items(sec: &Section) -> Vec<ContentItem> {
             if p.is_empty() {
                 continue;
             }
-            let new_item =
-                k > 0 || bulleted || items.is_empty() || !p.starts_with(|c: char| c.is_lowercase());
+            let open_end = items.last().is_some_and(|last| {
+                last.ends_with([',', ';', '-'])
+                    || last.rsplit(' ').next().is_some_and(|w| {
+                        matches!(
+                            w,
+                            "and" | "or" | "of" | "to" | "the" | "a" | "an" | "on" | "in" | "for"
+                                | "with" | "by" | "that" | "as"
+                        )
+                    })
+            });
+            let new_item = k > 0
+                || bulleted
+                || items.is_empty()
+                || (!open_end && !p.starts_with(|c: char| c.is_lowercase()));
             match items.last_mut() {
                 Some(last) if !new_item => {
                     last.push(' ');
@@ -1138,7 +1177,7 @@ fn parse_unit(
     while n < end {
         let line = ctx.line(n);
         let c = compact(line);
-        if c.starts_with("addition") || c.contains("unitpur") {
+        if c.starts_with("additio") || c.contains("unitpur") {
             break;
         }
         if !(ctx.is_furniture(n)
@@ -1174,7 +1213,13 @@ fn parse_unit(
         // is known, a line of prose starts the content.
         if !info.sectors.is_empty()
             && line_label.is_none()
-            && cells(line).iter().any(|c| c.len() > 60 && !labelish(c))
+            && cells(line).iter().any(|c| {
+                let mut t = c.to_string();
+                for l in LABELS {
+                    t = t.replace(l, " ");
+                }
+                t.len() > 60 && !labelish(&t)
+            })
         {
             break;
         }
@@ -1226,6 +1271,24 @@ fn parse_unit(
     );
     for (lo, s) in los.iter_mut().zip(ic.iter()) {
         lo.indicative_content = content_items(s);
+    }
+    let bare: Vec<String> = los
+        .iter()
+        .filter(|lo| lo.indicative_content.is_empty())
+        .map(|lo| lo.number.clone())
+        .collect();
+    if !bare.is_empty() && bare.len() < los.len() {
+        ctx.findings.open(
+            FindingKind::MissingValue,
+            ic_start,
+            ctx.line(ic_start),
+            format!(
+                "Unit {key}: the indicative content has no section for learning outcome(s) {} (the PDF lost the section numbers, so their content is probably under an earlier LO); check and move it.",
+                bare.join(", ")
+            ),
+            unit_target(&key, "learning_outcomes"),
+            bare,
+        );
     }
     // Simulation: the specification's "Simulation" section (L3 seed line 445, L5 seed line
     // 378) says evidence may come from simulation only "where this is clearly stated in the
