@@ -823,27 +823,17 @@ fn ocr_findings() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn imports_are_deterministic_and_fast() {
-    let seeds = [
-        seed("002_791451cea073504e.txt"),
-        seed("003_009d2585695dd891.txt"),
-        seed("004_eb61b834c3005fa6.txt"),
-    ];
-    for bytes in &seeds {
-        let a = import(bytes).expect("imports");
-        let b = import(bytes).expect("imports");
-        assert_eq!(a, b);
-        let runs = 20;
-        let start = std::time::Instant::now();
-        for _ in 0..runs {
-            std::hint::black_box(import(std::hint::black_box(bytes)).expect("imports"));
-        }
-        let each = start.elapsed() / runs;
-        println!("{} lines: {each:?} per import", a.report.source_lines);
-        // Well under a millisecond in an optimised build; a generous bound for debug/CI.
-        assert!(
-            each < std::time::Duration::from_millis(20),
-            "{each:?} per import"
+fn imports_are_deterministic() {
+    // Speed is measured by `credence bench`, not asserted here.
+    for name in [
+        "002_791451cea073504e.txt",
+        "003_009d2585695dd891.txt",
+        "004_eb61b834c3005fa6.txt",
+    ] {
+        let bytes = seed(name);
+        assert_eq!(
+            import(&bytes).expect("imports"),
+            import(&bytes).expect("imports")
         );
     }
 }

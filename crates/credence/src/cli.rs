@@ -54,6 +54,9 @@ pub enum Command {
     /// The catalogue: import, review, publish, browse, export.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Rules of combination: is it achieved, what can be claimed, the shortest way there.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Measure the importer (and the rules engine) on this machine.
@@ -79,6 +82,45 @@ pub enum ExportFormat {
     Json,
     /// 1EdTech CASE 1.0 packages (an array, one per current specification).
     Case,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Is the qualification achieved by these units? Exits 0 when achieved, 1 when not.
+    Check {
+        /// The qualification's QAN (610/3788/6).
+        #[arg(long)]
+        qualification: String,
+        /// Achieved units, by AO reference (L3B1) or Ofqual reference, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        units: Vec<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Every qualification these units already meet, with the units to claim it with, and
+    /// how far the others are.
+    Claimable {
+        #[arg(long, value_delimiter = ',')]
+        units: Vec<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// The further units that complete a qualification with the fewest guided learning hours.
+    Plan {
+        #[arg(long)]
+        qualification: String,
+        /// Units already achieved.
+        #[arg(long, value_delimiter = ',')]
+        units: Vec<String>,
+        /// Units the plan must include.
+        #[arg(long, value_delimiter = ',')]
+        want: Vec<String>,
+        /// Units the plan must never choose.
+        #[arg(long, value_delimiter = ',')]
+        refuse: Vec<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,24 +179,171 @@ pub enum CatalogueCommand {
     },
 }
 
-pub async fn run(cli: Cli) -> Result<()> {
+/// Run a command. `Ok(false)` means it ran but answered "no" (exit status 1), as `rules
+/// check` does for a qualification not achieved.
+pub async fn run(cli: Cli) -> Result<bool> {
     let config = Config::from_cli(&cli)?;
     if let Command::Openapi = cli.command {
         println!("{}", crate::web::openapi_json());
-        return Ok(());
+        return Ok(true);
     }
     if let Command::Bench(args) = &cli.command {
-        return crate::bench::run(args);
+        crate::bench::run(args)?;
+        return Ok(true);
     }
     let app = crate::open(&config).await?;
     match cli.command {
         Command::Migrate => {
             eprintln!("Database is up to date.");
-            Ok(())
+            Ok(true)
         }
-        Command::Serve { listen } => crate::serve(app, &listen).await,
-        Command::Catalogue(c) => catalogue(&app, c).await,
-        Command::Openapi | Command::Bench(_) => Ok(()),
+        Command::Serve { listen } => crate::serve(app, &listen).await.map(|()| true),
+        Command::Catalogue(c) => catalogue(&app, c).await.map(|()| true),
+        Command::Rules(r) => rules(&app, r).await,
+        Command::Openapi | Command::Bench(_) => Ok(true),
+    }
+}
+
+async fn rules(app: &App, r: RulesCommand) -> Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match r {
+        RulesCommand::Check {
+            qualification,
+            units,
+            format,
+        } => {
+            let qan = crate::app::catalogue::qan_from_slug(&qualification);
+            let e = app.check_rules(&qan, &units).await.map_err(user_error)?;
+            if format == OutputFormat::Json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&e)?)?;
+            } else {
+                if e.achieved {
+                    writeln!(out, "{qan}: achieved with {} credits.", e.total_credit)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{qan}: not achieved ({} credits counted).",
+                        e.total_credit
+                    )?;
+                    for u in &e.unmet {
+                        writeln!(out, "  - {}", u.message)?;
+                    }
+                }
+                for n in &e.not_counted {
+                    writeln!(out, "  not counted: {} ({})", n.unit, n.reason)?;
+                }
+                for s in &e.level_shares {
+                    writeln!(
+                        out,
+                        "  Level {}+ share: {} of {} credits by credit; {} of {} units by unit count",
+                        s.level, s.credit_at_level, s.total_credit, s.units_at_level, s.total_units
+                    )?;
+                }
+            }
+            Ok(e.achieved)
+        }
+        RulesCommand::Claimable { units, format } => {
+            let all = app.claimable(&units).await.map_err(user_error)?;
+            if format == OutputFormat::Json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
+                return Ok(true);
+            }
+            let cat = app.catalogue().await.map_err(user_error)?;
+            let refs = |keys: &[String]| {
+                keys.iter()
+                    .map(|k| {
+                        cat.unit(k)
+                            .map(|(_, u)| u.ao_ref.clone())
+                            .unwrap_or_else(|| k.clone())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let met: Vec<_> = all.iter().filter(|c| c.met).collect();
+            writeln!(out, "Can be claimed now ({}):", met.len())?;
+            for c in &met {
+                writeln!(
+                    out,
+                    "  {} {} with {} ({} credits)",
+                    c.qan,
+                    c.title,
+                    refs(&c.claim_with),
+                    c.claim_credit
+                )?;
+            }
+            writeln!(out, "\nNot yet (where some of these units count):")?;
+            for c in all.iter().filter(|c| !c.met && !c.held.is_empty()) {
+                let far = match &c.completion {
+                    Some(p) => format!(
+                        "{} more unit(s), {} GLH: {}",
+                        p.units.len(),
+                        p.glh,
+                        refs(&p.units)
+                    ),
+                    None => c.why_not.join("; "),
+                };
+                writeln!(out, "  {} {}: {far}", c.qan, c.title)?;
+                for u in &c.unmet {
+                    writeln!(out, "      - {}", u.message)?;
+                }
+            }
+            Ok(true)
+        }
+        RulesCommand::Plan {
+            qualification,
+            units,
+            want,
+            refuse,
+            format,
+        } => {
+            let qan = crate::app::catalogue::qan_from_slug(&qualification);
+            let request = credence_domain::rules::PlanRequest {
+                achieved: units,
+                wants: want,
+                refuses: refuse,
+            };
+            let plan = app.plan(&qan, &request).await.map_err(user_error)?;
+            if format == OutputFormat::Json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&plan)?)?;
+                return Ok(true);
+            }
+            use credence_domain::rules::PlanStatus;
+            match plan.status {
+                PlanStatus::AlreadyAchieved => {
+                    writeln!(out, "{qan} is already achieved with these units.")?
+                }
+                PlanStatus::NoCompletion => {
+                    writeln!(out, "No set of further units completes {qan}:")?;
+                    for w in &plan.why_not {
+                        writeln!(out, "  - {w}")?;
+                    }
+                }
+                PlanStatus::Completion => {
+                    writeln!(
+                        out,
+                        "{qan}: {} more unit(s), {} GLH, {} credits:",
+                        plan.units.len(),
+                        plan.added_glh,
+                        plan.added_credit
+                    )?;
+                    for u in &plan.units {
+                        writeln!(
+                            out,
+                            "  {:<8} {:>3} GLH {:>2} credits  {}  ({})",
+                            u.ao_ref,
+                            u.glh,
+                            u.credit,
+                            u.title,
+                            u.reasons.join("; ")
+                        )?;
+                    }
+                }
+            }
+            for n in &plan.not_counted {
+                writeln!(out, "  not counted: {} ({})", n.unit, n.reason)?;
+            }
+            Ok(true)
+        }
     }
 }
 

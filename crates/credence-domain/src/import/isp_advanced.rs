@@ -828,6 +828,10 @@ fn summary_join_candidates(source: &Source) -> Vec<String> {
     let mut out = Vec::new();
     let mut in_summary = false;
     for (_, line) in source.numbered() {
+        if !(line.starts_with("Summary\t") || (in_summary && line.starts_with('\t'))) {
+            in_summary = false;
+            continue;
+        }
         let raw = raw_cells(line);
         match raw.first().copied() {
             Some("Summary") => in_summary = true,

@@ -14,6 +14,7 @@ use crate::model::UnitKey;
 use serde::Serialize;
 
 /// The cheapest way to complete a qualification not yet met (from the planner).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Completion {
     /// Further units, in key order.
@@ -23,6 +24,7 @@ pub struct Completion {
 }
 
 /// One qualification's answer to "what can I claim now?".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Claimable {
     pub qan: String,

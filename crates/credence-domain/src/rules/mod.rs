@@ -64,6 +64,7 @@ pub enum RulesError {
 }
 
 /// Why a listed unit was not counted towards a qualification.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotCountedReason {
@@ -83,6 +84,7 @@ impl std::fmt::Display for NotCountedReason {
 }
 
 /// A listed unit that does not count, as the caller wrote it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotCounted {
     pub unit: String,
@@ -92,6 +94,7 @@ pub struct NotCounted {
 /// Both readings of a "minimum share at or above a level" requirement (ISP L5: "Units selected
 /// must equate to a minimum of 50% at Level 5 or above"). The rule is decided by credit
 /// (DOMAIN.md: "we read this by credit value"); the unit-count reading is shown alongside.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LevelShare {
     /// Index of the requirement in [`Qualification::rules`].
@@ -109,6 +112,7 @@ pub struct LevelShare {
 }
 
 /// What exactly is unmet, as data. Messages are in [`Unmet::message`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UnmetKind {
@@ -153,6 +157,7 @@ pub enum UnmetKind {
 }
 
 /// One unmet requirement: which one, what, and in the user's words.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unmet {
     /// Index of the requirement in [`Qualification::rules`]; `None` for [`UnmetKind::NoRules`].
@@ -164,6 +169,7 @@ pub struct Unmet {
 }
 
 /// The answer to "is it achieved?" for one claim.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evaluation {
     pub qan: String,

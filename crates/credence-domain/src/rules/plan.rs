@@ -20,6 +20,7 @@ use crate::model::UnitKey;
 use serde::{Deserialize, Serialize};
 
 /// What the learner has and wants, by key or reference (`L3B1`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRequest {
     /// Achieved units. Every one that belongs counts.
@@ -32,6 +33,7 @@ pub struct PlanRequest {
     pub refuses: Vec<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanStatus {
@@ -44,6 +46,7 @@ pub enum PlanStatus {
 }
 
 /// One further unit of a plan, with why it is chosen.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedUnit {
     pub key: UnitKey,
@@ -61,6 +64,7 @@ pub struct PlannedUnit {
 }
 
 /// The answer to "what is the shortest way to X?".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub qan: String,

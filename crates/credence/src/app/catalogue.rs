@@ -383,17 +383,31 @@ impl App {
     }
 
     /// Import the five specifications shipped with Credence, with the corrections we
-    /// decided for their open points, and publish them, if the catalogue is empty.
-    /// Returns how many were imported.
+    /// decided for their open points, and publish them: each one whose specification has no
+    /// version here yet (so a run cut short finishes next time, and a newer import of a
+    /// shipped specification is never overwritten). Returns how many were imported.
     pub async fn ensure_seeded(&self) -> AppResult<usize> {
-        if !self.store.versions().await?.is_empty() {
-            return Ok(0);
-        }
+        let existing = self.store.versions().await?;
         let mut n = 0;
         for seed in crate::seeds::SEEDS {
-            self.import(seed.name, seed.text, Some(seed.corrections), true)
-                .await?;
-            n += 1;
+            let key = import::import(seed.text)?.specification.key;
+            if existing.iter().any(|v| v.spec_key == key) {
+                continue;
+            }
+            match self
+                .import(seed.name, seed.text, Some(seed.corrections), true)
+                .await
+            {
+                Ok(_) => n += 1,
+                // Another server seeding at the same moment got there first.
+                Err(AppError::Conflict(m)) if m.contains("already exists") => {}
+                Err(e) => {
+                    return Err(AppError::Internal(format!(
+                        "the shipped specification {} did not import and publish: {e}",
+                        seed.name
+                    )));
+                }
+            }
         }
         Ok(n)
     }

@@ -2,6 +2,7 @@
 //! here, so both front doors behave the same.
 
 pub mod catalogue;
+pub mod rules;
 
 use crate::store::{Store, StoreError};
 use credence_domain::model::Specification;

@@ -29,6 +29,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_corrections))
         .routes(routes!(create_publication))
         .routes(routes!(get_catalogue_export))
+        .routes(routes!(get_evaluation))
+        .routes(routes!(get_plan))
+        .routes(routes!(list_claimable))
 }
 
 fn openapi_info() -> utoipa::openapi::OpenApi {
@@ -462,4 +465,69 @@ async fn get_catalogue_export(
     State(app): State<AppState>,
 ) -> Result<Json<CatalogueExport>, ApiError> {
     Ok(Json(app.export().await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UnitsQuery {
+    /// Achieved units, comma-separated, by AO reference (L3B1) or Ofqual reference.
+    pub units: Option<String>,
+}
+
+fn units_of(text: &Option<String>) -> Vec<String> {
+    crate::app::rules::split_units(text.as_deref().unwrap_or(""))
+}
+
+/// Is the qualification achieved by these units? Every listed unit that belongs counts; one
+/// that does not is reported in `not_counted`; every unmet requirement is listed.
+#[utoipa::path(get, path = "/api/v1/qualifications/{qan}/evaluation", tag = "rules",
+    params(("qan" = String, Path, description = "QAN with '-' for '/'"), UnitsQuery),
+    responses((status = 200, body = credence_domain::rules::Evaluation), (status = 404, body = ErrorBody)))]
+async fn get_evaluation(
+    State(app): State<AppState>,
+    ApiPath(qan): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UnitsQuery>,
+) -> Result<Json<credence_domain::rules::Evaluation>, ApiError> {
+    Ok(Json(
+        app.check_rules(&qan_from_slug(&qan), &units_of(&q.units))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PlanQuery {
+    /// Achieved units, comma-separated.
+    pub units: Option<String>,
+    /// Units the plan must include, comma-separated.
+    pub wants: Option<String>,
+    /// Units the plan must never choose, comma-separated.
+    pub refuses: Option<String>,
+}
+
+/// The further units that complete the qualification with the fewest guided learning hours
+/// (ties: fewest credits, then fewest units), each with why it is chosen; or why none can.
+#[utoipa::path(get, path = "/api/v1/qualifications/{qan}/plan", tag = "rules",
+    params(("qan" = String, Path, description = "QAN with '-' for '/'"), PlanQuery),
+    responses((status = 200, body = credence_domain::rules::Plan), (status = 404, body = ErrorBody)))]
+async fn get_plan(
+    State(app): State<AppState>,
+    ApiPath(qan): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PlanQuery>,
+) -> Result<Json<credence_domain::rules::Plan>, ApiError> {
+    let request = credence_domain::rules::PlanRequest {
+        achieved: units_of(&q.units),
+        wants: units_of(&q.wants),
+        refuses: units_of(&q.refuses),
+    };
+    Ok(Json(app.plan(&qan_from_slug(&qan), &request).await?))
+}
+
+/// Every qualification of the current catalogue: met by these units (with the subset to
+/// claim it with) or how far it is. Met ones first.
+#[utoipa::path(get, path = "/api/v1/claimable", tag = "rules", params(UnitsQuery),
+    responses((status = 200, body = Vec<credence_domain::rules::Claimable>), (status = 400, body = ErrorBody)))]
+async fn list_claimable(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<UnitsQuery>,
+) -> Result<Json<Vec<credence_domain::rules::Claimable>>, ApiError> {
+    Ok(Json(app.claimable(&units_of(&q.units)).await?))
 }

@@ -38,6 +38,7 @@ pub fn router(app: App) -> Router {
             }),
         )
         .route("/static/app.css", get(stylesheet))
+        .route("/static/checker.js", get(checker_script))
         .route("/healthz", get(healthz))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -58,6 +59,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+}
+
+async fn checker_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/checker.js"),
     )
 }
 

@@ -5,7 +5,7 @@ use super::AppState;
 use crate::app::catalogue::{CurrentSpec, qan_from_slug, qan_slug, unit_slug};
 use crate::app::{AppError, catalogue::Catalogue};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/aos/{code}", get(ao))
         .route("/qualifications", get(qualifications))
         .route("/qualifications/{qan}", get(qualification))
+        .route("/qualifications/{qan}/checker", get(qualification_checker))
+        .route("/claim", get(claim))
         .route("/units/{unit}", get(unit))
         .route("/search", get(search))
         .route("/catalogue/versions", get(versions))
@@ -344,6 +346,183 @@ struct QualificationPage {
     title: String,
     has_error: bool,
     q: QualView,
+    checker: CheckerView,
+}
+
+#[derive(Template)]
+#[template(path = "checker_result.html")]
+struct CheckerFragment {
+    checker: CheckerView,
+}
+
+struct CheckUnit {
+    ao_ref: String,
+    title: String,
+    group: String,
+    level: u8,
+    credit: String,
+    glh: String,
+    checked: bool,
+}
+
+struct PlanView {
+    headline: String,
+    /// (unit, title, GLH, credit, why)
+    units: Vec<(String, String, u32, u32, String)>,
+    why_not: Vec<String>,
+}
+
+struct ResultView {
+    achieved: bool,
+    counted: usize,
+    total_credit: u32,
+    total_glh: u32,
+    unmet: Vec<String>,
+    notes: Vec<String>,
+    plan: Option<PlanView>,
+}
+
+struct CheckerView {
+    slug: String,
+    units: Vec<CheckUnit>,
+    result: Option<ResultView>,
+}
+
+/// The `unit=` values (repeated) and whether `plan` was asked, from a raw query string.
+fn checker_params(query: Option<&str>) -> (Vec<String>, bool, bool) {
+    let mut units = Vec::new();
+    let mut plan = false;
+    let mut asked = false;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "unit" => {
+                asked = true;
+                units.push(v.into_owned());
+            }
+            "plan" => {
+                asked = true;
+                plan = true;
+            }
+            "check" => asked = true,
+            _ => {}
+        }
+    }
+    (units, plan, asked)
+}
+
+async fn checker_view(
+    app: &AppState,
+    cs: &CurrentSpec,
+    q: &Qualification,
+    query: Option<&str>,
+) -> Result<CheckerView, AppError> {
+    let (chosen, plan, asked) = checker_params(query);
+    let units = q
+        .units
+        .iter()
+        .filter_map(|qu| cs.spec.unit(&qu.unit).map(|u| (qu, u)))
+        .map(|(qu, u)| CheckUnit {
+            checked: chosen
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&u.ao_ref) || *c == u.key),
+            ao_ref: u.ao_ref.clone(),
+            title: u.title.clone(),
+            group: qu.group.clone().unwrap_or_else(|| "no group".into()),
+            level: u.level,
+            credit: opt_num(u.credit),
+            glh: opt_num(u.glh),
+        })
+        .collect();
+    let result = if asked {
+        let e = app.check_rules(&q.qan, &chosen).await?;
+        let mut notes: Vec<String> = e
+            .not_counted
+            .iter()
+            .map(|n| format!("{} is not counted: {}", n.unit, n.reason))
+            .collect();
+        for s in &e.level_shares {
+            notes.push(format!(
+                "Level {} or above: {} of {} credits by credit value; {} of {} units by unit count",
+                s.level, s.credit_at_level, s.total_credit, s.units_at_level, s.total_units
+            ));
+        }
+        let plan = if plan {
+            let p = app
+                .plan(
+                    &q.qan,
+                    &credence_domain::rules::PlanRequest {
+                        achieved: chosen.clone(),
+                        wants: Vec::new(),
+                        refuses: Vec::new(),
+                    },
+                )
+                .await?;
+            use credence_domain::rules::PlanStatus;
+            Some(PlanView {
+                headline: match p.status {
+                    PlanStatus::AlreadyAchieved => {
+                        "These units already achieve it: nothing more is needed.".into()
+                    }
+                    PlanStatus::NoCompletion => "No set of further units can complete it:".into(),
+                    PlanStatus::Completion => format!(
+                        "{} more {}, {} guided learning hours and {} credits: the fewest hours possible.",
+                        p.units.len(),
+                        if p.units.len() == 1 { "unit" } else { "units" },
+                        p.added_glh,
+                        p.added_credit
+                    ),
+                },
+                units: p
+                    .units
+                    .iter()
+                    .map(|u| {
+                        (
+                            u.ao_ref.clone(),
+                            u.title.clone(),
+                            u.glh,
+                            u.credit,
+                            u.reasons.join("; "),
+                        )
+                    })
+                    .collect(),
+                why_not: p.why_not.clone(),
+            })
+        } else {
+            None
+        };
+        Some(ResultView {
+            achieved: e.achieved,
+            counted: e.counted.len(),
+            total_credit: e.total_credit,
+            total_glh: e.total_glh,
+            unmet: e.unmet.iter().map(|u| u.message.clone()).collect(),
+            notes,
+            plan,
+        })
+    } else {
+        None
+    };
+    Ok(CheckerView {
+        slug: qan_slug(&q.qan),
+        units,
+        result,
+    })
+}
+
+async fn qualification_checker(
+    State(app): State<AppState>,
+    Path(qan): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let cat = app.catalogue().await?;
+    let qan = qan_from_slug(&qan);
+    let (cs, q) = cat
+        .qualification(&qan)
+        .ok_or_else(|| not_found_msg(format!("qualification {qan}")))?;
+    // Asking for the fragment is asking for an answer, even with nothing ticked.
+    let query = format!("check=1&{}", query.unwrap_or_default());
+    let checker = checker_view(&app, cs, q, Some(&query)).await?;
+    Ok(render(&CheckerFragment { checker }))
 }
 
 pub fn grading_words(g: &Grading) -> String {
@@ -411,16 +590,108 @@ fn qual_view(cs: &CurrentSpec, q: &Qualification) -> QualView {
 async fn qualification(
     State(app): State<AppState>,
     Path(qan): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let cat = app.catalogue().await?;
     let qan = qan_from_slug(&qan);
     let (cs, q) = cat
         .qualification(&qan)
         .ok_or_else(|| not_found_msg(format!("qualification {qan}")))?;
+    let checker = checker_view(&app, cs, q, query.as_deref()).await?;
     Ok(render(&QualificationPage {
         title: q.title.clone(),
         has_error: false,
         q: qual_view(cs, q),
+        checker,
+    }))
+}
+
+struct ClaimRow {
+    qan: String,
+    slug: String,
+    title: String,
+    detail: String,
+    unmet: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "claim.html")]
+struct ClaimPage {
+    title: String,
+    has_error: bool,
+    units: String,
+    asked: bool,
+    met: Vec<ClaimRow>,
+    not_yet: Vec<ClaimRow>,
+}
+
+#[derive(Deserialize)]
+struct ClaimParams {
+    units: Option<String>,
+}
+
+async fn claim(
+    State(app): State<AppState>,
+    Query(p): Query<ClaimParams>,
+) -> Result<Response, PageError> {
+    let units_text = p.units.unwrap_or_default();
+    let units = crate::app::rules::split_units(&units_text);
+    let (mut met, mut not_yet) = (Vec::new(), Vec::new());
+    if !units.is_empty() {
+        let cat = app.catalogue().await?;
+        let ref_of = |key: &str| {
+            cat.unit(key)
+                .map(|(_, u)| u.ao_ref.clone())
+                .unwrap_or_else(|| key.to_string())
+        };
+        for c in app.claimable(&units).await? {
+            if c.met {
+                met.push(ClaimRow {
+                    slug: qan_slug(&c.qan),
+                    detail: format!(
+                        "Claim with {} ({} credits)",
+                        c.claim_with
+                            .iter()
+                            .map(|k| ref_of(k))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        c.claim_credit
+                    ),
+                    qan: c.qan,
+                    title: c.title,
+                    unmet: Vec::new(),
+                });
+            } else if !c.held.is_empty() {
+                not_yet.push(ClaimRow {
+                    slug: qan_slug(&c.qan),
+                    detail: match &c.completion {
+                        Some(p) => format!(
+                            "{} more {} ({} GLH): {}",
+                            p.units.len(),
+                            if p.units.len() == 1 { "unit" } else { "units" },
+                            p.glh,
+                            p.units
+                                .iter()
+                                .map(|k| ref_of(k))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        None => c.why_not.join("; "),
+                    },
+                    qan: c.qan,
+                    title: c.title,
+                    unmet: c.unmet.iter().map(|u| u.message.clone()).collect(),
+                });
+            }
+        }
+    }
+    Ok(render(&ClaimPage {
+        title: "What can be claimed".into(),
+        has_error: false,
+        asked: !units.is_empty(),
+        units: units_text,
+        met,
+        not_yet,
     }))
 }
 

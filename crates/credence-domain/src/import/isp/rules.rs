@@ -17,7 +17,6 @@ pub enum RuleTarget {
 #[derive(Debug, Clone)]
 pub struct RuleBlock {
     pub target: RuleTarget,
-    pub line: usize,
     /// Bullet text in the specification's words, with its line.
     pub bullets: Vec<(String, usize)>,
 }
@@ -38,7 +37,6 @@ pub fn blocks(ctx: &Ctx, from: usize, to: usize) -> Vec<RuleBlock> {
             };
             let mut block = RuleBlock {
                 target,
-                line: n,
                 bullets: Vec::new(),
             };
             let mut m = n + 1;

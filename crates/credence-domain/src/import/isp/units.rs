@@ -3,7 +3,7 @@
 //! Information" (purpose, apprenticeship standards, sector), indicative content and assessor
 //! guidance per learning outcome.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Ctx;
 use super::tables::{TableKind, Tables, UnitRow};
@@ -482,10 +482,11 @@ impl LoTable<'_> {
         }
     }
 
-    fn finish(self, ctx: &mut Ctx) -> Vec<LearningOutcome> {
+    fn finish(self, ctx: &mut Ctx) -> (Vec<LearningOutcome>, Vec<usize>) {
         let mut numbers: BTreeSet<u32> = self.acs.iter().map(|a| a.major).collect();
         numbers.extend(self.segs.iter().filter(|s| s.confirmed).map(|s| s.lo));
         let mut out = Vec::new();
+        let mut lines = Vec::new();
         for lo in &numbers {
             let confirmed: Vec<&Seg> = self
                 .segs
@@ -548,6 +549,7 @@ impl LoTable<'_> {
                     }
                 })
                 .collect();
+            lines.push(line);
             out.push(LearningOutcome {
                 number: lo.to_string(),
                 text,
@@ -600,7 +602,7 @@ impl LoTable<'_> {
                 );
             }
         }
-        out
+        (out, lines)
     }
 }
 
@@ -1034,8 +1036,20 @@ fn content_items(sec: &Section) -> Vec<ContentItem> {
                     || last.rsplit(' ').next().is_some_and(|w| {
                         matches!(
                             w,
-                            "and" | "or" | "of" | "to" | "the" | "a" | "an" | "on" | "in" | "for"
-                                | "with" | "by" | "that" | "as"
+                            "and"
+                                | "or"
+                                | "of"
+                                | "to"
+                                | "the"
+                                | "a"
+                                | "an"
+                                | "on"
+                                | "in"
+                                | "for"
+                                | "with"
+                                | "by"
+                                | "that"
+                                | "as"
                         )
                     })
             });
@@ -1061,8 +1075,16 @@ fn content_items(sec: &Section) -> Vec<ContentItem> {
 /// Parse every unit specification between `from` (Appendix 1) and `to` (Appendix 2 or end).
 pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<UnitSpec> {
     let verbs = command_verbs(ctx, from, to);
+    let mut words: BTreeMap<String, usize> = BTreeMap::new();
+    for n in from..to {
+        for w in lowercase_words(ctx.line(n)) {
+            *words.entry(w).or_insert(0) += 1;
+        }
+    }
     // Boundaries: headings, "Unit Title" rows, group headings.
-    let mut bounds: Vec<(usize, Option<(String, String)>, Option<(String, String)>)> = Vec::new();
+    // (line, "Unit Title" row, heading line): each an AO reference and a title.
+    type Boundary = (usize, Option<(String, String)>, Option<(String, String)>);
+    let mut bounds: Vec<Boundary> = Vec::new();
     for n in from..to {
         if ctx.is_furniture(n) {
             continue;
@@ -1095,7 +1117,15 @@ pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<
             .take()
             .filter(|h| h.0 == *ao)
             .map(|h| (h.1, h.2));
-        out.push(parse_unit(ctx, tables, &verbs, *n, end, ao, title, heading));
+        out.push(parse_unit(
+            ctx,
+            tables,
+            (&verbs, &words),
+            (*n, end),
+            ao,
+            title,
+            heading,
+        ));
     }
     out
 }
@@ -1104,9 +1134,8 @@ pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<
 fn parse_unit(
     ctx: &mut Ctx,
     tables: &Tables,
-    verbs: &BTreeSet<String>,
-    start: usize,
-    end: usize,
+    (verbs, words): (&BTreeSet<String>, &BTreeMap<String, usize>),
+    (start, end): (usize, usize),
     ao_printed: &str,
     title_cell: &str,
     heading: Option<(String, usize)>,
@@ -1189,7 +1218,7 @@ fn parse_unit(
         }
         n += 1;
     }
-    let mut los = table.finish(ctx);
+    let (mut los, lo_lines) = table.finish(ctx);
 
     // Additional Information.
     let mut info = AdditionalInfo::default();
@@ -1278,12 +1307,12 @@ fn parse_unit(
         .map(|lo| lo.number.clone())
         .collect();
     if !bare.is_empty() && bare.len() < los.len() {
-        ctx.findings.open(
+        ctx.findings.repaired(
             FindingKind::MissingValue,
             ic_start,
             ctx.line(ic_start),
             format!(
-                "Unit {key}: the indicative content has no section for learning outcome(s) {} (the PDF lost the section numbers, so their content is probably under an earlier LO); check and move it.",
+                "Unit {key}: the indicative content has no section for learning outcome(s) {} ; the PDF lost the section numbers, so their content stays under the LO before it, as printed. Check and move it if needed.",
                 bare.join(", ")
             ),
             unit_target(&key, "learning_outcomes"),
@@ -1306,6 +1335,7 @@ fn parse_unit(
         }
     }
     let purpose = Some(tidy(&info.purpose.join(" "))).filter(|p| !p.is_empty());
+    damaged_lo_text(ctx, &key, &los, &lo_lines, words);
     let apprenticeship_text = Some(tidy(&info.appr.join(" "))).filter(|p| !p.is_empty());
     let sector = info
         .sectors
@@ -1330,6 +1360,62 @@ fn parse_unit(
         sector,
         simulation,
     }
+}
+
+/// Learning outcome text the PDF cut ("Understand contin professional deve (CPD)", L3 seed
+/// line 2124): a word that appears nowhere else in the unit but starts a longer word that
+/// does, or an unclosed bracket. Such text cannot be repaired from this document: open.
+fn damaged_lo_text(
+    ctx: &mut Ctx,
+    key: &str,
+    los: &[LearningOutcome],
+    lines: &[usize],
+    words: &BTreeMap<String, usize>,
+) {
+    for (lo, line) in los.iter().zip(lines) {
+        let own = lowercase_words(&lo.text);
+        let cut: Vec<String> = own
+            .iter()
+            .filter(|w| w.len() >= 3)
+            .filter(|w| {
+                let here = own.iter().filter(|o| o == w).count();
+                words.get(*w).copied().unwrap_or(0) <= here
+                    && words
+                        .range((*w).clone()..)
+                        .take_while(|(v, _)| v.starts_with(w.as_str()))
+                        .any(|(v, _)| v.len() > w.len())
+            })
+            .cloned()
+            .collect();
+        let unclosed = lo.text.matches('(').count() != lo.text.matches(')').count();
+        if cut.is_empty() && !unclosed {
+            continue;
+        }
+        ctx.findings.open(
+            FindingKind::Other,
+            *line,
+            ctx.line(*line),
+            format!(
+                "Unit {key}: learning outcome {} reads \"{}\", which the PDF seems to have cut ({}); the document gives no other copy of it. Correct the text.",
+                lo.number,
+                lo.text,
+                if cut.is_empty() {
+                    "an unclosed bracket".to_string()
+                } else {
+                    format!("words cut short: {}", cut.join(", "))
+                }
+            ),
+            unit_target(key, &format!("outcome {}", lo.number)),
+            vec![lo.text.clone()],
+        );
+    }
+}
+
+fn lowercase_words(t: &str) -> Vec<String> {
+    t.split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// The unit specification printed a second time (L5 seed lines 1216-1230).
