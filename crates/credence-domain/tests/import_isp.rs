@@ -694,18 +694,3 @@ fn findings_are_numbered_in_line_order_and_the_import_is_deterministic() {
         assert_eq!(a.report.findings[0].id, "F1");
     }
 }
-
-#[test]
-fn the_l3_seed_parses_quickly() {
-    let bytes = seed(L3);
-    let start = std::time::Instant::now();
-    for _ in 0..10 {
-        import(&bytes).expect("imports");
-    }
-    // A few milliseconds each in an optimised build; generous for a loaded debug machine.
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
-    );
-}
