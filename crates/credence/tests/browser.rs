@@ -37,7 +37,11 @@ async fn pages_in_headless_chromium() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("browser tests are required under CI=true: {why}");
         }
-        eprintln!("\n!!!!! SKIPPING the browser tests: {why}\n");
+        // Written to the real stderr, past the test harness's capture, so a skip is seen.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("\n!!!!! SKIPPING the browser tests: {why}\n").as_bytes(),
+        );
         return;
     }
     let app = common::app_on(&common::sqlite_url()).await;

@@ -193,7 +193,12 @@ pub async fn postgres_url() -> Option<String> {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("PostgreSQL is required under CI=true but could not start: {why}");
             }
-            eprintln!("\n!!!!! SKIPPING a PostgreSQL test: no cluster could start here: {why}\n");
+            // Written to the real stderr, past the test harness's capture, so a skip is seen.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("\n!!!!! SKIPPING a PostgreSQL test: no cluster could start here: {why}\n")
+                    .as_bytes(),
+            );
             None
         }
     }
