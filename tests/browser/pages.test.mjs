@@ -86,7 +86,22 @@ test('search finds criteria by their words', async () => {
   await page.close();
 });
 
-const pages = ['/', '/aos', '/aos/ISP', '/qualifications', '/qualifications/610-3788-6',
+test('ticking units on the qualification page updates the answer without a reload', async () => {
+  const { page } = await open('/qualifications/610-3788-6');
+  for (const ref of ['L3B1', 'L3B2', 'L3C1', 'L3C2']) {
+    await page.check(`input[name=unit][value=${ref}]`);
+  }
+  const heading = (text) => page.waitForFunction(
+    (t) => (document.querySelector('#checker-result h3')?.textContent || '').trim().startsWith(t), text);
+  await heading('Not achieved yet');
+  assert.ok((await page.locator('#checker-result').innerText()).includes('needs at least 1'));
+  await page.check('input[name=unit][value=L3L1]');
+  await heading('Achieved');
+  assert.match(page.url(), /unit=L3L1/);
+  await page.close();
+});
+
+const pages = ['/claim?units=L3B1%2C+L3B2', '/qualifications/610-3789-8?unit=L3B1&plan=1','/', '/aos', '/aos/ISP', '/qualifications', '/qualifications/610-3788-6',
   '/qualifications/500-3707-9', '/units/L-650-7899', '/units/ISMM-Unit-1', '/units/H-502-8599',
   '/search', '/search?q=sales', '/catalogue/versions', '/catalogue/import', '/catalogue/versions/1',
   '/no-such-page'];

@@ -251,7 +251,10 @@ fn isp_advanced_certificate_and_diploma() {
     assert_eq!(e.total_glh, 306);
     assert_eq!(
         s.messages(L5_ADVANCED_DIPLOMA, &all[..7]),
-        vec!["3 of ISP401, ISP404, ISP505, ISP506, ISP507 chosen, needs at least 5"]
+        vec![
+            "3 of ISP401, ISP404, ISP505, ISP506, ISP507 chosen, needs at least 5",
+            "33 credits, the minimum is 41"
+        ]
     );
 }
 
@@ -644,9 +647,10 @@ fn plan_l5_diploma_from_empty_is_valid() {
     let p = plan(&s, L5_DIPLOMA, &[], &[], &[]);
     assert_eq!(p.status, PlanStatus::Completion);
     plan_meets(&s, L5_DIPLOMA, &[], &p);
-    // Group credit minimums 9 + 12 + 8 + 8: the SELF group's cheapest cover is L6S2 (6 credits,
-    // 15 GLH) and a 3-credit unit: 175 GLH in all.
-    assert_eq!(p.added_glh, 175);
+    // Group credit minimums 9 + 12 + 8 + 8 and 37 credits in all, with half the credit at
+    // Level 5 or above: 185 GLH is the least (L6S2 is 40 GLH for 8 credits after the shipped
+    // corrections, no longer the cheap SELF cover it looked in the overview table).
+    assert_eq!(p.added_glh, 185);
 }
 
 // ---------------------------------------------------------------------------------------------

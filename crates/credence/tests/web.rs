@@ -312,3 +312,77 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
     assert!(res.body.contains("Select a specification file"));
     assert!(res.body.contains("<title>Error: "));
 }
+
+#[tokio::test]
+async fn rules_through_the_api_and_the_qualification_page() {
+    let (_, router) = seeded_router().await;
+    let e = get(
+        &router,
+        "/api/v1/qualifications/610-3789-8/evaluation?units=L3B1,L3B2,L3C1",
+    )
+    .await;
+    assert_eq!(e.status, StatusCode::OK, "{}", e.body);
+    let e: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+    assert_eq!(e["achieved"], false);
+    let messages: Vec<&str> = e["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.contains(&"1 CORE unit, needs at least 4"),
+        "{messages:?}"
+    );
+
+    let p = get(
+        &router,
+        "/api/v1/qualifications/610-3789-8/plan?units=L3B1,L3B2,L3C1&refuses=L4C2",
+    )
+    .await;
+    let p: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    assert_eq!(p["status"], "completion");
+    assert!(
+        p["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["ao_ref"] != "L4C2")
+    );
+
+    let c = get(&router, "/api/v1/claimable?units=L3B1,L3B2").await;
+    let c: serde_json::Value = serde_json::from_str(&c.body).unwrap();
+    let met: Vec<&str> = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["met"] == true)
+        .map(|x| x["qan"].as_str().unwrap())
+        .collect();
+    assert_eq!(met, vec!["610/3791/6"]);
+
+    // The page works without JavaScript: the form's GET answers in the page.
+    let page = get(
+        &router,
+        "/qualifications/610-3788-6?unit=L3B1&unit=L3B2&unit=L3C1&unit=L3C2&unit=L3L1",
+    )
+    .await;
+    assert!(page.body.contains(">Achieved "), "achieved shown");
+    assert!(page.body.contains("value=\"L3B1\" checked"), "ticks kept");
+    let page = get(&router, "/qualifications/610-3788-6?unit=L3B1&plan=1").await;
+    assert!(page.body.contains("Not achieved yet"));
+    assert!(page.body.contains("The shortest way there"));
+    // The fragment the enhancement fetches.
+    let frag = get(&router, "/qualifications/610-3788-6/checker?unit=L3B1").await;
+    assert_eq!(frag.status, StatusCode::OK);
+    assert!(
+        frag.body.contains("3 credits, the minimum is 13"),
+        "{}",
+        frag.body
+    );
+    assert!(!frag.body.contains("<html"));
+
+    let claim = get(&router, "/claim?units=L3B1%2C+L3B2").await;
+    assert!(claim.body.contains("Can be claimed now (1)"));
+    assert!(claim.body.contains("610/3791/6"));
+}

@@ -14,7 +14,8 @@
 //! - ISP L5 `L5L4`: the Coaching Award table gives 30 GLH (as does the qualification table,
 //!   610/5677/7: 30 GLH), the overview 20; 30 is used.
 //! - ISP L5 `L6S2`: the overview's Ofqual reference is cut (`H/651/601`), so the key is
-//!   `ISP:L6S2`.
+//!   `ISP:L6S2`; 40 GLH and 8 credits from the unit specification, as the shipped corrections
+//!   decide (`seeds/corrections/001.json`).
 //! - ISP L5 Advanced: the cover gives `603/5902/X` and `603/5903/1`, the key facts
 //!   `603/5904/3 (Certificate)` and `603/5903/1 (Diploma)`; DOMAIN.md cites `603/5902/X`, used
 //!   here for the Certificate. The units have no Ofqual references: keys are `ISP:ISP501`...
@@ -553,8 +554,8 @@ const L5_UNITS: &[Row] = &[
         "L6S2",
         "Lead an Inclusive, Ethical Culture",
         6,
-        15,
-        6,
+        40,
+        8,
         "SELF",
     ),
 ];
@@ -1159,6 +1160,10 @@ pub fn qualifications() -> Vec<Qualification> {
         vec![
             Requirement::Mandatory { units: mandatory },
             Requirement::ChooseUnits { units: optional, min: 5, max: Some(5) },
+            Requirement::TotalCredit {
+                min: Some(41),
+                max: Some(41),
+            },
         ],
         &["To achieve the Diploma qualification learners must complete all 4 mandatory units, plus 5 optional units"],
     ));

@@ -1,0 +1,275 @@
+//! The command line as a person or a script uses it: the real binary, a temp data folder.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn credence(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_credence"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("CREDENCE_DATABASE_URL")
+        .env_remove("CREDENCE_NO_SEED")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn rules_check_answers_scripts_with_json_and_exit_status() {
+    let data = common::temp_dir("cli-rules");
+    let ok = credence(
+        &data,
+        &[
+            "rules",
+            "check",
+            "--qualification",
+            "610/3788/6",
+            "--units",
+            "L3B1,L3B2,L3C1,L3C2,L3L1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&ok)).unwrap();
+    assert_eq!(v["achieved"], true);
+    assert_eq!(v["unmet"].as_array().unwrap().len(), 0);
+
+    let no = credence(
+        &data,
+        &[
+            "rules",
+            "check",
+            "--qualification",
+            "610/3788/6",
+            "--units",
+            "L3B1,L3C1,L4S3,NOPE",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(no.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&no)).unwrap();
+    assert_eq!(v["achieved"], false);
+    let unmet: Vec<&str> = v["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unmet,
+        vec![
+            "9 credits, the minimum is 13",
+            "1 BUSINESS unit, needs at least 2",
+            "1 CORE unit, needs at least 2"
+        ]
+    );
+    assert_eq!(v["not_counted"][0]["unit"], "NOPE");
+
+    // Over the maximum: the claim is evaluated as given.
+    let over = credence(
+        &data,
+        &[
+            "rules",
+            "check",
+            "--qualification",
+            "610-3788-6",
+            "--units",
+            "L3B1,L3B2,L3B3,L3B4,L3B5,L4B6,L3C1,L4C2,L3C2,L3C3,L3C4,L3C5",
+        ],
+    );
+    assert_eq!(over.status.code(), Some(1));
+    assert!(
+        stdout(&over).contains("44 credits, the maximum is 36"),
+        "{}",
+        stdout(&over)
+    );
+
+    let unknown = credence(
+        &data,
+        &[
+            "rules",
+            "check",
+            "--qualification",
+            "999/9999/9",
+            "--units",
+            "L3B1",
+        ],
+    );
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "an error is neither yes nor no"
+    );
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("qualification 999/9999/9 was not found")
+    );
+}
+
+#[test]
+fn rules_plan_and_claimable_in_words() {
+    let data = common::temp_dir("cli-plan");
+    let plan = credence(
+        &data,
+        &[
+            "rules",
+            "plan",
+            "--qualification",
+            "610/3790/4",
+            "--units",
+            "L3B1,L3B5,L3C1",
+        ],
+    );
+    assert!(plan.status.success());
+    let text = stdout(&plan);
+    assert!(
+        text.contains("8 more unit(s), 150 GLH, 30 credits"),
+        "{text}"
+    );
+    let over = credence(
+        &data,
+        &[
+            "rules",
+            "plan",
+            "--qualification",
+            "610/3788/6",
+            "--units",
+            "L3B1,L3B2,L3B3,L3B4,L3B5,L4B6,L3C1,L4C2,L3C2,L3C3,L3C4,L3C5",
+        ],
+    );
+    assert!(
+        stdout(&over).contains("No set of further units completes 610/3788/6"),
+        "{}",
+        stdout(&over)
+    );
+    let claim = credence(
+        &data,
+        &[
+            "rules",
+            "claimable",
+            "--units",
+            "L3B1,L3B2,L3B3,L3C1,L3C2,L3C3,L3C6,L3L1,L3S1",
+        ],
+    );
+    let text = stdout(&claim);
+    assert!(
+        text.contains("610/3788/6 ISP Level 3 Certificate in Professional Sales with"),
+        "{text}"
+    );
+    assert!(
+        text.contains("610/3791/6"),
+        "the Award of L3B1 + L3B2: {text}"
+    );
+}
+
+#[test]
+fn catalogue_commands_list_show_import_and_export() {
+    let data = common::temp_dir("cli-cat");
+    let list = credence(&data, &["catalogue", "list", "--format", "json"]);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&list)).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["qan"] == "500/3707/9")
+    );
+
+    let show = credence(&data, &["catalogue", "show", "L3B1"]);
+    let text = stdout(&show);
+    assert!(
+        text.contains("L3B1 Understand Sales Communication (L/650/7899)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "1.1   Explain the importance of effective communication in the sales process"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("610/3790/4"), "{text}");
+
+    let nothing = credence(&data, &["catalogue", "show", "NOPE"]);
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("catalogue list"));
+
+    // A bad file among good ones: named, nothing imported for it, non-zero exit.
+    let bad = data.join("bad.txt");
+    std::fs::write(&bad, b"").unwrap();
+    let out = credence(&data, &["catalogue", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.txt: the file is empty"));
+
+    let export = data.join("export.json");
+    let out = credence(
+        &data,
+        &["catalogue", "export", "--output", export.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    let case = credence(&data, &["catalogue", "export", "--format", "case"]);
+    let packages: serde_json::Value = serde_json::from_str(&stdout(&case)).unwrap();
+    assert_eq!(packages.as_array().unwrap().len(), 5);
+    let items: Vec<&serde_json::Value> = packages
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["CFItems"].as_array().unwrap())
+        .collect();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["CFItemType"] == "Assessment Criterion"
+                && i["fullStatement"]
+                    == "Explain the importance of effective communication in the sales process")
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i["CFItemType"] == "Qualification" && i["humanCodingScheme"] == "610/3788/6")
+    );
+
+    // Round trip through the files into an empty catalogue.
+    let other = common::temp_dir("cli-cat2");
+    let out = credence(
+        &other,
+        &["--no-seed", "catalogue", "import", export.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = other.join("export.json");
+    credence(
+        &other,
+        &[
+            "--no-seed",
+            "catalogue",
+            "export",
+            "--output",
+            again.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(&export).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+}
