@@ -7,4 +7,5 @@ pub mod export;
 pub mod ident;
 pub mod import;
 pub mod model;
+pub mod people;
 pub mod rules;

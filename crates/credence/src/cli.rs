@@ -48,6 +48,32 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "CREDENCE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Create the demo centres, staff and learners first (idempotent) and print the
+        /// demo sign-ins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the demo centres, staff and learners (idempotent) and print the sign-ins.
+    Demo,
+    /// People and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Register learners at a centre from a CSV file (see docs/registration.md).
+    Register {
+        /// The centre's id (see `credence centres`).
+        #[arg(long)]
+        centre: i64,
+        /// The CSV file.
+        file: PathBuf,
+        /// Register the good rows even if some rows have errors.
+        #[arg(long)]
+        good_rows: bool,
+        /// The person registering (their email), for the audit log.
+        #[arg(long, default_value = "cli")]
+        by: String,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -82,6 +108,34 @@ pub enum ExportFormat {
     Json,
     /// 1EdTech CASE 1.0 packages (an array, one per current specification).
     Case,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a person (or a role to an existing person). The password is read from standard
+    /// input (one line).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// ao_staff, eqa, centre_admin, assessor, iqa
+        #[arg(long)]
+        role: String,
+        /// The awarding organisation (for ao_staff and eqa).
+        #[arg(long)]
+        ao: Option<String>,
+        /// The centre id (for centre roles).
+        #[arg(long)]
+        centre: Option<i64>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the hash chain of the whole audit log: exits 1 if any entry was edited,
+    /// deleted or reordered.
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
@@ -197,11 +251,133 @@ pub async fn run(cli: Cli) -> Result<bool> {
             eprintln!("Database is up to date.");
             Ok(true)
         }
-        Command::Serve { listen } => crate::serve(app, &listen).await.map(|()| true),
+        Command::Serve { listen, demo } => {
+            if demo {
+                create_demo(&app).await?;
+            }
+            crate::serve(app, &listen).await.map(|()| true)
+        }
+        Command::Demo => create_demo(&app).await.map(|()| true),
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            ao,
+            centre,
+        }) => {
+            if !crate::app::people::ROLES.contains(&role.as_str()) || role == "learner" {
+                bail!("--role must be one of ao_staff, eqa, centre_admin, assessor, iqa");
+            }
+            let existing = app
+                .store
+                .person_by_email(&email)
+                .await
+                .map_err(|e| user_error(e.into()))?;
+            let person = match existing {
+                Some(p) => p.person_id,
+                None => {
+                    let mut password = String::new();
+                    std::io::stdin()
+                        .read_line(&mut password)
+                        .context("reading the password from standard input")?;
+                    app.create_person(&email, &name, Some(password.trim_end_matches(['\r', '\n'])))
+                        .await
+                        .map_err(user_error)?
+                }
+            };
+            app.store
+                .grant_role(person, &role, ao.as_deref(), centre, None)
+                .await
+                .map_err(|e| user_error(e.into()))?;
+            println!(
+                "{email}: {} ({}{})",
+                crate::app::people::role_name(&role),
+                ao.unwrap_or_default(),
+                centre.map(|c| format!("centre {c}")).unwrap_or_default()
+            );
+            Ok(true)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            match app.verify_audit().await.map_err(user_error)? {
+                Ok(n) => {
+                    println!(
+                        "The audit log is intact: {n} entries, each chained to the one before."
+                    );
+                    Ok(true)
+                }
+                Err(brk) => {
+                    println!("The audit log is NOT intact: {brk}");
+                    Ok(false)
+                }
+            }
+        }
+        Command::Register {
+            centre,
+            file,
+            good_rows,
+            by,
+        } => {
+            let bytes = read(&file, "CSV file")?;
+            let actor = crate::app::people::Actor {
+                person_id: 0,
+                email: by.clone(),
+                name: by,
+                grants: Vec::new(),
+                active: None,
+                eqa_centres: Vec::new(),
+                csrf: None,
+                session_hash: None,
+            };
+            let lines = bytes
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                .saturating_sub(1) as u64;
+            let bar = crate::progress(lines.max(1), "registering");
+            let started = std::time::Instant::now();
+            let outcome = app
+                .register_csv(&actor, centre, &bytes, good_rows, "cli", |n| {
+                    bar.inc(n as u64)
+                })
+                .await
+                .map_err(user_error)?;
+            bar.finish_and_clear();
+            for e in outcome.errors.iter().take(100) {
+                eprintln!("{e}");
+            }
+            if outcome.errors.len() > 100 {
+                eprintln!("... and {} more errors", outcome.errors.len() - 100);
+            }
+            println!(
+                "{} rows, {} with errors; {} learners registered in {:.2} s.",
+                outcome.rows,
+                outcome.bad_rows,
+                outcome.registered,
+                started.elapsed().as_secs_f64()
+            );
+            if outcome.registered == 0 && outcome.bad_rows > 0 {
+                println!(
+                    "Nothing was registered: correct the file, or run again with --good-rows to register the good rows."
+                );
+            }
+            Ok(outcome.bad_rows == 0)
+        }
         Command::Catalogue(c) => catalogue(&app, c).await.map(|()| true),
         Command::Rules(r) => rules(&app, r).await,
         Command::Openapi | Command::Bench(_) => Ok(true),
     }
+}
+
+async fn create_demo(app: &App) -> Result<()> {
+    app.create_demo().await.map_err(user_error)?;
+    eprintln!(
+        "Demo data is ready. Sign in with any of these (password: {}):",
+        crate::app::demo::DEMO_PASSWORD
+    );
+    for a in crate::app::demo::ACCOUNTS {
+        eprintln!("  {:<24} {}", a.email, a.roles);
+    }
+    Ok(())
 }
 
 async fn rules(app: &App, r: RulesCommand) -> Result<bool> {

@@ -11,7 +11,7 @@
 //! indicative content; each unit is marked (Unit 1: case-study report 50% + presentation
 //! 50%; Unit 2: a 3000-word work-based project).
 
-use super::text::{Source, cells, number, raw_cells};
+use super::text::{Source, cells, number, raw_cells, squash};
 use super::{
     FindingKind, Findings, ImportError, ImportReport, Imported, Layout, qualification_target,
     unit_target,
@@ -31,33 +31,6 @@ fn malformed(line: usize, reason: &str) -> ImportError {
         line,
         reason: reason.to_string(),
     }
-}
-
-/// Collapse runs of white space to one space and trim, in one pass (the shared
-/// `text::squash` collects the words first; this runs on every text of the document).
-fn squash(s: &str) -> String {
-    let s = s.trim();
-    let clean = !s
-        .bytes()
-        .any(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x80..))
-        && !s.contains("  ");
-    if clean {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            space = true;
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Strip the Markdown and HTML the PDF conversion left: `#`, `*`, `<b>`, `<i>`.

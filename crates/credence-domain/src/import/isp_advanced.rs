@@ -14,7 +14,7 @@
 //! tables disagreeing (title, TQT), the cover and Key Facts giving different Certificate QANs,
 //! AC text cut by the PDF.
 
-use super::text::{Source, cells, number, raw_cells};
+use super::text::{Source, cells, number, raw_cells, squash};
 use super::{
     FindingKind, Findings, ImportError, ImportReport, Imported, Layout, qualification_target,
     unit_target,
@@ -86,33 +86,6 @@ fn malformed(line: usize, reason: &str) -> ImportError {
         line,
         reason: reason.to_string(),
     }
-}
-
-/// Collapse runs of white space to one space and trim, in one pass (the shared
-/// `text::squash` collects the words first; this runs on every text of the document).
-fn squash(s: &str) -> String {
-    let s = s.trim();
-    let clean = !s
-        .bytes()
-        .any(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x80..))
-        && !s.contains("  ");
-    if clean {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            space = true;
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// A row of the "Mandatory units" / "Optional units" tables.

@@ -9,7 +9,7 @@
 //! After the table: assessment, evidence requirements, guidance, a NOS mapping table and
 //! functional-skills signposting.
 
-use super::text::{Source, number};
+use super::text::{Source, number, squash};
 use super::{FindingKind, Findings, ImportError, ImportReport, Imported, Layout, unit_target};
 use crate::ident::UnitRef;
 use crate::model::{
@@ -26,33 +26,6 @@ fn malformed(line: usize, reason: &str) -> ImportError {
         line,
         reason: reason.to_string(),
     }
-}
-
-/// Collapse runs of white space to one space and trim, in one pass (the shared
-/// `text::squash` collects the words first; this runs on every text of the document).
-fn squash(s: &str) -> String {
-    let s = s.trim();
-    let clean = !s
-        .bytes()
-        .any(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x80..))
-        && !s.contains("  ");
-    if clean {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            space = true;
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// `Label: value` → (line, value).

@@ -2,6 +2,10 @@
 //! here, so both front doors behave the same.
 
 pub mod catalogue;
+pub mod centres;
+pub mod demo;
+pub mod people;
+pub mod registration;
 pub mod rules;
 
 use crate::store::{Store, StoreError};

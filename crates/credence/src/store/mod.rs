@@ -11,8 +11,10 @@
 //! Placeholders are `$1, $2...` on both (SQLite accepts them).
 
 mod catalogue;
+mod people;
 
 pub use catalogue::*;
+pub use people::*;
 
 use sqlx::{AnyPool, any::AnyPoolOptions};
 use std::time::Duration;
@@ -52,12 +54,20 @@ struct Migration {
 }
 
 /// Every schema change, in order. Never edit one that has shipped: add a new one.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "catalogue",
-    sqlite: include_str!("../../migrations/sqlite/0001_catalogue.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_catalogue.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "catalogue",
+        sqlite: include_str!("../../migrations/sqlite/0001_catalogue.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_catalogue.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "people",
+        sqlite: include_str!("../../migrations/sqlite/0002_people.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_people.sql"),
+    },
+];
 
 impl Store {
     /// Connect to `sqlite://...` or `postgres://...`.

@@ -1,9 +1,12 @@
 //! The web server: pages for people (server-rendered, no JavaScript needed) and the JSON API
 //! with its OpenAPI document. Handlers are thin: they call [`crate::app`].
 
+pub mod access;
 pub mod api;
+mod api_people;
 mod case;
 pub mod pages;
+pub mod people;
 
 use crate::app::{App, AppError};
 use axum::Router;
@@ -22,10 +25,11 @@ pub type AppState = App;
 
 /// The whole application router.
 pub fn router(app: App) -> Router {
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, openapi) = api::router().merge(api_people::router()).split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     Router::new()
         .merge(pages::router())
+        .merge(people::router())
         .merge(api_router)
         .merge(case::router())
         .route(
@@ -40,6 +44,11 @@ pub fn router(app: App) -> Router {
         .route("/static/app.css", get(stylesheet))
         .route("/static/checker.js", get(checker_script))
         .route("/healthz", get(healthz))
+        // Every route above passes through the access decision; nothing is added after.
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            access::authorize,
+        ))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
@@ -48,7 +57,7 @@ pub fn router(app: App) -> Router {
 
 /// The OpenAPI document, for `credence openapi` and the freshness check in CI.
 pub fn openapi_json() -> String {
-    let (_, openapi) = api::router().split_for_parts();
+    let (_, openapi) = api::router().merge(api_people::router()).split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }
 

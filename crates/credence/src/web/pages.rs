@@ -82,7 +82,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render<T: Template>(t: &T) -> Response {
+pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -94,6 +94,32 @@ fn render<T: Template>(t: &T) -> Response {
                 .into_response()
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    title: String,
+    has_error: bool,
+    message: String,
+}
+
+/// A page that only says something (refusals, mainly).
+pub fn message_page(status: StatusCode, message: &str) -> Response {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "You cannot do this",
+        _ => "There is a problem",
+    };
+    (
+        status,
+        render(&MessagePage {
+            title: title.into(),
+            has_error: false,
+            message: message.into(),
+        }),
+    )
+        .into_response()
 }
 
 pub async fn not_found() -> PageError {

@@ -244,3 +244,32 @@ pub async fn seed(app: &App) {
         .expect("the shipped specifications import and publish");
     assert_eq!(n, 5);
 }
+
+/// The shipped specifications plus the demo centres, staff and learners.
+pub async fn demo(app: &App) {
+    seed(app).await;
+    app.create_demo().await.expect("demo data");
+}
+
+/// An API token for a demo account (or any person), for `Authorization: Bearer`.
+pub async fn token_for(app: &App, email: &str) -> String {
+    let person = app
+        .store
+        .person_by_email(email)
+        .await
+        .unwrap()
+        .expect("the person exists");
+    let actor = app.actor_from_api_token("no-such-token").await.unwrap();
+    assert!(actor.is_none());
+    let tmp = credence::app::people::Actor {
+        person_id: person.person_id,
+        email: person.email.clone(),
+        name: person.display_name.clone(),
+        grants: Vec::new(),
+        active: None,
+        eqa_centres: Vec::new(),
+        csrf: None,
+        session_hash: None,
+    };
+    app.create_api_token(&tmp, "test").await.unwrap()
+}

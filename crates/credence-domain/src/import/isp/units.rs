@@ -3,7 +3,7 @@
 //! Information" (purpose, apprenticeship standards, sector), indicative content and assessor
 //! guidance per learning outcome.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::Ctx;
 use super::tables::{TableKind, Tables, UnitRow};
@@ -645,6 +645,30 @@ const LABEL_WORDS: [&str; 25] = [
     "subject",
 ];
 
+/// Does any of the [`LABELS`] occur in `s`? One pass over the text.
+fn has_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, c)| {
+        matches!(c, b'A' | b'U' | b'D' | b'L' | b'I')
+            && LABELS.iter().any(|l| b[i..].starts_with(l.as_bytes()))
+    })
+}
+
+/// Each of the [`LABELS`] in turn replaced by `with`, as
+/// `for l in LABELS { t = t.replace(l, with) }` does; borrowed when none occurs.
+fn without_labels<'s>(s: &'s str, with: &str) -> std::borrow::Cow<'s, str> {
+    if !has_label(s) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut t = s.to_string();
+    for l in LABELS {
+        if t.contains(l) {
+            t = t.replace(l, with);
+        }
+    }
+    std::borrow::Cow::Owned(t)
+}
+
 /// Is this word a label word or a fragment of one ("pur", "iceship", "betweer")?
 fn label_word(w: &str) -> bool {
     let w: String = w
@@ -681,7 +705,11 @@ fn appr_marker(piece: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(p) = piece[from..].find("Level ") {
         let at = from + p;
-        let window: String = piece[at..].chars().take(100).collect();
+        let tail = &piece[at..];
+        let window = tail
+            .char_indices()
+            .nth(100)
+            .map_or(tail, |(i, _)| &tail[..i]);
         if piece[at + 6..].starts_with(|c: char| c.is_ascii_digit())
             && window.contains("Apprenticeship")
         {
@@ -1075,12 +1103,7 @@ fn content_items(sec: &Section) -> Vec<ContentItem> {
 /// Parse every unit specification between `from` (Appendix 1) and `to` (Appendix 2 or end).
 pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<UnitSpec> {
     let verbs = command_verbs(ctx, from, to);
-    let mut words: BTreeMap<String, usize> = BTreeMap::new();
-    for n in from..to {
-        for w in lowercase_words(ctx.line(n)) {
-            *words.entry(w).or_insert(0) += 1;
-        }
-    }
+    let words = WordCounts::of_lines((from..to).map(|n| ctx.line(n)));
     // Boundaries: headings, "Unit Title" rows, group headings.
     // (line, "Unit Title" row, heading line): each an AO reference and a title.
     type Boundary = (usize, Option<(String, String)>, Option<(String, String)>);
@@ -1134,7 +1157,7 @@ pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<
 fn parse_unit(
     ctx: &mut Ctx,
     tables: &Tables,
-    (verbs, words): (&BTreeSet<String>, &BTreeMap<String, usize>),
+    (verbs, words): (&BTreeSet<String>, &WordCounts),
     (start, end): (usize, usize),
     ao_printed: &str,
     title_cell: &str,
@@ -1243,10 +1266,7 @@ fn parse_unit(
         if !info.sectors.is_empty()
             && line_label.is_none()
             && cells(line).iter().any(|c| {
-                let mut t = c.to_string();
-                for l in LABELS {
-                    t = t.replace(l, " ");
-                }
+                let t = without_labels(c, " ");
                 t.len() > 60 && !labelish(&t)
             })
         {
@@ -1255,10 +1275,8 @@ fn parse_unit(
         if line_label.is_some() {
             label = line_label;
         }
-        let mut text = strip_html(line);
-        for l in LABELS {
-            text = text.replace(l, "\t");
-        }
+        let text = strip_html(line);
+        let text = without_labels(&text, "\t");
         for piece in text.split('\t') {
             info.add(ctx, &key, piece, n, label);
         }
@@ -1370,7 +1388,7 @@ fn damaged_lo_text(
     key: &str,
     los: &[LearningOutcome],
     lines: &[usize],
-    words: &BTreeMap<String, usize>,
+    words: &WordCounts,
 ) {
     for (lo, line) in los.iter().zip(lines) {
         let own = lowercase_words(&lo.text);
@@ -1379,11 +1397,7 @@ fn damaged_lo_text(
             .filter(|w| w.len() >= 3)
             .filter(|w| {
                 let here = own.iter().filter(|o| o == w).count();
-                words.get(*w).copied().unwrap_or(0) <= here
-                    && words
-                        .range((*w).clone()..)
-                        .take_while(|(v, _)| v.starts_with(w.as_str()))
-                        .any(|(v, _)| v.len() > w.len())
+                words.count(w) <= here && words.has_longer(w)
             })
             .cloned()
             .collect();
@@ -1416,6 +1430,315 @@ fn lowercase_words(t: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect()
+}
+
+/// The alphabetic words of a stretch of lines (as [`lowercase_words`] cuts them), lower-cased
+/// and counted. Only words of three bytes or more are kept: [`damaged_lo_text`] asks about
+/// no shorter word. An open-addressing table over one arena of word bytes: a word seen
+/// before costs a hash and one comparison, no allocation.
+pub struct WordCounts {
+    /// The distinct words, lower-cased, end to end.
+    arena: Vec<u8>,
+    entries: Vec<WordEntry>,
+    /// Index + 1 into `entries`; 0 is an empty slot. Length a power of two.
+    slots: Vec<u32>,
+    /// `64 - log2(slots.len())`: the hash's top bits pick the slot.
+    shift: u32,
+    /// Indices into `entries` in byte order of their words.
+    sorted: Vec<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct WordEntry {
+    hash: u64,
+    /// The first eight bytes, big-endian, zero-padded: orders as the bytes do.
+    head: u64,
+    start: usize,
+    len: usize,
+    count: usize,
+}
+
+const WORD_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// Eight bytes of `b` from `at`, big-endian; `b` must hold them (callers pad).
+#[inline]
+fn chunk8(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_be_bytes(w)
+}
+
+/// Does the stored word `a` (longer than eight bytes) equal `b[s..s + a.len()]` OR-ed with
+/// `or`, past the first eight bytes? `b` is padded; compares eight bytes at a time.
+#[inline]
+fn same_tail(a: &[u8], b: &[u8], s: usize, or: u64) -> bool {
+    let len = a.len();
+    let mut at = 8;
+    while at + 8 <= len {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(&a[at..at + 8]);
+        if u64::from_be_bytes(x) != chunk8(b, s + at) | or {
+            return false;
+        }
+        at += 8;
+    }
+    at == len
+        || a[at..]
+            .iter()
+            .zip(&b[s + at..s + len])
+            .all(|(x, y)| *x == *y | or.to_le_bytes()[0])
+}
+
+/// Mask keeping the first `r` (1..=8) bytes of a big-endian chunk.
+#[inline]
+fn keep(r: usize) -> u64 {
+    u64::MAX << (8 * (8 - r.min(8)))
+}
+
+impl WordCounts {
+    fn of_lines<'a>(lines: impl Iterator<Item = &'a str>) -> WordCounts {
+        let mut wc = WordCounts {
+            arena: Vec::new(),
+            entries: Vec::new(),
+            slots: Vec::new(),
+            shift: 64,
+            sorted: Vec::new(),
+        };
+        wc.grow();
+        let mut buf: Vec<u8> = Vec::new();
+        for line in lines {
+            // Non-ASCII characters that are not letters (bullets, dashes) end words: cut the
+            // line there, and take the pure-ASCII pieces the fast way.
+            let bytes = line.as_bytes();
+            let (mut piece, mut slow, mut i) = (0, false, 0);
+            while let Some(p) = bytes[i..].iter().position(|&b| b >= 0x80) {
+                let at = i + p;
+                let c = line[at..].chars().next().unwrap_or(' ');
+                if c.is_alphabetic() {
+                    slow = true;
+                } else {
+                    wc.piece(&line[piece..at], slow, &mut buf);
+                    piece = at + c.len_utf8();
+                    slow = false;
+                }
+                i = at + c.len_utf8();
+            }
+            wc.piece(&line[piece..], slow, &mut buf);
+        }
+        let mut sorted: Vec<usize> = (0..wc.entries.len()).collect();
+        sorted.sort_unstable_by(|&a, &b| {
+            let (x, y) = (&wc.entries[a], &wc.entries[b]);
+            x.head.cmp(&y.head).then_with(|| wc.word(a).cmp(wc.word(b)))
+        });
+        wc.sorted = sorted;
+        wc
+    }
+
+    /// Count the words of a piece of a line; `slow` when it holds non-ASCII letters.
+    fn piece(&mut self, t: &str, slow: bool, buf: &mut Vec<u8>) {
+        if !slow {
+            buf.clear();
+            buf.extend_from_slice(t.as_bytes());
+            buf.extend_from_slice(&[0; 8]);
+            ascii_words(buf, t.len(), |s, e| {
+                if e - s >= 3 {
+                    self.add(buf, s, e - s, 0x2020_2020_2020_2020);
+                }
+            });
+            return;
+        }
+        for_each_word(t, |w| {
+            buf.clear();
+            let or = if w.is_ascii() {
+                buf.extend_from_slice(w.as_bytes());
+                0x2020_2020_2020_2020
+            } else {
+                buf.extend_from_slice(w.to_lowercase().as_bytes());
+                0
+            };
+            let len = buf.len();
+            if len >= 3 {
+                buf.extend_from_slice(&[0; 8]);
+                self.add(buf, 0, len, or);
+            }
+        });
+    }
+
+    fn word(&self, i: usize) -> &[u8] {
+        let e = &self.entries[i];
+        &self.arena[e.start..e.start + e.len]
+    }
+
+    /// Hash and head of the word `b[s..s + len]`, each chunk OR-ed with `or`.
+    #[inline]
+    fn hash(b: &[u8], s: usize, len: usize, or: u64) -> (u64, u64) {
+        let head = (chunk8(b, s) | or) & keep(len);
+        let mut h = (head ^ len as u64).wrapping_mul(WORD_K);
+        let mut at = 8;
+        while at < len {
+            let c = (chunk8(b, s + at) | or) & keep(len - at);
+            h = (h.rotate_left(5) ^ c).wrapping_mul(WORD_K);
+            at += 8;
+        }
+        (h, head)
+    }
+
+    /// Count the word `b[s..s + len]`; `or` lower-cases it (ASCII letters), or is 0.
+    #[inline]
+    fn add(&mut self, b: &[u8], s: usize, len: usize, or: u64) {
+        let (h, head) = Self::hash(b, s, len, or);
+        let lower = or.to_le_bytes()[0];
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let k = self.slots[i] as usize;
+            if k == 0 {
+                break;
+            }
+            let e = &mut self.entries[k - 1];
+            if e.hash == h
+                && e.len == len
+                && e.head == head
+                && (len <= 8 || same_tail(&self.arena[e.start..e.start + len], b, s, or))
+            {
+                e.count += 1;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        let start = self.arena.len();
+        self.arena.extend(b[s..s + len].iter().map(|c| c | lower));
+        self.entries.push(WordEntry {
+            hash: h,
+            head,
+            start,
+            len,
+            count: 1,
+        });
+        self.slots[i] = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        if self.entries.len() * 2 >= self.slots.len() {
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(1024);
+        self.shift = 64 - size.trailing_zeros();
+        self.slots = vec![0; size];
+        let mask = size - 1;
+        for (k, e) in self.entries.iter().enumerate() {
+            let mut i = (e.hash >> self.shift) as usize;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = u32::try_from(k + 1).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// How many times the lower-case word `w` (three bytes or more) occurs.
+    fn count(&self, w: &str) -> usize {
+        let len = w.len();
+        if len < 3 {
+            return 0;
+        }
+        let mut padded = w.as_bytes().to_vec();
+        padded.extend_from_slice(&[0; 8]);
+        let (h, head) = Self::hash(&padded, 0, len, 0);
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let k = self.slots[i] as usize;
+            if k == 0 {
+                return 0;
+            }
+            let e = &self.entries[k - 1];
+            if e.hash == h && e.head == head && self.word(k - 1) == w.as_bytes() {
+                return e.count;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Does a longer word start with the lower-case word `w` (three bytes or more)?
+    fn has_longer(&self, w: &str) -> bool {
+        let w = w.as_bytes();
+        let i = self.sorted.partition_point(|&k| self.word(k) <= w);
+        self.sorted
+            .get(i)
+            .is_some_and(|&k| self.word(k).starts_with(w))
+    }
+}
+
+/// Call `f(start, end)` for every maximal run of ASCII letters in `b[..n]`, where `b` is
+/// ASCII and holds at least eight zero bytes after `n`: a bit mask per 64 bytes (eight bytes
+/// classified at a time), then one step per word rather than a branch per byte.
+fn ascii_words(b: &[u8], n: usize, mut f: impl FnMut(usize, usize)) {
+    const LOW: u64 = 0x2020_2020_2020_2020;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut pending: Option<usize> = None;
+    let mut base = 0;
+    while base < n {
+        let mut m = 0u64;
+        let mut k = 0;
+        while k < 8 && base + 8 * k < n {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[base + 8 * k..base + 8 * k + 8]);
+            // Bytes below 0x80: the high bit of `y + 0x1f` says y >= 'a', of `y + 0x05`
+            // says y > 'z'; no carry crosses a byte.
+            let y = u64::from_le_bytes(w) | LOW;
+            let hits = y.wrapping_add(0x1f1f_1f1f_1f1f_1f1f)
+                & !y.wrapping_add(0x0505_0505_0505_0505)
+                & HIGH;
+            m |= ((hits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+            k += 1;
+        }
+        let prev = (m << 1) | u64::from(pending.is_some());
+        let mut starts = m & !prev;
+        let mut ends = !m & prev;
+        if n - base < 64 {
+            ends &= (1u64 << (n - base)) - 1;
+        }
+        loop {
+            if pending.is_none() {
+                if starts == 0 {
+                    break;
+                }
+                pending = Some(base + starts.trailing_zeros() as usize);
+                starts &= starts - 1;
+            }
+            if ends == 0 {
+                break;
+            }
+            let e = base + ends.trailing_zeros() as usize;
+            ends &= ends - 1;
+            if let Some(s) = pending.take() {
+                f(s, e);
+            }
+        }
+        base += 64;
+    }
+    if let Some(s) = pending {
+        f(s, n);
+    }
+}
+
+/// Call `f` with every maximal run of alphabetic characters in `t`, as
+/// `t.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty())` gives them.
+fn for_each_word(t: &str, mut f: impl FnMut(&str)) {
+    let mut start: Option<usize> = None;
+    for (i, c) in t.char_indices() {
+        match (c.is_alphabetic(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                f(&t[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        f(&t[s..]);
+    }
 }
 
 /// The unit specification printed a second time (L5 seed lines 1216-1230).
@@ -1658,5 +1981,95 @@ mod tests {
         assert!(anchor("Un\tit Title\tL3S1 Personal Motivation").is_some());
         assert!(anchor("11.0\tit Title\t1202 1\tlogatists").is_none());
         assert!(heading("L3B1 Understand Sales Communication").is_some());
+    }
+}
+
+#[cfg(test)]
+mod tmp_perf_probe {
+    #[test]
+    fn time_words() {
+        let t = std::fs::read_to_string("/work/main/seeds/001_acc22f54be9d8e07.txt").unwrap();
+        let lines: Vec<&str> = t.lines().collect();
+        let (mut a, mut b) = (f64::MAX, f64::MAX);
+        for _ in 0..200 {
+            let s = std::time::Instant::now();
+            let w = super::WordCounts::of_lines(lines.iter().copied());
+            std::hint::black_box(&w);
+            a = a.min(s.elapsed().as_secs_f64());
+            let s = std::time::Instant::now();
+            let mut n = 0;
+            for l in &lines {
+                super::for_each_word(l, |_| n += 1);
+            }
+            std::hint::black_box(n);
+            b = b.min(s.elapsed().as_secs_f64());
+        }
+        let mut c = f64::MAX;
+        let mut d = f64::MAX;
+        for _ in 0..200 {
+            let s = std::time::Instant::now();
+            std::hint::black_box(std::hint::black_box(&t).lines().count());
+            c = c.min(s.elapsed().as_secs_f64());
+            let s = std::time::Instant::now();
+            let mut n = 0usize;
+            let mut buf = Vec::new();
+            for l in &lines {
+                if !l.is_ascii() {
+                    continue;
+                }
+                buf.clear();
+                buf.extend_from_slice(l.as_bytes());
+                buf.extend_from_slice(&[0; 8]);
+                super::ascii_words(&buf, l.len(), |s, e| n += e - s);
+            }
+            std::hint::black_box(n);
+            d = d.min(s.elapsed().as_secs_f64());
+        }
+        let mut e1 = f64::MAX;
+        for _ in 0..200 {
+            let s = std::time::Instant::now();
+            let mut n = 0u64;
+            let mut buf = Vec::new();
+            for l in &lines {
+                if !l.is_ascii() {
+                    continue;
+                }
+                buf.clear();
+                buf.extend_from_slice(l.as_bytes());
+                buf.extend_from_slice(&[0; 8]);
+                super::ascii_words(&buf, l.len(), |s, e| {
+                    if e - s >= 3 {
+                        n ^= super::WordCounts::hash(&buf, s, e - s, 0x2020_2020_2020_2020).0
+                    }
+                });
+            }
+            std::hint::black_box(n);
+            e1 = e1.min(s.elapsed().as_secs_f64());
+        }
+        let mut e2 = f64::MAX;
+        let mut e3 = f64::MAX;
+        for _ in 0..200 {
+            let s = std::time::Instant::now();
+            let w = super::WordCounts::of_lines(lines.iter().copied().filter(|l| l.is_ascii()));
+            std::hint::black_box(&w);
+            e2 = e2.min(s.elapsed().as_secs_f64());
+            let s = std::time::Instant::now();
+            let w = super::WordCounts::of_lines(lines.iter().copied().filter(|l| !l.is_ascii()));
+            std::hint::black_box(&w);
+            e3 = e3.min(s.elapsed().as_secs_f64());
+        }
+        eprintln!(
+            "hash only {:.1}us ascii-only of_lines {:.1}us non-ascii {:.1}us",
+            e1 * 1e6,
+            e2 * 1e6,
+            e3 * 1e6
+        );
+        eprintln!(
+            "of_lines {:.1}us scan {:.1}us lines {:.1}us ascii_words {:.1}us",
+            a * 1e6,
+            b * 1e6,
+            c * 1e6,
+            d * 1e6
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Small text helpers for the ISP layouts: homoglyph folding, page furniture, identifiers,
 //! numbers written as words, dates.
 
-use crate::import::text::squash;
+use crate::import::text::{has, squash};
 
 /// Fold the Cyrillic and Greek look-alikes the PDF conversion puts into Latin text
 /// ("тот" and "τατ" for TQT, "К/650/7914", "К10", "КЅВ").
@@ -39,8 +39,8 @@ pub fn fold(s: &str) -> String {
 pub fn is_page_furniture(line: &str) -> bool {
     let t = line.trim();
     t.starts_with("Specifications for Level")
-        || t.contains("Next Review")
-        || t.contains("cannot be reproduced without prior approval")
+        || has(t, "Next Review")
+        || has(t, "cannot be reproduced without prior approval")
         || (t.starts_with("Page ") && t.contains(" of ") && t.len() < 30)
 }
 
@@ -88,6 +88,10 @@ pub fn strip_html(s: &str) -> String {
 /// Join PDF line pieces: squash white space and close "decision- making" to
 /// "decision-making" (a hyphen the line break left dangling).
 pub fn tidy(s: &str) -> String {
+    // Only a word ending in '-' can be glued to the next: without one, tidy is squash.
+    if !s.contains('-') {
+        return squash(s);
+    }
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         // "decision-" followed by "making": close the gap.
@@ -104,7 +108,7 @@ pub fn tidy(s: &str) -> String {
 
 /// True when `tidy` would close a dangling hyphen in `s`.
 pub fn has_dangling_hyphen(s: &str) -> bool {
-    tidy(s) != squash(s)
+    s.contains('-') && tidy(s) != squash(s)
 }
 
 /// An AO unit reference token: `L3B1`, `L4S3`, `L5L7`; `LSB4` (S for 5) is accepted here and

@@ -1,0 +1,150 @@
+//! Centres: approval per qualification, direct claim status, who sees which centre.
+//! Access to a centre is decided in `web::access`; these functions limit what an actor's
+//! roles let them change (an AO's staff change only their AO's approvals).
+
+use super::people::Actor;
+use super::{App, AppError, AppResult};
+use crate::store::{ApprovalRow, CentreAoRow, CentreRow};
+
+/// A centre as one actor sees it.
+pub struct CentreSummary {
+    pub centre: CentreRow,
+    pub aos: Vec<CentreAoRow>,
+    pub my_roles: Vec<String>,
+}
+
+impl App {
+    /// The centres this actor may see: where they hold a role, that work with an AO they
+    /// are staff of, or that they are appointed to as EQA.
+    pub async fn visible_centres(&self, actor: &Actor) -> AppResult<Vec<CentreSummary>> {
+        let mut out = Vec::new();
+        let my_aos = actor.ao_codes();
+        for c in self.store.centres().await? {
+            let aos = self.store.centre_aos(c.centre_id).await?;
+            let roles: Vec<String> = actor
+                .centre_roles(c.centre_id)
+                .into_iter()
+                .map(|r| super::people::role_name(r).to_string())
+                .collect();
+            let oversees = aos.iter().any(|a| my_aos.contains(&a.ao_code.as_str()))
+                || actor.eqa_centres.iter().any(|(id, _)| *id == c.centre_id);
+            if oversees || !roles.is_empty() {
+                out.push(CentreSummary {
+                    centre: c,
+                    aos,
+                    my_roles: roles,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Create a centre working with the actor's AO (AO staff).
+    pub async fn create_centre(&self, actor: &Actor, name: &str, address: &str) -> AppResult<i64> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::Validation("Enter the centre's name".into()));
+        }
+        let ao = actor
+            .ao_codes()
+            .first()
+            .map(|s| s.to_string())
+            .ok_or_else(|| {
+                AppError::Validation("Only awarding organisation staff add centres".into())
+            })?;
+        let id = self.store.insert_centre(name).await?;
+        self.store.set_direct_claim_status(id, &ao, false).await?;
+        self.audit(
+            Some(&actor.email),
+            Some(address),
+            "centre_created",
+            &format!("centre {id}"),
+            Some(id),
+            serde_json::json!({"name": name, "ao": ao}),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn centre(&self, id: i64) -> AppResult<CentreRow> {
+        self.store
+            .centre(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("centre {id}")))
+    }
+
+    pub async fn approvals(&self, centre: i64) -> AppResult<Vec<ApprovalRow>> {
+        Ok(self.store.approvals(centre).await?)
+    }
+
+    /// Approve a centre for a qualification of the current catalogue, by staff of the
+    /// qualification's AO.
+    pub async fn approve_centre(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        qan: &str,
+        address: &str,
+    ) -> AppResult<bool> {
+        let cat = self.catalogue().await?;
+        let (cs, q) = cat.qualification(qan).ok_or_else(|| {
+            AppError::Validation(format!(
+                "{qan} is not a qualification of the current catalogue"
+            ))
+        })?;
+        let ao = cs.spec.awarding_organisation.code.clone();
+        if !actor.ao_codes().contains(&ao.as_str()) {
+            return Err(AppError::Validation(format!(
+                "{qan} is awarded by {ao}: only {ao} staff approve centres for it"
+            )));
+        }
+        let new = self
+            .store
+            .approve_centre(centre, qan, &ao, Some(actor.person_id))
+            .await?;
+        if new {
+            self.audit(
+                Some(&actor.email),
+                Some(address),
+                "centre_approved",
+                &format!("centre {centre}"),
+                Some(centre),
+                serde_json::json!({"qan": qan, "title": q.title}),
+            )
+            .await?;
+        }
+        Ok(new)
+    }
+
+    /// Grant or withdraw direct claim status for the actor's AO.
+    pub async fn set_direct_claim_status(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        ao: &str,
+        granted: bool,
+        address: &str,
+    ) -> AppResult<()> {
+        if !actor.ao_codes().contains(&ao) {
+            return Err(AppError::Validation(format!(
+                "Only {ao} staff set direct claim status for {ao}"
+            )));
+        }
+        self.store
+            .set_direct_claim_status(centre, ao, granted)
+            .await?;
+        self.audit(
+            Some(&actor.email),
+            Some(address),
+            if granted {
+                "direct_claim_granted"
+            } else {
+                "direct_claim_withdrawn"
+            },
+            &format!("centre {centre}"),
+            Some(centre),
+            serde_json::json!({"ao": ao}),
+        )
+        .await
+    }
+}

@@ -1,0 +1,284 @@
+//! Demo data: an AO per specification's awarding body, two centres, staff of every role and
+//! learners at different stages, so every page has something to show. Idempotent.
+
+use super::{App, AppError, AppResult};
+use credence_domain::people::uln::uln_with_check_digit;
+
+/// The password of every demo account. Demo data is for trying Credence out, never for a
+/// real instance.
+pub const DEMO_PASSWORD: &str = "credence-demo-2026";
+
+/// One demo sign-in, for printing.
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub roles: &'static str,
+}
+
+pub const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        email: "ao@isp.demo",
+        roles: "ISP staff",
+    },
+    DemoAccount {
+        email: "ao@ismm.demo",
+        roles: "ISMM staff",
+    },
+    DemoAccount {
+        email: "ao@ocr.demo",
+        roles: "OCR staff",
+    },
+    DemoAccount {
+        email: "eqa@isp.demo",
+        roles: "EQA for ISP, appointed to Northgate Training",
+    },
+    DemoAccount {
+        email: "admin@northgate.demo",
+        roles: "centre administrator, Northgate Training",
+    },
+    DemoAccount {
+        email: "admin@riverside.demo",
+        roles: "centre administrator, Riverside College",
+    },
+    DemoAccount {
+        email: "sam.assessor@demo",
+        roles: "assessor at Northgate and Riverside, IQA at Riverside",
+    },
+    DemoAccount {
+        email: "iqa@northgate.demo",
+        roles: "IQA, Northgate Training",
+    },
+    DemoAccount {
+        email: "priya.learner@demo",
+        roles: "learner at Northgate (Level 3 Certificate)",
+    },
+    DemoAccount {
+        email: "tom.learner@demo",
+        roles: "learner at Riverside (Level 5 Diploma)",
+    },
+];
+
+impl App {
+    async fn demo_person(&self, email: &str, name: &str) -> AppResult<i64> {
+        match self.store.person_by_email(email).await? {
+            Some(p) => Ok(p.person_id),
+            None => self.create_person(email, name, Some(DEMO_PASSWORD)).await,
+        }
+    }
+
+    async fn demo_centre(&self, name: &str) -> AppResult<i64> {
+        match self
+            .store
+            .centres()
+            .await?
+            .into_iter()
+            .find(|c| c.name == name)
+        {
+            Some(c) => Ok(c.centre_id),
+            None => Ok(self.store.insert_centre(name).await?),
+        }
+    }
+
+    /// Create the demo data (the shipped specifications must be published).
+    pub async fn create_demo(&self) -> AppResult<()> {
+        let cat = self.catalogue().await?;
+        if cat.qualification("610/3788/6").is_none() {
+            return Err(AppError::Conflict(
+                "demo data needs the shipped specifications: run without --no-seed".into(),
+            ));
+        }
+        let isp = self.demo_person("ao@isp.demo", "Imogen Shaw (ISP)").await?;
+        self.store
+            .grant_role(isp, "ao_staff", Some("ISP"), None, None)
+            .await?;
+        let ismm = self
+            .demo_person("ao@ismm.demo", "Martin Hale (ISMM)")
+            .await?;
+        self.store
+            .grant_role(ismm, "ao_staff", Some("ISMM"), None, None)
+            .await?;
+        let ocr = self.demo_person("ao@ocr.demo", "Olu Adeyemi (OCR)").await?;
+        self.store
+            .grant_role(ocr, "ao_staff", Some("OCR"), None, None)
+            .await?;
+
+        let north = self.demo_centre("Northgate Training").await?;
+        let river = self.demo_centre("Riverside College").await?;
+        for qan in [
+            "610/3788/6",
+            "610/3789/8",
+            "610/3790/4",
+            "610/3791/6",
+            "610/3795/3",
+        ] {
+            self.store
+                .approve_centre(north, qan, "ISP", Some(isp))
+                .await?;
+        }
+        self.store
+            .approve_centre(north, "500/3707/9", "ISMM", Some(ismm))
+            .await?;
+        for (_, q) in cat.qualifications().filter(|(cs, q)| {
+            cs.spec.key == "isp-l5-professional-sales"
+                && q.size != credence_domain::model::QualificationSize::Award
+        }) {
+            self.store
+                .approve_centre(river, &q.qan, "ISP", Some(isp))
+                .await?;
+        }
+        self.store
+            .approve_centre(river, "603/5902/X", "ISP", Some(isp))
+            .await?;
+        self.store
+            .set_direct_claim_status(north, "ISP", true)
+            .await?;
+
+        let eqa = self
+            .demo_person("eqa@isp.demo", "Elena Quist (EQA)")
+            .await?;
+        self.store
+            .grant_role(eqa, "eqa", Some("ISP"), None, None)
+            .await?;
+        self.store.appoint_eqa(eqa, north, "ISP").await?;
+
+        let admin_n = self
+            .demo_person("admin@northgate.demo", "Nadia Patel")
+            .await?;
+        self.store
+            .grant_role(admin_n, "centre_admin", None, Some(north), None)
+            .await?;
+        let admin_r = self
+            .demo_person("admin@riverside.demo", "Rhys Morgan")
+            .await?;
+        self.store
+            .grant_role(admin_r, "centre_admin", None, Some(river), None)
+            .await?;
+        let sam = self.demo_person("sam.assessor@demo", "Sam Okafor").await?;
+        self.store
+            .grant_role(sam, "assessor", None, Some(north), None)
+            .await?;
+        self.store
+            .grant_role(sam, "assessor", None, Some(river), None)
+            .await?;
+        self.store
+            .grant_role(sam, "iqa", None, Some(river), None)
+            .await?;
+        let iqa = self
+            .demo_person("iqa@northgate.demo", "Irene Quinn")
+            .await?;
+        self.store
+            .grant_role(iqa, "iqa", None, Some(north), None)
+            .await?;
+
+        // Learners: two with accounts, others registered only.
+        let learners: &[(&str, &str, &str, &str, i64, &str, Option<&str>)] = &[
+            (
+                "100000001",
+                "Priya",
+                "Shah",
+                "1996-04-12",
+                north,
+                "610/3788/6",
+                Some("priya.learner@demo"),
+            ),
+            (
+                "100000020",
+                "Daniel",
+                "Brooks",
+                "1989-11-02",
+                north,
+                "610/3789/8",
+                None,
+            ),
+            (
+                "100000030",
+                "Aisha",
+                "Khan",
+                "2001-07-30",
+                north,
+                "610/3790/4",
+                None,
+            ),
+            (
+                "100000040",
+                "Tom",
+                "Evans",
+                "1985-02-17",
+                river,
+                "610/5677/7",
+                Some("tom.learner@demo"),
+            ),
+            (
+                "100000050",
+                "Grace",
+                "Lee",
+                "1992-09-05",
+                river,
+                "603/5902/X",
+                None,
+            ),
+            (
+                "100000060",
+                "Marek",
+                "Nowak",
+                "1990-01-21",
+                north,
+                "500/3707/9",
+                None,
+            ),
+        ];
+        for (nine, given, family, dob, centre, qan, account) in learners {
+            // The first nine-digit stem from this one that has a valid check digit.
+            let start: u64 = nine
+                .parse()
+                .map_err(|_| AppError::Internal("demo ULN".into()))?;
+            let uln = (start..start + 100)
+                .find_map(|n| uln_with_check_digit(&n.to_string()))
+                .ok_or_else(|| AppError::Internal("demo ULN".into()))?;
+            let learner = match self.store.learner_by_uln(&uln).await? {
+                Some(l) => l.learner_id,
+                None => {
+                    let version = cat
+                        .qualification(qan)
+                        .map(|(cs, _)| cs.version.catalogue_version_id)
+                        .ok_or_else(|| AppError::Internal(format!("demo qualification {qan}")))?;
+                    let ids = self
+                        .store
+                        .register_learners(
+                            *centre,
+                            &[crate::store::NewLearnerRegistration {
+                                uln: Some(uln.clone()),
+                                given_name: given.to_string(),
+                                family_name: family.to_string(),
+                                date_of_birth: dob.to_string(),
+                                email: account.map(str::to_string),
+                                qan: qan.to_string(),
+                                catalogue_version_id: version,
+                            }],
+                            |_| {},
+                        )
+                        .await?;
+                    ids.first()
+                        .copied()
+                        .ok_or_else(|| AppError::Internal("demo learner".into()))?
+                }
+            };
+            if let Some(email) = account {
+                let p = self
+                    .demo_person(email, &format!("{given} {family}"))
+                    .await?;
+                self.store
+                    .grant_role(p, "learner", None, Some(*centre), Some(learner))
+                    .await?;
+            }
+        }
+        self.audit(
+            None,
+            None,
+            "demo_data_created",
+            "instance",
+            None,
+            serde_json::json!({}),
+        )
+        .await
+    }
+}

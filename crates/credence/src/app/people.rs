@@ -1,0 +1,427 @@
+//! People: sign-in, sessions, API tokens, roles, centres and the audit log.
+
+use super::{App, AppError, AppResult};
+use crate::store::{GrantRow, PersonRow, now};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use credence_domain::people::audit;
+use sha2::{Digest, Sha256};
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 12;
+/// Failed sign-ins allowed in [`RATE_WINDOW_MINUTES`] per account, and per address.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+pub const RATE_WINDOW_MINUTES: i64 = 15;
+
+/// The roles Credence knows, as stored.
+pub const ROLES: &[&str] = &[
+    "ao_staff",
+    "eqa",
+    "centre_admin",
+    "assessor",
+    "iqa",
+    "learner",
+];
+
+pub fn role_name(role: &str) -> &'static str {
+    match role {
+        "ao_staff" => "Awarding organisation staff",
+        "eqa" => "External quality assurer",
+        "centre_admin" => "Centre administrator",
+        "assessor" => "Assessor",
+        "iqa" => "Internal quality assurer",
+        "learner" => "Learner",
+        _ => "Unknown role",
+    }
+}
+
+/// A random secret for a cookie, token or invitation: 244 bits from the OS generator.
+pub fn random_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// What is stored for a secret: its SHA-256, never the secret.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("hashing a password: {e}")))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), stored)
+        .is_ok()
+}
+
+pub fn check_new_password(password: &str) -> AppResult<()> {
+    if password.chars().count() < 12 {
+        return Err(AppError::Validation(
+            "Choose a password of at least 12 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn minutes_ago(m: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(m))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Who is acting: a signed-in person with every role they hold, and the one in use.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub person_id: i64,
+    pub email: String,
+    pub name: String,
+    pub grants: Vec<GrantRow>,
+    /// The role (context) the person has chosen; the first one until they switch.
+    pub active: Option<GrantRow>,
+    /// Centres this person is appointed to as EQA, with the AO.
+    pub eqa_centres: Vec<(i64, String)>,
+    /// Set for a browser session: the token every form must carry.
+    pub csrf: Option<String>,
+    pub session_hash: Option<String>,
+}
+
+impl Actor {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+    /// AOs this person works for as staff.
+    pub fn ao_codes(&self) -> Vec<&str> {
+        self.grants
+            .iter()
+            .filter(|g| g.role == "ao_staff")
+            .filter_map(|g| g.ao_code.as_deref())
+            .collect()
+    }
+    /// Roles held at a centre.
+    pub fn centre_roles(&self, centre_id: i64) -> Vec<&str> {
+        self.grants
+            .iter()
+            .filter(|g| g.centre_id == Some(centre_id))
+            .map(|g| g.role.as_str())
+            .collect()
+    }
+    /// Learner records this person is.
+    pub fn learner_ids(&self) -> Vec<i64> {
+        self.grants
+            .iter()
+            .filter(|g| g.role == "learner")
+            .filter_map(|g| g.learner_id)
+            .collect()
+    }
+    pub fn label(&self) -> String {
+        format!("{} <{}>", self.name, self.email)
+    }
+}
+
+/// Why a sign-in failed, for the page.
+#[derive(Debug)]
+pub enum SignInError {
+    Wrong,
+    Limited,
+    Other(AppError),
+}
+
+impl From<AppError> for SignInError {
+    fn from(e: AppError) -> Self {
+        SignInError::Other(e)
+    }
+}
+
+impl App {
+    /// Check an email and password; on success open a session and return its cookie token.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<(String, i64), SignInError> {
+        let email = email.trim().to_lowercase();
+        let (by_email, by_address) = self
+            .store
+            .sign_in_failures(&email, address, &minutes_ago(RATE_WINDOW_MINUTES))
+            .await
+            .map_err(AppError::from)?;
+        if by_email >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+            return Err(SignInError::Limited);
+        }
+        let person = self
+            .store
+            .person_by_email(&email)
+            .await
+            .map_err(AppError::from)?;
+        let ok = match &person {
+            Some(PersonRow {
+                password_hash: Some(h),
+                disabled: 0,
+                ..
+            }) => password_matches(password, h),
+            _ => {
+                // Spend the same time as a real check, so timing does not reveal accounts.
+                let _ = password_matches(password, DUMMY_HASH);
+                false
+            }
+        };
+        let Some(person) = person.filter(|_| ok) else {
+            self.store
+                .record_sign_in_failure(&email, address)
+                .await
+                .map_err(AppError::from)?;
+            return Err(SignInError::Wrong);
+        };
+        self.store
+            .clear_sign_in_failures(&email)
+            .await
+            .map_err(AppError::from)?;
+        let token = random_token();
+        let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.store
+            .create_session(
+                &token_hash(&token),
+                person.person_id,
+                &random_token(),
+                &expires,
+            )
+            .await
+            .map_err(AppError::from)?;
+        self.audit(
+            Some(&person.email),
+            Some(address),
+            "sign_in",
+            &format!("person {}", person.person_id),
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok((token, person.person_id))
+    }
+
+    pub async fn sign_out(&self, session_token_hash: &str) -> AppResult<()> {
+        Ok(self.store.delete_session(session_token_hash).await?)
+    }
+
+    async fn actor_for(
+        &self,
+        person_id: i64,
+        active: Option<i64>,
+        csrf: Option<String>,
+        session_hash: Option<String>,
+    ) -> AppResult<Option<Actor>> {
+        let Some(p) = self.store.person(person_id).await? else {
+            return Ok(None);
+        };
+        if p.disabled != 0 {
+            return Ok(None);
+        }
+        let grants = self.store.grants(person_id).await?;
+        let active = active
+            .and_then(|id| grants.iter().find(|g| g.role_grant_id == id).cloned())
+            .or_else(|| grants.first().cloned());
+        Ok(Some(Actor {
+            person_id,
+            email: p.email,
+            name: p.display_name,
+            eqa_centres: self.store.eqa_centres(person_id).await?,
+            grants,
+            active,
+            csrf,
+            session_hash,
+        }))
+    }
+
+    /// The actor behind a session cookie's token, if the session is live.
+    pub async fn actor_from_session(&self, token: &str) -> AppResult<Option<Actor>> {
+        let hash = token_hash(token);
+        let Some(s) = self.store.session(&hash).await? else {
+            return Ok(None);
+        };
+        self.actor_for(
+            s.person_id,
+            s.active_grant_id,
+            Some(s.csrf_token),
+            Some(hash),
+        )
+        .await
+    }
+
+    /// The actor behind an API token (`Authorization: Bearer ...`).
+    pub async fn actor_from_api_token(&self, token: &str) -> AppResult<Option<Actor>> {
+        match self.store.api_token_person(&token_hash(token)).await? {
+            Some(p) => self.actor_for(p, None, None, None).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Switch the role in use for this session.
+    pub async fn switch_context(&self, actor: &Actor, grant_id: i64) -> AppResult<()> {
+        let hash = actor.session_hash.as_deref().ok_or_else(|| {
+            AppError::Validation("only a browser session has a context to switch".into())
+        })?;
+        if !actor.grants.iter().any(|g| g.role_grant_id == grant_id) {
+            return Err(AppError::NotFound(format!("role {grant_id}")));
+        }
+        Ok(self.store.set_active_grant(hash, grant_id).await?)
+    }
+
+    /// Create a personal API token; the secret is shown once.
+    pub async fn create_api_token(&self, actor: &Actor, name: &str) -> AppResult<String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::Validation(
+                "Give the token a name, so you know what uses it".into(),
+            ));
+        }
+        let token = format!("cred_{}", random_token());
+        self.store
+            .create_api_token(actor.person_id, name, &token_hash(&token))
+            .await?;
+        self.audit(
+            Some(&actor.email),
+            None,
+            "api_token_created",
+            &format!("person {}", actor.person_id),
+            None,
+            serde_json::json!({"name": name}),
+        )
+        .await?;
+        Ok(token)
+    }
+
+    pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> AppResult<()> {
+        self.store
+            .revoke_api_token(actor.person_id, token_id)
+            .await
+            .map_err(|_| AppError::NotFound(format!("token {token_id}")))?;
+        self.audit(
+            Some(&actor.email),
+            None,
+            "api_token_revoked",
+            &format!("person {}", actor.person_id),
+            None,
+            serde_json::json!({"token": token_id}),
+        )
+        .await
+    }
+
+    /// Create a person with a password (administration and demo data).
+    pub async fn create_person(
+        &self,
+        email: &str,
+        name: &str,
+        password: Option<&str>,
+    ) -> AppResult<i64> {
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') || email.len() < 3 {
+            return Err(AppError::Validation(format!(
+                "'{email}' is not an email address"
+            )));
+        }
+        let hash = match password {
+            Some(p) => {
+                check_new_password(p)?;
+                Some(hash_password(p)?)
+            }
+            None => None,
+        };
+        Ok(self
+            .store
+            .insert_person(&email, name.trim(), hash.as_deref())
+            .await?)
+    }
+
+    /// Append an entry to the audit log, chained to the one before (see
+    /// `credence_domain::people::audit`). The centre, when there is one, is part of the
+    /// hashed detail and also kept in its own column so a centre's log can be read quickly.
+    /// Retries if another server appended at the same moment.
+    pub async fn audit(
+        &self,
+        actor: Option<&str>,
+        address: Option<&str>,
+        action: &str,
+        subject: &str,
+        centre_id: Option<i64>,
+        detail: serde_json::Value,
+    ) -> AppResult<()> {
+        let detail = match (centre_id, detail) {
+            (Some(c), serde_json::Value::Object(mut m)) => {
+                m.insert("centre".into(), c.into());
+                serde_json::Value::Object(m)
+            }
+            (_, d) => d,
+        };
+        let detail = credence_domain::people::audit::canonical_json(&detail);
+        for _ in 0..20 {
+            let last = self.store.last_audit().await?;
+            let seq = last.as_ref().map(|l| l.seq + 1).unwrap_or(1);
+            let prev = last
+                .map(|l| l.hash)
+                .unwrap_or_else(|| audit::GENESIS.to_string());
+            let at = now();
+            let hash = audit::chain_hash(
+                &prev,
+                u64::try_from(seq).unwrap_or(0),
+                &at,
+                actor,
+                address,
+                action,
+                subject,
+                &detail,
+            );
+            let row = crate::store::AuditRow {
+                seq,
+                at,
+                actor: actor.map(str::to_string),
+                address: address.map(str::to_string),
+                action: action.to_string(),
+                subject: subject.to_string(),
+                centre_id,
+                detail: detail.clone(),
+                prev_hash: prev,
+                hash,
+            };
+            match self.store.append_audit(&row).await {
+                Ok(()) => return Ok(()),
+                Err(crate::store::StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Internal(
+            "the audit log is too busy to append to".into(),
+        ))
+    }
+
+    /// Check the whole audit log's chain. Returns how many entries were checked.
+    pub async fn verify_audit(&self) -> AppResult<Result<usize, audit::ChainBreak>> {
+        let rows = self.store.audit_log().await?;
+        let records: Vec<audit::AuditRecord> = rows
+            .into_iter()
+            .map(|r| audit::AuditRecord {
+                seq: u64::try_from(r.seq).unwrap_or(0),
+                at: r.at,
+                actor: r.actor,
+                address: r.address,
+                action: r.action,
+                subject: r.subject,
+                detail: r.detail,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            })
+            .collect();
+        Ok(audit::verify(&records))
+    }
+}
+
+/// A valid argon2 hash of a random string, checked against when an account does not exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mUT2y5lMD0LWPWFx9bb5cnz1gU4tvD7pCHyqY7xHqM";

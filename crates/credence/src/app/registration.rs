@@ -1,0 +1,213 @@
+//! Registering learners at a centre: one at a time, or in bulk from a CSV file. The rules
+//! (ULN, age, approval, duplicates) are `credence_domain::people::registration`; this
+//! gathers what they check against and stores the result in one transaction.
+
+use super::people::Actor;
+use super::{App, AppError, AppResult};
+use crate::store::NewLearnerRegistration;
+use credence_domain::ident::Qan;
+use credence_domain::people::registration::{
+    self, LearnerKey, NewRegistration, QualificationInfo, RegistrationContext, RegistrationInput,
+};
+use credence_domain::people::uln::Uln;
+use std::collections::{HashMap, HashSet};
+
+pub enum RegisterError {
+    /// (field id, message) for the form.
+    Fields(Vec<(String, String)>),
+    App(AppError),
+}
+
+impl From<AppError> for RegisterError {
+    fn from(e: AppError) -> Self {
+        RegisterError::App(e)
+    }
+}
+
+/// What a bulk registration did.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct BulkOutcome {
+    /// Data rows in the file.
+    pub rows: usize,
+    /// Rows with at least one error.
+    pub bad_rows: usize,
+    /// Learners registered (0 when the file had errors and good rows were not chosen).
+    pub registered: usize,
+    /// Every problem, "row N, column: message", in file order.
+    pub errors: Vec<String>,
+}
+
+impl App {
+    /// What registration checks against, for one centre, today.
+    pub async fn registration_context(
+        &self,
+        centre: i64,
+    ) -> AppResult<(RegistrationContext, HashMap<String, i64>)> {
+        let cat = self.catalogue().await?;
+        let mut qualifications = HashMap::new();
+        let mut versions = HashMap::new();
+        for (cs, q) in cat.qualifications() {
+            if let Ok(qan) = Qan::parse(&q.qan) {
+                qualifications.insert(
+                    qan,
+                    QualificationInfo {
+                        title: q.title.clone(),
+                        minimum_age: q.minimum_age,
+                    },
+                );
+                versions.insert(q.qan.clone(), cs.version.catalogue_version_id);
+            }
+        }
+        let approved: HashSet<Qan> = self
+            .store
+            .approvals(centre)
+            .await?
+            .into_iter()
+            .filter_map(|a| Qan::parse(&a.qan).ok())
+            .collect();
+        let mut existing = HashSet::new();
+        for (uln, given, family, dob, qan) in self.store.centre_registration_keys(centre).await? {
+            let Ok(qan) = Qan::parse(&qan) else { continue };
+            let key = match uln.as_deref().map(Uln::parse) {
+                Some(Ok(u)) => LearnerKey::uln(&u),
+                _ => match registration::parse_date(&dob) {
+                    Ok(d) => LearnerKey::person(&given, &family, d),
+                    Err(_) => continue,
+                },
+            };
+            existing.insert((key, qan));
+        }
+        Ok((
+            RegistrationContext {
+                today: chrono::Utc::now().date_naive(),
+                approved,
+                qualifications,
+                existing,
+            },
+            versions,
+        ))
+    }
+
+    async fn store_registrations(
+        &self,
+        centre: i64,
+        valid: &[NewRegistration],
+        versions: &HashMap<String, i64>,
+        progress: impl FnMut(usize),
+    ) -> AppResult<Vec<i64>> {
+        let rows: Vec<NewLearnerRegistration> = valid
+            .iter()
+            .map(|r| NewLearnerRegistration {
+                uln: r.uln.as_ref().map(|u| u.as_str().to_string()),
+                given_name: r.given_name.clone(),
+                family_name: r.family_name.clone(),
+                date_of_birth: r.date_of_birth.format("%Y-%m-%d").to_string(),
+                email: r.email.clone(),
+                qan: r.qan.to_string(),
+                catalogue_version_id: versions.get(r.qan.as_str()).copied().unwrap_or_default(),
+            })
+            .collect();
+        Ok(self
+            .store
+            .register_learners(centre, &rows, progress)
+            .await?)
+    }
+
+    /// Register one learner typed in the page. Returns the learner's id.
+    pub async fn register_one(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        form: &crate::web::people::RegisterForm,
+        address: &str,
+    ) -> Result<i64, RegisterError> {
+        let (ctx, versions) = self.registration_context(centre).await?;
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        let input = RegistrationInput {
+            given_name: form.given_name.clone(),
+            family_name: form.family_name.clone(),
+            date_of_birth: form.date_of_birth.clone(),
+            qan: form.qan.clone(),
+            uln: opt(&form.uln),
+            email: opt(&form.email),
+        };
+        let valid = registration::validate_registration(&input, &ctx).map_err(|errors| {
+            RegisterError::Fields(
+                errors
+                    .into_iter()
+                    .map(|e| (e.field.unwrap_or_else(|| "given_name".into()), e.message))
+                    .collect(),
+            )
+        })?;
+        let ids = self
+            .store_registrations(centre, std::slice::from_ref(&valid), &versions, |_| {})
+            .await?;
+        let learner = ids
+            .first()
+            .copied()
+            .ok_or_else(|| AppError::Internal("no learner id returned".into()))?;
+        self.audit(
+            Some(&actor.email),
+            Some(address),
+            "learner_registered",
+            &format!("learner {learner}"),
+            Some(centre),
+            serde_json::json!({"qan": valid.qan.to_string(), "uln": valid.uln.as_ref().map(|u| u.as_str().to_string())}),
+        )
+        .await?;
+        Ok(learner)
+    }
+
+    /// Register learners from a CSV file. With errors in the file nothing is registered,
+    /// unless `good_rows` asks for the valid rows to be registered anyway.
+    pub async fn register_csv(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        bytes: &[u8],
+        good_rows: bool,
+        address: &str,
+        progress: impl FnMut(usize),
+    ) -> AppResult<BulkOutcome> {
+        let (ctx, versions) = self.registration_context(centre).await?;
+        let batch = registration::parse_registrations(bytes, &ctx);
+        if let Some(e) = batch.file_error {
+            return Err(AppError::Validation(e));
+        }
+        let rows = batch.rows.len();
+        let bad: HashSet<usize> = batch.errors.iter().map(|e| e.row).collect();
+        let errors: Vec<String> = batch
+            .errors
+            .iter()
+            .map(|e| match &e.column {
+                Some(c) => format!("Row {}, {c}: {}", e.row, e.message),
+                None => format!("Row {}: {}", e.row, e.message),
+            })
+            .collect();
+        if !errors.is_empty() && !good_rows || batch.valid.is_empty() {
+            return Ok(BulkOutcome {
+                rows,
+                bad_rows: bad.len(),
+                registered: 0,
+                errors,
+            });
+        }
+        self.store_registrations(centre, &batch.valid, &versions, progress)
+            .await?;
+        self.audit(
+            Some(&actor.email),
+            Some(address),
+            "learners_registered_from_file",
+            &format!("centre {centre}"),
+            Some(centre),
+            serde_json::json!({"registered": batch.valid.len(), "rows": rows, "rows_with_errors": bad.len()}),
+        )
+        .await?;
+        Ok(BulkOutcome {
+            rows,
+            bad_rows: bad.len(),
+            registered: batch.valid.len(),
+            errors,
+        })
+    }
+}

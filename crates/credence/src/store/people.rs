@@ -1,0 +1,793 @@
+//! People, centres, roles, sessions, tokens, learners, registrations and the audit log.
+
+use super::{Store, StoreError, StoreResult, now};
+use sqlx::Any;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRow {
+    pub person_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub disabled: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CentreRow {
+    pub centre_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CentreAoRow {
+    pub centre_id: i64,
+    pub ao_code: String,
+    pub direct_claim_status: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApprovalRow {
+    pub centre_id: i64,
+    pub qan: String,
+    pub ao_code: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GrantRow {
+    pub role_grant_id: i64,
+    pub person_id: i64,
+    pub role: String,
+    pub ao_code: Option<String>,
+    pub centre_id: Option<i64>,
+    pub learner_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub session_hash: String,
+    pub person_id: i64,
+    pub csrf_token: String,
+    pub active_grant_id: Option<i64>,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LearnerRow {
+    pub learner_id: i64,
+    pub uln: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RegistrationRow {
+    pub registration_id: i64,
+    pub learner_id: i64,
+    pub centre_id: i64,
+    pub qan: String,
+    pub catalogue_version_id: i64,
+    pub status: String,
+    pub registered_at: String,
+    pub uln: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub centre_name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: Option<String>,
+    pub address: Option<String>,
+    pub action: String,
+    pub subject: String,
+    pub centre_id: Option<i64>,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A learner and registration to create in a bulk registration.
+#[derive(Debug, Clone)]
+pub struct NewLearnerRegistration {
+    pub uln: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub email: Option<String>,
+    pub qan: String,
+    pub catalogue_version_id: i64,
+}
+
+const REGISTRATION_SELECT: &str = "select r.registration_id, r.learner_id, r.centre_id, r.qan, r.catalogue_version_id, r.status, r.registered_at, \
+     l.uln, l.given_name, l.family_name, l.date_of_birth, c.name as centre_name \
+     from registration r join learner l on l.learner_id = r.learner_id join centre c on c.centre_id = r.centre_id";
+
+impl Store {
+    // --- people -------------------------------------------------------------------------
+
+    pub async fn insert_person(
+        &self,
+        email: &str,
+        display_name: &str,
+        password_hash: Option<&str>,
+    ) -> StoreResult<i64> {
+        let at = now();
+        if self.person_by_email(email).await?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "a person with the email {email} already exists"
+            )));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into person (email, display_name, password_hash, disabled, created_at, updated_at) values ($1, $2, $3, 0, $4, $4) returning person_id",
+        )
+        .bind(email.to_lowercase())
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(&at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn person_by_email(&self, email: &str) -> StoreResult<Option<PersonRow>> {
+        Ok(sqlx::query_as(
+            "select person_id, email, display_name, password_hash, disabled from person where email = $1",
+        )
+        .bind(email.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn person(&self, id: i64) -> StoreResult<Option<PersonRow>> {
+        Ok(sqlx::query_as(
+            "select person_id, email, display_name, password_hash, disabled from person where person_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn set_password(&self, person_id: i64, hash: &str) -> StoreResult<()> {
+        sqlx::query("update person set password_hash = $1, updated_at = $2 where person_id = $3")
+            .bind(hash)
+            .bind(now())
+            .bind(person_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // --- centres ------------------------------------------------------------------------
+
+    pub async fn insert_centre(&self, name: &str) -> StoreResult<i64> {
+        let exists: Option<(i64,)> = sqlx::query_as("select centre_id from centre where name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "a centre named {name} already exists"
+            )));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into centre (name, created_at, updated_at) values ($1, $2, $2) returning centre_id",
+        )
+        .bind(name)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn centres(&self) -> StoreResult<Vec<CentreRow>> {
+        Ok(
+            sqlx::query_as("select centre_id, name from centre order by name")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn centre(&self, id: i64) -> StoreResult<Option<CentreRow>> {
+        Ok(
+            sqlx::query_as("select centre_id, name from centre where centre_id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn centre_aos(&self, centre_id: i64) -> StoreResult<Vec<CentreAoRow>> {
+        Ok(sqlx::query_as(
+            "select centre_id, ao_code, direct_claim_status from centre_ao where centre_id = $1 order by ao_code",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn set_direct_claim_status(
+        &self,
+        centre_id: i64,
+        ao_code: &str,
+        dcs: bool,
+    ) -> StoreResult<()> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        ensure_centre_ao(&mut tx, centre_id, ao_code, &at).await?;
+        sqlx::query("update centre_ao set direct_claim_status = $1, updated_at = $2 where centre_id = $3 and ao_code = $4")
+            .bind(i64::from(dcs))
+            .bind(&at)
+            .bind(centre_id)
+            .bind(ao_code)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Approve a centre for a qualification (idempotent: an existing approval stands).
+    pub async fn approve_centre(
+        &self,
+        centre_id: i64,
+        qan: &str,
+        ao_code: &str,
+        by: Option<i64>,
+    ) -> StoreResult<bool> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        ensure_centre_ao(&mut tx, centre_id, ao_code, &at).await?;
+        let exists: Option<(String,)> =
+            sqlx::query_as("select qan from centre_approval where centre_id = $1 and qan = $2")
+                .bind(centre_id)
+                .bind(qan)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_some() {
+            return Ok(false);
+        }
+        sqlx::query("insert into centre_approval (centre_id, qan, ao_code, approved_by, created_at) values ($1, $2, $3, $4, $5)")
+            .bind(centre_id)
+            .bind(qan)
+            .bind(ao_code)
+            .bind(by)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn approvals(&self, centre_id: i64) -> StoreResult<Vec<ApprovalRow>> {
+        Ok(sqlx::query_as(
+            "select centre_id, qan, ao_code, created_at from centre_approval where centre_id = $1 order by qan",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // --- roles --------------------------------------------------------------------------
+
+    pub async fn grant_role(
+        &self,
+        person_id: i64,
+        role: &str,
+        ao_code: Option<&str>,
+        centre_id: Option<i64>,
+        learner_id: Option<i64>,
+    ) -> StoreResult<i64> {
+        if let Some(g) = self.grants(person_id).await?.into_iter().find(|g| {
+            g.role == role
+                && g.ao_code.as_deref() == ao_code
+                && g.centre_id == centre_id
+                && g.learner_id == learner_id
+        }) {
+            return Ok(g.role_grant_id);
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into role_grant (person_id, role, ao_code, centre_id, learner_id, created_at) values ($1, $2, $3, $4, $5, $6) returning role_grant_id",
+        )
+        .bind(person_id)
+        .bind(role)
+        .bind(ao_code)
+        .bind(centre_id)
+        .bind(learner_id)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn grants(&self, person_id: i64) -> StoreResult<Vec<GrantRow>> {
+        Ok(sqlx::query_as(
+            "select role_grant_id, person_id, role, ao_code, centre_id, learner_id from role_grant where person_id = $1 order by role_grant_id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn appoint_eqa(
+        &self,
+        person_id: i64,
+        centre_id: i64,
+        ao_code: &str,
+    ) -> StoreResult<()> {
+        let exists: Option<(i64,)> = sqlx::query_as(
+            "select person_id from eqa_appointment where person_id = $1 and centre_id = $2 and ao_code = $3",
+        )
+        .bind(person_id)
+        .bind(centre_id)
+        .bind(ao_code)
+        .fetch_optional(&self.pool)
+        .await?;
+        if exists.is_none() {
+            sqlx::query("insert into eqa_appointment (person_id, centre_id, ao_code, created_at) values ($1, $2, $3, $4)")
+                .bind(person_id)
+                .bind(centre_id)
+                .bind(ao_code)
+                .bind(now())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Centres an EQA is appointed to.
+    pub async fn eqa_centres(&self, person_id: i64) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as("select centre_id, ao_code from eqa_appointment where person_id = $1 order by centre_id")
+            .bind(person_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    // --- sessions and tokens ------------------------------------------------------------
+
+    pub async fn create_session(
+        &self,
+        hash: &str,
+        person_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("insert into session (session_hash, person_id, csrf_token, active_grant_id, created_at, expires_at) values ($1, $2, $3, null, $4, $5)")
+            .bind(hash)
+            .bind(person_id)
+            .bind(csrf)
+            .bind(now())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A live session (not expired).
+    pub async fn session(&self, hash: &str) -> StoreResult<Option<SessionRow>> {
+        Ok(sqlx::query_as(
+            "select session_hash, person_id, csrf_token, active_grant_id, expires_at from session where session_hash = $1 and expires_at > $2",
+        )
+        .bind(hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        sqlx::query("delete from session where session_hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_active_grant(&self, hash: &str, grant: i64) -> StoreResult<()> {
+        sqlx::query("update session set active_grant_id = $1 where session_hash = $2")
+            .bind(grant)
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_api_token(
+        &self,
+        person_id: i64,
+        name: &str,
+        hash: &str,
+    ) -> StoreResult<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into api_token (person_id, name, token_hash, created_at) values ($1, $2, $3, $4) returning api_token_id",
+        )
+        .bind(person_id)
+        .bind(name)
+        .bind(hash)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// The person a live (unrevoked) API token belongs to.
+    pub async fn api_token_person(&self, hash: &str) -> StoreResult<Option<i64>> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "select person_id from api_token where token_hash = $1 and revoked_at is null",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(p,)| p))
+    }
+
+    pub async fn api_tokens(
+        &self,
+        person_id: i64,
+    ) -> StoreResult<Vec<(i64, String, String, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "select api_token_id, name, created_at, revoked_at from api_token where person_id = $1 order by api_token_id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn revoke_api_token(&self, person_id: i64, token_id: i64) -> StoreResult<()> {
+        let done = sqlx::query("update api_token set revoked_at = $1 where api_token_id = $2 and person_id = $3 and revoked_at is null")
+            .bind(now())
+            .bind(token_id)
+            .bind(person_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    // --- sign-in rate limiting ----------------------------------------------------------
+
+    pub async fn record_sign_in_failure(&self, email: &str, address: &str) -> StoreResult<()> {
+        sqlx::query("insert into sign_in_failure (email, address, at) values ($1, $2, $3)")
+            .bind(email.to_lowercase())
+            .bind(address)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed sign-ins since `since` for this account and for this address.
+    pub async fn sign_in_failures(
+        &self,
+        email: &str,
+        address: &str,
+        since: &str,
+    ) -> StoreResult<(i64, i64)> {
+        let (by_email,): (i64,) =
+            sqlx::query_as("select count(*) from sign_in_failure where email = $1 and at > $2")
+                .bind(email.to_lowercase())
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        let (by_address,): (i64,) =
+            sqlx::query_as("select count(*) from sign_in_failure where address = $1 and at > $2")
+                .bind(address)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((by_email, by_address))
+    }
+
+    pub async fn clear_sign_in_failures(&self, email: &str) -> StoreResult<()> {
+        sqlx::query("delete from sign_in_failure where email = $1")
+            .bind(email.to_lowercase())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // --- learners and registrations -----------------------------------------------------
+
+    pub async fn learner_by_uln(&self, uln: &str) -> StoreResult<Option<LearnerRow>> {
+        Ok(sqlx::query_as(
+            "select learner_id, uln, given_name, family_name, date_of_birth, email from learner where uln = $1",
+        )
+        .bind(uln)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn learner(&self, id: i64) -> StoreResult<Option<LearnerRow>> {
+        Ok(sqlx::query_as(
+            "select learner_id, uln, given_name, family_name, date_of_birth, email from learner where learner_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The (learner ULN, QAN) pairs already registered at a centre, for duplicate checks.
+    pub async fn centre_registration_keys(
+        &self,
+        centre_id: i64,
+    ) -> StoreResult<Vec<(Option<String>, String, String, String, String)>> {
+        Ok(sqlx::query_as(
+            "select l.uln, l.given_name, l.family_name, l.date_of_birth, r.qan from registration r join learner l on l.learner_id = r.learner_id where r.centre_id = $1",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn registrations_at_centre(
+        &self,
+        centre_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<RegistrationRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{REGISTRATION_SELECT} where r.centre_id = $1 order by r.registration_id desc limit $2"
+        )))
+        .bind(centre_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn registrations_of_learner(
+        &self,
+        learner_id: i64,
+    ) -> StoreResult<Vec<RegistrationRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{REGISTRATION_SELECT} where r.learner_id = $1 order by r.registration_id"
+        )))
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn count_registrations(&self, centre_id: i64) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("select count(*) from registration where centre_id = $1")
+            .bind(centre_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// Register learners at a centre in one transaction: a learner with a ULN already on
+    /// record keeps their one record; the others are created. All or nothing. `progress`
+    /// is called with the number of rows done. Returns each row's learner id.
+    pub async fn register_learners(
+        &self,
+        centre_id: i64,
+        rows: &[NewLearnerRegistration],
+        mut progress: impl FnMut(usize),
+    ) -> StoreResult<Vec<i64>> {
+        // 200 rows x 8 values stays far below both databases' bind-parameter limits.
+        const CHUNK: usize = 200;
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let mut all_ids = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(CHUNK) {
+            let mut ids: Vec<Option<i64>> = vec![None; chunk.len()];
+            // Learners already on record, by ULN (earlier chunks included: same transaction).
+            let ulns: Vec<&str> = chunk.iter().filter_map(|r| r.uln.as_deref()).collect();
+            let mut by_uln: HashMap<String, i64> = HashMap::new();
+            if !ulns.is_empty() {
+                let placeholders: Vec<String> = (1..=ulns.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "select uln, learner_id from learner where uln in ({})",
+                    placeholders.join(", ")
+                );
+                let mut q = sqlx::query_as::<Any, (String, i64)>(sqlx::AssertSqlSafe(sql));
+                for u in &ulns {
+                    q = q.bind(*u);
+                }
+                by_uln.extend(q.fetch_all(&mut *tx).await?);
+            }
+            // New learners: each ULN once; rows without a ULN each make a learner.
+            let mut fresh: Vec<usize> = Vec::new();
+            let mut seen_uln = std::collections::HashSet::new();
+            for (i, r) in chunk.iter().enumerate() {
+                match &r.uln {
+                    Some(u) if by_uln.contains_key(u) => {}
+                    Some(u) => {
+                        if seen_uln.insert(u.clone()) {
+                            fresh.push(i);
+                        }
+                    }
+                    None => fresh.push(i),
+                }
+            }
+            if !fresh.is_empty() {
+                let n = fresh.len();
+                let mut sql = String::from(
+                    "insert into learner (uln, given_name, family_name, date_of_birth, email, created_at, updated_at) values ",
+                );
+                for k in 0..n {
+                    let b = k * 5;
+                    if k > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${t}, ${t})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        t = n * 5 + 1
+                    ));
+                }
+                sql.push_str(" returning learner_id, uln, given_name, family_name, date_of_birth");
+                let mut q = sqlx::query_as::<Any, (i64, Option<String>, String, String, String)>(
+                    sqlx::AssertSqlSafe(sql),
+                );
+                for &i in &fresh {
+                    let r = &chunk[i];
+                    q = q
+                        .bind(r.uln.as_deref())
+                        .bind(&r.given_name)
+                        .bind(&r.family_name)
+                        .bind(&r.date_of_birth)
+                        .bind(r.email.as_deref());
+                }
+                // Rows come back matched by what identifies them; learners without a ULN
+                // and with identical details are interchangeable.
+                type Details = (Option<String>, String, String, String);
+                let mut by_details: HashMap<Details, Vec<i64>> = HashMap::new();
+                for (id, uln, g, f, d) in q.bind(&at).fetch_all(&mut *tx).await? {
+                    by_details.entry((uln, g, f, d)).or_default().push(id);
+                }
+                for &i in &fresh {
+                    let r = &chunk[i];
+                    let key = (
+                        r.uln.clone(),
+                        r.given_name.clone(),
+                        r.family_name.clone(),
+                        r.date_of_birth.clone(),
+                    );
+                    let id = by_details.get_mut(&key).and_then(Vec::pop).ok_or_else(|| {
+                        StoreError::Corrupt("a learner just inserted was not returned".into())
+                    })?;
+                    ids[i] = Some(id);
+                    if let Some(u) = &r.uln {
+                        by_uln.insert(u.clone(), id);
+                    }
+                }
+            }
+            for (i, r) in chunk.iter().enumerate() {
+                if ids[i].is_none() {
+                    ids[i] = r.uln.as_ref().and_then(|u| by_uln.get(u)).copied();
+                }
+            }
+            let ids: Vec<i64> = ids
+                .into_iter()
+                .map(|id| id.ok_or_else(|| StoreError::Corrupt("a row has no learner".into())))
+                .collect::<StoreResult<_>>()?;
+            let n = chunk.len();
+            let mut sql = String::from(
+                "insert into registration (learner_id, centre_id, qan, catalogue_version_id, status, registered_at, created_at, updated_at) values ",
+            );
+            for k in 0..n {
+                let b = k * 3;
+                if k > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${c}, ${}, ${}, 'registered', ${t}, ${t}, ${t})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    c = n * 3 + 1,
+                    t = n * 3 + 2
+                ));
+            }
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (r, id) in chunk.iter().zip(&ids) {
+                q = q.bind(*id).bind(&r.qan).bind(r.catalogue_version_id);
+            }
+            q.bind(centre_id).bind(&at).execute(&mut *tx).await.map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.message().to_lowercase().contains("unique") || d.message().contains("duplicate key") => {
+                    StoreError::Conflict("a learner is already registered on that qualification at this centre: nothing was registered".into())
+                }
+                _ => StoreError::Database(e),
+            })?;
+            all_ids.extend(ids);
+            progress(n);
+        }
+        tx.commit().await?;
+        Ok(all_ids)
+    }
+
+    // --- audit --------------------------------------------------------------------------
+
+    pub async fn last_audit(&self) -> StoreResult<Option<AuditRow>> {
+        Ok(sqlx::query_as(
+            "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log order by seq desc limit 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Append one sealed entry. The primary key on `seq` makes two servers appending at
+    /// once a conflict for one of them, which retries on the new last entry.
+    pub async fn append_audit(&self, row: &AuditRow) -> StoreResult<()> {
+        sqlx::query("insert into audit_log (seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(row.seq)
+            .bind(&row.at)
+            .bind(row.actor.as_deref())
+            .bind(row.address.as_deref())
+            .bind(&row.action)
+            .bind(&row.subject)
+            .bind(row.centre_id)
+            .bind(&row.detail)
+            .bind(&row.prev_hash)
+            .bind(&row.hash)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.message().to_lowercase().contains("unique") || d.message().contains("duplicate key") => {
+                    StoreError::Conflict("audit sequence taken".into())
+                }
+                _ => StoreError::Database(e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn audit_entries(
+        &self,
+        centre_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRow>> {
+        let q = match centre_id {
+            Some(c) => sqlx::query_as(
+                "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log where centre_id = $1 order by seq desc limit $2",
+            )
+            .bind(c)
+            .bind(limit),
+            None => sqlx::query_as(
+                "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log order by seq desc limit $1",
+            )
+            .bind(limit),
+        };
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// The whole log in order, for verification.
+    pub async fn audit_log(&self) -> StoreResult<Vec<AuditRow>> {
+        Ok(sqlx::query_as(
+            "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log order by seq",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+async fn ensure_centre_ao(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    centre_id: i64,
+    ao_code: &str,
+    at: &str,
+) -> StoreResult<()> {
+    let exists: Option<(i64,)> =
+        sqlx::query_as("select centre_id from centre_ao where centre_id = $1 and ao_code = $2")
+            .bind(centre_id)
+            .bind(ao_code)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if exists.is_none() {
+        sqlx::query("insert into centre_ao (centre_id, ao_code, direct_claim_status, created_at, updated_at) values ($1, $2, 0, $3, $3)")
+            .bind(centre_id)
+            .bind(ao_code)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,516 @@
+//! Who may do what: the one place every request passes through.
+//!
+//! Every route has a [`Policy`], looked up by its method and matched path in [`policy_for`].
+//! The [`authorize`] middleware runs on every route: it finds the actor (a session cookie or
+//! an `Authorization: Bearer` API token), checks CSRF on browser form posts, applies the
+//! route's policy, including the scope named in the path (`{centre}`, `{learner}`), and only
+//! then calls the handler, with the [`Actor`] in the request. A route without a policy is
+//! refused (fail closed), and the route-matrix test fails for it.
+//!
+//! Out-of-scope reads answer 404, so a person cannot learn what exists at another centre.
+
+use super::AppState;
+use crate::app::people::Actor;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub const SESSION_COOKIE: &str = "credence_session";
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in person.
+    SignedIn,
+    /// Awarding organisation staff; handlers limit what they see to their own AOs.
+    AoStaff,
+    /// Anyone with a role at the `{centre}` in the path, AO staff of an AO the centre works
+    /// with, or an EQA appointed to it.
+    CentreView,
+    /// The administrators of the `{centre}` in the path.
+    CentreAdmin,
+    /// AO staff of an AO the `{centre}` works with, or an EQA appointed to it.
+    CentreOversight,
+    /// The `{learner}` in the path themselves, staff of a centre they are registered at, or
+    /// that centre's AO staff and EQA.
+    LearnerView,
+}
+
+/// The policy of every route, by method and path as the router matches it.
+pub const POLICIES: &[(&str, &str, Policy)] = &[
+    // Catalogue: public reading.
+    ("GET", "/", Policy::Public),
+    ("GET", "/aos", Policy::Public),
+    ("GET", "/aos/{code}", Policy::Public),
+    ("GET", "/qualifications", Policy::Public),
+    ("GET", "/qualifications/{qan}", Policy::Public),
+    ("GET", "/qualifications/{qan}/checker", Policy::Public),
+    ("GET", "/units/{unit}", Policy::Public),
+    ("GET", "/search", Policy::Public),
+    ("GET", "/claim", Policy::Public),
+    ("GET", "/static/app.css", Policy::Public),
+    ("GET", "/static/checker.js", Policy::Public),
+    ("GET", "/healthz", Policy::Public),
+    ("GET", "/api/openapi.json", Policy::Public),
+    ("GET", "/ims/case/v1p0/CFDocuments", Policy::Public),
+    ("GET", "/ims/case/v1p0/CFPackages/{id}", Policy::Public),
+    ("GET", "/api/v1/awarding-organisations", Policy::Public),
+    ("GET", "/api/v1/qualifications", Policy::Public),
+    ("GET", "/api/v1/qualifications/{qan}", Policy::Public),
+    ("GET", "/api/v1/units/{unit}", Policy::Public),
+    ("GET", "/api/v1/criteria", Policy::Public),
+    ("GET", "/api/v1/catalogue/export", Policy::Public),
+    (
+        "GET",
+        "/api/v1/qualifications/{qan}/evaluation",
+        Policy::Public,
+    ),
+    ("GET", "/api/v1/qualifications/{qan}/plan", Policy::Public),
+    ("GET", "/api/v1/claimable", Policy::Public),
+    // Catalogue administration: AO staff.
+    ("GET", "/catalogue/versions", Policy::AoStaff),
+    ("GET", "/catalogue/import", Policy::AoStaff),
+    ("POST", "/catalogue/import", Policy::AoStaff),
+    ("GET", "/catalogue/versions/{id}", Policy::AoStaff),
+    (
+        "POST",
+        "/catalogue/versions/{id}/corrections",
+        Policy::AoStaff,
+    ),
+    ("POST", "/catalogue/versions/{id}/publish", Policy::AoStaff),
+    ("GET", "/api/v1/catalogue/versions", Policy::AoStaff),
+    ("POST", "/api/v1/catalogue/versions", Policy::AoStaff),
+    ("GET", "/api/v1/catalogue/versions/{id}", Policy::AoStaff),
+    (
+        "POST",
+        "/api/v1/catalogue/versions/{id}/corrections",
+        Policy::AoStaff,
+    ),
+    (
+        "POST",
+        "/api/v1/catalogue/versions/{id}/publication",
+        Policy::AoStaff,
+    ),
+    // Signing in and out, one's own account.
+    ("GET", "/sign-in", Policy::Public),
+    ("POST", "/sign-in", Policy::Public),
+    ("POST", "/sign-out", Policy::SignedIn),
+    ("GET", "/home", Policy::SignedIn),
+    ("POST", "/context", Policy::SignedIn),
+    ("GET", "/account/tokens", Policy::SignedIn),
+    ("POST", "/account/tokens", Policy::SignedIn),
+    ("POST", "/account/tokens/{id}/revoke", Policy::SignedIn),
+    ("GET", "/api/v1/me", Policy::SignedIn),
+    // Centres.
+    ("GET", "/centres", Policy::SignedIn),
+    ("POST", "/centres", Policy::AoStaff),
+    ("GET", "/centres/{centre}", Policy::CentreView),
+    (
+        "POST",
+        "/centres/{centre}/approvals",
+        Policy::CentreOversight,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/direct-claim",
+        Policy::CentreOversight,
+    ),
+    ("GET", "/centres/{centre}/audit", Policy::CentreOversight),
+    (
+        "GET",
+        "/centres/{centre}/registrations/new",
+        Policy::CentreAdmin,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/registrations",
+        Policy::CentreAdmin,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/registrations/upload",
+        Policy::CentreAdmin,
+    ),
+    ("GET", "/api/v1/centres", Policy::SignedIn),
+    ("GET", "/api/v1/centres/{centre}", Policy::CentreView),
+    (
+        "GET",
+        "/api/v1/centres/{centre}/registrations",
+        Policy::CentreView,
+    ),
+    (
+        "POST",
+        "/api/v1/centres/{centre}/registrations",
+        Policy::CentreAdmin,
+    ),
+    (
+        "GET",
+        "/api/v1/centres/{centre}/audit",
+        Policy::CentreOversight,
+    ),
+    // Learners.
+    ("GET", "/learners/{learner}", Policy::LearnerView),
+    ("GET", "/api/v1/learners/{learner}", Policy::LearnerView),
+];
+
+pub fn policy_for(method: &Method, path: &str) -> Option<Policy> {
+    POLICIES
+        .iter()
+        .find(|(m, p, _)| *p == path && m.eq_ignore_ascii_case(method.as_str()))
+        .map(|(_, _, policy)| *policy)
+}
+
+/// Why a request is refused.
+enum Refusal {
+    /// Not signed in.
+    SignIn,
+    /// Signed in, but the role does not allow it.
+    Forbidden,
+    /// Out of the actor's scope: answered as if it did not exist.
+    Hidden,
+    /// A browser form post without its CSRF token, or from another site.
+    Csrf,
+    /// The route has no policy: a programming error, refused.
+    NoPolicy,
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/ims/")
+}
+
+fn refuse(r: Refusal, path: &str, uri: &str) -> Response {
+    let (status, message) = match r {
+        Refusal::SignIn => (
+            StatusCode::UNAUTHORIZED,
+            "Sign in to do this: an API client sends `Authorization: Bearer <token>`.",
+        ),
+        Refusal::Forbidden => (
+            StatusCode::FORBIDDEN,
+            "Your roles do not allow this. If you need it, ask an administrator of your centre or awarding organisation.",
+        ),
+        Refusal::Hidden => (StatusCode::NOT_FOUND, "That was not found."),
+        Refusal::Csrf => (
+            StatusCode::FORBIDDEN,
+            "The form was out of date or came from another site. Go back, reload the page and try again.",
+        ),
+        Refusal::NoPolicy => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "This route has no access decision, so it is refused.",
+        ),
+    };
+    if is_api(path) {
+        return super::ApiError::new(status, message).into_response();
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let next: String = form_urlencoded::byte_serialize(uri.as_bytes()).collect();
+        return Redirect::to(&format!("/sign-in?next={next}")).into_response();
+    }
+    super::pages::message_page(status, message)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}
+
+/// The client's address: the connection's, or the first `X-Forwarded-For` hop when behind
+/// a load balancer.
+pub fn client_address(headers: &HeaderMap) -> String {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// Path parameters by name, from the matched pattern and the actual path.
+fn path_param(pattern: &str, path: &str, name: &str) -> Option<String> {
+    let want = format!("{{{name}}}");
+    pattern
+        .split('/')
+        .zip(path.split('/'))
+        .find(|(p, _)| *p == want)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The middleware on every route.
+pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let pattern = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let path = req.uri().path().to_string();
+    let uri = req.uri().to_string();
+    let Some(policy) = policy_for(req.method(), &pattern) else {
+        tracing::error!(%pattern, method = %req.method(), "route without an access policy");
+        return refuse(Refusal::NoPolicy, &path, &uri);
+    };
+    let headers = req.headers().clone();
+    // A form posted from another site is refused whatever the route (CSRF, with the token
+    // check below for signed-in forms).
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        if let (Some(origin), Some(host)) = (
+            headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        ) && origin.split("://").nth(1) != Some(host)
+        {
+            return refuse(Refusal::Csrf, &path, &uri);
+        }
+    }
+    let (actor, via_cookie) = match bearer(&headers) {
+        Some(token) => match app.actor_from_api_token(&token).await {
+            Ok(a) => (a, false),
+            Err(e) => return super::ApiError::from(e).into_response(),
+        },
+        None => match cookie(&headers, SESSION_COOKIE) {
+            Some(token) => match app.actor_from_session(&token).await {
+                Ok(a) => (a, true),
+                Err(e) => return super::ApiError::from(e).into_response(),
+            },
+            None => (None, false),
+        },
+    };
+    let mut req = req;
+    // CSRF: a browser session's state-changing request carries the session's token, in the
+    // `X-CSRF-Token` header, the `csrf` query parameter (multipart forms) or the `csrf`
+    // field of a url-encoded form.
+    if via_cookie && req.method() != Method::GET && req.method() != Method::HEAD {
+        let expected = actor
+            .as_ref()
+            .and_then(|a| a.csrf.clone())
+            .unwrap_or_default();
+        let (ok, rebuilt) = csrf_ok(req, &expected).await;
+        match rebuilt {
+            Some(r) if ok => req = r,
+            _ => return refuse(Refusal::Csrf, &path, &uri),
+        }
+    }
+    let decision = decide(&app, policy, actor.as_ref(), &pattern, &path).await;
+    match decision {
+        Ok(()) => {
+            let nav = actor.as_ref().map(NavUser::of);
+            if let Some(a) = actor {
+                req.extensions_mut().insert(a);
+            }
+            NAV.scope(nav, next.run(req)).await
+        }
+        Err(r) => refuse(r, &path, &uri),
+    }
+}
+
+/// What the page header shows of the signed-in person.
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    pub name: String,
+    pub role: String,
+    pub csrf: String,
+}
+
+impl NavUser {
+    fn of(a: &Actor) -> NavUser {
+        NavUser {
+            name: a.name.clone(),
+            role: a
+                .active
+                .as_ref()
+                .map(|g| crate::app::people::role_name(&g.role).to_string())
+                .unwrap_or_default(),
+            csrf: a.csrf.clone().unwrap_or_default(),
+        }
+    }
+}
+
+tokio::task_local! {
+    static NAV: Option<NavUser>;
+}
+
+/// The CSRF token of the request being rendered (empty when nobody is signed in), for forms.
+pub fn csrf_token() -> String {
+    nav().map(|n| n.csrf).unwrap_or_default()
+}
+
+/// The signed-in person of the request being rendered, for the page layout.
+pub fn nav() -> Option<NavUser> {
+    NAV.try_with(Clone::clone).ok().flatten()
+}
+
+async fn csrf_ok(req: Request, expected: &str) -> (bool, Option<Request>) {
+    if expected.is_empty() {
+        return (false, Some(req));
+    }
+    let header_ok = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    let query_ok = req.uri().query().is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "csrf" && v == expected)
+    });
+    if header_ok || query_ok {
+        return (true, Some(req));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (false, Some(req));
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return (false, None);
+    };
+    let ok = form_urlencoded::parse(&bytes).any(|(k, v)| k == "csrf" && v == expected);
+    (ok, Some(Request::from_parts(parts, Body::from(bytes))))
+}
+
+async fn decide(
+    app: &AppState,
+    policy: Policy,
+    actor: Option<&Actor>,
+    pattern: &str,
+    path: &str,
+) -> Result<(), Refusal> {
+    if policy == Policy::Public {
+        return Ok(());
+    }
+    let actor = actor.ok_or(Refusal::SignIn)?;
+    match policy {
+        Policy::Public | Policy::SignedIn => Ok(()),
+        Policy::AoStaff => {
+            if actor.has_role("ao_staff") {
+                Ok(())
+            } else {
+                Err(Refusal::Forbidden)
+            }
+        }
+        Policy::CentreView | Policy::CentreAdmin | Policy::CentreOversight => {
+            let centre: i64 = path_param(pattern, path, "centre")
+                .and_then(|c| c.parse().ok())
+                .ok_or(Refusal::Hidden)?;
+            let overseer = oversees(app, actor, centre).await;
+            let roles = actor.centre_roles(centre);
+            let allowed = match policy {
+                Policy::CentreView => overseer || roles.iter().any(|r| *r != "learner"),
+                Policy::CentreAdmin => roles.contains(&"centre_admin"),
+                _ => overseer,
+            };
+            if allowed {
+                Ok(())
+            } else if overseer || !roles.is_empty() {
+                // They know the centre; this action is not theirs.
+                Err(Refusal::Forbidden)
+            } else {
+                Err(Refusal::Hidden)
+            }
+        }
+        Policy::LearnerView => {
+            let learner: i64 = path_param(pattern, path, "learner")
+                .and_then(|c| c.parse().ok())
+                .ok_or(Refusal::Hidden)?;
+            if actor.learner_ids().contains(&learner) {
+                return Ok(());
+            }
+            let Ok(regs) = app.store.registrations_of_learner(learner).await else {
+                return Err(Refusal::Hidden);
+            };
+            for r in regs {
+                if actor
+                    .centre_roles(r.centre_id)
+                    .iter()
+                    .any(|x| *x != "learner")
+                    || oversees(app, actor, r.centre_id).await
+                {
+                    return Ok(());
+                }
+            }
+            Err(Refusal::Hidden)
+        }
+    }
+}
+
+/// AO staff of an AO the centre works with, or an EQA appointed to the centre.
+pub async fn oversees(app: &AppState, actor: &Actor, centre: i64) -> bool {
+    if actor.eqa_centres.iter().any(|(c, _)| *c == centre) {
+        return true;
+    }
+    let aos = actor.ao_codes();
+    if aos.is_empty() {
+        return false;
+    }
+    match app.store.centre_aos(centre).await {
+        Ok(rows) => rows.iter().any(|r| aos.contains(&r.ao_code.as_str())),
+        Err(_) => false,
+    }
+}
+
+/// The signed-in actor, for handlers behind a policy other than `Public`.
+pub struct CurrentActor(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentActor {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .map(CurrentActor)
+            .ok_or_else(|| refuse(Refusal::SignIn, parts.uri.path(), &parts.uri.to_string()))
+    }
+}
+
+/// The actor if someone is signed in (public pages show a sign-in link otherwise).
+pub struct MaybeActor(pub Option<Actor>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeActor {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeActor(parts.extensions.get::<Actor>().cloned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_come_from_the_pattern() {
+        assert_eq!(
+            path_param("/centres/{centre}/audit", "/centres/12/audit", "centre").as_deref(),
+            Some("12")
+        );
+        assert_eq!(
+            path_param("/learners/{learner}", "/learners/7", "centre"),
+            None
+        );
+    }
+
+    #[test]
+    fn every_policy_names_a_unique_route() {
+        let mut seen = std::collections::HashSet::new();
+        for (m, p, _) in POLICIES {
+            assert!(seen.insert((m, p)), "{m} {p} twice");
+        }
+    }
+}

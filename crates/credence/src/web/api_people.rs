@@ -1,0 +1,298 @@
+//! JSON API for people, centres, registrations and the audit log. Access is decided in
+//! [`super::access`] before any of these run; they only shape what the actor may see.
+
+use super::access::{CurrentActor, client_address};
+use super::{ApiError, ApiPath, AppState, ErrorBody};
+use crate::app::AppError;
+use crate::app::registration::BulkOutcome;
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(list_centres))
+        .routes(routes!(get_centre))
+        .routes(routes!(list_registrations, create_registrations))
+        .routes(routes!(list_audit_entries))
+        .routes(routes!(get_learner))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleView {
+    pub id: i64,
+    /// ao_staff, eqa, centre_admin, assessor, iqa, learner
+    pub role: String,
+    pub awarding_organisation: Option<String>,
+    pub centre: Option<i64>,
+    pub learner: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<RoleView>,
+}
+
+/// Who the token or session belongs to, with every role they hold.
+#[utoipa::path(get, path = "/api/v1/me", tag = "people",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn get_me(CurrentActor(a): CurrentActor) -> Json<Me> {
+    Json(Me {
+        id: a.person_id,
+        email: a.email.clone(),
+        name: a.name.clone(),
+        roles: a
+            .grants
+            .iter()
+            .map(|g| RoleView {
+                id: g.role_grant_id,
+                role: g.role.clone(),
+                awarding_organisation: g.ao_code.clone(),
+                centre: g.centre_id,
+                learner: g.learner_id,
+            })
+            .collect(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CentreView {
+    pub id: i64,
+    pub name: String,
+    pub awarding_organisations: Vec<CentreAoView>,
+    /// QANs the centre is approved for.
+    pub approved_qualifications: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CentreAoView {
+    pub code: String,
+    pub direct_claim_status: bool,
+}
+
+async fn centre_view(app: &AppState, id: i64, name: String) -> Result<CentreView, ApiError> {
+    let aos = app.store.centre_aos(id).await.map_err(AppError::from)?;
+    Ok(CentreView {
+        id,
+        name,
+        awarding_organisations: aos
+            .into_iter()
+            .map(|a| CentreAoView {
+                code: a.ao_code,
+                direct_claim_status: a.direct_claim_status == 1,
+            })
+            .collect(),
+        approved_qualifications: app
+            .approvals(id)
+            .await?
+            .into_iter()
+            .map(|a| a.qan)
+            .collect(),
+    })
+}
+
+/// The centres you may see.
+#[utoipa::path(get, path = "/api/v1/centres", tag = "centres",
+    responses((status = 200, body = Vec<CentreView>), (status = 401, body = ErrorBody)))]
+async fn list_centres(
+    State(app): State<AppState>,
+    CurrentActor(a): CurrentActor,
+) -> Result<Json<Vec<CentreView>>, ApiError> {
+    let mut out = Vec::new();
+    for c in app.visible_centres(&a).await? {
+        out.push(centre_view(&app, c.centre.centre_id, c.centre.name).await?);
+    }
+    Ok(Json(out))
+}
+
+/// One centre: its awarding organisations, direct claim status and approvals.
+#[utoipa::path(get, path = "/api/v1/centres/{centre}", tag = "centres",
+    params(("centre" = i64, Path, description = "centre id")),
+    responses((status = 200, body = CentreView), (status = 404, body = ErrorBody)))]
+async fn get_centre(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CentreView>, ApiError> {
+    let c = app.centre(id).await?;
+    Ok(Json(centre_view(&app, id, c.name).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationView {
+    pub id: i64,
+    pub learner: i64,
+    pub uln: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub qan: String,
+    pub catalogue_version: i64,
+    pub status: String,
+    pub registered_at: String,
+}
+
+/// The centre's registrations, newest first (at most 1,000).
+#[utoipa::path(get, path = "/api/v1/centres/{centre}/registrations", tag = "centres",
+    params(("centre" = i64, Path, description = "centre id")),
+    responses((status = 200, body = Vec<RegistrationView>), (status = 404, body = ErrorBody)))]
+async fn list_registrations(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<RegistrationView>>, ApiError> {
+    let rows = app
+        .store
+        .registrations_at_centre(id, 1000)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| RegistrationView {
+                id: r.registration_id,
+                learner: r.learner_id,
+                uln: r.uln,
+                given_name: r.given_name,
+                family_name: r.family_name,
+                date_of_birth: r.date_of_birth,
+                qan: r.qan,
+                catalogue_version: r.catalogue_version_id,
+                status: r.status,
+                registered_at: r.registered_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Register learners from a CSV file (the request body). With any row in error nothing is
+/// registered, unless `good_rows=true`; every error is listed.
+#[utoipa::path(post, path = "/api/v1/centres/{centre}/registrations", tag = "centres",
+    params(("centre" = i64, Path, description = "centre id"), ("good_rows" = Option<bool>, Query, description = "register the good rows even if some rows have errors")),
+    request_body(content = String, content_type = "text/csv", description = "given_name,family_name,date_of_birth,qan[,uln,email]"),
+    responses((status = 200, body = BulkOutcome), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_registrations(
+    State(app): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    uri: axum::http::Uri,
+    body: axum::body::Bytes,
+) -> Result<Json<BulkOutcome>, ApiError> {
+    let good_rows = uri.query().is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "good_rows" && v == "true")
+    });
+    Ok(Json(
+        app.register_csv(&a, id, &body, good_rows, &client_address(&headers), |_| {})
+            .await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    pub at: String,
+    pub actor: Option<String>,
+    pub address: Option<String>,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The centre's audit log, newest first (at most 1,000 entries).
+#[utoipa::path(get, path = "/api/v1/centres/{centre}/audit", tag = "centres",
+    params(("centre" = i64, Path, description = "centre id")),
+    responses((status = 200, body = Vec<AuditEntryView>), (status = 404, body = ErrorBody)))]
+async fn list_audit_entries(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<AuditEntryView>>, ApiError> {
+    let rows = app
+        .store
+        .audit_entries(Some(id), 1000)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|e| AuditEntryView {
+                seq: e.seq,
+                at: e.at,
+                actor: e.actor,
+                address: e.address,
+                action: e.action,
+                subject: e.subject,
+                detail: e.detail,
+                prev_hash: e.prev_hash,
+                hash: e.hash,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LearnerView {
+    pub id: i64,
+    pub uln: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    /// The registrations you may see.
+    pub registrations: Vec<RegistrationView>,
+}
+
+/// A learner's record: the learner themselves, or staff of a centre they are registered at.
+#[utoipa::path(get, path = "/api/v1/learners/{learner}", tag = "learners",
+    params(("learner" = i64, Path, description = "learner id")),
+    responses((status = 200, body = LearnerView), (status = 404, body = ErrorBody)))]
+async fn get_learner(
+    State(app): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<LearnerView>, ApiError> {
+    let l = app
+        .store
+        .learner(id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| ApiError::not_found(format!("learner {id}")))?;
+    let mut registrations = Vec::new();
+    for r in app
+        .store
+        .registrations_of_learner(id)
+        .await
+        .map_err(AppError::from)?
+    {
+        let visible = a.learner_ids().contains(&id)
+            || a.centre_roles(r.centre_id).iter().any(|x| *x != "learner")
+            || super::access::oversees(&app, &a, r.centre_id).await;
+        if visible {
+            registrations.push(RegistrationView {
+                id: r.registration_id,
+                learner: r.learner_id,
+                uln: r.uln,
+                given_name: r.given_name,
+                family_name: r.family_name,
+                date_of_birth: r.date_of_birth,
+                qan: r.qan,
+                catalogue_version: r.catalogue_version_id,
+                status: r.status,
+                registered_at: r.registered_at,
+            });
+        }
+    }
+    Ok(Json(LearnerView {
+        id,
+        uln: l.uln,
+        given_name: l.given_name,
+        family_name: l.family_name,
+        date_of_birth: l.date_of_birth,
+        registrations,
+    }))
+}

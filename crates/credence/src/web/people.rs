@@ -1,0 +1,1042 @@
+//! Pages for people: sign-in, the home page of each role, tokens, centres, registration,
+//! learners and the audit log. Access is decided in [`super::access`] before these run.
+
+use super::AppState;
+use super::access::{CurrentActor, SESSION_COOKIE, client_address};
+use super::pages::{PageError, render};
+use crate::app::AppError;
+use crate::app::people::{SignInError, role_name};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/home", get(home))
+        .route("/context", post(switch_context))
+        .route("/account/tokens", get(tokens).post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/centres", get(centres).post(create_centre))
+        .route("/centres/{centre}", get(centre))
+        .route("/centres/{centre}/approvals", post(approve))
+        .route("/centres/{centre}/direct-claim", post(direct_claim))
+        .route("/centres/{centre}/audit", get(audit))
+        .route("/centres/{centre}/registrations/new", get(register_form))
+        .route("/centres/{centre}/registrations", post(register_one))
+        .route(
+            "/centres/{centre}/registrations/upload",
+            post(register_upload),
+        )
+        .route("/learners/{learner}", get(learner))
+}
+
+fn csrf_of(a: &crate::app::people::Actor) -> String {
+    a.csrf.clone().unwrap_or_default()
+}
+
+// --- sign-in ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    title: String,
+    has_error: bool,
+    error: Option<String>,
+    email: String,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct NextParam {
+    next: Option<String>,
+}
+
+/// Only a path on this site is a place to go back to.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/home".into(),
+    }
+}
+
+async fn sign_in_form(Query(p): Query<NextParam>) -> Response {
+    render(&SignInPage {
+        title: "Sign in".into(),
+        has_error: false,
+        error: None,
+        email: String::new(),
+        next: safe_next(p.next.as_deref()),
+    })
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn sign_in(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref());
+    let again = |status: StatusCode, message: &str| {
+        (
+            status,
+            render(&SignInPage {
+                title: "Sign in".into(),
+                has_error: true,
+                error: Some(message.into()),
+                email: f.email.clone(),
+                next: next.clone(),
+            }),
+        )
+            .into_response()
+    };
+    match app
+        .sign_in(&f.email, &f.password, &client_address(&headers))
+        .await
+    {
+        Ok((token, _)) => {
+            let secure = headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+                crate::app::people::SESSION_HOURS * 3600,
+                if secure { "; Secure" } else { "" }
+            );
+            let mut res = Redirect::to(&next).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(SignInError::Wrong) => again(
+            StatusCode::UNAUTHORIZED,
+            "Enter a correct email address and password",
+        ),
+        Err(SignInError::Limited) => again(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed attempts to sign in: wait 15 minutes and try again, or ask your administrator to reset your password",
+        ),
+        Err(SignInError::Other(e)) => PageError::from(e).into_response(),
+    }
+}
+
+async fn sign_out(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    if let Some(h) = &actor.session_hash {
+        app.sign_out(h).await?;
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("credence_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(res)
+}
+
+// --- home ---------------------------------------------------------------------------------
+
+struct Row {
+    link: String,
+    cells: Vec<String>,
+}
+
+struct Section {
+    heading: String,
+    intro: String,
+    columns: Vec<&'static str>,
+    rows: Vec<Row>,
+    actions: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    title: String,
+    has_error: bool,
+    name: String,
+    csrf: String,
+    /// (grant id, label, active)
+    grants: Vec<(i64, String, bool)>,
+    sections: Vec<Section>,
+}
+
+async fn home(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    let centres = app.visible_centres(&actor).await?;
+    let centre_name = |id: Option<i64>| {
+        id.and_then(|id| centres.iter().find(|c| c.centre.centre_id == id))
+            .map(|c| c.centre.name.clone())
+            .unwrap_or_default()
+    };
+    let grants = actor
+        .grants
+        .iter()
+        .map(|g| {
+            let at = match (&g.ao_code, g.centre_id) {
+                (Some(ao), _) => format!(" for {ao}"),
+                (_, Some(c)) => format!(" at {}", centre_name(Some(c))),
+                _ => String::new(),
+            };
+            (
+                g.role_grant_id,
+                format!("{}{at}", role_name(&g.role)),
+                actor
+                    .active
+                    .as_ref()
+                    .is_some_and(|a| a.role_grant_id == g.role_grant_id),
+            )
+        })
+        .collect();
+    let mut sections = Vec::new();
+    if let Some(active) = &actor.active {
+        match active.role.as_str() {
+            "ao_staff" | "eqa" => {
+                let mut rows = Vec::new();
+                for c in &centres {
+                    let n = app
+                        .store
+                        .count_registrations(c.centre.centre_id)
+                        .await
+                        .map_err(AppError::from)?;
+                    let approvals = app.approvals(c.centre.centre_id).await?.len();
+                    let dcs = c
+                        .aos
+                        .iter()
+                        .filter(|a| a.direct_claim_status == 1)
+                        .map(|a| a.ao_code.clone())
+                        .collect::<Vec<_>>();
+                    rows.push(Row {
+                        link: format!("/centres/{}", c.centre.centre_id),
+                        cells: vec![
+                            c.centre.name.clone(),
+                            approvals.to_string(),
+                            n.to_string(),
+                            if dcs.is_empty() {
+                                "No".into()
+                            } else {
+                                dcs.join(", ")
+                            },
+                        ],
+                    });
+                }
+                let mut actions = vec![("All centres".to_string(), "/centres".to_string())];
+                if active.role == "ao_staff" {
+                    actions.push(("Catalogue versions".into(), "/catalogue/versions".into()));
+                }
+                sections.push(Section {
+                    heading: if active.role == "ao_staff" {
+                        "Your awarding organisation's centres".into()
+                    } else {
+                        "Centres you are appointed to".into()
+                    },
+                    intro: String::new(),
+                    columns: vec![
+                        "Centre",
+                        "Approved qualifications",
+                        "Registrations",
+                        "Direct claim status",
+                    ],
+                    rows,
+                    actions,
+                });
+            }
+            "centre_admin" | "assessor" | "iqa" => {
+                let centre_id = active.centre_id.unwrap_or_default();
+                let regs = app
+                    .store
+                    .registrations_at_centre(centre_id, 50)
+                    .await
+                    .map_err(AppError::from)?;
+                let n = app
+                    .store
+                    .count_registrations(centre_id)
+                    .await
+                    .map_err(AppError::from)?;
+                let heading = if active.role == "centre_admin" {
+                    format!("Registrations at {} ({n})", centre_name(active.centre_id))
+                } else {
+                    format!("Learners at {} ({n})", centre_name(active.centre_id))
+                };
+                let mut actions = vec![("The centre".to_string(), format!("/centres/{centre_id}"))];
+                if active.role == "centre_admin" {
+                    actions.push((
+                        "Register learners".into(),
+                        format!("/centres/{centre_id}/registrations/new"),
+                    ));
+                }
+                sections.push(Section {
+                    heading,
+                    intro: if active.role == "centre_admin" {
+                        String::new()
+                    } else {
+                        "Assignment of learners to assessors and IQAs comes with the portfolio."
+                            .into()
+                    },
+                    columns: vec!["Learner", "ULN", "Qualification", "Registered"],
+                    rows: regs
+                        .into_iter()
+                        .map(|r| Row {
+                            link: format!("/learners/{}", r.learner_id),
+                            cells: vec![
+                                format!("{} {}", r.given_name, r.family_name),
+                                r.uln.unwrap_or_default(),
+                                r.qan,
+                                r.registered_at,
+                            ],
+                        })
+                        .collect(),
+                    actions,
+                });
+            }
+            "learner" => {
+                let learner = active.learner_id.unwrap_or_default();
+                let regs = app
+                    .store
+                    .registrations_of_learner(learner)
+                    .await
+                    .map_err(AppError::from)?;
+                let cat = app.catalogue().await?;
+                sections.push(Section {
+                    heading: "Your qualifications".into(),
+                    intro: String::new(),
+                    columns: vec!["Qualification", "Centre", "Units", "Registered"],
+                    rows: regs
+                        .into_iter()
+                        .map(|r| {
+                            let (title, units) = cat
+                                .qualification(&r.qan)
+                                .map(|(_, q)| (q.title.clone(), q.units.len().to_string()))
+                                .unwrap_or((r.qan.clone(), String::new()));
+                            Row {
+                                link: format!(
+                                    "/qualifications/{}",
+                                    crate::app::catalogue::qan_slug(&r.qan)
+                                ),
+                                cells: vec![title, r.centre_name, units, r.registered_at],
+                            }
+                        })
+                        .collect(),
+                    actions: vec![("Your record".into(), format!("/learners/{learner}"))],
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(render(&Dashboard {
+        title: "Your work".into(),
+        has_error: false,
+        name: actor.name.clone(),
+        csrf: csrf_of(&actor),
+        grants,
+        sections,
+    }))
+}
+
+#[derive(Deserialize)]
+struct ContextForm {
+    grant: i64,
+}
+
+async fn switch_context(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Form(f): Form<ContextForm>,
+) -> Result<Response, PageError> {
+    app.switch_context(&actor, f.grant).await?;
+    Ok(Redirect::to("/home").into_response())
+}
+
+// --- tokens -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    new_token: Option<String>,
+    tokens: Vec<(i64, String, String, Option<String>)>,
+}
+
+async fn tokens_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        render(&TokensPage {
+            title: "API tokens".into(),
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            new_token,
+            tokens: app
+                .store
+                .api_tokens(actor.person_id)
+                .await
+                .map_err(AppError::from)?,
+        }),
+    )
+        .into_response())
+}
+
+async fn tokens(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    tokens_page(&app, &actor, None, None).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    name: String,
+}
+
+async fn create_token(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    match app.create_api_token(&actor, &f.name).await {
+        Ok(t) => tokens_page(&app, &actor, Some(t), None).await,
+        Err(AppError::Validation(m)) => tokens_page(&app, &actor, None, Some(m)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke_token(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    app.revoke_api_token(&actor, id).await?;
+    Ok(Redirect::to("/account/tokens").into_response())
+}
+
+// --- centres ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "centres.html")]
+struct CentresPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    can_create: bool,
+    /// (id, name, AOs, my roles)
+    centres: Vec<(i64, String, String, String)>,
+}
+
+async fn centres_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let list = app.visible_centres(actor).await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        render(&CentresPage {
+            title: "Centres".into(),
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            can_create: actor.has_role("ao_staff"),
+            centres: list
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.centre.centre_id,
+                        c.centre.name,
+                        c.aos
+                            .iter()
+                            .map(|a| a.ao_code.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        c.my_roles.join(", "),
+                    )
+                })
+                .collect(),
+        }),
+    )
+        .into_response())
+}
+
+async fn centres(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    centres_page(&app, &actor, None).await
+}
+
+#[derive(Deserialize)]
+struct CentreForm {
+    name: String,
+}
+
+async fn create_centre(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<CentreForm>,
+) -> Result<Response, PageError> {
+    match app
+        .create_centre(&actor, &f.name, &client_address(&headers))
+        .await
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/centres/{id}")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            centres_page(&app, &actor, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct CentreView {
+    id: i64,
+    name: String,
+    /// (AO, direct claim status)
+    aos: Vec<(String, bool)>,
+    my_aos: Vec<String>,
+    oversee: bool,
+    admin: bool,
+    /// (title, slug, QAN, approved at)
+    approvals: Vec<(String, String, String, String)>,
+    /// (QAN, title) the actor may approve the centre for
+    approvable: Vec<(String, String)>,
+    registration_count: i64,
+    /// (learner id, name, ULN, QAN, registered)
+    registrations: Vec<(i64, String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "centre.html")]
+struct CentrePage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    c: CentreView,
+}
+
+async fn centre_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let centre = app.centre(id).await?;
+    let aos = app.store.centre_aos(id).await.map_err(AppError::from)?;
+    let oversee = super::access::oversees(app, actor, id).await;
+    let cat = app.catalogue().await?;
+    let approvals = app.approvals(id).await?;
+    let my_aos: Vec<String> = actor.ao_codes().into_iter().map(str::to_string).collect();
+    let approvable = cat
+        .qualifications()
+        .filter(|(cs, q)| {
+            my_aos.contains(&cs.spec.awarding_organisation.code)
+                && !approvals.iter().any(|a| a.qan == q.qan)
+        })
+        .map(|(_, q)| (q.qan.clone(), q.title.clone()))
+        .collect();
+    let view = CentreView {
+        id,
+        name: centre.name.clone(),
+        aos: aos
+            .iter()
+            .map(|a| (a.ao_code.clone(), a.direct_claim_status == 1))
+            .collect(),
+        my_aos,
+        oversee,
+        admin: actor.centre_roles(id).contains(&"centre_admin"),
+        approvals: approvals
+            .iter()
+            .map(|a| {
+                let title = cat
+                    .qualification(&a.qan)
+                    .map(|(_, q)| q.title.clone())
+                    .unwrap_or_else(|| a.qan.clone());
+                (
+                    title,
+                    crate::app::catalogue::qan_slug(&a.qan),
+                    a.qan.clone(),
+                    a.created_at.clone(),
+                )
+            })
+            .collect(),
+        approvable,
+        registration_count: app
+            .store
+            .count_registrations(id)
+            .await
+            .map_err(AppError::from)?,
+        registrations: app
+            .store
+            .registrations_at_centre(id, 200)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.learner_id,
+                    format!("{} {}", r.given_name, r.family_name),
+                    r.uln.unwrap_or_default(),
+                    r.qan,
+                    r.registered_at,
+                )
+            })
+            .collect(),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        render(&CentrePage {
+            title: centre.name,
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            notice,
+            c: view,
+        }),
+    )
+        .into_response())
+}
+
+async fn centre(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    centre_page(&app, &actor, id, None, None).await
+}
+
+#[derive(Deserialize)]
+struct ApproveForm {
+    qan: String,
+}
+
+async fn approve(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ApproveForm>,
+) -> Result<Response, PageError> {
+    match app
+        .approve_centre(&actor, id, &f.qan, &client_address(&headers))
+        .await
+    {
+        Ok(_) => {
+            centre_page(
+                &app,
+                &actor,
+                id,
+                None,
+                Some(format!("Approved for {}.", f.qan)),
+            )
+            .await
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            centre_page(&app, &actor, id, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DcsForm {
+    ao: String,
+    granted: String,
+}
+
+async fn direct_claim(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<DcsForm>,
+) -> Result<Response, PageError> {
+    let granted = f.granted == "yes";
+    match app
+        .set_direct_claim_status(&actor, id, &f.ao, granted, &client_address(&headers))
+        .await
+    {
+        Ok(()) => {
+            centre_page(
+                &app,
+                &actor,
+                id,
+                None,
+                Some(format!(
+                    "Direct claim status for {} {}.",
+                    f.ao,
+                    if granted { "granted" } else { "withdrawn" }
+                )),
+            )
+            .await
+        }
+        Err(e @ AppError::Validation(_)) => {
+            centre_page(&app, &actor, id, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    title: String,
+    has_error: bool,
+    centre_id: i64,
+    centre_name: String,
+    /// (seq, at, who, from, action, subject, detail)
+    entries: Vec<(i64, String, String, String, String, String, String)>,
+}
+
+async fn audit(State(app): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let centre = app.centre(id).await?;
+    let entries = app
+        .store
+        .audit_entries(Some(id), 500)
+        .await
+        .map_err(AppError::from)?;
+    Ok(render(&AuditPage {
+        title: format!("Audit log: {}", centre.name),
+        has_error: false,
+        centre_id: id,
+        centre_name: centre.name,
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                (
+                    e.seq,
+                    e.at,
+                    e.actor.unwrap_or_default(),
+                    e.address.unwrap_or_default(),
+                    e.action,
+                    e.subject,
+                    e.detail,
+                )
+            })
+            .collect(),
+    }))
+}
+
+// --- registration -------------------------------------------------------------------------
+
+#[derive(Default, Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    pub given_name: String,
+    #[serde(default)]
+    pub family_name: String,
+    #[serde(default)]
+    pub date_of_birth: String,
+    #[serde(default)]
+    pub uln: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub qan: String,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    centre_id: i64,
+    centre_name: String,
+    summary: String,
+    /// (field id, message)
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+    form: RegisterForm,
+    /// (QAN, title) the centre is approved for
+    qualifications: Vec<(String, String)>,
+}
+
+async fn register_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    form: RegisterForm,
+    summary: String,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let centre = app.centre(id).await?;
+    let cat = app.catalogue().await?;
+    let qualifications = app
+        .approvals(id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let t = cat
+                .qualification(&a.qan)
+                .map(|(_, q)| q.title.clone())
+                .unwrap_or_default();
+            (a.qan, t)
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&RegisterPage {
+            title: format!("Register learners: {}", centre.name),
+            has_error: !errors.is_empty(),
+            csrf: csrf_of(actor),
+            centre_id: id,
+            centre_name: centre.name,
+            summary,
+            errors,
+            notice,
+            form,
+            qualifications,
+        }),
+    )
+        .into_response())
+}
+
+async fn register_form(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    register_page(
+        &app,
+        &actor,
+        id,
+        RegisterForm::default(),
+        String::new(),
+        Vec::new(),
+        None,
+    )
+    .await
+}
+
+async fn register_one(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<RegisterForm>,
+) -> Result<Response, PageError> {
+    match app
+        .register_one(&actor, id, &f, &client_address(&headers))
+        .await
+    {
+        Ok(learner) => Ok(Redirect::to(&format!("/learners/{learner}")).into_response()),
+        Err(crate::app::registration::RegisterError::Fields(errors)) => {
+            register_page(
+                &app,
+                &actor,
+                id,
+                f,
+                "Check the learner's details".into(),
+                errors,
+                None,
+            )
+            .await
+        }
+        Err(crate::app::registration::RegisterError::App(e)) => Err(e.into()),
+    }
+}
+
+async fn register_upload(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let mut bytes = None;
+    let mut good_rows = false;
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("file") => bytes = field.bytes().await.ok().map(|b| b.to_vec()),
+            Some("good_rows") => good_rows = true,
+            _ => {}
+        }
+    }
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return register_page(
+            &app,
+            &actor,
+            id,
+            RegisterForm::default(),
+            "Select a CSV file".into(),
+            vec![("file".into(), "Select a CSV file".into())],
+            None,
+        )
+        .await;
+    };
+    let outcome = app
+        .register_csv(
+            &actor,
+            id,
+            &bytes,
+            good_rows,
+            &client_address(&headers),
+            |_| {},
+        )
+        .await?;
+    if outcome.registered == 0 || !outcome.errors.is_empty() && !good_rows {
+        let summary = if outcome.errors.is_empty() {
+            "The file has no learners to register.".to_string()
+        } else {
+            format!(
+                "{} of {} rows have errors: nothing was registered. Correct the file, or tick 'register the good rows' to register the {} good rows.",
+                outcome.bad_rows,
+                outcome.rows,
+                outcome.rows - outcome.bad_rows
+            )
+        };
+        let errors = outcome
+            .errors
+            .iter()
+            .map(|e| ("file".to_string(), e.clone()))
+            .collect();
+        return register_page(
+            &app,
+            &actor,
+            id,
+            RegisterForm::default(),
+            summary,
+            errors,
+            None,
+        )
+        .await;
+    }
+    let notice = format!(
+        "Registered {} learners.{}",
+        outcome.registered,
+        if outcome.bad_rows > 0 {
+            format!(" {} rows with errors were left out.", outcome.bad_rows)
+        } else {
+            String::new()
+        }
+    );
+    register_page(
+        &app,
+        &actor,
+        id,
+        RegisterForm::default(),
+        String::new(),
+        Vec::new(),
+        Some(notice),
+    )
+    .await
+}
+
+// --- learners -----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "learner.html")]
+struct LearnerPage {
+    title: String,
+    has_error: bool,
+    name: String,
+    uln: String,
+    dob: String,
+    /// (slug, title, centre, catalogue version, registered, status)
+    registrations: Vec<(String, String, String, i64, String, String)>,
+}
+
+async fn learner(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let l = app
+        .store
+        .learner(id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| PageError::from(AppError::NotFound(format!("learner {id}"))))?;
+    let cat = app.catalogue().await?;
+    let mut regs = app
+        .store
+        .registrations_of_learner(id)
+        .await
+        .map_err(AppError::from)?;
+    // Staff see the learner's registrations at the centres they may see; the learner all.
+    if !actor.learner_ids().contains(&id) {
+        let mut visible = Vec::new();
+        for r in regs {
+            if actor
+                .centre_roles(r.centre_id)
+                .iter()
+                .any(|x| *x != "learner")
+                || super::access::oversees(&app, &actor, r.centre_id).await
+            {
+                visible.push(r);
+            }
+        }
+        regs = visible;
+    }
+    Ok(render(&LearnerPage {
+        title: format!("{} {}", l.given_name, l.family_name),
+        has_error: false,
+        name: format!("{} {}", l.given_name, l.family_name),
+        uln: l.uln.unwrap_or_else(|| "None recorded".into()),
+        dob: l.date_of_birth,
+        registrations: regs
+            .into_iter()
+            .map(|r| {
+                let t = cat
+                    .qualification(&r.qan)
+                    .map(|(_, q)| q.title.clone())
+                    .unwrap_or_else(|| r.qan.clone());
+                (
+                    crate::app::catalogue::qan_slug(&r.qan),
+                    t,
+                    r.centre_name,
+                    r.catalogue_version_id,
+                    r.registered_at,
+                    r.status,
+                )
+            })
+            .collect(),
+    }))
+}
