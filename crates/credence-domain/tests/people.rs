@@ -1054,3 +1054,20 @@ fn a_repeated_record_and_a_broken_link_are_named() {
     c[1] = other;
     assert_eq!(verify(&c), Err(ChainBreak::BrokenLink { seq: 2, after: 1 }));
 }
+
+#[cfg(feature = "openapi")]
+#[test]
+fn openapi_schemas_describe_dates_and_ulns_as_strings() {
+    use credence_domain::people::registration::NewRegistration;
+    use utoipa::PartialSchema;
+    let reg = serde_json::to_value(NewRegistration::schema()).expect("schema");
+    let props = &reg["properties"];
+    assert_eq!(props["date_of_birth"]["type"], "string");
+    assert_eq!(props["date_of_birth"]["format"], "date");
+    assert_eq!(props["qan"]["type"], "string");
+    let uln = serde_json::to_value(Uln::schema()).expect("schema");
+    assert_eq!(uln["type"], "string", "{uln}");
+    let _ = serde_json::to_value(AuditRecord::schema()).expect("schema");
+    let _ = serde_json::to_value(CompetenceRecord::schema()).expect("schema");
+    let _ = serde_json::to_value(Interest::schema()).expect("schema");
+}

@@ -29,6 +29,10 @@ async fn call(router: &axum::Router, req: Request<Body>) -> Reply {
     }
 }
 
+fn authed(b: axum::http::request::Builder, token: &str) -> axum::http::request::Builder {
+    b.header(header::AUTHORIZATION, format!("Bearer {token}"))
+}
+
 async fn get(router: &axum::Router, uri: &str) -> Reply {
     call(router, Request::get(uri).body(Body::empty()).unwrap()).await
 }
@@ -106,7 +110,19 @@ async fn catalogue_pages_show_what_the_catalogue_holds() {
         StatusCode::NOT_FOUND
     );
 
-    let versions = get(&router, "/catalogue/versions").await;
+    assert_eq!(
+        get(&router, "/catalogue/versions").await.status,
+        StatusCode::SEE_OTHER,
+        "sign in first"
+    );
+    let token = common::ao_staff_token(&app).await;
+    let versions = call(
+        &router,
+        authed(Request::get("/catalogue/versions"), &token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(versions.status, StatusCode::OK);
     assert!(versions.body.contains("Published (current)"));
 }
@@ -201,14 +217,26 @@ async fn the_openapi_document_describes_every_api_route() {
 #[tokio::test]
 async fn a_specification_is_imported_corrected_and_published_through_the_api() {
     let app = common::app_on(&common::sqlite_url()).await;
+    let token = common::ao_staff_token(&app).await;
     let router = credence::web::router(app);
     let seed = &common::seeds()[0];
-    let res = call(
+    let anonymous = call(
         &router,
-        Request::post("/api/v1/catalogue/versions?name=isp-l3.txt")
-            .header(header::CONTENT_TYPE, "text/plain")
+        Request::post("/api/v1/catalogue/versions")
             .body(Body::from(seed.text))
             .unwrap(),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let res = call(
+        &router,
+        authed(
+            Request::post("/api/v1/catalogue/versions?name=isp-l3.txt"),
+            &token,
+        )
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(seed.text))
+        .unwrap(),
     )
     .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
@@ -216,9 +244,12 @@ async fn a_specification_is_imported_corrected_and_published_through_the_api() {
     let id = v["versions"][0]["id"].as_i64().unwrap();
     let publish = call(
         &router,
-        Request::post(format!("/api/v1/catalogue/versions/{id}/publication"))
-            .body(Body::empty())
-            .unwrap(),
+        authed(
+            Request::post(format!("/api/v1/catalogue/versions/{id}/publication")),
+            &token,
+        )
+        .body(Body::empty())
+        .unwrap(),
     )
     .await;
     assert_eq!(
@@ -229,18 +260,24 @@ async fn a_specification_is_imported_corrected_and_published_through_the_api() {
     );
     let res = call(
         &router,
-        Request::post(format!("/api/v1/catalogue/versions/{id}/corrections"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(seed.corrections))
-            .unwrap(),
+        authed(
+            Request::post(format!("/api/v1/catalogue/versions/{id}/corrections")),
+            &token,
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(seed.corrections))
+        .unwrap(),
     )
     .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let publish = call(
         &router,
-        Request::post(format!("/api/v1/catalogue/versions/{id}/publication"))
-            .body(Body::empty())
-            .unwrap(),
+        authed(
+            Request::post(format!("/api/v1/catalogue/versions/{id}/publication")),
+            &token,
+        )
+        .body(Body::empty())
+        .unwrap(),
     )
     .await;
     assert_eq!(publish.status, StatusCode::OK, "{}", publish.body);
@@ -249,7 +286,7 @@ async fn a_specification_is_imported_corrected_and_published_through_the_api() {
 
     let bad = call(
         &router,
-        Request::post("/api/v1/catalogue/versions")
+        authed(Request::post("/api/v1/catalogue/versions"), &token)
             .body(Body::from("\u{0}\u{1}binary"))
             .unwrap(),
     )
@@ -261,8 +298,15 @@ async fn a_specification_is_imported_corrected_and_published_through_the_api() {
 #[tokio::test]
 async fn the_import_page_takes_an_upload_and_shows_the_report() {
     let app = common::app_on(&common::sqlite_url()).await;
+    let token = common::ao_staff_token(&app).await;
     let router = credence::web::router(app);
-    let form = get(&router, "/catalogue/import").await;
+    let form = call(
+        &router,
+        authed(Request::get("/catalogue/import"), &token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert!(form.body.contains("enctype=\"multipart/form-data\""));
     let boundary = "XbOuNdArY";
     let seed = &common::seeds()[4];
@@ -272,7 +316,7 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let res = call(
         &router,
-        Request::post("/catalogue/import")
+        authed(Request::post("/catalogue/import"), &token)
             .header(
                 header::CONTENT_TYPE,
                 format!("multipart/form-data; boundary={boundary}"),
@@ -283,7 +327,13 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
     .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let location = res.headers[header::LOCATION].to_str().unwrap().to_string();
-    let report = get(&router, &location).await;
+    let report = call(
+        &router,
+        authed(Request::get(&location), &token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(report.status, StatusCode::OK);
     assert!(report.body.contains("Import report"));
     assert!(
@@ -298,7 +348,7 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
     );
     let res = call(
         &router,
-        Request::post("/catalogue/import")
+        authed(Request::post("/catalogue/import"), &token)
             .header(
                 header::CONTENT_TYPE,
                 format!("multipart/form-data; boundary={boundary}"),

@@ -944,8 +944,7 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
 
     let mut batch = RegistrationBatch::default();
     let mut qans: HashMap<String, QanJudgement<'_>> = HashMap::new();
-    // (key, QAN) -> (earliest row, whether that row had a ULN).
-    let mut seen: HashMap<(LearnerKey, Qan), (usize, bool)> = HashMap::new();
+    let mut seen = Seen::new();
     let mut errs: Vec<FieldError> = Vec::new();
     // Absent optional columns read as empty.
     let col = |f: Field| index[f as usize].unwrap_or(usize::MAX);
@@ -1000,20 +999,18 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
                 ),
             );
         }
-        let judged = match qans.get(raw.qan) {
-            Some(j) => j.clone(),
-            None => {
-                let j = judge_qan(raw.qan, ctx);
-                qans.insert(raw.qan.to_string(), j.clone());
-                j
-            }
+        if !qans.contains_key(raw.qan) {
+            qans.insert(raw.qan.to_string(), judge_qan(raw.qan, ctx));
+        }
+        let Some(judged) = qans.get(raw.qan) else {
+            continue;
         };
-        let checked = check_fields(raw, &judged, ctx.today, &mut errs);
+        let checked = check_fields(raw, judged, ctx.today, &mut errs);
         let keys = keys_of(&checked);
         if let Some(q) = &judged.qan {
-            duplicates(row, &keys, q, ctx, &mut seen, &mut errs);
+            duplicates(row, keys, q, ctx, &mut seen, &mut errs);
         }
-        let reg = build(checked, &judged, Some(row));
+        let reg = build(checked, judged, Some(row));
         match reg {
             Some(reg) if errs.is_empty() => {
                 batch.rows.push(RowResult {
@@ -1085,17 +1082,22 @@ fn newlines_in(record: &csv::StringRecord) -> usize {
 /// Duplicate checks of one row: against the centre's registrations and earlier rows.
 fn duplicates(
     row: usize,
-    keys: &Keys,
+    keys: Keys,
     qan: &Qan,
     ctx: &RegistrationContext,
-    seen: &mut HashMap<(LearnerKey, Qan), (usize, bool)>,
+    seen: &mut Seen,
     errs: &mut Vec<FieldError>,
 ) {
-    let has_uln = keys.uln.is_some();
-    // Against the centre's existing registrations: by ULN if any, else by name and birth date.
-    if let Some(primary) = keys.uln.as_ref().or(keys.person.as_ref()) {
-        let probe = (primary.clone(), qan.clone());
-        if ctx.existing.contains(&probe) {
+    let Keys { uln, person } = keys;
+    let has_uln = uln.is_some();
+    let in_qan = match seen.get_mut(qan) {
+        Some(m) => m,
+        None => seen.entry(qan.clone()).or_default(),
+    };
+    if let Some(primary) = uln.as_ref().or(person.as_ref()) {
+        // Against the centre's existing registrations: by ULN if any, else by name and birth
+        // date.
+        if !ctx.existing.is_empty() && ctx.existing.contains(&(primary.clone(), qan.clone())) {
             push(
                 errs,
                 None,
@@ -1104,15 +1106,14 @@ fn duplicates(
             );
         }
         // Against earlier rows.
-        let mut earlier = seen.get(&probe).map(|&(r, _)| (r, primary));
+        let mut earlier = in_qan.get(primary).map(|&(r, _)| (r, primary));
         if earlier.is_none()
             && has_uln
-            && let Some(p) = &keys.person
+            && let Some(p) = &person
+            && let Some(&(r, false)) = in_qan.get(p)
         {
             // A row with a ULN matches an earlier row without one by name and birth date.
-            if let Some(&(r, false)) = seen.get(&(p.clone(), qan.clone())) {
-                earlier = Some((r, p));
-            }
+            earlier = Some((r, p));
         }
         if let Some((r, key)) = earlier {
             let why = match key {
@@ -1127,11 +1128,13 @@ fn duplicates(
             );
         }
     }
-    for key in [&keys.uln, &keys.person].into_iter().flatten() {
-        seen.entry((key.clone(), qan.clone()))
-            .or_insert((row, has_uln));
+    for key in [uln, person].into_iter().flatten() {
+        in_qan.entry(key).or_insert((row, has_uln));
     }
 }
+
+/// Rows seen so far, per QAN: learner key -> (earliest row, whether that row had a ULN).
+type Seen = HashMap<Qan, HashMap<LearnerKey, (usize, bool)>>;
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic data.

@@ -273,3 +273,16 @@ pub async fn token_for(app: &App, email: &str) -> String {
     };
     app.create_api_token(&tmp, "test").await.unwrap()
 }
+
+/// A new awarding-organisation staff member (ISP) and their API token.
+pub async fn ao_staff_token(app: &App) -> String {
+    let id = app
+        .create_person("staff@ao.test", "AO Staff", Some("a long test password"))
+        .await
+        .unwrap();
+    app.store
+        .grant_role(id, "ao_staff", Some("ISP"), None, None)
+        .await
+        .unwrap();
+    token_for(app, "staff@ao.test").await
+}

@@ -1103,7 +1103,7 @@ fn content_items(sec: &Section) -> Vec<ContentItem> {
 /// Parse every unit specification between `from` (Appendix 1) and `to` (Appendix 2 or end).
 pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<UnitSpec> {
     let verbs = command_verbs(ctx, from, to);
-    let words = WordCounts::of_lines((from..to).map(|n| ctx.line(n)));
+    let mut pending: Vec<PendingLos> = Vec::new();
     // Boundaries: headings, "Unit Title" rows, group headings.
     // (line, "Unit Title" row, heading line): each an AO reference and a title.
     type Boundary = (usize, Option<(String, String)>, Option<(String, String)>);
@@ -1143,13 +1143,14 @@ pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<
         out.push(parse_unit(
             ctx,
             tables,
-            (&verbs, &words),
+            (&verbs, &mut pending),
             (*n, end),
             ao,
             title,
             heading,
         ));
     }
+    resolve_damaged_lo_text(ctx, from, to, pending);
     out
 }
 
@@ -1157,7 +1158,7 @@ pub fn parse_all(ctx: &mut Ctx, tables: &Tables, from: usize, to: usize) -> Vec<
 fn parse_unit(
     ctx: &mut Ctx,
     tables: &Tables,
-    (verbs, words): (&BTreeSet<String>, &WordCounts),
+    (verbs, pending): (&BTreeSet<String>, &mut Vec<PendingLos>),
     (start, end): (usize, usize),
     ao_printed: &str,
     title_cell: &str,
@@ -1353,7 +1354,17 @@ fn parse_unit(
         }
     }
     let purpose = Some(tidy(&info.purpose.join(" "))).filter(|p| !p.is_empty());
-    damaged_lo_text(ctx, &key, &los, &lo_lines, words);
+    // Checked once every unit is read (one pass over the words of the appendix); the
+    // findings go here in the list, as if made now.
+    pending.push(PendingLos {
+        at: ctx.findings.0.len(),
+        key: key.clone(),
+        los: los
+            .iter()
+            .zip(&lo_lines)
+            .map(|(lo, line)| (lo.number.clone(), lo.text.clone(), *line))
+            .collect(),
+    });
     let apprenticeship_text = Some(tidy(&info.appr.join(" "))).filter(|p| !p.is_empty());
     let sector = info
         .sectors
@@ -1384,14 +1395,14 @@ fn parse_unit(
 /// line 2124): a word that appears nowhere else in the unit but starts a longer word that
 /// does, or an unclosed bracket. Such text cannot be repaired from this document: open.
 fn damaged_lo_text(
-    ctx: &mut Ctx,
+    ctx: &Ctx,
+    findings: &mut crate::import::Findings,
     key: &str,
-    los: &[LearningOutcome],
-    lines: &[usize],
-    words: &WordCounts,
+    los: &[(String, String, usize)],
+    words: &LoWords,
 ) {
-    for (lo, line) in los.iter().zip(lines) {
-        let own = lowercase_words(&lo.text);
+    for (number, text, line) in los {
+        let own = lowercase_words(text);
         let cut: Vec<String> = own
             .iter()
             .filter(|w| w.len() >= 3)
@@ -1401,27 +1412,56 @@ fn damaged_lo_text(
             })
             .cloned()
             .collect();
-        let unclosed = lo.text.matches('(').count() != lo.text.matches(')').count();
+        let unclosed = text.matches('(').count() != text.matches(')').count();
         if cut.is_empty() && !unclosed {
             continue;
         }
-        ctx.findings.open(
+        findings.open(
             FindingKind::Other,
             *line,
             ctx.line(*line),
             format!(
                 "Unit {key}: learning outcome {} reads \"{}\", which the PDF seems to have cut ({}); the document gives no other copy of it. Correct the text.",
-                lo.number,
-                lo.text,
+                number,
+                text,
                 if cut.is_empty() {
                     "an unclosed bracket".to_string()
                 } else {
                     format!("words cut short: {}", cut.join(", "))
                 }
             ),
-            unit_target(key, &format!("outcome {}", lo.number)),
-            vec![lo.text.clone()],
+            unit_target(key, &format!("outcome {}", number)),
+            vec![text.clone()],
         );
+    }
+}
+
+/// The learning outcomes of one unit, to check for cut words once the whole appendix is
+/// read; their findings belong at index `at` of the findings list.
+pub struct PendingLos {
+    at: usize,
+    key: String,
+    /// (number, text, line) per learning outcome.
+    los: Vec<(String, String, usize)>,
+}
+
+/// Run [`damaged_lo_text`] for every unit, counting only the words the learning outcomes
+/// use, in one pass over lines `from..to`, and put the findings where they would have been
+/// made.
+fn resolve_damaged_lo_text(ctx: &mut Ctx, from: usize, to: usize, pending: Vec<PendingLos>) {
+    let mut words = LoWords::new(
+        pending
+            .iter()
+            .flat_map(|p| p.los.iter())
+            .flat_map(|lo| lowercase_words(&lo.1)),
+    );
+    words.scan((from..to).map(|n| ctx.line(n)));
+    for p in pending.iter().rev() {
+        let mut found = crate::import::Findings::default();
+        damaged_lo_text(ctx, &mut found, &p.key, &p.los, &words);
+        if !found.0.is_empty() {
+            ctx.findings.0.splice(p.at..p.at, found.0);
+        }
     }
 }
 
@@ -1432,79 +1472,59 @@ fn lowercase_words(t: &str) -> Vec<String> {
         .collect()
 }
 
-/// The alphabetic words of a stretch of lines (as [`lowercase_words`] cuts them), lower-cased
-/// and counted. Only words of three bytes or more are kept: [`damaged_lo_text`] asks about
-/// no shorter word. An open-addressing table over one arena of word bytes: a word seen
-/// before costs a hash and one comparison, no allocation.
-pub struct WordCounts {
-    /// The distinct words, lower-cased, end to end.
-    arena: Vec<u8>,
-    entries: Vec<WordEntry>,
-    /// Index + 1 into `entries`; 0 is an empty slot. Length a power of two.
-    slots: Vec<u32>,
-    /// `64 - log2(slots.len())`: the hash's top bits pick the slot.
-    shift: u32,
-    /// Indices into `entries` in byte order of their words.
-    sorted: Vec<usize>,
+/// For a set of lower-case query words (the words of the learning outcomes, three bytes or
+/// more): how often each occurs among the words of some lines (as [`lowercase_words`] cuts
+/// them), and whether a longer word starts with it. Only these words are looked for: a
+/// document word is matched through an index by its first three letters.
+struct LoWords {
+    /// The query words, sorted and distinct.
+    queries: Vec<String>,
+    count: Vec<usize>,
+    longer: Vec<bool>,
+    /// For three ASCII lower-case letters: the range of `queries` starting with them.
+    by_prefix: Vec<(u32, u32)>,
 }
 
-#[derive(Clone, Copy)]
-struct WordEntry {
-    hash: u64,
-    /// The first eight bytes, big-endian, zero-padded: orders as the bytes do.
-    head: u64,
-    start: usize,
-    len: usize,
-    count: usize,
-}
-
-const WORD_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-/// Eight bytes of `b` from `at`, big-endian; `b` must hold them (callers pad).
+/// Index of three ASCII letters (lower-cased by the caller) in [`LoWords::by_prefix`].
 #[inline]
-fn chunk8(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_be_bytes(w)
+fn tri(a: u8, b: u8, c: u8) -> Option<usize> {
+    let f = |x: u8| x.wrapping_sub(b'a');
+    let (a, b, c) = (f(a), f(b), f(c));
+    (a < 26 && b < 26 && c < 26)
+        .then(|| usize::from(a) * 676 + usize::from(b) * 26 + usize::from(c))
 }
 
-/// Does the stored word `a` (longer than eight bytes) equal `b[s..s + a.len()]` OR-ed with
-/// `or`, past the first eight bytes? `b` is padded; compares eight bytes at a time.
-#[inline]
-fn same_tail(a: &[u8], b: &[u8], s: usize, or: u64) -> bool {
-    let len = a.len();
-    let mut at = 8;
-    while at + 8 <= len {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(&a[at..at + 8]);
-        if u64::from_be_bytes(x) != chunk8(b, s + at) | or {
-            return false;
+impl LoWords {
+    fn new(words: impl Iterator<Item = String>) -> LoWords {
+        let mut queries: Vec<String> = words.filter(|w| w.len() >= 3).collect();
+        queries.sort_unstable();
+        queries.dedup();
+        let mut by_prefix = vec![(0u32, 0u32); 26 * 26 * 26];
+        for (i, q) in queries.iter().enumerate() {
+            let b = q.as_bytes();
+            if let Some(t) = tri(b[0], b[1], b[2]) {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                let r = &mut by_prefix[t];
+                if r.1 == 0 {
+                    *r = (i, i + 1);
+                } else {
+                    r.1 = i + 1;
+                }
+            }
         }
-        at += 8;
+        let n = queries.len();
+        LoWords {
+            queries,
+            count: vec![0; n],
+            longer: vec![false; n],
+            by_prefix,
+        }
     }
-    at == len
-        || a[at..]
-            .iter()
-            .zip(&b[s + at..s + len])
-            .all(|(x, y)| *x == *y | or.to_le_bytes()[0])
-}
 
-/// Mask keeping the first `r` (1..=8) bytes of a big-endian chunk.
-#[inline]
-fn keep(r: usize) -> u64 {
-    u64::MAX << (8 * (8 - r.min(8)))
-}
-
-impl WordCounts {
-    fn of_lines<'a>(lines: impl Iterator<Item = &'a str>) -> WordCounts {
-        let mut wc = WordCounts {
-            arena: Vec::new(),
-            entries: Vec::new(),
-            slots: Vec::new(),
-            shift: 64,
-            sorted: Vec::new(),
-        };
-        wc.grow();
+    fn scan<'a>(&mut self, lines: impl Iterator<Item = &'a str>) {
+        if self.queries.is_empty() {
+            return;
+        }
         let mut buf: Vec<u8> = Vec::new();
         for line in lines {
             // Non-ASCII characters that are not letters (bullets, dashes) end words: cut the
@@ -1517,155 +1537,73 @@ impl WordCounts {
                 if c.is_alphabetic() {
                     slow = true;
                 } else {
-                    wc.piece(&line[piece..at], slow, &mut buf);
+                    self.piece(&line[piece..at], slow, &mut buf);
                     piece = at + c.len_utf8();
                     slow = false;
                 }
                 i = at + c.len_utf8();
             }
-            wc.piece(&line[piece..], slow, &mut buf);
+            self.piece(&line[piece..], slow, &mut buf);
         }
-        let mut sorted: Vec<usize> = (0..wc.entries.len()).collect();
-        sorted.sort_unstable_by(|&a, &b| {
-            let (x, y) = (&wc.entries[a], &wc.entries[b]);
-            x.head.cmp(&y.head).then_with(|| wc.word(a).cmp(wc.word(b)))
-        });
-        wc.sorted = sorted;
-        wc
     }
 
-    /// Count the words of a piece of a line; `slow` when it holds non-ASCII letters.
+    /// The words of a piece of a line; `slow` when it holds non-ASCII letters.
     fn piece(&mut self, t: &str, slow: bool, buf: &mut Vec<u8>) {
-        if !slow {
-            buf.clear();
-            buf.extend_from_slice(t.as_bytes());
-            buf.extend_from_slice(&[0; 8]);
-            ascii_words(buf, t.len(), |s, e| {
-                if e - s >= 3 {
-                    self.add(buf, s, e - s, 0x2020_2020_2020_2020);
-                }
-            });
+        if slow {
+            for_each_word(t, |w| self.word(&w.to_lowercase()));
             return;
         }
-        for_each_word(t, |w| {
-            buf.clear();
-            let or = if w.is_ascii() {
-                buf.extend_from_slice(w.as_bytes());
-                0x2020_2020_2020_2020
-            } else {
-                buf.extend_from_slice(w.to_lowercase().as_bytes());
-                0
-            };
-            let len = buf.len();
-            if len >= 3 {
-                buf.extend_from_slice(&[0; 8]);
-                self.add(buf, 0, len, or);
-            }
-        });
-    }
-
-    fn word(&self, i: usize) -> &[u8] {
-        let e = &self.entries[i];
-        &self.arena[e.start..e.start + e.len]
-    }
-
-    /// Hash and head of the word `b[s..s + len]`, each chunk OR-ed with `or`.
-    #[inline]
-    fn hash(b: &[u8], s: usize, len: usize, or: u64) -> (u64, u64) {
-        let head = (chunk8(b, s) | or) & keep(len);
-        let mut h = (head ^ len as u64).wrapping_mul(WORD_K);
-        let mut at = 8;
-        while at < len {
-            let c = (chunk8(b, s + at) | or) & keep(len - at);
-            h = (h.rotate_left(5) ^ c).wrapping_mul(WORD_K);
-            at += 8;
-        }
-        (h, head)
-    }
-
-    /// Count the word `b[s..s + len]`; `or` lower-cases it (ASCII letters), or is 0.
-    #[inline]
-    fn add(&mut self, b: &[u8], s: usize, len: usize, or: u64) {
-        let (h, head) = Self::hash(b, s, len, or);
-        let lower = or.to_le_bytes()[0];
-        let mask = self.slots.len() - 1;
-        let mut i = (h >> self.shift) as usize;
-        loop {
-            let k = self.slots[i] as usize;
-            if k == 0 {
-                break;
-            }
-            let e = &mut self.entries[k - 1];
-            if e.hash == h
-                && e.len == len
-                && e.head == head
-                && (len <= 8 || same_tail(&self.arena[e.start..e.start + len], b, s, or))
-            {
-                e.count += 1;
+        buf.clear();
+        buf.extend_from_slice(t.as_bytes());
+        buf.extend_from_slice(&[0; 8]);
+        ascii_words(buf, t.len(), |s, e| {
+            if e - s < 3 {
                 return;
             }
-            i = (i + 1) & mask;
-        }
-        let start = self.arena.len();
-        self.arena.extend(b[s..s + len].iter().map(|c| c | lower));
-        self.entries.push(WordEntry {
-            hash: h,
-            head,
-            start,
-            len,
-            count: 1,
+            let w = &buf[s..e];
+            let Some(t) = tri(w[0] | 0x20, w[1] | 0x20, w[2] | 0x20) else {
+                return;
+            };
+            let (lo, hi) = self.by_prefix[t];
+            for k in lo as usize..hi as usize {
+                let q = self.queries[k].as_bytes();
+                if q.len() <= w.len() && q.iter().zip(w).all(|(x, y)| *x == *y | 0x20) {
+                    if q.len() == w.len() {
+                        self.count[k] += 1;
+                    } else {
+                        self.longer[k] = true;
+                    }
+                }
+            }
         });
-        self.slots[i] = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        if self.entries.len() * 2 >= self.slots.len() {
-            self.grow();
-        }
     }
 
-    fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(1024);
-        self.shift = 64 - size.trailing_zeros();
-        self.slots = vec![0; size];
-        let mask = size - 1;
-        for (k, e) in self.entries.iter().enumerate() {
-            let mut i = (e.hash >> self.shift) as usize;
-            while self.slots[i] != 0 {
-                i = (i + 1) & mask;
+    /// One lower-cased word, any characters: compared with every query.
+    fn word(&mut self, w: &str) {
+        if w.len() < 3 {
+            return;
+        }
+        for (k, q) in self.queries.iter().enumerate() {
+            if w == q {
+                self.count[k] += 1;
+            } else if w.len() > q.len() && w.starts_with(q.as_str()) {
+                self.longer[k] = true;
             }
-            self.slots[i] = u32::try_from(k + 1).unwrap_or(u32::MAX);
         }
     }
 
-    /// How many times the lower-case word `w` (three bytes or more) occurs.
+    fn index(&self, w: &str) -> Option<usize> {
+        self.queries.binary_search_by(|q| q.as_str().cmp(w)).ok()
+    }
+
+    /// How many times the lower-case query word `w` occurs.
     fn count(&self, w: &str) -> usize {
-        let len = w.len();
-        if len < 3 {
-            return 0;
-        }
-        let mut padded = w.as_bytes().to_vec();
-        padded.extend_from_slice(&[0; 8]);
-        let (h, head) = Self::hash(&padded, 0, len, 0);
-        let mask = self.slots.len() - 1;
-        let mut i = (h >> self.shift) as usize;
-        loop {
-            let k = self.slots[i] as usize;
-            if k == 0 {
-                return 0;
-            }
-            let e = &self.entries[k - 1];
-            if e.hash == h && e.head == head && self.word(k - 1) == w.as_bytes() {
-                return e.count;
-            }
-            i = (i + 1) & mask;
-        }
+        self.index(w).map_or(0, |k| self.count[k])
     }
 
-    /// Does a longer word start with the lower-case word `w` (three bytes or more)?
+    /// Does a longer word start with the lower-case query word `w`?
     fn has_longer(&self, w: &str) -> bool {
-        let w = w.as_bytes();
-        let i = self.sorted.partition_point(|&k| self.word(k) <= w);
-        self.sorted
-            .get(i)
-            .is_some_and(|&k| self.word(k).starts_with(w))
+        self.index(w).is_some_and(|k| self.longer[k])
     }
 }
 
@@ -1981,95 +1919,5 @@ mod tests {
         assert!(anchor("Un\tit Title\tL3S1 Personal Motivation").is_some());
         assert!(anchor("11.0\tit Title\t1202 1\tlogatists").is_none());
         assert!(heading("L3B1 Understand Sales Communication").is_some());
-    }
-}
-
-#[cfg(test)]
-mod tmp_perf_probe {
-    #[test]
-    fn time_words() {
-        let t = std::fs::read_to_string("/work/main/seeds/001_acc22f54be9d8e07.txt").unwrap();
-        let lines: Vec<&str> = t.lines().collect();
-        let (mut a, mut b) = (f64::MAX, f64::MAX);
-        for _ in 0..200 {
-            let s = std::time::Instant::now();
-            let w = super::WordCounts::of_lines(lines.iter().copied());
-            std::hint::black_box(&w);
-            a = a.min(s.elapsed().as_secs_f64());
-            let s = std::time::Instant::now();
-            let mut n = 0;
-            for l in &lines {
-                super::for_each_word(l, |_| n += 1);
-            }
-            std::hint::black_box(n);
-            b = b.min(s.elapsed().as_secs_f64());
-        }
-        let mut c = f64::MAX;
-        let mut d = f64::MAX;
-        for _ in 0..200 {
-            let s = std::time::Instant::now();
-            std::hint::black_box(std::hint::black_box(&t).lines().count());
-            c = c.min(s.elapsed().as_secs_f64());
-            let s = std::time::Instant::now();
-            let mut n = 0usize;
-            let mut buf = Vec::new();
-            for l in &lines {
-                if !l.is_ascii() {
-                    continue;
-                }
-                buf.clear();
-                buf.extend_from_slice(l.as_bytes());
-                buf.extend_from_slice(&[0; 8]);
-                super::ascii_words(&buf, l.len(), |s, e| n += e - s);
-            }
-            std::hint::black_box(n);
-            d = d.min(s.elapsed().as_secs_f64());
-        }
-        let mut e1 = f64::MAX;
-        for _ in 0..200 {
-            let s = std::time::Instant::now();
-            let mut n = 0u64;
-            let mut buf = Vec::new();
-            for l in &lines {
-                if !l.is_ascii() {
-                    continue;
-                }
-                buf.clear();
-                buf.extend_from_slice(l.as_bytes());
-                buf.extend_from_slice(&[0; 8]);
-                super::ascii_words(&buf, l.len(), |s, e| {
-                    if e - s >= 3 {
-                        n ^= super::WordCounts::hash(&buf, s, e - s, 0x2020_2020_2020_2020).0
-                    }
-                });
-            }
-            std::hint::black_box(n);
-            e1 = e1.min(s.elapsed().as_secs_f64());
-        }
-        let mut e2 = f64::MAX;
-        let mut e3 = f64::MAX;
-        for _ in 0..200 {
-            let s = std::time::Instant::now();
-            let w = super::WordCounts::of_lines(lines.iter().copied().filter(|l| l.is_ascii()));
-            std::hint::black_box(&w);
-            e2 = e2.min(s.elapsed().as_secs_f64());
-            let s = std::time::Instant::now();
-            let w = super::WordCounts::of_lines(lines.iter().copied().filter(|l| !l.is_ascii()));
-            std::hint::black_box(&w);
-            e3 = e3.min(s.elapsed().as_secs_f64());
-        }
-        eprintln!(
-            "hash only {:.1}us ascii-only of_lines {:.1}us non-ascii {:.1}us",
-            e1 * 1e6,
-            e2 * 1e6,
-            e3 * 1e6
-        );
-        eprintln!(
-            "of_lines {:.1}us scan {:.1}us lines {:.1}us ascii_words {:.1}us",
-            a * 1e6,
-            b * 1e6,
-            c * 1e6,
-            d * 1e6
-        );
     }
 }
