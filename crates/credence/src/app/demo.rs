@@ -117,10 +117,10 @@ impl App {
         self.store
             .approve_centre(north, "500/3707/9", "ISMM", Some(ismm))
             .await?;
-        for (_, q) in cat.qualifications().filter(|(cs, q)| {
-            cs.spec.key == "isp-l5-professional-sales"
-                && q.size != credence_domain::model::QualificationSize::Award
-        }) {
+        for (_, q) in cat
+            .qualifications()
+            .filter(|(cs, _)| cs.spec.key == "isp-l5-professional-sales")
+        {
             self.store
                 .approve_centre(river, &q.qan, "ISP", Some(isp))
                 .await?;

@@ -1,0 +1,534 @@
+//! People end to end, on SQLite and PostgreSQL: signing in (cookie flags, rate limiting,
+//! CSRF), one account with many roles, API tokens, registration from CSV, and the audit
+//! log's hash chain.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(router: &axum::Router, req: Request<Body>) -> Reply {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn form(uri: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(body.to_string())).unwrap()
+}
+
+fn page(uri: &str, cookie: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Sign in through the form; the session cookie ("name=value").
+async fn sign_in(router: &axum::Router, email: &str) -> String {
+    let r = send(
+        router,
+        form(
+            "/sign-in",
+            &format!("email={email}&password=credence-demo-2026&next=/home"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+    set.split(';').next().unwrap().to_string()
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+async fn signing_in_and_forms(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+
+    // A wrong password says nothing about whether the account exists.
+    let wrong = send(
+        &router,
+        form("/sign-in", "email=admin@northgate.demo&password=nope", None),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong
+            .body
+            .contains("Enter a correct email address and password")
+    );
+    let nobody = send(
+        &router,
+        form("/sign-in", "email=nobody@nowhere.test&password=nope", None),
+    )
+    .await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        nobody
+            .body
+            .contains("Enter a correct email address and password")
+    );
+
+    // The session cookie: HttpOnly, SameSite, and Secure behind TLS.
+    let r = send(
+        &router,
+        form(
+            "/sign-in",
+            "email=admin@northgate.demo&password=credence-demo-2026",
+            None,
+        ),
+    )
+    .await;
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && !set.contains("Secure"),
+        "{set}"
+    );
+    let mut tls = form(
+        "/sign-in",
+        "email=admin@northgate.demo&password=credence-demo-2026",
+        None,
+    );
+    tls.headers_mut()
+        .insert("x-forwarded-proto", "https".parse().unwrap());
+    let r = send(&router, tls).await;
+    assert!(
+        r.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+    assert_eq!(r.headers[header::LOCATION], "/home");
+
+    // An off-site "next" is not followed.
+    let r = send(
+        &router,
+        form(
+            "/sign-in",
+            "email=admin@northgate.demo&password=credence-demo-2026&next=//evil.test/",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.headers[header::LOCATION], "/home");
+
+    // Forms need the session's CSRF token.
+    let cookie = sign_in(&router, "ao@isp.demo").await;
+    let home = send(&router, page("/centres", &cookie)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    let token = csrf_in(&home.body);
+    let forged = send(
+        &router,
+        form("/centres", "name=Forged+Centre", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = send(
+        &router,
+        form("/centres", "name=Forged+Centre&csrf=0000", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let mut cross = form(
+        "/centres",
+        &format!("name=Cross+Site&csrf={token}"),
+        Some(&cookie),
+    );
+    cross
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.test".parse().unwrap());
+    cross
+        .headers_mut()
+        .insert(header::HOST, "credence.test".parse().unwrap());
+    assert_eq!(send(&router, cross).await.status, StatusCode::FORBIDDEN);
+    let ok = send(
+        &router,
+        form(
+            "/centres",
+            &format!("name=Eastfield+Academy&csrf={token}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert!(
+        app.store
+            .centres()
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.name == "Eastfield Academy")
+    );
+    assert!(
+        !app.store
+            .centres()
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.name.contains("Forged") || c.name.contains("Cross"))
+    );
+
+    // Signing out ends the session.
+    let out = send(
+        &router,
+        form("/sign-out", &format!("csrf={token}"), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = send(&router, page("/home", &cookie)).await;
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "the old cookie no longer works"
+    );
+}
+both_databases!(sign_in_and_forms, signing_in_and_forms);
+
+async fn sign_in_is_rate_limited(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app);
+    for _ in 0..credence::app::people::MAX_FAILURES_PER_ACCOUNT {
+        let r = send(
+            &router,
+            form("/sign-in", "email=iqa@northgate.demo&password=guess", None),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password waits.
+    let r = send(
+        &router,
+        form(
+            "/sign-in",
+            "email=iqa@northgate.demo&password=credence-demo-2026",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("wait 15 minutes"));
+    // Another account from the same address is not locked by this one.
+    let r = send(
+        &router,
+        form(
+            "/sign-in",
+            "email=admin@riverside.demo&password=credence-demo-2026",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+both_databases!(rate_limit, sign_in_is_rate_limited);
+
+async fn one_account_many_roles_and_tokens(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let cookie = sign_in(&router, "sam.assessor@demo").await;
+    let home = send(&router, page("/home", &cookie)).await;
+    assert!(
+        home.body.contains("You are working as"),
+        "a switcher for three roles"
+    );
+    assert!(home.body.contains("Assessor at Northgate Training"));
+    assert!(
+        home.body
+            .contains("Internal quality assurer at Riverside College")
+    );
+    let sam = app
+        .store
+        .person_by_email("sam.assessor@demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let iqa = app
+        .store
+        .grants(sam.person_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.role == "iqa")
+        .unwrap();
+    let r = send(
+        &router,
+        form(
+            "/context",
+            &format!("grant={}&csrf={}", iqa.role_grant_id, csrf_in(&home.body)),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let home = send(&router, page("/home", &cookie)).await;
+    assert!(
+        home.body.contains("Learners at Riverside College"),
+        "the IQA's home at Riverside"
+    );
+
+    // API tokens: work until revoked.
+    let tokens = send(&router, page("/account/tokens", &cookie)).await;
+    let made = send(
+        &router,
+        form(
+            "/account/tokens",
+            &format!("name=my+script&csrf={}", csrf_in(&tokens.body)),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    let at = made.body.find("<code>cred_").unwrap() + 6;
+    let token = made.body[at..at + made.body[at..].find('<').unwrap()].to_string();
+    let me = Request::get("/api/v1/me")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let r = send(&router, me).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["roles"].as_array().unwrap().len(), 3);
+    let id = app.store.api_tokens(sam.person_id).await.unwrap()[0].0;
+    let r = send(
+        &router,
+        form(
+            &format!("/account/tokens/{id}/revoke"),
+            &format!("csrf={}", csrf_in(&made.body)),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let me = Request::get("/api/v1/me")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&router, me).await.status, StatusCode::UNAUTHORIZED);
+}
+both_databases!(many_roles, one_account_many_roles_and_tokens);
+
+async fn registering_learners_from_csv(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let north = app
+        .store
+        .centres()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Northgate Training")
+        .unwrap()
+        .centre_id;
+    let token = common::token_for(&app, "admin@northgate.demo").await;
+    let before = app.store.count_registrations(north).await.unwrap();
+    let uln = |stem: u64| {
+        (stem..stem + 100)
+            .find_map(|n| credence_domain::people::uln::uln_with_check_digit(&n.to_string()))
+            .unwrap()
+    };
+    let good1 = uln(300000000);
+    let good2 = uln(300000100);
+    let csv = format!(
+        "given_name,family_name,date_of_birth,qan,uln\n\
+         Ada,Lovelace,1990-12-10,610/3788/6,{good1}\n\
+         Bad,Uln,1990-01-01,610/3788/6,1234567890\n\
+         Too,Young,2015-01-01,610/3788/6,\n\
+         Not,Approved,1990-01-01,610/5677/7,\n\
+         Alan,Turing,23/06/1982,610/3789/8,{good2}\n"
+    );
+    let post = |good_rows: bool| {
+        Request::post(format!(
+            "/api/v1/centres/{north}/registrations{}",
+            if good_rows { "?good_rows=true" } else { "" }
+        ))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv.clone()))
+        .unwrap()
+    };
+    let r = send(&router, post(false)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["registered"], 0, "a file with errors registers nothing");
+    assert_eq!(v["bad_rows"], 3);
+    let errors: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.starts_with("Row 3, uln:")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("Row 4") && e.contains("18")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("Row 5") && e.contains("approved")),
+        "{errors:?}"
+    );
+    assert_eq!(app.store.count_registrations(north).await.unwrap(), before);
+
+    // The administrator chooses to register the good rows.
+    let r = send(&router, post(true)).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["registered"], 2, "{v}");
+    assert_eq!(
+        app.store.count_registrations(north).await.unwrap(),
+        before + 2
+    );
+    let ada = app.store.learner_by_uln(&good1).await.unwrap().unwrap();
+    // The same learner at another centre keeps one record.
+    let river = app
+        .store
+        .centres()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Riverside College")
+        .unwrap()
+        .centre_id;
+    let admin_r = common::token_for(&app, "admin@riverside.demo").await;
+    let again = format!(
+        "given_name,family_name,date_of_birth,qan,uln\nAda,Lovelace,1990-12-10,610/5677/7,{good1}\n"
+    );
+    let r = send(
+        &router,
+        Request::post(format!("/api/v1/centres/{river}/registrations"))
+            .header(header::AUTHORIZATION, format!("Bearer {admin_r}"))
+            .body(Body::from(again))
+            .unwrap(),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["registered"], 1, "{v}");
+    assert_eq!(
+        app.store
+            .registrations_of_learner(ada.learner_id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // A duplicate is refused.
+    let r = send(&router, post(true)).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["registered"], 0, "{v}");
+    // Riverside's administrator cannot register at Northgate (nor learn it exists).
+    let r = send(
+        &router,
+        Request::post(format!("/api/v1/centres/{north}/registrations"))
+            .header(header::AUTHORIZATION, format!("Bearer {admin_r}"))
+            .body(Body::from(csv.clone()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A file that is not CSV of the right shape is named as such.
+    let r = send(
+        &router,
+        Request::post(format!("/api/v1/centres/{north}/registrations"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from("name;birthday\nx;y\n"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("given_name"), "{}", r.body);
+}
+both_databases!(registration_csv, registering_learners_from_csv);
+
+async fn the_audit_log_detects_tampering(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    // Some audited changes: sign-ins, a token, a new centre.
+    for _ in 0..3 {
+        app.sign_in("ao@isp.demo", "credence-demo-2026", "127.0.0.1")
+            .await
+            .map_err(|_| "sign-in")
+            .unwrap();
+    }
+    let isp = app
+        .actor_from_api_token(&common::token_for(&app, "ao@isp.demo").await)
+        .await
+        .unwrap()
+        .unwrap();
+    let centre = app
+        .create_centre(&isp, "Audit Academy", "127.0.0.1")
+        .await
+        .unwrap();
+    app.approve_centre(&isp, centre, "610/3788/6", "127.0.0.1")
+        .await
+        .unwrap();
+    let n = app.verify_audit().await.unwrap().expect("an intact chain");
+    assert!(n >= 7, "the changes were logged: {n}");
+    let log = app.store.audit_entries(Some(centre), 10).await.unwrap();
+    assert_eq!(log.len(), 2, "the centre's own log: created and approved");
+    assert_eq!(log[0].action, "centre_approved");
+    assert_eq!(log[0].actor.as_deref(), Some("ao@isp.demo"));
+    assert_eq!(log[0].address.as_deref(), Some("127.0.0.1"));
+    let entries = app.store.audit_log().await.unwrap();
+    let victim = entries[entries.len() / 2].seq;
+    sqlx::query("update audit_log set detail = 'tampered' where seq = $1")
+        .bind(victim)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let broken = app.verify_audit().await.unwrap().unwrap_err();
+    assert!(
+        broken.to_string().contains(&format!("entry {victim}")),
+        "{broken}"
+    );
+    // Deletion is detected too.
+    let app = common::app_on(&common::sqlite_url()).await;
+    common::demo(&app).await;
+    for _ in 0..4 {
+        app.sign_in("ao@isp.demo", "credence-demo-2026", "127.0.0.1")
+            .await
+            .map_err(|_| "sign-in")
+            .unwrap();
+    }
+    sqlx::query("delete from audit_log where seq = 3")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert!(app.verify_audit().await.unwrap().is_err());
+}
+both_databases!(audit_chain, the_audit_log_detects_tampering);
