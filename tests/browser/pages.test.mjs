@@ -103,8 +103,7 @@ test('ticking units on the qualification page updates the answer without a reloa
 
 const pages = ['/claim?units=L3B1%2C+L3B2', '/qualifications/610-3789-8?unit=L3B1&plan=1','/', '/aos', '/aos/ISP', '/qualifications', '/qualifications/610-3788-6',
   '/qualifications/500-3707-9', '/units/L-650-7899', '/units/ISMM-Unit-1', '/units/H-502-8599',
-  '/search', '/search?q=sales', '/catalogue/versions', '/catalogue/import', '/catalogue/versions/1',
-  '/no-such-page'];
+  '/search', '/search?q=sales', '/sign-in', '/no-such-page'];
 for (const path of pages) {
   test(`axe-core finds no WCAG 2.2 AA violation on ${path}`, async () => {
     const { page } = await open(path);
@@ -113,3 +112,66 @@ for (const path of pages) {
     await page.close();
   });
 }
+
+// Signed-in pages: each person's own view, checked with axe too.
+async function signedIn(email) {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(BASE + '/sign-in');
+  await page.fill('#email', email);
+  await page.fill('#password', 'credence-demo-2026');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/home$/);
+  return { context, page };
+}
+
+const signedInPages = {
+  'ao@isp.demo': ['/home', '/centres', '/centres/1', '/centres/1/audit', '/learners/1', '/catalogue/versions',
+    '/catalogue/import', '/catalogue/versions/1', '/account/tokens'],
+  'admin@northgate.demo': ['/home', '/centres/1', '/centres/1/registrations/new'],
+  'sam.assessor@demo': ['/home'],
+  'priya.learner@demo': ['/home', '/learners/1'],
+};
+for (const [email, paths] of Object.entries(signedInPages)) {
+  test(`axe-core finds no WCAG 2.2 AA violation on ${email}'s pages`, async () => {
+    const { context, page } = await signedIn(email);
+    for (const path of paths) {
+      const res = await page.goto(BASE + path);
+      assert.equal(res.status(), 200, `${email} ${path}`);
+      const violations = await axe(page);
+      assert.deepEqual(violations, [], `${email} ${path}:\n${violations.join('\n')}`);
+    }
+    await context.close();
+  });
+}
+
+test('a centre administrator registers a learner and sees their record', async () => {
+  const { context, page } = await signedIn('admin@northgate.demo');
+  await page.goto(BASE + '/centres/1/registrations/new');
+  await page.fill('#given_name', 'Grace');
+  await page.fill('#family_name', 'Hopper');
+  await page.fill('#date_of_birth', '09/12/1986');
+  await page.selectOption('#qan', '610/3789/8');
+  await page.click('form[action$="/registrations"] button[type=submit]');
+  await page.waitForURL(/\/learners\/\d+$/);
+  assert.equal((await page.locator('h1').innerText()).trim(), 'Grace Hopper');
+  assert.ok((await page.locator('main').innerText()).includes('ISP Level 3 Diploma in Professional Sales'));
+  // A learner too young for the qualification is refused with the reason.
+  await page.goto(BASE + '/centres/1/registrations/new');
+  await page.fill('#given_name', 'Young');
+  await page.fill('#family_name', 'Learner');
+  await page.fill('#date_of_birth', '2015-01-01');
+  await page.selectOption('#qan', '610/3789/8');
+  await page.click('form[action$="/registrations"] button[type=submit]');
+  const summary = await page.locator('.error-summary').innerText();
+  assert.ok(summary.includes('18'), summary);
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/register-error.png`, fullPage: true });
+  await context.close();
+});
+
+test('a learner cannot see another centre', async () => {
+  const { context, page } = await signedIn('priya.learner@demo');
+  const res = await page.goto(BASE + '/centres/2');
+  assert.equal(res.status(), 404);
+  await context.close();
+});

@@ -45,7 +45,7 @@ async fn pages_in_headless_chromium() {
         return;
     }
     let app = common::app_on(&common::sqlite_url()).await;
-    common::seed(&app).await;
+    common::demo(&app).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, credence::web::router(app)).await });

@@ -104,80 +104,6 @@ fn is_squashed(s: &str) -> bool {
     true
 }
 
-/// `hay.contains(needle)`, tuned for one line of text: scans for the needle's first byte
-/// (the standard searcher's set-up costs more than the search on a short line).
-pub fn has(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = n.split_first() else {
-        return true;
-    };
-    if h.len() < n.len() {
-        return false;
-    }
-    let last = h.len() - n.len();
-    let mut i = 0;
-    while i <= last {
-        match h[i..=last].iter().position(|&b| b == first) {
-            Some(p) => {
-                let at = i + p;
-                if h[at + 1..at + n.len()] == *rest {
-                    return true;
-                }
-                i = at + 1;
-            }
-            None => return false,
-        }
-    }
-    false
-}
-
-/// A fast, non-cryptographic hasher (FxHash) for the importer's own word tables: the keys
-/// are words of the document, not attacker-chosen in any way that matters here.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// `BuildHasher` for [`FxHasher`].
-pub type FastHash = std::hash::BuildHasherDefault<FxHasher>;
-
 /// Parse a whole number, tolerating surrounding white space.
 pub fn number(s: &str) -> Option<u32> {
     s.trim().parse().ok()
@@ -199,9 +125,5 @@ mod tests {
         assert_eq!(squash("  a \t b\n c "), "a b c");
         assert_eq!(squash("a\u{a0} b"), "a b");
         assert_eq!(squash("ab"), "ab");
-        assert!(has("abcabd", "abd"));
-        assert!(has("abc", ""));
-        assert!(!has("abcab", "abd"));
-        assert!(!has("ab", "abc"));
     }
 }

@@ -881,10 +881,16 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
         Ok(t) => t,
         Err(m) => return file_error(m),
     };
+    let sep = separator(text);
+    let (sep_text, sep_name) = match sep {
+        b';' => (";", "semicolon"),
+        b'\t' => ("\t", "tab"),
+        _ => (",", "comma"),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(separator(text))
+        .delimiter(sep)
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
 
@@ -989,13 +995,15 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
         errs.clear();
         if record.len() > header_len && record.iter().skip(header_len).any(|f| !f.trim().is_empty())
         {
+            let extra: Vec<&str> = record.iter().skip(header_len).collect();
             push(
                 &mut errs,
                 None,
-                "",
+                &extra.join(sep_text),
                 format!(
-                    "this row has {} values but the header has {header_len} columns: a value containing a comma must be in double quotes",
-                    record.len()
+                    "this row has {} values but the header has {header_len} columns: a value containing a {} must be in double quotes",
+                    record.len(),
+                    sep_name
                 ),
             );
         }

@@ -135,7 +135,7 @@ impl App {
             RegisterError::Fields(
                 errors
                     .into_iter()
-                    .map(|e| (e.field.unwrap_or_else(|| "given_name".into()), e.message))
+                    .map(|e| (e.field.unwrap_or_else(|| "given_name".into()), capitalise(&e.message)))
                     .collect(),
             )
         })?;
@@ -209,5 +209,14 @@ impl App {
             registered: batch.valid.len(),
             errors,
         })
+    }
+}
+
+/// Messages start with a capital letter on a page.
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }

@@ -1483,6 +1483,22 @@ struct LoWords {
     longer: Vec<bool>,
     /// For three ASCII lower-case letters: the range of `queries` starting with them.
     by_prefix: Vec<(u32, u32)>,
+    /// Per query: its length and its first eight bytes (big-endian, zero-padded).
+    heads: Vec<(usize, u64)>,
+}
+
+/// Eight bytes of `b` from `at`, big-endian; `b` must hold them (callers pad).
+#[inline]
+fn chunk8(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_be_bytes(w)
+}
+
+/// Mask keeping the first `r` bytes (at most eight) of a big-endian chunk.
+#[inline]
+fn keep(r: usize) -> u64 {
+    if r >= 8 { u64::MAX } else { !(u64::MAX >> (8 * r)) }
 }
 
 /// Index of three ASCII letters (lower-cased by the caller) in [`LoWords::by_prefix`].
@@ -1513,7 +1529,17 @@ impl LoWords {
             }
         }
         let n = queries.len();
+        let heads = queries
+            .iter()
+            .map(|q| {
+                let mut w = [0u8; 8];
+                let k = q.len().min(8);
+                w[..k].copy_from_slice(&q.as_bytes()[..k]);
+                (q.len(), u64::from_be_bytes(w))
+            })
+            .collect();
         LoWords {
+            heads,
             queries,
             count: vec![0; n],
             longer: vec![false; n],
@@ -1529,6 +1555,10 @@ impl LoWords {
         for line in lines {
             // Non-ASCII characters that are not letters (bullets, dashes) end words: cut the
             // line there, and take the pure-ASCII pieces the fast way.
+            if line.is_ascii() {
+                self.piece(line, false, &mut buf);
+                continue;
+            }
             let bytes = line.as_bytes();
             let (mut piece, mut slow, mut i) = (0, false, 0);
             while let Some(p) = bytes[i..].iter().position(|&b| b >= 0x80) {
@@ -1565,9 +1595,17 @@ impl LoWords {
                 return;
             };
             let (lo, hi) = self.by_prefix[t];
+            if lo == hi {
+                return;
+            }
+            let head = chunk8(buf, s) | 0x2020_2020_2020_2020;
             for k in lo as usize..hi as usize {
                 let q = self.queries[k].as_bytes();
-                if q.len() <= w.len() && q.iter().zip(w).all(|(x, y)| *x == *y | 0x20) {
+                let (qlen, qhead) = self.heads[k];
+                if qlen <= w.len()
+                    && head & keep(qlen) == qhead
+                    && (qlen <= 8 || q[8..].iter().zip(&w[8..]).all(|(x, y)| *x == *y | 0x20))
+                {
                     if q.len() == w.len() {
                         self.count[k] += 1;
                     } else {
