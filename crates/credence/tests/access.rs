@@ -193,6 +193,11 @@ async fn every_route_for_every_role_from_every_centre() {
         }
     }
 
+    let mut registrations = [0; 2];
+    for (i, c) in [north, river].into_iter().enumerate() {
+        registrations[i] =
+            app.store.registrations_at_centre(c, 1).await.unwrap()[0].registration_id;
+    }
     let mut tokens = Vec::new();
     for w in PEOPLE {
         tokens.push(common::token_for(&app, w.email).await);
@@ -208,6 +213,7 @@ async fn every_route_for_every_role_from_every_centre() {
             let path = pattern
                 .replace("{centre}", &[north, river][scope].to_string())
                 .replace("{learner}", &learners[scope].to_string())
+                .replace("{registration}", &registrations[scope].to_string())
                 .replace("{qan}", "610-3788-6")
                 .replace("{unit}", "L-650-7899")
                 .replace("{code}", "ISP")

@@ -532,3 +532,161 @@ async fn the_audit_log_detects_tampering(url: String) {
     assert!(app.verify_audit().await.unwrap().is_err());
 }
 both_databases!(audit_chain, the_audit_log_detects_tampering);
+
+async fn competence_and_conflicts_decide_assignments(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let actor = |email: &'static str| {
+        let app = app.clone();
+        async move {
+            app.actor_from_api_token(&common::token_for(&app, email).await)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let admin = actor("admin@northgate.demo").await;
+    let sam = actor("sam.assessor@demo").await;
+    let irene = app
+        .store
+        .person_by_email("iqa@northgate.demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let north = admin.grants[0].centre_id.unwrap();
+    let regs = app.store.registrations_at_centre(north, 100).await.unwrap();
+    let on = |qan: &str| regs.iter().find(|r| r.qan == qan).unwrap().clone();
+    let level3 = on("610/3789/8");
+    let level6 = on("500/3707/9");
+
+    // Competence at least one level above the qualification.
+    app.assign(
+        &admin,
+        north,
+        level3.registration_id,
+        irene.person_id,
+        "iqa",
+        "t",
+    )
+    .await
+    .unwrap();
+    let err = app
+        .assign(
+            &admin,
+            north,
+            level6.registration_id,
+            irene.person_id,
+            "iqa",
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("Level 4") && err.to_string().contains("Level 7"),
+        "{err}"
+    );
+    let err = app
+        .assign(
+            &admin,
+            north,
+            level6.registration_id,
+            sam.person_id,
+            "assessor",
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Level 5"), "{err}");
+    // Only someone who holds the role at the centre.
+    let err = app
+        .assign(
+            &admin,
+            north,
+            level3.registration_id,
+            sam.person_id,
+            "iqa",
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is not an IQA at this centre"),
+        "{err}"
+    );
+
+    // A declared interest refuses the assignment.
+    app.declare_interest(&sam, level3.learner_id, "relative", "my cousin", "t")
+        .await
+        .unwrap();
+    let err = app
+        .assign(
+            &admin,
+            north,
+            level3.registration_id,
+            sam.person_id,
+            "assessor",
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("relative"), "{err}");
+    // Interest in a learner one cannot see is refused as not found.
+    let river_learner = app
+        .store
+        .registrations_at_centre(
+            app.store
+                .centres()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.name == "Riverside College")
+                .unwrap()
+                .centre_id,
+            1,
+        )
+        .await
+        .unwrap()[0]
+        .learner_id;
+    let iqa_actor = actor("iqa@northgate.demo").await;
+    assert!(matches!(
+        app.declare_interest(&iqa_actor, river_learner, "friend", "", "t")
+            .await,
+        Err(credence::app::AppError::NotFound(_))
+    ));
+
+    // Flags: Irene's CPD is below 24 hours (recommended for IQAs); Sam is working towards
+    // the IQA award, so quality assurance samples him more.
+    let flags = app
+        .competence_flags(
+            irene.person_id,
+            credence_domain::people::competence::StaffRole::Iqa,
+        )
+        .await
+        .unwrap();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.contains("6 hours") && f.contains("recommended")),
+        "{flags:?}"
+    );
+    let flags = app
+        .competence_flags(
+            sam.person_id,
+            credence_domain::people::competence::StaffRole::Iqa,
+        )
+        .await
+        .unwrap();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.contains("working towards") && f.contains("sample more")),
+        "{flags:?}"
+    );
+    let assigned = app.store.assignments(level3.registration_id).await.unwrap();
+    assert_eq!(assigned.len(), 1);
+    assert_eq!(assigned[0].person_id, irene.person_id);
+}
+both_databases!(
+    competence_conflicts,
+    competence_and_conflicts_decide_assignments
+);

@@ -271,6 +271,74 @@ impl App {
                     .await?;
             }
         }
+        // Competence: Sam is qualified to assess and working towards the IQA award; Irene
+        // holds the IQA award but is short of CPD.
+        use credence_domain::people::competence::{
+            AssessorAward, AwardHeld, AwardStatus, CompetenceRecord, CpdEntry,
+        };
+        let today = chrono::Utc::now().date_naive();
+        let recent = |days: i64| today - chrono::Duration::days(days);
+        let sam_record = CompetenceRecord {
+            occupational_level: 5,
+            awards: vec![
+                AwardHeld {
+                    award: AssessorAward::L3CertificateAssessingVocationalAchievement,
+                    status: AwardStatus::Held,
+                },
+                AwardHeld {
+                    award: AssessorAward::L4AwardIqa,
+                    status: AwardStatus::WorkingTowards,
+                },
+            ],
+            cpd: vec![
+                CpdEntry {
+                    date: recent(40),
+                    minutes: 16 * 60,
+                    description: "Sales leadership conference".into(),
+                },
+                CpdEntry {
+                    date: recent(120),
+                    minutes: 10 * 60,
+                    description: "Negotiation skills refresher".into(),
+                },
+            ],
+        };
+        let irene_record = CompetenceRecord {
+            occupational_level: 4,
+            awards: vec![AwardHeld {
+                award: AssessorAward::L4AwardIqa,
+                status: AwardStatus::Held,
+            }],
+            cpd: vec![CpdEntry {
+                date: recent(200),
+                minutes: 6 * 60,
+                description: "Standardisation meeting".into(),
+            }],
+        };
+        if self.store.competence(sam).await?.is_none() {
+            self.store
+                .set_competence(sam, &serde_json::to_string(&sam_record)?)
+                .await?;
+        }
+        if self.store.competence(iqa).await?.is_none() {
+            self.store
+                .set_competence(iqa, &serde_json::to_string(&irene_record)?)
+                .await?;
+        }
+        // Priya's assessor is Sam.
+        if let Some(p) = self.store.person_by_email("priya.learner@demo").await?
+            && let Some(l) = self
+                .store
+                .grants(p.person_id)
+                .await?
+                .iter()
+                .find_map(|g| g.learner_id)
+            && let Some(r) = self.store.registrations_of_learner(l).await?.first()
+        {
+            self.store
+                .assign(r.registration_id, sam, "assessor", admin_n)
+                .await?;
+        }
         self.audit(
             None,
             None,

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod centres;
+pub mod competence;
 pub mod demo;
 pub mod people;
 pub mod registration;

@@ -135,7 +135,12 @@ impl App {
             RegisterError::Fields(
                 errors
                     .into_iter()
-                    .map(|e| (e.field.unwrap_or_else(|| "given_name".into()), capitalise(&e.message)))
+                    .map(|e| {
+                        (
+                            e.field.unwrap_or_else(|| "given_name".into()),
+                            capitalise(&e.message),
+                        )
+                    })
                     .collect(),
             )
         })?;

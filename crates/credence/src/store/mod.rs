@@ -67,6 +67,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_people.sql"),
         postgres: include_str!("../../migrations/postgres/0002_people.sql"),
     },
+    Migration {
+        version: 3,
+        name: "competence",
+        sqlite: include_str!("../../migrations/sqlite/0003_competence.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_competence.sql"),
+    },
 ];
 
 impl Store {

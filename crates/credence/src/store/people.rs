@@ -791,3 +791,152 @@ async fn ensure_centre_ao(
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InterestRow {
+    pub interest_id: i64,
+    pub person_id: i64,
+    pub learner_id: i64,
+    pub kind: String,
+    pub note: String,
+    pub declared_on: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignmentRow {
+    pub assignment_id: i64,
+    pub registration_id: i64,
+    pub person_id: i64,
+    pub role: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffRow {
+    pub person_id: i64,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+}
+
+impl Store {
+    pub async fn competence(&self, person_id: i64) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("select record from staff_competence where person_id = $1")
+                .bind(person_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(r,)| r))
+    }
+
+    pub async fn set_competence(&self, person_id: i64, record_json: &str) -> StoreResult<()> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("delete from staff_competence where person_id = $1")
+            .bind(person_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("insert into staff_competence (person_id, record, created_at, updated_at) values ($1, $2, $3, $3)")
+            .bind(person_id)
+            .bind(record_json)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn declare_interest(
+        &self,
+        person_id: i64,
+        learner_id: i64,
+        kind: &str,
+        note: &str,
+        declared_on: &str,
+    ) -> StoreResult<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into interest (person_id, learner_id, kind, note, declared_on, created_at) values ($1, $2, $3, $4, $5, $6) returning interest_id",
+        )
+        .bind(person_id)
+        .bind(learner_id)
+        .bind(kind)
+        .bind(note)
+        .bind(declared_on)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Interests declared by a person, or about a learner.
+    pub async fn interests(
+        &self,
+        person_id: Option<i64>,
+        learner_id: Option<i64>,
+    ) -> StoreResult<Vec<InterestRow>> {
+        Ok(sqlx::query_as(
+            "select interest_id, person_id, learner_id, kind, note, declared_on from interest where ($1 is null or person_id = $1) and ($2 is null or learner_id = $2) order by interest_id",
+        )
+        .bind(person_id)
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn registration(&self, id: i64) -> StoreResult<Option<RegistrationRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{REGISTRATION_SELECT} where r.registration_id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn assign(
+        &self,
+        registration_id: i64,
+        person_id: i64,
+        role: &str,
+        by: i64,
+    ) -> StoreResult<()> {
+        let exists: Option<(i64,)> = sqlx::query_as(
+            "select assignment_id from assignment where registration_id = $1 and person_id = $2 and role = $3",
+        )
+        .bind(registration_id)
+        .bind(person_id)
+        .bind(role)
+        .fetch_optional(&self.pool)
+        .await?;
+        if exists.is_some() {
+            return Ok(());
+        }
+        sqlx::query("insert into assignment (registration_id, person_id, role, assigned_by, created_at) values ($1, $2, $3, $4, $5)")
+            .bind(registration_id)
+            .bind(person_id)
+            .bind(role)
+            .bind(by)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn assignments(&self, registration_id: i64) -> StoreResult<Vec<AssignmentRow>> {
+        Ok(sqlx::query_as(
+            "select a.assignment_id, a.registration_id, a.person_id, a.role, p.display_name from assignment a join person p on p.person_id = a.person_id where a.registration_id = $1 order by a.assignment_id",
+        )
+        .bind(registration_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Assessors and IQAs at a centre.
+    pub async fn centre_staff(&self, centre_id: i64) -> StoreResult<Vec<StaffRow>> {
+        Ok(sqlx::query_as(
+            "select p.person_id, p.display_name, p.email, g.role from role_grant g join person p on p.person_id = g.person_id where g.centre_id = $1 and g.role in ('assessor', 'iqa', 'centre_admin') order by p.display_name, g.role",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

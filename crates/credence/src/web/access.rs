@@ -105,6 +105,15 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("POST", "/account/tokens", Policy::SignedIn),
     ("POST", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("GET", "/api/v1/me", Policy::SignedIn),
+    ("GET", "/account/competence", Policy::SignedIn),
+    ("POST", "/account/competence", Policy::SignedIn),
+    ("POST", "/account/competence/cpd", Policy::SignedIn),
+    ("POST", "/account/interests", Policy::SignedIn),
+    (
+        "POST",
+        "/centres/{centre}/registrations/{registration}/assignments",
+        Policy::CentreAdmin,
+    ),
     // Centres.
     ("GET", "/centres", Policy::SignedIn),
     ("POST", "/centres", Policy::AoStaff),

@@ -34,6 +34,13 @@ pub fn router() -> Router<AppState> {
             post(register_upload),
         )
         .route("/learners/{learner}", get(learner))
+        .route("/account/competence", get(competence).post(save_competence))
+        .route("/account/competence/cpd", post(add_cpd))
+        .route("/account/interests", post(declare_interest))
+        .route(
+            "/centres/{centre}/registrations/{registration}/assignments",
+            post(assign),
+        )
 }
 
 fn csrf_of(a: &crate::app::people::Actor) -> String {
@@ -536,6 +543,8 @@ struct CentreView {
     registration_count: i64,
     /// (learner id, name, ULN, QAN, registered)
     registrations: Vec<(i64, String, String, String, String)>,
+    /// (name, role, competence, flags)
+    staff: Vec<(String, String, String, Vec<String>)>,
 }
 
 #[derive(Template)]
@@ -570,7 +579,32 @@ async fn centre_page(
         })
         .map(|(_, q)| (q.qan.clone(), q.title.clone()))
         .collect();
+    let mut staff = Vec::new();
+    for s in app.store.centre_staff(id).await.map_err(AppError::from)? {
+        let Some(kind) = crate::app::competence::staff_role(&s.role) else {
+            continue;
+        };
+        let record = app.competence(s.person_id).await?;
+        let summary = record
+            .as_ref()
+            .map(|r| {
+                format!(
+                    "Level {}, {} award(s), {} CPD entries",
+                    r.occupational_level,
+                    r.awards.len(),
+                    r.cpd.len()
+                )
+            })
+            .unwrap_or_else(|| "Not recorded".into());
+        staff.push((
+            s.display_name,
+            role_name(&s.role).to_string(),
+            summary,
+            app.competence_flags(s.person_id, kind).await?,
+        ));
+    }
     let view = CentreView {
+        staff,
         id,
         name: centre.name.clone(),
         aos: aos
@@ -971,22 +1005,39 @@ async fn register_upload(
 
 // --- learners -----------------------------------------------------------------------------
 
+struct RegView {
+    id: i64,
+    centre_id: i64,
+    slug: String,
+    title: String,
+    centre: String,
+    version: i64,
+    registered: String,
+    staff: String,
+    /// ("person:role", label) the actor may assign
+    assignable: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "learner.html")]
 struct LearnerPage {
     title: String,
     has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
     name: String,
     uln: String,
     dob: String,
-    /// (slug, title, centre, catalogue version, registered, status)
-    registrations: Vec<(String, String, String, i64, String, String)>,
+    registrations: Vec<RegView>,
 }
 
-async fn learner(
-    State(app): State<AppState>,
-    CurrentActor(actor): CurrentActor,
-    Path(id): Path<i64>,
+async fn learner_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    error: Option<String>,
+    notice: Option<String>,
 ) -> Result<Response, PageError> {
     let l = app
         .store
@@ -995,48 +1046,434 @@ async fn learner(
         .map_err(AppError::from)?
         .ok_or_else(|| PageError::from(AppError::NotFound(format!("learner {id}"))))?;
     let cat = app.catalogue().await?;
-    let mut regs = app
+    let mut regs = Vec::new();
+    // The learner sees all their registrations; staff those at centres they may see.
+    for r in app
         .store
         .registrations_of_learner(id)
         .await
-        .map_err(AppError::from)?;
-    // Staff see the learner's registrations at the centres they may see; the learner all.
-    if !actor.learner_ids().contains(&id) {
-        let mut visible = Vec::new();
-        for r in regs {
-            if actor
+        .map_err(AppError::from)?
+    {
+        let visible = actor.learner_ids().contains(&id)
+            || actor
                 .centre_roles(r.centre_id)
                 .iter()
                 .any(|x| *x != "learner")
-                || super::access::oversees(&app, &actor, r.centre_id).await
-            {
-                visible.push(r);
-            }
+            || super::access::oversees(app, actor, r.centre_id).await;
+        if !visible {
+            continue;
         }
-        regs = visible;
-    }
-    Ok(render(&LearnerPage {
-        title: format!("{} {}", l.given_name, l.family_name),
-        has_error: false,
-        name: format!("{} {}", l.given_name, l.family_name),
-        uln: l.uln.unwrap_or_else(|| "None recorded".into()),
-        dob: l.date_of_birth,
-        registrations: regs
-            .into_iter()
-            .map(|r| {
-                let t = cat
-                    .qualification(&r.qan)
-                    .map(|(_, q)| q.title.clone())
-                    .unwrap_or_else(|| r.qan.clone());
-                (
-                    crate::app::catalogue::qan_slug(&r.qan),
-                    t,
-                    r.centre_name,
-                    r.catalogue_version_id,
-                    r.registered_at,
-                    r.status,
+        let assigned = app
+            .store
+            .assignments(r.registration_id)
+            .await
+            .map_err(AppError::from)?;
+        let staff = assigned
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({})",
+                    a.display_name,
+                    if a.role == "iqa" { "IQA" } else { "assessor" }
                 )
             })
-            .collect(),
-    }))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let assignable = if actor.centre_roles(r.centre_id).contains(&"centre_admin") {
+            app.store
+                .centre_staff(r.centre_id)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .filter(|s| s.role == "assessor" || s.role == "iqa")
+                .map(|s| {
+                    (
+                        format!("{}:{}", s.person_id, s.role),
+                        format!(
+                            "{} as {}",
+                            s.display_name,
+                            if s.role == "iqa" { "IQA" } else { "assessor" }
+                        ),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let title = cat
+            .qualification(&r.qan)
+            .map(|(_, q)| q.title.clone())
+            .unwrap_or_else(|| r.qan.clone());
+        regs.push(RegView {
+            id: r.registration_id,
+            centre_id: r.centre_id,
+            slug: crate::app::catalogue::qan_slug(&r.qan),
+            title,
+            centre: r.centre_name,
+            version: r.catalogue_version_id,
+            registered: r.registered_at,
+            staff,
+            assignable,
+        });
+    }
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        render(&LearnerPage {
+            title: format!("{} {}", l.given_name, l.family_name),
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            notice,
+            name: format!("{} {}", l.given_name, l.family_name),
+            uln: l.uln.unwrap_or_else(|| "None recorded".into()),
+            dob: l.date_of_birth,
+            registrations: regs,
+        }),
+    )
+        .into_response())
+}
+
+async fn learner(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    learner_page(&app, &actor, id, None, None).await
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    assignee: String,
+}
+
+async fn assign(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((centre, registration)): Path<(i64, i64)>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, PageError> {
+    let reg = app
+        .store
+        .registration(registration)
+        .await
+        .map_err(AppError::from)?
+        .filter(|r| r.centre_id == centre)
+        .ok_or_else(|| {
+            PageError::from(AppError::NotFound(format!("registration {registration}")))
+        })?;
+    let (person, role) = f
+        .assignee
+        .split_once(':')
+        .and_then(|(p, r)| p.parse::<i64>().ok().map(|p| (p, r.to_string())))
+        .ok_or_else(|| PageError::from(AppError::Validation("Choose who to assign".into())))?;
+    match app
+        .assign(
+            &actor,
+            centre,
+            registration,
+            person,
+            &role,
+            &client_address(&headers),
+        )
+        .await
+    {
+        Ok(()) => learner_page(&app, &actor, reg.learner_id, None, Some("Assigned.".into())).await,
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            learner_page(&app, &actor, reg.learner_id, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// --- competence and interests -------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "competence.html")]
+struct CompetencePage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    flags: Vec<String>,
+    level: u8,
+    /// (form key, title, status)
+    awards: Vec<(usize, String, &'static str)>,
+    cpd: Vec<(String, String, String)>,
+    cpd_hours: String,
+    interests: Vec<String>,
+    /// (learner id, label) at the actor's centres
+    learners: Vec<(i64, String)>,
+}
+
+async fn competence_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    use credence_domain::people::competence::{self as comp, AssessorAward, AwardStatus};
+    let record = app
+        .competence(actor.person_id)
+        .await?
+        .unwrap_or(comp::CompetenceRecord {
+            occupational_level: 1,
+            awards: Vec::new(),
+            cpd: Vec::new(),
+        });
+    let today = chrono::Utc::now().date_naive();
+    let mut flags = Vec::new();
+    for (role, kind) in [
+        ("assessor", comp::StaffRole::Assessor),
+        ("iqa", comp::StaffRole::Iqa),
+    ] {
+        if actor.has_role(role) {
+            flags.extend(app.competence_flags(actor.person_id, kind).await?);
+        }
+    }
+    let awards = AssessorAward::NAMED
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let status = match record
+                .awards
+                .iter()
+                .find(|h| &h.award == a)
+                .map(|h| h.status)
+            {
+                Some(AwardStatus::Held) => "held",
+                Some(AwardStatus::WorkingTowards) => "working_towards",
+                None => "none",
+            };
+            (i, a.title().to_string(), status)
+        })
+        .collect();
+    let mut cpd: Vec<_> = record.cpd.clone();
+    cpd.sort_by(|a, b| b.date.cmp(&a.date));
+    let mut learners = Vec::new();
+    let centres: Vec<i64> = actor
+        .grants
+        .iter()
+        .filter(|g| g.role != "learner")
+        .filter_map(|g| g.centre_id)
+        .collect();
+    for c in centres {
+        for r in app
+            .store
+            .registrations_at_centre(c, 500)
+            .await
+            .map_err(AppError::from)?
+        {
+            if !learners.iter().any(|(id, _)| *id == r.learner_id) {
+                learners.push((
+                    r.learner_id,
+                    format!("{} {} ({})", r.given_name, r.family_name, r.centre_name),
+                ));
+            }
+        }
+    }
+    let interests = app
+        .store
+        .interests(Some(actor.person_id), None)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|i| {
+            let kind: String =
+                serde_json::from_str::<credence_domain::people::conflict::InterestKind>(&i.kind)
+                    .map(|k| k.to_string())
+                    .unwrap_or(i.kind);
+            let who = learners
+                .iter()
+                .find(|(id, _)| *id == i.learner_id)
+                .map(|(_, l)| l.clone())
+                .unwrap_or_else(|| format!("learner {}", i.learner_id));
+            format!("{who}: {kind}, declared {}", i.declared_on)
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        render(&CompetencePage {
+            title: "Your competence".into(),
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            notice,
+            flags,
+            level: record.occupational_level,
+            awards,
+            cpd_hours: format!("{:.1}", comp::cpd_hours_last_12_months(&record, today)),
+            cpd: cpd
+                .iter()
+                .map(|c| {
+                    (
+                        c.date.format("%Y-%m-%d").to_string(),
+                        format!("{:.1}", f64::from(c.minutes) / 60.0),
+                        c.description.clone(),
+                    )
+                })
+                .collect(),
+            interests,
+            learners,
+        }),
+    )
+        .into_response())
+}
+
+async fn competence(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    competence_page(&app, &actor, None, None).await
+}
+
+async fn save_competence(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    use credence_domain::people::competence::{
+        AssessorAward, AwardHeld, AwardStatus, CompetenceRecord,
+    };
+    let mut record = app
+        .competence(actor.person_id)
+        .await?
+        .unwrap_or(CompetenceRecord {
+            occupational_level: 1,
+            awards: Vec::new(),
+            cpd: Vec::new(),
+        });
+    record.occupational_level = f.get("level").and_then(|l| l.parse().ok()).unwrap_or(0);
+    record.awards = AssessorAward::NAMED
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let status = match f.get(&format!("award_{i}")).map(String::as_str) {
+                Some("held") => AwardStatus::Held,
+                Some("working_towards") => AwardStatus::WorkingTowards,
+                _ => return None,
+            };
+            Some(AwardHeld {
+                award: a.clone(),
+                status,
+            })
+        })
+        .collect();
+    match app
+        .set_competence(&actor, &record, &client_address(&headers))
+        .await
+    {
+        Ok(()) => competence_page(&app, &actor, None, Some("Saved.".into())).await,
+        Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CpdForm {
+    date: String,
+    hours: String,
+    description: String,
+}
+
+async fn add_cpd(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<CpdForm>,
+) -> Result<Response, PageError> {
+    use credence_domain::people::competence::{CompetenceRecord, CpdEntry};
+    let date = match credence_domain::people::registration::parse_date(&f.date) {
+        Ok(d) => d,
+        Err(e) => return competence_page(&app, &actor, Some(format!("Date: {e}")), None).await,
+    };
+    let Some(minutes) = f
+        .hours
+        .trim()
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|h| *h > 0.0)
+        .map(|h| (h * 60.0).round() as u32)
+    else {
+        return competence_page(
+            &app,
+            &actor,
+            Some("Hours: give how long the CPD took, for example 1.5".into()),
+            None,
+        )
+        .await;
+    };
+    let mut record = app
+        .competence(actor.person_id)
+        .await?
+        .unwrap_or(CompetenceRecord {
+            occupational_level: 1,
+            awards: Vec::new(),
+            cpd: Vec::new(),
+        });
+    record.cpd.push(CpdEntry {
+        date,
+        minutes,
+        description: f.description.trim().to_string(),
+    });
+    match app
+        .set_competence(&actor, &record, &client_address(&headers))
+        .await
+    {
+        Ok(()) => competence_page(&app, &actor, None, Some("CPD added.".into())).await,
+        Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct InterestForm {
+    learner: i64,
+    kind: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn declare_interest(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<InterestForm>,
+) -> Result<Response, PageError> {
+    match app
+        .declare_interest(
+            &actor,
+            f.learner,
+            &f.kind,
+            &f.note,
+            &client_address(&headers),
+        )
+        .await
+    {
+        Ok(()) => competence_page(
+            &app,
+            &actor,
+            None,
+            Some(
+                "Interest declared: you will not assess, quality assure or moderate this learner."
+                    .into(),
+            ),
+        )
+        .await,
+        Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(e) => Err(e.into()),
+    }
 }

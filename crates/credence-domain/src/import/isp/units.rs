@@ -1498,7 +1498,11 @@ fn chunk8(b: &[u8], at: usize) -> u64 {
 /// Mask keeping the first `r` bytes (at most eight) of a big-endian chunk.
 #[inline]
 fn keep(r: usize) -> u64 {
-    if r >= 8 { u64::MAX } else { !(u64::MAX >> (8 * r)) }
+    if r >= 8 {
+        u64::MAX
+    } else {
+        !(u64::MAX >> (8 * r))
+    }
 }
 
 /// Index of three ASCII letters (lower-cased by the caller) in [`LoWords::by_prefix`].
@@ -1932,6 +1936,39 @@ pub fn display(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`LoWords`] agrees with counting every word in a map.
+    #[test]
+    fn lo_words_match_a_full_count() {
+        let lines = [
+            "Understand contin professional deve (CPD)\tcontinuing DEVELOPMENT",
+            "• Continuing\tprofessional – development, deve-lopment and тот Тот",
+            "a ab abc abcd abcdefghijklmnop abcdefghijklmnopq ABCDEFGHIJKLMNOP",
+            "straße STRASSE ünder under undermine Ünderstand",
+            "x",
+            "",
+        ];
+        let mut full: std::collections::BTreeMap<String, usize> = Default::default();
+        for l in lines {
+            for w in lowercase_words(l) {
+                *full.entry(w).or_insert(0) += 1;
+            }
+        }
+        let queries: Vec<String> = full.keys().cloned().collect();
+        let mut words = LoWords::new(queries.iter().cloned().chain(["zzz".to_string()]));
+        words.scan(lines.iter().copied());
+        for w in queries.iter().chain(&["zzz".to_string()]) {
+            if w.len() < 3 {
+                continue;
+            }
+            let longer = full
+                .range(w.clone()..)
+                .take_while(|(v, _)| v.starts_with(w.as_str()))
+                .any(|(v, _)| v.len() > w.len());
+            assert_eq!(words.count(w), full.get(w).copied().unwrap_or(0), "{w}");
+            assert_eq!(words.has_longer(w), longer, "{w}");
+        }
+    }
 
     #[test]
     fn cells_and_labels() {
