@@ -170,7 +170,17 @@ impl App {
             .await?;
 
         // Learners: two with accounts, others registered only.
-        let learners: &[(&str, &str, &str, &str, i64, &str, Option<&str>)] = &[
+        // (ULN stem, given name, family name, date of birth, centre, QAN, account)
+        type DemoLearner<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            i64,
+            &'a str,
+            Option<&'a str>,
+        );
+        let learners: &[DemoLearner] = &[
             (
                 "100000001",
                 "Priya",

@@ -277,14 +277,15 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
     let headers = req.headers().clone();
     // A form posted from another site is refused whatever the route (CSRF, with the token
     // check below for signed-in forms).
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        if let (Some(origin), Some(host)) = (
+    if req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && let (Some(origin), Some(host)) = (
             headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
             headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-        ) && origin.split("://").nth(1) != Some(host)
-        {
-            return refuse(Refusal::Csrf, &path, &uri);
-        }
+        )
+        && origin.split("://").nth(1) != Some(host)
+    {
+        return refuse(Refusal::Csrf, &path, &uri);
     }
     let (actor, via_cookie) = match bearer(&headers) {
         Some(token) => match app.actor_from_api_token(&token).await {

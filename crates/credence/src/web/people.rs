@@ -1255,7 +1255,7 @@ async fn competence_page(
         })
         .collect();
     let mut cpd: Vec<_> = record.cpd.clone();
-    cpd.sort_by(|a, b| b.date.cmp(&a.date));
+    cpd.sort_by_key(|c| std::cmp::Reverse(c.date));
     let mut learners = Vec::new();
     let centres: Vec<i64> = actor
         .grants
