@@ -193,6 +193,14 @@ async fn every_route_for_every_role_from_every_centre() {
         }
     }
 
+    // Every page route the routers registered has an access decision (for some method),
+    // and none answers "no access decision".
+    for path in credence::web::access::registered_routes() {
+        assert!(
+            POLICIES.iter().any(|(_, p, _)| *p == path),
+            "the page route {path} has no access policy: add it to web::access::POLICIES"
+        );
+    }
     let mut registrations = [0; 2];
     for (i, c) in [north, river].into_iter().enumerate() {
         registrations[i] =
@@ -217,6 +225,7 @@ async fn every_route_for_every_role_from_every_centre() {
                 .replace("{qan}", "610-3788-6")
                 .replace("{unit}", "L-650-7899")
                 .replace("{code}", "ISP")
+                .replace("{token}", "no-such-invitation")
                 // Revoking token 1 would revoke a token this test uses: ask for one that does
                 // not exist (the decision is the same).
                 .replace(

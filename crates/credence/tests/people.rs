@@ -690,3 +690,137 @@ both_databases!(
     competence_conflicts,
     competence_and_conflicts_decide_assignments
 );
+
+async fn invitations_are_one_time_links(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let admin = app
+        .actor_from_api_token(&common::token_for(&app, "admin@northgate.demo").await)
+        .await
+        .unwrap()
+        .unwrap();
+    let north = admin.grants[0].centre_id.unwrap();
+    let river = app
+        .store
+        .centres()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Riverside College")
+        .unwrap()
+        .centre_id;
+    // Only for one's own centre.
+    assert!(
+        app.invite(&admin, "x@y.test", "X", "assessor", None, Some(river), "t")
+            .await
+            .is_err()
+    );
+    let token = app
+        .invite(
+            &admin,
+            "new.assessor@example.test",
+            "Nia Assessor",
+            "assessor",
+            None,
+            Some(north),
+            "t",
+        )
+        .await
+        .unwrap();
+    let page = send(
+        &router,
+        Request::get(format!("/invitations/{token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Choose a password"));
+    let short = send(
+        &router,
+        form(&format!("/invitations/{token}"), "password=short", None),
+    )
+    .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.body.contains("at least 12 characters"));
+    let ok = send(
+        &router,
+        form(
+            &format!("/invitations/{token}"),
+            "password=a+long+enough+password",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let cookie = ok.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let home = send(&router, page_req("/home", &cookie)).await;
+    assert!(
+        home.body.contains("Learners at Northgate Training"),
+        "signed in as the new assessor"
+    );
+    // One use only.
+    let again = send(
+        &router,
+        form(
+            &format!("/invitations/{token}"),
+            "password=a+long+enough+password",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("has been used"));
+    // An existing person gets the role on their one account, with their own password.
+    let token = app
+        .invite(
+            &admin,
+            "sam.assessor@demo",
+            "Sam Okafor",
+            "centre_admin",
+            None,
+            Some(north),
+            "t",
+        )
+        .await
+        .unwrap();
+    let wrong = send(
+        &router,
+        form(
+            &format!("/invitations/{token}"),
+            "password=not+sams+password",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = send(
+        &router,
+        form(
+            &format!("/invitations/{token}"),
+            "password=credence-demo-2026",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let sam = app
+        .store
+        .person_by_email("sam.assessor@demo")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.store.grants(sam.person_id).await.unwrap().len(), 4);
+}
+both_databases!(invitations, invitations_are_one_time_links);
+
+fn page_req(uri: &str, cookie: &str) -> Request<Body> {
+    page(uri, cookie)
+}

@@ -425,3 +425,144 @@ impl App {
 
 /// A valid argon2 hash of a random string, checked against when an account does not exist.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mUT2y5lMD0LWPWFx9bb5cnz1gU4tvD7pCHyqY7xHqM";
+
+/// How long an invitation link works.
+pub const INVITATION_DAYS: i64 = 7;
+
+impl App {
+    /// Invite a person to a role by a one-time link. Centre roles are given by that
+    /// centre's administrators; AO roles (staff, EQA) by that AO's staff. Returns the
+    /// secret token for the link (shown once; only its hash is kept).
+    pub async fn invite(
+        &self,
+        actor: &Actor,
+        email: &str,
+        name: &str,
+        role: &str,
+        ao: Option<&str>,
+        centre: Option<i64>,
+        address: &str,
+    ) -> AppResult<String> {
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') {
+            return Err(AppError::Validation(format!(
+                "'{email}' is not an email address"
+            )));
+        }
+        if name.trim().is_empty() {
+            return Err(AppError::Validation("Enter the person's name".into()));
+        }
+        match (role, ao, centre) {
+            ("centre_admin" | "assessor" | "iqa", _, Some(c)) => {
+                if !actor.centre_roles(c).contains(&"centre_admin") {
+                    return Err(AppError::Validation("Only the centre's administrators invite its staff".into()));
+                }
+            }
+            ("ao_staff" | "eqa", Some(a), None) => {
+                if !actor.ao_codes().contains(&a) {
+                    return Err(AppError::Validation(format!("Only {a} staff invite {a} staff and EQAs")));
+                }
+            }
+            _ => return Err(AppError::Validation("Choose a role: centre staff at a centre, or AO staff or EQA for an awarding organisation".into())),
+        }
+        let token = random_token();
+        let expires = (chrono::Utc::now() + chrono::Duration::days(INVITATION_DAYS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.store
+            .create_invitation(
+                &token_hash(&token),
+                &email,
+                name.trim(),
+                role,
+                ao,
+                centre,
+                actor.person_id,
+                &expires,
+            )
+            .await?;
+        self.audit(
+            Some(&actor.email),
+            Some(address),
+            "person_invited",
+            &format!("invitation for {email}"),
+            centre,
+            serde_json::json!({"role": role, "ao": ao}),
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// Accept an invitation: a new person sets their password; someone who already has an
+    /// account confirms with theirs (one account, whatever their roles). Returns a session
+    /// token.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        password: &str,
+        address: &str,
+    ) -> AppResult<String> {
+        let inv = self
+            .store
+            .invitation(&token_hash(token))
+            .await?
+            .ok_or_else(|| AppError::NotFound("the invitation".into()))?;
+        if inv.accepted_at.is_some() {
+            return Err(AppError::Conflict(
+                "This invitation has been used. Sign in instead, or ask for a new invitation"
+                    .into(),
+            ));
+        }
+        if inv.expires_at < now() {
+            return Err(AppError::Conflict(
+                "This invitation has expired. Ask the person who invited you for a new one".into(),
+            ));
+        }
+        let person = match self.store.person_by_email(&inv.email).await? {
+            Some(p) => {
+                let ok = p
+                    .password_hash
+                    .as_deref()
+                    .is_some_and(|h| password_matches(password, h));
+                if !ok {
+                    return Err(AppError::Validation(
+                        "You already have an account: enter its password to add this role to it"
+                            .into(),
+                    ));
+                }
+                p.person_id
+            }
+            None => {
+                self.create_person(&inv.email, &inv.display_name, Some(password))
+                    .await?
+            }
+        };
+        if !self.store.use_invitation(inv.invitation_id).await? {
+            return Err(AppError::Conflict("This invitation has been used".into()));
+        }
+        self.store
+            .grant_role(
+                person,
+                &inv.role,
+                inv.ao_code.as_deref(),
+                inv.centre_id,
+                None,
+            )
+            .await?;
+        self.audit(
+            Some(&inv.email),
+            Some(address),
+            "invitation_accepted",
+            &format!("person {person}"),
+            inv.centre_id,
+            serde_json::json!({"role": inv.role}),
+        )
+        .await?;
+        let session = random_token();
+        let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.store
+            .create_session(&token_hash(&session), person, &random_token(), &expires)
+            .await?;
+        Ok(session)
+    }
+}

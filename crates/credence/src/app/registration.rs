@@ -7,7 +7,7 @@ use super::{App, AppError, AppResult};
 use crate::store::NewLearnerRegistration;
 use credence_domain::ident::Qan;
 use credence_domain::people::registration::{
-    self, LearnerKey, NewRegistration, QualificationInfo, RegistrationContext, RegistrationInput,
+    self, NewRegistration, QualificationInfo, RegistrationContext, RegistrationInput,
 };
 use credence_domain::people::uln::Uln;
 use std::collections::{HashMap, HashSet};
@@ -65,27 +65,22 @@ impl App {
             .into_iter()
             .filter_map(|a| Qan::parse(&a.qan).ok())
             .collect();
-        let mut existing = HashSet::new();
+        let mut ctx = RegistrationContext {
+            today: chrono::Utc::now().date_naive(),
+            approved,
+            qualifications,
+            existing: HashSet::new(),
+        };
+        // Both keys of every existing registration (ULN and name + date of birth), so a
+        // learner on record with a ULN is recognised when entered again without one.
         for (uln, given, family, dob, qan) in self.store.centre_registration_keys(centre).await? {
-            let Ok(qan) = Qan::parse(&qan) else { continue };
-            let key = match uln.as_deref().map(Uln::parse) {
-                Some(Ok(u)) => LearnerKey::uln(&u),
-                _ => match registration::parse_date(&dob) {
-                    Ok(d) => LearnerKey::person(&given, &family, d),
-                    Err(_) => continue,
-                },
+            let (Ok(qan), Ok(dob)) = (Qan::parse(&qan), registration::parse_date(&dob)) else {
+                continue;
             };
-            existing.insert((key, qan));
+            let uln = uln.as_deref().and_then(|u| Uln::parse(u).ok());
+            ctx.add_existing(uln.as_ref(), &given, &family, dob, &qan);
         }
-        Ok((
-            RegistrationContext {
-                today: chrono::Utc::now().date_naive(),
-                approved,
-                qualifications,
-                existing,
-            },
-            versions,
-        ))
+        Ok((ctx, versions))
     }
 
     async fn store_registrations(

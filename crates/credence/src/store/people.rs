@@ -940,3 +940,66 @@ impl Store {
         .await?)
     }
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub invitation_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub ao_code: Option<String>,
+    pub centre_id: Option<i64>,
+    pub expires_at: String,
+    pub accepted_at: Option<String>,
+}
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_invitation(
+        &self,
+        token_hash: &str,
+        email: &str,
+        name: &str,
+        role: &str,
+        ao_code: Option<&str>,
+        centre_id: Option<i64>,
+        invited_by: i64,
+        expires_at: &str,
+    ) -> StoreResult<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into invitation (token_hash, email, display_name, role, ao_code, centre_id, invited_by, created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning invitation_id",
+        )
+        .bind(token_hash)
+        .bind(email.to_lowercase())
+        .bind(name)
+        .bind(role)
+        .bind(ao_code)
+        .bind(centre_id)
+        .bind(invited_by)
+        .bind(now())
+        .bind(expires_at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// An invitation by its token's hash, whether used or not.
+    pub async fn invitation(&self, token_hash: &str) -> StoreResult<Option<InvitationRow>> {
+        Ok(sqlx::query_as(
+            "select invitation_id, email, display_name, role, ao_code, centre_id, expires_at, accepted_at from invitation where token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Mark an invitation used; false if it was already (one use only, even under races).
+    pub async fn use_invitation(&self, id: i64) -> StoreResult<bool> {
+        let done = sqlx::query("update invitation set accepted_at = $1 where invitation_id = $2 and accepted_at is null")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

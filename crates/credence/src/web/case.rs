@@ -12,9 +12,12 @@ use serde::Serialize;
 pub const BASE: &str = "/ims/case/v1p0";
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ims/case/v1p0/CFDocuments", get(get_cf_documents))
-        .route("/ims/case/v1p0/CFPackages/{id}", get(get_cf_package))
+    let r = super::access::route(
+        Router::new(),
+        "/ims/case/v1p0/CFDocuments",
+        get(get_cf_documents),
+    );
+    super::access::route(r, "/ims/case/v1p0/CFPackages/{id}", get(get_cf_package))
 }
 
 #[derive(Serialize)]

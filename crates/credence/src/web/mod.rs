@@ -27,23 +27,25 @@ pub type AppState = App;
 pub fn router(app: App) -> Router {
     let (api_router, openapi) = api::router().merge(api_people::router()).split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
-    Router::new()
+    let r = Router::new()
         .merge(pages::router())
         .merge(people::router())
         .merge(api_router)
-        .merge(case::router())
-        .route(
-            "/api/openapi.json",
-            get(move || async move {
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    openapi_json.clone(),
-                )
-            }),
-        )
-        .route("/static/app.css", get(stylesheet))
-        .route("/static/checker.js", get(checker_script))
-        .route("/healthz", get(healthz))
+        .merge(case::router());
+    let r = access::route(
+        r,
+        "/api/openapi.json",
+        get(move || async move {
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                openapi_json.clone(),
+            )
+        }),
+    );
+    let r = access::route(r, "/static/app.css", get(stylesheet));
+    let r = access::route(r, "/static/checker.js", get(checker_script));
+    let r = access::route(r, "/healthz", get(healthz));
+    r
         // Every route above passes through the access decision; nothing is added after.
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),

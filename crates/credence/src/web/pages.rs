@@ -16,24 +16,30 @@ use credence_domain::model::{Grading, Qualification, Range, Simulation, Specific
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/aos", get(aos))
-        .route("/aos/{code}", get(ao))
-        .route("/qualifications", get(qualifications))
-        .route("/qualifications/{qan}", get(qualification))
-        .route("/qualifications/{qan}/checker", get(qualification_checker))
-        .route("/claim", get(claim))
-        .route("/units/{unit}", get(unit))
-        .route("/search", get(search))
-        .route("/catalogue/versions", get(versions))
-        .route("/catalogue/import", get(import_form).post(import_upload))
-        .route("/catalogue/versions/{id}", get(version))
-        .route(
-            "/catalogue/versions/{id}/corrections",
-            post(version_correct),
-        )
-        .route("/catalogue/versions/{id}/publish", post(version_publish))
+    let r = Router::new();
+    let r = super::access::route(r, "/", get(home));
+    let r = super::access::route(r, "/aos", get(aos));
+    let r = super::access::route(r, "/aos/{code}", get(ao));
+    let r = super::access::route(r, "/qualifications", get(qualifications));
+    let r = super::access::route(r, "/qualifications/{qan}", get(qualification));
+    let r = super::access::route(
+        r,
+        "/qualifications/{qan}/checker",
+        get(qualification_checker),
+    );
+    let r = super::access::route(r, "/claim", get(claim));
+    let r = super::access::route(r, "/units/{unit}", get(unit));
+    let r = super::access::route(r, "/search", get(search));
+    let r = super::access::route(r, "/catalogue/versions", get(versions));
+    let r = super::access::route(r, "/catalogue/import", get(import_form).post(import_upload));
+    let r = super::access::route(r, "/catalogue/versions/{id}", get(version));
+    let r = super::access::route(
+        r,
+        "/catalogue/versions/{id}/corrections",
+        post(version_correct),
+    );
+    let r = super::access::route(r, "/catalogue/versions/{id}/publish", post(version_publish));
+    r
 }
 
 /// A page error: rendered as a page that says what happened and where to go.

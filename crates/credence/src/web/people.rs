@@ -15,32 +15,45 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sign-in", get(sign_in_form).post(sign_in))
-        .route("/sign-out", post(sign_out))
-        .route("/home", get(home))
-        .route("/context", post(switch_context))
-        .route("/account/tokens", get(tokens).post(create_token))
-        .route("/account/tokens/{id}/revoke", post(revoke_token))
-        .route("/centres", get(centres).post(create_centre))
-        .route("/centres/{centre}", get(centre))
-        .route("/centres/{centre}/approvals", post(approve))
-        .route("/centres/{centre}/direct-claim", post(direct_claim))
-        .route("/centres/{centre}/audit", get(audit))
-        .route("/centres/{centre}/registrations/new", get(register_form))
-        .route("/centres/{centre}/registrations", post(register_one))
-        .route(
-            "/centres/{centre}/registrations/upload",
-            post(register_upload),
-        )
-        .route("/learners/{learner}", get(learner))
-        .route("/account/competence", get(competence).post(save_competence))
-        .route("/account/competence/cpd", post(add_cpd))
-        .route("/account/interests", post(declare_interest))
-        .route(
-            "/centres/{centre}/registrations/{registration}/assignments",
-            post(assign),
-        )
+    let r = Router::new();
+    let r = super::access::route(r, "/sign-in", get(sign_in_form).post(sign_in));
+    let r = super::access::route(r, "/sign-out", post(sign_out));
+    let r = super::access::route(r, "/home", get(home));
+    let r = super::access::route(r, "/context", post(switch_context));
+    let r = super::access::route(r, "/account/tokens", get(tokens).post(create_token));
+    let r = super::access::route(r, "/account/tokens/{id}/revoke", post(revoke_token));
+    let r = super::access::route(r, "/centres", get(centres).post(create_centre));
+    let r = super::access::route(r, "/centres/{centre}", get(centre));
+    let r = super::access::route(r, "/centres/{centre}/approvals", post(approve));
+    let r = super::access::route(r, "/centres/{centre}/direct-claim", post(direct_claim));
+    let r = super::access::route(r, "/centres/{centre}/audit", get(audit));
+    let r = super::access::route(r, "/centres/{centre}/registrations/new", get(register_form));
+    let r = super::access::route(r, "/centres/{centre}/registrations", post(register_one));
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/registrations/upload",
+        post(register_upload),
+    );
+    let r = super::access::route(r, "/learners/{learner}", get(learner));
+    let r = super::access::route(
+        r,
+        "/account/competence",
+        get(competence).post(save_competence),
+    );
+    let r = super::access::route(r, "/account/competence/cpd", post(add_cpd));
+    let r = super::access::route(r, "/account/interests", post(declare_interest));
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/registrations/{registration}/assignments",
+        post(assign),
+    );
+    let r = super::access::route(r, "/centres/{centre}/invitations", post(invite_staff));
+    let r = super::access::route(
+        r,
+        "/invitations/{token}",
+        get(invitation).post(accept_invitation),
+    );
+    r
 }
 
 fn csrf_of(a: &crate::app::people::Actor) -> String {
@@ -1474,6 +1487,160 @@ async fn declare_interest(
         )
         .await,
         Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+// --- invitations --------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct InviteForm {
+    name: String,
+    email: String,
+    role: String,
+}
+
+async fn invite_staff(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(centre): Path<i64>,
+    Form(f): Form<InviteForm>,
+) -> Result<Response, PageError> {
+    match app
+        .invite(
+            &actor,
+            &f.email,
+            &f.name,
+            &f.role,
+            None,
+            Some(centre),
+            &client_address(&headers),
+        )
+        .await
+    {
+        Ok(token) => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let link = format!("http://{host}/invitations/{token}");
+            centre_page(
+                &app,
+                &actor,
+                centre,
+                None,
+                Some(format!(
+                    "Send {} this one-time link (it works for {} days): {link}",
+                    f.email,
+                    crate::app::people::INVITATION_DAYS
+                )),
+            )
+            .await
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            centre_page(&app, &actor, centre, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    title: String,
+    has_error: bool,
+    error: Option<String>,
+    token: String,
+    email: String,
+    role: String,
+    scope: String,
+    existing: bool,
+}
+
+async fn invitation_page(
+    app: &AppState,
+    token: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let inv = app
+        .store
+        .invitation(&crate::app::people::token_hash(token))
+        .await
+        .map_err(AppError::from)?
+        .filter(|i| i.accepted_at.is_none())
+        .ok_or_else(|| {
+            PageError::from(AppError::NotFound(
+                "the invitation (it may have been used already)".into(),
+            ))
+        })?;
+    let scope = match (&inv.ao_code, inv.centre_id) {
+        (Some(ao), _) => format!(" for {ao}"),
+        (_, Some(c)) => format!(" at {}", app.centre(c).await?.name),
+        _ => String::new(),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        render(&InvitationPage {
+            title: "Accept your invitation".into(),
+            has_error: error.is_some(),
+            error,
+            token: token.to_string(),
+            existing: app
+                .store
+                .person_by_email(&inv.email)
+                .await
+                .map_err(AppError::from)?
+                .is_some(),
+            email: inv.email,
+            role: role_name(&inv.role).to_lowercase(),
+            scope,
+        }),
+    )
+        .into_response())
+}
+
+async fn invitation(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    invitation_page(&app, &token, None).await
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    password: String,
+}
+
+async fn accept_invitation(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<AcceptForm>,
+) -> Result<Response, PageError> {
+    match app
+        .accept_invitation(&token, &f.password, &client_address(&headers))
+        .await
+    {
+        Ok(session) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                crate::app::people::SESSION_HOURS * 3600
+            );
+            let mut res = Redirect::to("/home").into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(e @ AppError::Validation(_)) => {
+            invitation_page(&app, &token, Some(e.to_string())).await
+        }
         Err(e) => Err(e.into()),
     }
 }
