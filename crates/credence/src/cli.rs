@@ -94,6 +94,9 @@ pub struct BenchArgs {
     /// How many times to import all five shipped specifications.
     #[arg(long, default_value_t = 200)]
     pub iterations: u32,
+    /// Learners to register from a generated CSV file (0 to skip).
+    #[arg(long, default_value_t = 100_000)]
+    pub registrations: usize,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -242,7 +245,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
         return Ok(true);
     }
     if let Command::Bench(args) = &cli.command {
-        crate::bench::run(args)?;
+        crate::bench::run(args).await?;
         return Ok(true);
     }
     let app = crate::open(&config).await?;
