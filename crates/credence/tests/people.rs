@@ -293,7 +293,7 @@ async fn one_account_many_roles_and_tokens(url: String) {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let home = send(&router, page("/home", &cookie)).await;
     assert!(
-        home.body.contains("Learners at Riverside College"),
+        home.body.contains("Your caseload at Riverside College"),
         "the IQA's home at Riverside"
     );
 
@@ -763,7 +763,7 @@ async fn invitations_are_one_time_links(url: String) {
         .to_string();
     let home = send(&router, page_req("/home", &cookie)).await;
     assert!(
-        home.body.contains("Learners at Northgate Training"),
+        home.body.contains("Your caseload at Northgate Training"),
         "signed in as the new assessor"
     );
     // One use only.

@@ -1003,3 +1003,22 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// Registrations at a centre to which this person is assigned in this role.
+    pub async fn assigned_registrations(
+        &self,
+        person_id: i64,
+        centre_id: i64,
+        role: &str,
+    ) -> StoreResult<Vec<RegistrationRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{REGISTRATION_SELECT} where r.centre_id = $1 and r.registration_id in (select registration_id from assignment where person_id = $2 and role = $3) order by l.family_name, l.given_name"
+        )))
+        .bind(centre_id)
+        .bind(person_id)
+        .bind(role)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

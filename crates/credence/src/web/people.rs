@@ -277,7 +277,7 @@ async fn home(
                     actions,
                 });
             }
-            "centre_admin" | "assessor" | "iqa" => {
+            "centre_admin" => {
                 let centre_id = active.centre_id.unwrap_or_default();
                 let regs = app
                     .store
@@ -289,26 +289,9 @@ async fn home(
                     .count_registrations(centre_id)
                     .await
                     .map_err(AppError::from)?;
-                let heading = if active.role == "centre_admin" {
-                    format!("Registrations at {} ({n})", centre_name(active.centre_id))
-                } else {
-                    format!("Learners at {} ({n})", centre_name(active.centre_id))
-                };
-                let mut actions = vec![("The centre".to_string(), format!("/centres/{centre_id}"))];
-                if active.role == "centre_admin" {
-                    actions.push((
-                        "Register learners".into(),
-                        format!("/centres/{centre_id}/registrations/new"),
-                    ));
-                }
                 sections.push(Section {
-                    heading,
-                    intro: if active.role == "centre_admin" {
-                        String::new()
-                    } else {
-                        "Assignment of learners to assessors and IQAs comes with the portfolio."
-                            .into()
-                    },
+                    heading: format!("Registrations at {} ({n})", centre_name(active.centre_id)),
+                    intro: String::new(),
                     columns: vec!["Learner", "ULN", "Qualification", "Registered"],
                     rows: regs
                         .into_iter()
@@ -322,7 +305,42 @@ async fn home(
                             ],
                         })
                         .collect(),
-                    actions,
+                    actions: vec![
+                        ("The centre".to_string(), format!("/centres/{centre_id}")),
+                        (
+                            "Register learners".into(),
+                            format!("/centres/{centre_id}/registrations/new"),
+                        ),
+                    ],
+                });
+            }
+            "assessor" | "iqa" => {
+                let centre_id = active.centre_id.unwrap_or_default();
+                let regs = app
+                    .store
+                    .assigned_registrations(actor.person_id, centre_id, &active.role)
+                    .await
+                    .map_err(AppError::from)?;
+                let what = if active.role == "iqa" {
+                    "to quality assure"
+                } else {
+                    "to assess"
+                };
+                sections.push(Section {
+                    heading: format!("Your caseload at {} ({})", centre_name(active.centre_id), regs.len()),
+                    intro: if regs.is_empty() { format!("No learner is assigned to you {what} yet: the centre's administrator assigns learners.") } else { format!("Learners assigned to you {what}.") },
+                    columns: vec!["Learner", "ULN", "Qualification", "Registered"],
+                    rows: regs
+                        .into_iter()
+                        .map(|r| Row {
+                            link: format!("/learners/{}", r.learner_id),
+                            cells: vec![format!("{} {}", r.given_name, r.family_name), r.uln.unwrap_or_default(), r.qan, r.registered_at],
+                        })
+                        .collect(),
+                    actions: vec![
+                        ("The centre".to_string(), format!("/centres/{centre_id}")),
+                        ("Your competence".into(), "/account/competence".into()),
+                    ],
                 });
             }
             "learner" => {
