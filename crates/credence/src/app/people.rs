@@ -433,6 +433,10 @@ impl App {
     /// Invite a person to a role by a one-time link. Centre roles are given by that
     /// centre's administrators; AO roles (staff, EQA) by that AO's staff. Returns the
     /// secret token for the link (shown once; only its hash is kept).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "who invites whom, as what, where, from where"
+    )]
     pub async fn invite(
         &self,
         actor: &Actor,

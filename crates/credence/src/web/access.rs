@@ -106,6 +106,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("POST", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("GET", "/api/v1/me", Policy::SignedIn),
     ("POST", "/centres/{centre}/invitations", Policy::CentreAdmin),
+    ("POST", "/invitations", Policy::AoStaff),
     ("GET", "/invitations/{token}", Policy::Public),
     ("POST", "/invitations/{token}", Policy::Public),
     ("GET", "/account/competence", Policy::SignedIn),
@@ -503,6 +504,29 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeActor {
     }
 }
 
+/// Every page route path, as the routers register them (see [`route`]), so the access
+/// test can walk routes the OpenAPI document does not list.
+static ROUTES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+/// Register a page route: `Router::route`, remembering the path for the access test.
+pub fn route(
+    r: axum::Router<AppState>,
+    path: &'static str,
+    method_router: axum::routing::MethodRouter<AppState>,
+) -> axum::Router<AppState> {
+    if let Ok(mut routes) = ROUTES.lock()
+        && !routes.contains(&path)
+    {
+        routes.push(path);
+    }
+    r.route(path, method_router)
+}
+
+/// The page routes registered so far (build the router first).
+pub fn registered_routes() -> Vec<&'static str> {
+    ROUTES.lock().map(|r| r.clone()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,27 +550,4 @@ mod tests {
             assert!(seen.insert((m, p)), "{m} {p} twice");
         }
     }
-}
-
-/// Every page route path, as the routers register them (see [`route`]), so the access
-/// test can walk routes the OpenAPI document does not list.
-static ROUTES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-
-/// Register a page route: `Router::route`, remembering the path for the access test.
-pub fn route(
-    r: axum::Router<AppState>,
-    path: &'static str,
-    method_router: axum::routing::MethodRouter<AppState>,
-) -> axum::Router<AppState> {
-    if let Ok(mut routes) = ROUTES.lock()
-        && !routes.contains(&path)
-    {
-        routes.push(path);
-    }
-    r.route(path, method_router)
-}
-
-/// The page routes registered so far (build the router first).
-pub fn registered_routes() -> Vec<&'static str> {
-    ROUTES.lock().map(|r| r.clone()).unwrap_or_default()
 }

@@ -15,6 +15,10 @@ use credence_domain::import::{Entity, FindingKind, FindingStatus, Target};
 use credence_domain::model::{Grading, Qualification, Range, Simulation, Specification, Unit};
 use serde::Deserialize;
 
+#[expect(
+    clippy::let_and_return,
+    reason = "one route a line, each through access::route"
+)]
 pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = super::access::route(r, "/", get(home));

@@ -14,11 +14,16 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+#[expect(
+    clippy::let_and_return,
+    reason = "one route a line, each through access::route"
+)]
 pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = super::access::route(r, "/sign-in", get(sign_in_form).post(sign_in));
     let r = super::access::route(r, "/sign-out", post(sign_out));
     let r = super::access::route(r, "/home", get(home));
+    let r = super::access::route(r, "/invitations", post(invite_ao));
     let r = super::access::route(r, "/context", post(switch_context));
     let r = super::access::route(r, "/account/tokens", get(tokens).post(create_token));
     let r = super::access::route(r, "/account/tokens/{id}/revoke", post(revoke_token));
@@ -193,13 +198,77 @@ struct Dashboard {
     /// (grant id, label, active)
     grants: Vec<(i64, String, bool)>,
     sections: Vec<Section>,
+    /// The AO whose staff and EQAs this person may invite.
+    invite_ao: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
 }
 
 async fn home(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> Result<Response, PageError> {
-    let centres = app.visible_centres(&actor).await?;
+    home_page(&app, &actor, None, None).await
+}
+
+#[derive(Deserialize)]
+struct AoInviteForm {
+    name: String,
+    email: String,
+    role: String,
+    ao: String,
+}
+
+async fn invite_ao(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<AoInviteForm>,
+) -> Result<Response, PageError> {
+    match app
+        .invite(
+            &actor,
+            &f.email,
+            &f.name,
+            &f.role,
+            Some(&f.ao),
+            None,
+            &client_address(&headers),
+        )
+        .await
+    {
+        Ok(token) => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let link = format!("http://{host}/invitations/{token}");
+            home_page(
+                &app,
+                &actor,
+                Some(format!(
+                    "Send {} this one-time link (it works for {} days): {link}",
+                    f.email,
+                    crate::app::people::INVITATION_DAYS
+                )),
+                None,
+            )
+            .await
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            home_page(&app, &actor, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn home_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let centres = app.visible_centres(actor).await?;
     let centre_name = |id: Option<i64>| {
         id.and_then(|id| centres.iter().find(|c| c.centre.centre_id == id))
             .map(|c| c.centre.name.clone())
@@ -377,14 +446,31 @@ async fn home(
             _ => {}
         }
     }
-    Ok(render(&Dashboard {
-        title: "Your work".into(),
-        has_error: false,
-        name: actor.name.clone(),
-        csrf: csrf_of(&actor),
-        grants,
-        sections,
-    }))
+    let invite_ao = actor
+        .active
+        .as_ref()
+        .filter(|g| g.role == "ao_staff")
+        .and_then(|g| g.ao_code.clone());
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        render(&Dashboard {
+            title: "Your work".into(),
+            has_error: error.is_some(),
+            name: actor.name.clone(),
+            csrf: csrf_of(actor),
+            grants,
+            sections,
+            invite_ao,
+            notice,
+            error,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
