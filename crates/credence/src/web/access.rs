@@ -450,18 +450,19 @@ async fn decide(
                 return Err(Refusal::Hidden);
             };
             for r in regs {
-                if actor
-                    .centre_roles(r.centre_id)
-                    .iter()
-                    .any(|x| *x != "learner")
-                    || oversees(app, actor, r.centre_id).await
-                {
+                if sees_centre_records(app, actor, r.centre_id).await {
                     return Ok(());
                 }
             }
             Err(Refusal::Hidden)
         }
     }
+}
+
+/// Whether the actor may see a centre's records of learners: its staff (any role but
+/// learner), its AO's staff, or its EQA.
+pub async fn sees_centre_records(app: &AppState, actor: &Actor, centre: i64) -> bool {
+    actor.centre_roles(centre).iter().any(|r| *r != "learner") || oversees(app, actor, centre).await
 }
 
 /// AO staff of an AO the centre works with, or an EQA appointed to the centre.

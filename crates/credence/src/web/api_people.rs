@@ -139,6 +139,23 @@ pub struct RegistrationView {
     pub registered_at: String,
 }
 
+impl From<crate::store::RegistrationRow> for RegistrationView {
+    fn from(r: crate::store::RegistrationRow) -> Self {
+        RegistrationView {
+            id: r.registration_id,
+            learner: r.learner_id,
+            uln: r.uln,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            date_of_birth: r.date_of_birth,
+            qan: r.qan,
+            catalogue_version: r.catalogue_version_id,
+            status: r.status,
+            registered_at: r.registered_at,
+        }
+    }
+}
+
 /// The centre's registrations, newest first (at most 1,000).
 #[utoipa::path(get, path = "/api/v1/centres/{centre}/registrations", tag = "centres",
     params(("centre" = i64, Path, description = "centre id")),
@@ -152,22 +169,7 @@ async fn list_registrations(
         .registrations_at_centre(id, 1000)
         .await
         .map_err(AppError::from)?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| RegistrationView {
-                id: r.registration_id,
-                learner: r.learner_id,
-                uln: r.uln,
-                given_name: r.given_name,
-                family_name: r.family_name,
-                date_of_birth: r.date_of_birth,
-                qan: r.qan,
-                catalogue_version: r.catalogue_version_id,
-                status: r.status,
-                registered_at: r.registered_at,
-            })
-            .collect(),
-    ))
+    Ok(Json(rows.into_iter().map(RegistrationView::from).collect()))
 }
 
 /// Register learners from a CSV file (the request body). With any row in error nothing is
@@ -270,21 +272,9 @@ async fn get_learner(
         .map_err(AppError::from)?
     {
         let visible = a.learner_ids().contains(&id)
-            || a.centre_roles(r.centre_id).iter().any(|x| *x != "learner")
-            || super::access::oversees(&app, &a, r.centre_id).await;
+            || super::access::sees_centre_records(&app, &a, r.centre_id).await;
         if visible {
-            registrations.push(RegistrationView {
-                id: r.registration_id,
-                learner: r.learner_id,
-                uln: r.uln,
-                given_name: r.given_name,
-                family_name: r.family_name,
-                date_of_birth: r.date_of_birth,
-                qan: r.qan,
-                catalogue_version: r.catalogue_version_id,
-                status: r.status,
-                registered_at: r.registered_at,
-            });
+            registrations.push(RegistrationView::from(r));
         }
     }
     Ok(Json(LearnerView {

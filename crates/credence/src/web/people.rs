@@ -1172,11 +1172,7 @@ async fn learner_page(
         .map_err(AppError::from)?
     {
         let visible = actor.learner_ids().contains(&id)
-            || actor
-                .centre_roles(r.centre_id)
-                .iter()
-                .any(|x| *x != "learner")
-            || super::access::oversees(app, actor, r.centre_id).await;
+            || super::access::sees_centre_records(app, actor, r.centre_id).await;
         if !visible {
             continue;
         }
