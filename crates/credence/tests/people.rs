@@ -824,3 +824,63 @@ both_databases!(invitations, invitations_are_one_time_links);
 fn page_req(uri: &str, cookie: &str) -> Request<Body> {
     page(uri, cookie)
 }
+
+async fn ao_staff_appoint_eqas(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let river = app
+        .store
+        .centres()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Riverside College")
+        .unwrap()
+        .centre_id;
+    let eqa_token = common::token_for(&app, "eqa@isp.demo").await;
+    let eqa_sees = |token: String| {
+        let router = router.clone();
+        async move {
+            let req = Request::get(format!("/api/v1/centres/{river}"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap();
+            send(&router, req).await.status
+        }
+    };
+    assert_eq!(
+        eqa_sees(eqa_token.clone()).await,
+        StatusCode::NOT_FOUND,
+        "not appointed to Riverside yet"
+    );
+    let eqa = app.actor_from_api_token(&eqa_token).await.unwrap().unwrap();
+    assert!(
+        app.appoint_eqa(&eqa, river, eqa.person_id, "t")
+            .await
+            .is_err(),
+        "an EQA does not appoint EQAs"
+    );
+    let isp = app
+        .actor_from_api_token(&common::token_for(&app, "ao@isp.demo").await)
+        .await
+        .unwrap()
+        .unwrap();
+    let sam = app
+        .store
+        .person_by_email("sam.assessor@demo")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        app.appoint_eqa(&isp, river, sam.person_id, "t")
+            .await
+            .is_err(),
+        "only people who are EQAs"
+    );
+    app.appoint_eqa(&isp, river, eqa.person_id, "t")
+        .await
+        .unwrap();
+    assert_eq!(eqa_sees(eqa_token).await, StatusCode::OK);
+}
+both_databases!(eqa_appointment, ao_staff_appoint_eqas);

@@ -148,3 +148,41 @@ impl App {
         .await
     }
 }
+
+impl App {
+    /// Appoint an EQA of the actor's AO to a centre (AO staff).
+    pub async fn appoint_eqa(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        person: i64,
+        address: &str,
+    ) -> AppResult<()> {
+        let Some(ao) = actor.ao_codes().first().map(|s| s.to_string()) else {
+            return Err(AppError::Validation(
+                "Only awarding organisation staff appoint EQAs".into(),
+            ));
+        };
+        if !self
+            .store
+            .eqas_of(&ao)
+            .await?
+            .iter()
+            .any(|(p, _)| *p == person)
+        {
+            return Err(AppError::Validation(format!(
+                "That person is not an EQA for {ao}: invite them as EQA first"
+            )));
+        }
+        self.store.appoint_eqa(person, centre, &ao).await?;
+        self.audit(
+            Some(&actor.email),
+            Some(address),
+            "eqa_appointed",
+            &format!("centre {centre}"),
+            Some(centre),
+            serde_json::json!({"person": person, "ao": ao}),
+        )
+        .await
+    }
+}

@@ -1022,3 +1022,25 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// People who hold the EQA role for an AO.
+    pub async fn eqas_of(&self, ao_code: &str) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "select p.person_id, p.display_name from role_grant g join person p on p.person_id = g.person_id where g.role = 'eqa' and g.ao_code = $1 order by p.display_name",
+        )
+        .bind(ao_code)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// EQAs appointed to a centre: (person, name, AO).
+    pub async fn centre_eqas(&self, centre_id: i64) -> StoreResult<Vec<(i64, String, String)>> {
+        Ok(sqlx::query_as(
+            "select p.person_id, p.display_name, e.ao_code from eqa_appointment e join person p on p.person_id = e.person_id where e.centre_id = $1 order by e.ao_code, p.display_name",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -133,6 +133,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
         Policy::CentreOversight,
     ),
     ("GET", "/centres/{centre}/audit", Policy::CentreOversight),
+    ("POST", "/centres/{centre}/eqa", Policy::CentreOversight),
     (
         "GET",
         "/centres/{centre}/registrations/new",

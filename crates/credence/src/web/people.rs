@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
     let r = super::access::route(r, "/centres/{centre}/approvals", post(approve));
     let r = super::access::route(r, "/centres/{centre}/direct-claim", post(direct_claim));
     let r = super::access::route(r, "/centres/{centre}/audit", get(audit));
+    let r = super::access::route(r, "/centres/{centre}/eqa", post(appoint_eqa));
     let r = super::access::route(r, "/centres/{centre}/registrations/new", get(register_form));
     let r = super::access::route(r, "/centres/{centre}/registrations", post(register_one));
     let r = super::access::route(
@@ -662,6 +663,10 @@ struct CentreView {
     registrations: Vec<(i64, String, String, String, String)>,
     /// (name, role, competence, flags)
     staff: Vec<(String, String, String, Vec<String>)>,
+    /// "name (AO)" of the EQAs appointed
+    eqas: Vec<String>,
+    /// (person, name) EQAs of the actor's AO not yet appointed here
+    appointable: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -720,7 +725,21 @@ async fn centre_page(
             app.competence_flags(s.person_id, kind).await?,
         ));
     }
+    let appointed = app.store.centre_eqas(id).await.map_err(AppError::from)?;
+    let mut appointable = Vec::new();
+    if let Some(ao) = actor.ao_codes().first() {
+        for (p, name) in app.store.eqas_of(ao).await.map_err(AppError::from)? {
+            if !appointed.iter().any(|(q, _, a)| *q == p && a == ao) {
+                appointable.push((p, name));
+            }
+        }
+    }
     let view = CentreView {
+        eqas: appointed
+            .iter()
+            .map(|(_, n, a)| format!("{n} ({a})"))
+            .collect(),
+        appointable,
         staff,
         id,
         name: centre.name.clone(),
@@ -1740,6 +1759,30 @@ async fn accept_invitation(
         }
         Err(e @ AppError::Validation(_)) => {
             invitation_page(&app, &token, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct EqaForm {
+    person: i64,
+}
+
+async fn appoint_eqa(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<EqaForm>,
+) -> Result<Response, PageError> {
+    match app
+        .appoint_eqa(&actor, id, f.person, &client_address(&headers))
+        .await
+    {
+        Ok(()) => centre_page(&app, &actor, id, None, Some("EQA appointed.".into())).await,
+        Err(e @ AppError::Validation(_)) => {
+            centre_page(&app, &actor, id, Some(e.to_string()), None).await
         }
         Err(e) => Err(e.into()),
     }
