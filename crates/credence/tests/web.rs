@@ -436,3 +436,28 @@ async fn rules_through_the_api_and_the_qualification_page() {
     assert!(claim.body.contains("Can be claimed now (1)"));
     assert!(claim.body.contains("610/3791/6"));
 }
+
+#[tokio::test]
+async fn an_oversized_upload_is_refused_with_the_error_envelope() {
+    let app = common::app_on(&common::sqlite_url()).await;
+    let token = common::ao_staff_token(&app).await;
+    let router = credence::web::router(app.clone());
+    let huge = vec![b'a'; credence::web::MAX_BODY + 1];
+    let res = call(
+        &router,
+        authed(Request::post("/api/v1/catalogue/versions"), &token)
+            .body(Body::from(huge))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res.body.contains("over the") && res.body.starts_with("{\"errors\""),
+        "{}",
+        res.body
+    );
+    assert!(
+        app.versions().await.unwrap().is_empty(),
+        "nothing was imported"
+    );
+}

@@ -381,7 +381,7 @@ pub struct ImportedVersionResult {
 async fn create_catalogue_version(
     State(app): State<AppState>,
     ApiQuery(params): ApiQuery<ImportParams>,
-    body: axum::body::Bytes,
+    super::ApiBytes(body): super::ApiBytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let name = params.name.unwrap_or_else(|| "upload.txt".into());
     let outcome = app

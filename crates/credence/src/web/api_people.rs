@@ -184,7 +184,7 @@ async fn create_registrations(
     headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
     uri: axum::http::Uri,
-    body: axum::body::Bytes,
+    super::ApiBytes(body): super::ApiBytes,
 ) -> Result<Json<BulkOutcome>, ApiError> {
     let good_rows = uri.query().is_some_and(|q| {
         form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "good_rows" && v == "true")

@@ -227,6 +227,28 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
+/// A raw body whose rejection (too large, unreadable) is our error envelope.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(ApiBytes)
+            .map_err(|r| {
+                let mut e = ApiError::from(r);
+                if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+                    e.detail = format!(
+                        "The request body is over the {} MB limit: send a smaller file",
+                        MAX_BODY / (1024 * 1024)
+                    );
+                }
+                e
+            })
+    }
+}
+
 /// `Path` whose rejection is our error envelope.
 #[derive(axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
