@@ -8,4 +8,5 @@ pub mod ident;
 pub mod import;
 pub mod model;
 pub mod people;
+pub mod portfolio;
 pub mod rules;
