@@ -962,6 +962,16 @@ struct RegisterPage {
     qualifications: Vec<(String, String)>,
 }
 
+impl RegisterPage {
+    /// The error message of one field, for the GOV.UK error pattern beside it.
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
 async fn register_page(
     app: &AppState,
     actor: &crate::app::people::Actor,
