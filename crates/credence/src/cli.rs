@@ -52,6 +52,10 @@ pub enum Command {
         /// demo sign-ins.
         #[arg(long)]
         demo: bool,
+        /// Behind a load balancer: take the client's address from `X-Forwarded-For`
+        /// (otherwise that header is ignored, so nobody can pose as another address).
+        #[arg(long, env = "CREDENCE_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Create the demo centres, staff and learners (idempotent) and print the sign-ins.
     Demo,
@@ -254,10 +258,16 @@ pub async fn run(cli: Cli) -> Result<bool> {
             eprintln!("Database is up to date.");
             Ok(true)
         }
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            trust_proxy,
+        } => {
             if demo {
                 create_demo(&app).await?;
             }
+            let mut app = app;
+            app.trust_proxy = trust_proxy;
             crate::serve(app, &listen).await.map(|()| true)
         }
         Command::Demo => create_demo(&app).await.map(|()| true),

@@ -18,6 +18,7 @@ const KNOWN_VARIABLES: &[&str] = &[
     "CREDENCE_NO_SEED",
     "CREDENCE_LISTEN",
     "CREDENCE_LOG",
+    "CREDENCE_TRUST_PROXY",
 ];
 
 impl Config {

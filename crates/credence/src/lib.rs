@@ -51,12 +51,15 @@ pub async fn serve(app: App, listen: &str) -> Result<()> {
         .with_context(|| format!("could not listen on {listen}: is another program using it? Choose another with --listen"))?;
     let addr = listener.local_addr()?;
     eprintln!("Credence is running at http://{addr}/ (Ctrl-C to stop)");
-    axum::serve(listener, web::router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("the server stopped with an error")
+    axum::serve(
+        listener,
+        web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("the server stopped with an error")
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).

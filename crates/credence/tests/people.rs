@@ -884,3 +884,36 @@ async fn ao_staff_appoint_eqas(url: String) {
     assert_eq!(eqa_sees(eqa_token).await, StatusCode::OK);
 }
 both_databases!(eqa_appointment, ao_staff_appoint_eqas);
+
+async fn a_spoofed_address_does_not_escape_the_rate_limit(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app);
+    for i in 0..credence::app::people::MAX_FAILURES_PER_ADDRESS {
+        let mut req = form(
+            "/sign-in",
+            &format!("email=nobody{i}@example.test&password=guess"),
+            None,
+        );
+        req.headers_mut()
+            .insert("x-forwarded-for", format!("203.0.113.{i}").parse().unwrap());
+        assert_eq!(send(&router, req).await.status, StatusCode::UNAUTHORIZED);
+    }
+    // Every attempt came from the same connection: the address is limited, whatever header
+    // the client sends (Credence trusts X-Forwarded-For only with --trust-proxy).
+    let mut req = form(
+        "/sign-in",
+        "email=admin@riverside.demo&password=credence-demo-2026",
+        None,
+    );
+    req.headers_mut()
+        .insert("x-forwarded-for", "198.51.100.7".parse().unwrap());
+    assert_eq!(
+        send(&router, req).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+both_databases!(
+    spoofed_address,
+    a_spoofed_address_does_not_escape_the_rate_limit
+);

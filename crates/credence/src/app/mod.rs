@@ -19,6 +19,9 @@ use std::sync::{Arc, RwLock};
 pub struct App {
     pub store: Store,
     published_cache: Arc<RwLock<HashMap<i64, Arc<Specification>>>>,
+    /// Believe `X-Forwarded-For` (set when Credence runs behind a load balancer that sets
+    /// it); otherwise the connection's own address is the client's.
+    pub trust_proxy: bool,
 }
 
 impl App {
@@ -26,6 +29,7 @@ impl App {
         App {
             store,
             published_cache: Arc::default(),
+            trust_proxy: false,
         }
     }
 }

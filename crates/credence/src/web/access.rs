@@ -286,6 +286,21 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
         tracing::error!(%pattern, method = %req.method(), "route without an access policy");
         return refuse(Refusal::NoPolicy, &path, &uri);
     };
+    // The client's address: the connection's, unless Credence is told to trust the proxy
+    // in front of it. Handlers read it from `X-Forwarded-For`, which is rewritten here so a
+    // client cannot choose the address its sign-in attempts are counted against.
+    let mut req = req;
+    if !app.trust_proxy {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "local".into());
+        req.headers_mut().remove("x-forwarded-for");
+        if let Ok(v) = axum::http::HeaderValue::from_str(&peer) {
+            req.headers_mut().insert("x-forwarded-for", v);
+        }
+    }
     let headers = req.headers().clone();
     // A form posted from another site is refused whatever the route (CSRF, with the token
     // check below for signed-in forms).
@@ -312,7 +327,6 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
             None => (None, false),
         },
     };
-    let mut req = req;
     // CSRF: a browser session's state-changing request carries the session's token, in the
     // `X-CSRF-Token` header, the `csrf` query parameter (multipart forms) or the `csrf`
     // field of a url-encoded form.
