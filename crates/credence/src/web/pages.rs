@@ -92,6 +92,16 @@ impl IntoResponse for PageError {
     }
 }
 
+/// A page that shows a problem answers 422, so clients and tests can tell.
+pub fn render_status<T: Template>(has_error: bool, t: &T) -> Response {
+    let status = if has_error {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, render(t)).into_response()
+}
+
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),

@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::access::{CurrentActor, SESSION_COOKIE, client_address};
-use super::pages::{PageError, render};
+use super::pages::{PageError, render, render_status};
 use crate::app::AppError;
 use crate::app::people::{SignInError, role_name};
 use askama::Template;
@@ -452,14 +452,9 @@ async fn home_page(
         .as_ref()
         .filter(|g| g.role == "ao_staff")
         .and_then(|g| g.ao_code.clone());
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        render(&Dashboard {
+    Ok(render_status(
+        error.is_some(),
+        &Dashboard {
             title: "Your work".into(),
             has_error: error.is_some(),
             name: actor.name.clone(),
@@ -469,9 +464,8 @@ async fn home_page(
             invite_ao,
             notice,
             error,
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -507,14 +501,9 @@ async fn tokens_page(
     new_token: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        render(&TokensPage {
+    Ok(render_status(
+        error.is_some(),
+        &TokensPage {
             title: "API tokens".into(),
             has_error: error.is_some(),
             csrf: csrf_of(actor),
@@ -525,9 +514,8 @@ async fn tokens_page(
                 .api_tokens(actor.person_id)
                 .await
                 .map_err(AppError::from)?,
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
 async fn tokens(
@@ -583,14 +571,9 @@ async fn centres_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let list = app.visible_centres(actor).await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        render(&CentresPage {
+    Ok(render_status(
+        error.is_some(),
+        &CentresPage {
             title: "Centres".into(),
             has_error: error.is_some(),
             csrf: csrf_of(actor),
@@ -611,9 +594,8 @@ async fn centres_page(
                     )
                 })
                 .collect(),
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
 async fn centres(
@@ -788,23 +770,17 @@ async fn centre_page(
             })
             .collect(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        render(&CentrePage {
+    Ok(render_status(
+        error.is_some(),
+        &CentrePage {
             title: centre.name,
             has_error: error.is_some(),
             csrf: csrf_of(actor),
             error,
             notice,
             c: view,
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
 async fn centre(
@@ -1258,14 +1234,9 @@ async fn learner_page(
             assignable,
         });
     }
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        render(&LearnerPage {
+    Ok(render_status(
+        error.is_some(),
+        &LearnerPage {
             title: format!("{} {}", l.given_name, l.family_name),
             has_error: error.is_some(),
             csrf: csrf_of(actor),
@@ -1275,9 +1246,8 @@ async fn learner_page(
             uln: l.uln.unwrap_or_else(|| "None recorded".into()),
             dob: l.date_of_birth,
             registrations: regs,
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
 async fn learner(
@@ -1439,14 +1409,9 @@ async fn competence_page(
             format!("{who}: {kind}, declared {}", i.declared_on)
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        render(&CompetencePage {
+    Ok(render_status(
+        error.is_some(),
+        &CompetencePage {
             title: "Your competence".into(),
             has_error: error.is_some(),
             csrf: csrf_of(actor),
@@ -1468,9 +1433,8 @@ async fn competence_page(
                 .collect(),
             interests,
             learners,
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
 async fn competence(
@@ -1708,14 +1672,9 @@ async fn invitation_page(
         (_, Some(c)) => format!(" at {}", app.centre(c).await?.name),
         _ => String::new(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        render(&InvitationPage {
+    Ok(render_status(
+        error.is_some(),
+        &InvitationPage {
             title: "Accept your invitation".into(),
             has_error: error.is_some(),
             error,
@@ -1729,9 +1688,8 @@ async fn invitation_page(
             email: inv.email,
             role: role_name(&inv.role).to_lowercase(),
             scope,
-        }),
-    )
-        .into_response())
+        },
+    ))
 }
 
 async fn invitation(

@@ -286,3 +286,26 @@ pub async fn ao_staff_token(app: &App) -> String {
         .unwrap();
     token_for(app, "staff@ao.test").await
 }
+
+/// What a request through the router gave back.
+pub struct Reply {
+    pub status: axum::http::StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+/// Send a request through the router (no network) and read the whole answer.
+pub async fn send(router: &axum::Router, req: axum::http::Request<axum::body::Body>) -> Reply {
+    use tower::ServiceExt;
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
