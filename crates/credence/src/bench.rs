@@ -66,6 +66,8 @@ async fn registrations(n: usize) -> Result<()> {
         data_dir: dir.clone(),
         database_url: format!("sqlite://{}?mode=rwc", dir.join("credence.db").display()),
         seed: true,
+        evidence_store: dir.join("evidence").display().to_string(),
+        max_upload: crate::app::DEFAULT_MAX_UPLOAD,
     };
     let app = crate::open(&config).await?;
     let centre = app.store.insert_centre("Bench Centre").await?;

@@ -34,6 +34,19 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// Where evidence files are kept: a folder, or `s3://bucket` for an S3-compatible store
+    /// (credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ENDPOINT, AWS_ALLOW_HTTP). Default: the folder `evidence` in the data folder.
+    #[arg(long, global = true, env = "CREDENCE_EVIDENCE_STORE")]
+    pub evidence_store: Option<String>,
+    /// The largest evidence file accepted, in MiB.
+    #[arg(
+        long,
+        global = true,
+        env = "CREDENCE_MAX_UPLOAD_MB",
+        default_value_t = 4096
+    )]
+    pub max_upload_mb: u64,
     /// Do not import the shipped specifications into an empty catalogue.
     #[arg(long, global = true, env = "CREDENCE_NO_SEED")]
     pub no_seed: bool,
@@ -65,6 +78,9 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The evidence store: check it against the records, or sweep what no record names.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Register learners at a centre from a CSV file (see docs/registration.md).
     Register {
         /// The centre's id (see `credence centres`).
@@ -143,6 +159,24 @@ pub enum AuditCommand {
     /// Check the hash chain of the whole audit log: exits 1 if any entry was edited,
     /// deleted or reordered.
     Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCommand {
+    /// Check that every evidence record's file is present with its recorded size (and, with
+    /// --read-back, its SHA-256), and list files no record names. Exits 1 on any problem.
+    Check {
+        /// Read every file back and compare its SHA-256 with the record (slow).
+        #[arg(long)]
+        read_back: bool,
+    },
+    /// Remove files no record names and the staging files of cut-off uploads.
+    Sweep {
+        /// Leave anything younger than this, in seconds (an upload finishing now on another
+        /// server).
+        #[arg(long, default_value_t = 3600)]
+        grace_seconds: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -268,9 +302,47 @@ pub async fn run(cli: Cli) -> Result<bool> {
             }
             let mut app = app;
             app.trust_proxy = trust_proxy;
+            // Uploads cut off by a crash leave staging files; files whose record was never
+            // written are orphans. Both go, once old enough not to be in flight elsewhere.
+            match app
+                .sweep_evidence(std::time::Duration::from_secs(600))
+                .await
+            {
+                Ok((0, 0)) => {}
+                Ok((o, s)) => eprintln!(
+                    "Removed {o} orphan evidence files and {s} staging files of cut-off uploads."
+                ),
+                Err(e) => eprintln!("warning: could not sweep the evidence store: {e}"),
+            }
             crate::serve(app, &listen).await.map(|()| true)
         }
         Command::Demo => create_demo(&app).await.map(|()| true),
+        Command::Evidence(EvidenceCommand::Check { read_back }) => {
+            let (n, problems, orphans) = app.check_evidence(read_back).await.map_err(user_error)?;
+            for p in &problems {
+                println!("problem: {p}");
+            }
+            for o in &orphans {
+                println!("orphan: {o} (no record names it; `credence evidence sweep` removes it)");
+            }
+            println!(
+                "{n} evidence records checked in {}: {} problems, {} orphan files.",
+                app.evidence.description,
+                problems.len(),
+                orphans.len()
+            );
+            Ok(problems.is_empty() && orphans.is_empty())
+        }
+        Command::Evidence(EvidenceCommand::Sweep { grace_seconds }) => {
+            let (orphans, staging) = app
+                .sweep_evidence(std::time::Duration::from_secs(grace_seconds))
+                .await
+                .map_err(user_error)?;
+            println!(
+                "Removed {orphans} files no record names and {staging} staging files of cut-off uploads."
+            );
+            Ok(true)
+        }
         Command::User(UserCommand::Add {
             email,
             name,

@@ -9,6 +9,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub seed: bool,
+    /// A folder, or `s3://bucket` for an S3-compatible store.
+    pub evidence_store: String,
+    /// The largest evidence upload, in bytes.
+    pub max_upload: u64,
 }
 
 /// Every variable Credence reads; anything else starting with `CREDENCE_` is a typo.
@@ -19,6 +23,8 @@ const KNOWN_VARIABLES: &[&str] = &[
     "CREDENCE_LISTEN",
     "CREDENCE_LOG",
     "CREDENCE_TRUST_PROXY",
+    "CREDENCE_EVIDENCE_STORE",
+    "CREDENCE_MAX_UPLOAD_MB",
 ];
 
 impl Config {
@@ -50,6 +56,11 @@ impl Config {
             data_dir: cli.data_dir.clone(),
             database_url,
             seed: !cli.no_seed,
+            evidence_store: cli
+                .evidence_store
+                .clone()
+                .unwrap_or_else(|| cli.data_dir.join("evidence").display().to_string()),
+            max_upload: cli.max_upload_mb.saturating_mul(1024 * 1024),
         })
     }
 }

@@ -7,6 +7,8 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod evidence_store;
+pub mod pdf;
 pub mod seeds;
 pub mod store;
 pub mod web;
@@ -31,7 +33,10 @@ pub async fn open(config: &Config) -> Result<App> {
         .migrate()
         .await
         .context("could not migrate the database")?;
-    let app = App::new(store);
+    let evidence = evidence_store::EvidenceStore::open(&config.evidence_store)
+        .map_err(|e| anyhow::anyhow!("{e}: choose another with --evidence-store"))?;
+    let mut app = App::new(store, evidence);
+    app.max_upload = config.max_upload;
     if config.seed {
         let n = app
             .ensure_seeded()

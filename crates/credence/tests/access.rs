@@ -130,6 +130,15 @@ fn expect(policy: Policy, who: Option<&Who>, centre: usize, learner: usize) -> E
                 Expect::Hidden
             }
         }
+        Policy::LearnerWork => {
+            if w.learner == Some(learner) || w.at[learner].contains(&"assessor") {
+                Expect::Allowed
+            } else if staff_at(learner) || w.oversees[learner] {
+                Expect::Forbidden
+            } else {
+                Expect::Hidden
+            }
+        }
         Policy::LearnerView => {
             // Learner 0 (Priya) is registered at Northgate, learner 1 (Tom) at Riverside.
             if w.learner == Some(learner) || staff_at(learner) || w.oversees[learner] {

@@ -335,19 +335,24 @@ impl App {
                 .set_competence(iqa, &serde_json::to_string(&irene_record)?)
                 .await?;
         }
-        // Priya's assessor is Sam.
-        if let Some(p) = self.store.person_by_email("priya.learner@demo").await?
-            && let Some(l) = self
-                .store
-                .grants(p.person_id)
-                .await?
-                .iter()
-                .find_map(|g| g.learner_id)
-            && let Some(r) = self.store.registrations_of_learner(l).await?.first()
-        {
-            self.store
-                .assign(r.registration_id, sam, "assessor", admin_n)
-                .await?;
+        // Sam assesses Priya (Northgate) and Tom (Riverside).
+        for (email, by) in [
+            ("priya.learner@demo", admin_n),
+            ("tom.learner@demo", admin_r),
+        ] {
+            if let Some(p) = self.store.person_by_email(email).await?
+                && let Some(l) = self
+                    .store
+                    .grants(p.person_id)
+                    .await?
+                    .iter()
+                    .find_map(|g| g.learner_id)
+                && let Some(r) = self.store.registrations_of_learner(l).await?.first()
+            {
+                self.store
+                    .assign(r.registration_id, sam, "assessor", by)
+                    .await?;
+            }
         }
         self.audit(
             None,

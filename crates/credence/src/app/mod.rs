@@ -6,9 +6,11 @@ pub mod centres;
 pub mod competence;
 pub mod demo;
 pub mod people;
+pub mod portfolio;
 pub mod registration;
 pub mod rules;
 
+use crate::evidence_store::EvidenceStore;
 use crate::store::{Store, StoreError};
 use credence_domain::model::Specification;
 use std::collections::HashMap;
@@ -22,14 +24,23 @@ pub struct App {
     /// Believe `X-Forwarded-For` (set when Credence runs behind a load balancer that sets
     /// it); otherwise the connection's own address is the client's.
     pub trust_proxy: bool,
+    /// Where evidence files are kept.
+    pub evidence: EvidenceStore,
+    /// The largest evidence file accepted, in bytes.
+    pub max_upload: u64,
 }
 
+/// The default upload limit: 4 GiB (a long observation video).
+pub const DEFAULT_MAX_UPLOAD: u64 = 4 << 30;
+
 impl App {
-    pub fn new(store: Store) -> App {
+    pub fn new(store: Store, evidence: EvidenceStore) -> App {
         App {
             store,
             published_cache: Arc::default(),
             trust_proxy: false,
+            evidence,
+            max_upload: DEFAULT_MAX_UPLOAD,
         }
     }
 }
@@ -45,6 +56,12 @@ pub enum AppError {
     /// The request is valid but clashes with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The person may see this but not do it: the message says who can.
+    #[error("{0}")]
+    Forbidden(String),
+    /// An upload over the configured limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     Import(#[from] credence_domain::import::ImportError),
     #[error("{0}")]

@@ -12,9 +12,11 @@
 
 mod catalogue;
 mod people;
+mod portfolio;
 
 pub use catalogue::*;
 pub use people::*;
+pub use portfolio::*;
 
 use sqlx::{AnyPool, any::AnyPoolOptions};
 use std::time::Duration;
@@ -72,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "competence",
         sqlite: include_str!("../../migrations/sqlite/0003_competence.sql"),
         postgres: include_str!("../../migrations/postgres/0003_competence.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "portfolio",
+        sqlite: include_str!("../../migrations/sqlite/0004_portfolio.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_portfolio.sql"),
     },
 ];
 

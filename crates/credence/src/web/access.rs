@@ -38,6 +38,10 @@ pub enum Policy {
     /// The `{learner}` in the path themselves, staff of a centre they are registered at, or
     /// that centre's AO staff and EQA.
     LearnerView,
+    /// Work on the `{learner}`'s portfolio: the learner themselves, or an assessor at a centre
+    /// where the learner is registered now (the use case then checks the assignment and
+    /// declared interests). Others who may see the learner are refused; the rest get 404.
+    LearnerWork,
 }
 
 /// The policy of every route, by method and path as the router matches it.
@@ -169,6 +173,121 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     // Learners.
     ("GET", "/learners/{learner}", Policy::LearnerView),
     ("GET", "/api/v1/learners/{learner}", Policy::LearnerView),
+    // The portfolio (issue 6).
+    ("GET", "/static/upload.js", Policy::Public),
+    ("GET", "/learners/{learner}/portfolio", Policy::LearnerView),
+    (
+        "GET",
+        "/learners/{learner}/portfolio/units/{unit}",
+        Policy::LearnerView,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/portfolio/units/{unit}/judgements",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/portfolio/units/{unit}/sign",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/portfolio/units/{unit}/marks",
+        Policy::LearnerView,
+    ),
+    (
+        "GET",
+        "/learners/{learner}/evidence/new",
+        Policy::LearnerWork,
+    ),
+    ("POST", "/learners/{learner}/evidence", Policy::LearnerWork),
+    (
+        "GET",
+        "/learners/{learner}/evidence/{evidence}",
+        Policy::LearnerView,
+    ),
+    (
+        "GET",
+        "/learners/{learner}/evidence/{evidence}/file",
+        Policy::LearnerView,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/evidence/{evidence}/mappings",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/evidence/{evidence}/mappings/remove",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/evidence/{evidence}/ksbs",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/evidence/{evidence}/supersede",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/evidence/{evidence}/delete",
+        Policy::LearnerWork,
+    ),
+    (
+        "GET",
+        "/learners/{learner}/achievement-log/{qan}",
+        Policy::LearnerView,
+    ),
+    (
+        "GET",
+        "/learners/{learner}/achievement-log/{qan}/pdf",
+        Policy::LearnerView,
+    ),
+    (
+        "GET",
+        "/learners/{learner}/portfolio.zip",
+        Policy::LearnerView,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/registrations/{registration}/transfer",
+        Policy::CentreAdmin,
+    ),
+    ("POST", "/transfers/{id}/decision", Policy::AoStaff),
+    (
+        "POST",
+        "/qualifications/{qan}/grade-boundaries",
+        Policy::AoStaff,
+    ),
+    (
+        "GET",
+        "/api/v1/learners/{learner}/portfolio",
+        Policy::LearnerView,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/evidence",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/evidence/{evidence}/mappings",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/judgements",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/units/{unit}/signatures",
+        Policy::LearnerWork,
+    ),
 ];
 
 pub fn policy_for(method: &Method, path: &str) -> Option<Policy> {
@@ -461,7 +580,7 @@ async fn decide(
                 Err(Refusal::Hidden)
             }
         }
-        Policy::LearnerView => {
+        Policy::LearnerView | Policy::LearnerWork => {
             let learner: i64 = path_param(pattern, path, "learner")
                 .and_then(|c| c.parse().ok())
                 .ok_or(Refusal::Hidden)?;
@@ -471,12 +590,23 @@ async fn decide(
             let Ok(regs) = app.store.registrations_of_learner(learner).await else {
                 return Err(Refusal::Hidden);
             };
-            for r in regs {
-                if sees_centre_records(app, actor, r.centre_id).await {
+            let mut sees = false;
+            for r in &regs {
+                if policy == Policy::LearnerWork
+                    && r.status != "transferred"
+                    && actor.centre_roles(r.centre_id).contains(&"assessor")
+                {
                     return Ok(());
                 }
+                if sees_centre_records(app, actor, r.centre_id).await {
+                    sees = true;
+                }
             }
-            Err(Refusal::Hidden)
+            match (sees, policy) {
+                (true, Policy::LearnerView) => Ok(()),
+                (true, _) => Err(Refusal::Forbidden),
+                (false, _) => Err(Refusal::Hidden),
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod api_people;
 mod case;
 pub mod pages;
 pub mod people;
+pub mod portfolio;
 
 use crate::app::{App, AppError};
 use axum::Router;
@@ -25,11 +26,15 @@ pub type AppState = App;
 
 /// The whole application router.
 pub fn router(app: App) -> Router {
-    let (api_router, openapi) = api::router().merge(api_people::router()).split_for_parts();
+    let (api_router, openapi) = api::router()
+        .merge(api_people::router())
+        .merge(portfolio::api_router())
+        .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
         .merge(pages::router())
         .merge(people::router())
+        .merge(portfolio::router())
         .merge(api_router)
         .merge(case::router());
     let r = access::route(
@@ -44,6 +49,7 @@ pub fn router(app: App) -> Router {
     );
     let r = access::route(r, "/static/app.css", get(stylesheet));
     let r = access::route(r, "/static/checker.js", get(checker_script));
+    let r = access::route(r, "/static/upload.js", get(upload_script));
     let r = access::route(r, "/healthz", get(healthz));
     r
         // Every route above passes through the access decision; nothing is added after.
@@ -59,7 +65,10 @@ pub fn router(app: App) -> Router {
 
 /// The OpenAPI document, for `credence openapi` and the freshness check in CI.
 pub fn openapi_json() -> String {
-    let (_, openapi) = api::router().merge(api_people::router()).split_for_parts();
+    let (_, openapi) = api::router()
+        .merge(api_people::router())
+        .merge(portfolio::api_router())
+        .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }
 
@@ -80,6 +89,16 @@ async fn checker_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/checker.js"),
+    )
+}
+
+async fn upload_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/upload.js"),
     )
 }
 
@@ -162,6 +181,8 @@ pub fn status_of(e: &AppError) -> StatusCode {
         | AppError::Export(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -203,6 +203,8 @@ struct Dashboard {
     invite_ao: Option<String>,
     notice: Option<String>,
     error: Option<String>,
+    /// Transfers waiting for this AO staff member: (id, description).
+    transfers: Vec<(i64, String)>,
 }
 
 async fn home(
@@ -399,14 +401,24 @@ async fn home_page(
                 sections.push(Section {
                     heading: format!("Your caseload at {} ({})", centre_name(active.centre_id), regs.len()),
                     intro: if regs.is_empty() { format!("No learner is assigned to you {what} yet: the centre's administrator assigns learners.") } else { format!("Learners assigned to you {what}.") },
-                    columns: vec!["Learner", "ULN", "Qualification", "Registered"],
-                    rows: regs
-                        .into_iter()
-                        .map(|r| Row {
-                            link: format!("/learners/{}", r.learner_id),
-                            cells: vec![format!("{} {}", r.given_name, r.family_name), r.uln.unwrap_or_default(), r.qan, r.registered_at],
-                        })
-                        .collect(),
+                    columns: vec!["Learner", "ULN", "Qualification", "Criteria met", "Units signed off"],
+                    rows: {
+                        let mut rows = Vec::new();
+                        for r in regs {
+                            let (met, units) = match app.portfolio(actor, r.learner_id).await {
+                                Ok(p) => (
+                                    format!("{} of {}", p.progress.met, p.progress.total),
+                                    format!("{} of {}", p.units.iter().filter(|u| u.locked).count(), p.units.len()),
+                                ),
+                                Err(_) => (String::new(), String::new()),
+                            };
+                            rows.push(Row {
+                                link: format!("/learners/{}/portfolio", r.learner_id),
+                                cells: vec![format!("{} {}", r.given_name, r.family_name), r.uln.unwrap_or_default(), r.qan, met, units],
+                            });
+                        }
+                        rows
+                    },
                     actions: vec![
                         ("The centre".to_string(), format!("/centres/{centre_id}")),
                         ("Your competence".into(), "/account/competence".into()),
@@ -441,12 +453,45 @@ async fn home_page(
                             }
                         })
                         .collect(),
-                    actions: vec![("Your record".into(), format!("/learners/{learner}"))],
+                    actions: vec![
+                        (
+                            "Your portfolio".into(),
+                            format!("/learners/{learner}/portfolio"),
+                        ),
+                        (
+                            "Add evidence".into(),
+                            format!("/learners/{learner}/evidence/new"),
+                        ),
+                        ("Your record".into(), format!("/learners/{learner}")),
+                    ],
                 });
             }
             _ => {}
         }
     }
+    let transfers = if actor.active.as_ref().is_some_and(|g| g.role == "ao_staff") {
+        app.transfers_to_decide(actor)
+            .await?
+            .into_iter()
+            .map(|t| {
+                (
+                    t.transfer_id,
+                    format!(
+                        "{} {}, {}: from {} to {}, asked {}. Reason: {}",
+                        t.given_name,
+                        t.family_name,
+                        t.qan,
+                        t.from_centre_name,
+                        t.to_centre_name,
+                        t.requested_at.chars().take(10).collect::<String>(),
+                        t.reason
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let invite_ao = actor
         .active
         .as_ref()
@@ -464,6 +509,7 @@ async fn home_page(
             invite_ao,
             notice,
             error,
+            transfers,
         },
     ))
 }
@@ -1138,6 +1184,9 @@ struct RegView {
     staff: String,
     /// ("person:role", label) the actor may assign
     assignable: Vec<(String, String)>,
+    status: String,
+    /// (centre id, name) the learner may move to, for the centre's administrators.
+    transfer_to: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -1152,6 +1201,8 @@ struct LearnerPage {
     uln: String,
     dob: String,
     registrations: Vec<RegView>,
+    learner_id: i64,
+    transfers: Vec<String>,
 }
 
 async fn learner_page(
@@ -1222,7 +1273,29 @@ async fn learner_page(
             .qualification(&r.qan)
             .map(|(_, q)| q.title.clone())
             .unwrap_or_else(|| r.qan.clone());
+        let mut transfer_to = Vec::new();
+        if r.status != "transferred" && actor.centre_roles(r.centre_id).contains(&"centre_admin") {
+            for c in app.store.centres().await.map_err(AppError::from)? {
+                if c.centre_id != r.centre_id
+                    && app
+                        .store
+                        .approvals(c.centre_id)
+                        .await
+                        .map_err(AppError::from)?
+                        .iter()
+                        .any(|a| a.qan == r.qan)
+                {
+                    transfer_to.push((c.centre_id, c.name));
+                }
+            }
+        }
         regs.push(RegView {
+            status: if r.status == "transferred" {
+                "Transferred to another centre".into()
+            } else {
+                "Registered".into()
+            },
+            transfer_to,
             id: r.registration_id,
             centre_id: r.centre_id,
             slug: crate::app::catalogue::qan_slug(&r.qan),
@@ -1246,6 +1319,31 @@ async fn learner_page(
             uln: l.uln.unwrap_or_else(|| "None recorded".into()),
             dob: l.date_of_birth,
             registrations: regs,
+            learner_id: id,
+            transfers: app
+                .store
+                .transfers_of_learner(id)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|t| {
+                    format!(
+                        "{} from {} to {}: {}{}",
+                        t.qan,
+                        t.from_centre_name,
+                        t.to_centre_name,
+                        match t.status.as_str() {
+                            "requested" => "waiting for the awarding organisation",
+                            "approved" => "approved",
+                            _ => "refused",
+                        },
+                        t.decision_note
+                            .filter(|n| !n.is_empty())
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect(),
         },
     ))
 }
@@ -1254,8 +1352,11 @@ async fn learner(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
     Path(id): Path<i64>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    learner_page(&app, &actor, id, None, None).await
+    let notice = (q.get("done").map(String::as_str) == Some("transfer"))
+        .then(|| "Transfer requested: the awarding organisation will decide.".to_string());
+    learner_page(&app, &actor, id, None, notice).await
 }
 
 #[derive(Deserialize)]

@@ -208,7 +208,9 @@ pub async fn postgres_url() -> Option<String> {
 pub async fn app_on(url: &str) -> App {
     let store = Store::connect(url).await.expect("connect");
     store.migrate().await.expect("migrate");
-    App::new(store)
+    let dir = temp_dir("evidence");
+    let evidence = credence::evidence_store::EvidenceStore::local(&dir).expect("evidence folder");
+    App::new(store, evidence)
 }
 
 /// Define `$name` as a test run twice: `$name::sqlite` and `$name::postgres`, each calling
