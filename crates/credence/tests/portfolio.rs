@@ -1,0 +1,606 @@
+//! The portfolio end to end through the router, on SQLite and PostgreSQL: a learner uploads
+//! and maps evidence, the assessor judges and signs, the learner signs, the unit locks; the
+//! achievement log PDF, the zip, downloads, refusals, limits and transfers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Reply, send};
+use serde_json::Value;
+
+struct Demo {
+    app: credence::app::App,
+    router: axum::Router,
+    priya: i64,
+    tom: i64,
+    t_priya: String,
+    t_sam: String,
+    t_admin_n: String,
+    t_admin_r: String,
+    t_tom: String,
+    t_iqa: String,
+    t_ao: String,
+}
+
+async fn demo(url: &str) -> Demo {
+    let app = common::app_on(url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let learner_of = |email: &'static str| {
+        let app = app.clone();
+        async move {
+            let p = app.store.person_by_email(email).await.unwrap().unwrap();
+            app.store
+                .grants(p.person_id)
+                .await
+                .unwrap()
+                .iter()
+                .find_map(|g| g.learner_id)
+                .unwrap()
+        }
+    };
+    Demo {
+        priya: learner_of("priya.learner@demo").await,
+        tom: learner_of("tom.learner@demo").await,
+        t_priya: common::token_for(&app, "priya.learner@demo").await,
+        t_sam: common::token_for(&app, "sam.assessor@demo").await,
+        t_admin_n: common::token_for(&app, "admin@northgate.demo").await,
+        t_admin_r: common::token_for(&app, "admin@riverside.demo").await,
+        t_tom: common::token_for(&app, "tom.learner@demo").await,
+        t_iqa: common::token_for(&app, "iqa@northgate.demo").await,
+        t_ao: common::token_for(&app, "ao@isp.demo").await,
+        app,
+        router,
+    }
+}
+
+fn req(method: &str, uri: &str, token: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+}
+
+async fn get(d: &Demo, uri: &str, token: &str) -> Reply {
+    send(
+        &d.router,
+        req("GET", uri, token).body(Body::empty()).unwrap(),
+    )
+    .await
+}
+
+async fn post_json(d: &Demo, uri: &str, token: &str, body: Value) -> Reply {
+    send(
+        &d.router,
+        req("POST", uri, token)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn post_form(d: &Demo, uri: &str, token: &str, body: &str) -> Reply {
+    send(
+        &d.router,
+        req("POST", uri, token)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn upload(
+    d: &Demo,
+    learner: i64,
+    token: &str,
+    title: &str,
+    source: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Reply {
+    let uri = format!(
+        "/api/v1/learners/{learner}/evidence?title={}&date=2026-11-02&kind=observation_checklist&source={source}&file_name={}",
+        enc(title),
+        enc(file_name)
+    );
+    send(
+        &d.router,
+        req("POST", &uri, token)
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(Body::from(bytes.to_vec()))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn portfolio(d: &Demo, learner: i64, token: &str) -> Value {
+    let r = get(d, &format!("/api/v1/learners/{learner}/portfolio"), token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+fn unit<'a>(p: &'a Value, key: &str) -> &'a Value {
+    p["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == key)
+        .unwrap()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+async fn upload_map_judge_sign_lock(url: String) {
+    let d = demo(&url).await;
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    assert!(p["total"].as_u64().unwrap() > 0);
+    // A unit that allows simulation in an RWE is not needed: take the first unit.
+    let u = &p["units"][0];
+    let key = u["unit"].as_str().unwrap().to_string();
+    let criteria: Vec<String> = u["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!criteria.is_empty());
+    assert!(
+        u["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"]["status"] == "no_evidence")
+    );
+
+    // Upload: SHA-256 recorded; a retry of the same file gives the same item.
+    let bytes = b"%PDF-1.4 observation record of a sales call, page 1 to 3".repeat(1000);
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Observed sales call",
+        "real_workplace",
+        "call.pdf",
+        &bytes,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let again = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Observed sales call",
+        "real_workplace",
+        "call.pdf",
+        &bytes,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(
+        serde_json::from_str::<Value>(&again.body).unwrap()["id"]
+            .as_i64()
+            .unwrap(),
+        id
+    );
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    assert_eq!(p["evidence"].as_array().unwrap().len(), 1);
+    assert_eq!(p["evidence"][0]["sha256"], sha256(&bytes));
+    assert_eq!(p["evidence"][0]["size"], bytes.len());
+    assert_eq!(
+        d.app.evidence.keys().await.unwrap().len(),
+        1,
+        "the retry left no copy"
+    );
+
+    // Bad details: refused with the reason, nothing stored.
+    let bad = send(
+        &d.router,
+        req("POST", &format!("/api/v1/learners/{}/evidence?title=&date=tomorrow&kind=x&source=real_workplace&file_name=a.pdf", d.priya), &d.t_priya)
+            .body(Body::from("x"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(
+        bad.body.contains("Enter a title") && bad.body.contains("YYYY-MM-DD"),
+        "{}",
+        bad.body
+    );
+    assert_eq!(d.app.evidence.keys().await.unwrap().len(), 1);
+
+    // Who may add: not the centre administrator (403), not another learner (404).
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_admin_n,
+        "x",
+        "real_workplace",
+        "x.pdf",
+        b"x",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = upload(&d, d.priya, &d.t_tom, "x", "real_workplace", "x.pdf", b"x").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Map to every criterion, with where it is shown; a criterion not in the unit is refused.
+    for (i, c) in criteria.iter().enumerate() {
+        let r = post_json(
+            &d,
+            &format!("/api/v1/learners/{}/evidence/{id}/mappings", d.priya),
+            &d.t_priya,
+            serde_json::json!({"unit": key, "criterion": c, "location": format!("page {}", i + 1)}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    }
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/evidence/{id}/mappings", d.priya),
+        &d.t_priya,
+        serde_json::json!({"unit": key, "criterion": "9.9", "location": "page 1"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("not an assessment criterion") && r.body.contains(&criteria[0]),
+        "{}",
+        r.body
+    );
+
+    // Evidence from a simulation outside an RWE never counts: mapping it is refused.
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Classroom role play",
+        "simulation",
+        "role-play.mp4",
+        b"video",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let sim = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/evidence/{sim}/mappings", d.priya),
+        &d.t_priya,
+        serde_json::json!({"unit": key, "criterion": criteria[0], "location": "00:00"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("simulation"), "{}", r.body);
+
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    let c0 = &unit(&p, &key)["criteria"][0];
+    assert_eq!(c0["status"]["status"], "evidenced");
+    assert_eq!(c0["evidence"][0]["location"], "page 1");
+
+    // Judging: the learner and the IQA may not; the assigned assessor may.
+    let judge = |token: String, c: String, outcome: &'static str| {
+        let d = &d;
+        let key = key.clone();
+        async move {
+            post_json(
+                d,
+                &format!("/api/v1/learners/{}/judgements", d.priya),
+                &token,
+                serde_json::json!({"unit": key, "criterion": c, "outcome": outcome, "feedback": "Seen in the recording"}),
+            )
+            .await
+        }
+    };
+    let r = judge(d.t_priya.clone(), criteria[0].clone(), "met").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = judge(d.t_iqa.clone(), criteria[0].clone(), "met").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = judge(d.t_sam.clone(), criteria[0].clone(), "not_yet_met").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    assert_eq!(
+        unit(&p, &key)["criteria"][0]["status"]["status"],
+        "not_yet_met"
+    );
+
+    // Signing before every criterion is met is refused.
+    let sign = |token: String| {
+        let d = &d;
+        let slug = key.replace(['/', ':', ' '], "-");
+        async move {
+            post_json(
+                d,
+                &format!("/api/v1/learners/{}/units/{slug}/signatures", d.priya),
+                &token,
+                serde_json::json!({"comments": "All criteria evidenced in the observed call"}),
+            )
+            .await
+        }
+    };
+    let r = sign(d.t_sam.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("cannot be signed off yet"), "{}", r.body);
+
+    for c in &criteria {
+        let r = judge(d.t_sam.clone(), c.clone(), "met").await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    }
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    let u = unit(&p, &key);
+    assert_eq!(u["met"], u["total"]);
+    let hash = u["evidence_hash"].as_str().unwrap().to_string();
+
+    // The learner signs after the assessor.
+    let r = sign(d.t_priya.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("after the assessor"), "{}", r.body);
+    let r = sign(d.t_sam.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(r.body.contains("assessor"));
+    let r = sign(d.t_priya.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    assert_eq!(unit(&p, &key)["signed_off"], true);
+
+    // Locked: judgements are final, the item cannot be deleted or unmapped...
+    let r = judge(d.t_sam.clone(), criteria[0].clone(), "not_yet_met").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = post_form(
+        &d,
+        &format!("/learners/{}/evidence/{id}/delete", d.priya),
+        &d.t_priya,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("cannot be deleted"),
+        "{}",
+        &r.body[..r.body.len().min(3000)]
+    );
+    let target = enc(&format!("{key}|{}", criteria[0]));
+    let r = post_form(
+        &d,
+        &format!("/learners/{}/evidence/{id}/mappings/remove", d.priya),
+        &d.t_priya,
+        &format!("target={target}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // ... only superseded, with a reason; the earlier version is kept and the unit stays
+    // signed off, with the new version mapped where the old one was.
+    let boundary = "XBOUNDARYX";
+    let new_bytes = b"%PDF-1.4 corrected observation record".to_vec();
+    let mut body = Vec::new();
+    for (k, v) in [
+        ("reason", "The first scan missed page 3"),
+        ("title", "Observed sales call (rescanned)"),
+        ("date", "2026-11-02"),
+        ("kind", "observation_checklist"),
+        ("source", "real_workplace"),
+    ] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/passwd\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+    body.extend_from_slice(&new_bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = send(
+        &d.router,
+        req(
+            "POST",
+            &format!("/learners/{}/evidence/{id}/supersede", d.priya),
+            &d.t_priya,
+        )
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    let items = p["evidence"].as_array().unwrap();
+    let old = items.iter().find(|e| e["id"] == id).unwrap();
+    let new = items
+        .iter()
+        .find(|e| e["superseded_by"].is_null() && e["title"] == "Observed sales call (rescanned)")
+        .unwrap();
+    assert_eq!(old["superseded_by"], new["id"]);
+    assert_eq!(old["supersede_reason"], "The first scan missed page 3");
+    // The file name is kept for display only, never as a path.
+    assert_eq!(new["file_name"], "passwd");
+    let u = unit(&p, &key);
+    assert_eq!(u["signed_off"], true);
+    assert_eq!(u["met"], u["total"]);
+    assert_eq!(u["criteria"][0]["evidence"][0]["evidence"], new["id"]);
+    assert_ne!(u["evidence_hash"], hash, "the evidence set changed");
+
+    // Downloads: the bytes as stored, with headers that never let a browser run them.
+    let r = get(
+        &d,
+        &format!("/learners/{}/evidence/{id}/file", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body.as_bytes(), &bytes[..]);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(
+        r.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "A web page",
+        "real_workplace",
+        "page.html",
+        b"<script>alert(1)</script>",
+    )
+    .await;
+    let html = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = get(
+        &d,
+        &format!("/learners/{}/evidence/{html}/file", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/octet-stream");
+    assert!(
+        r.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    // Another learner's evidence is not found.
+    let r = get(
+        &d,
+        &format!("/learners/{}/evidence/{id}/file", d.tom),
+        &d.t_tom,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The portfolio page shows it, and so does the assessor's caseload.
+    let r = get(&d, &format!("/learners/{}/portfolio", d.priya), &d.t_sam).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("Signed off") && r.body.contains("page 1"),
+        "portfolio page"
+    );
+
+    // The achievement log as a page and a PDF whose text says what the log says.
+    let qan = d.app.store.registrations_of_learner(d.priya).await.unwrap()[0]
+        .qan
+        .clone();
+    let slug = qan.replace('/', "-");
+    let r = get(
+        &d,
+        &format!("/learners/{}/achievement-log/{slug}", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("Sam Okafor") && r.body.contains("Assessor declaration"),
+        "log page"
+    );
+    let pdf = raw_get(
+        &d,
+        &format!("/learners/{}/achievement-log/{slug}/pdf", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdftotext(&pdf);
+    if let Some(text) = text {
+        assert!(text.contains("Priya"), "{text}");
+        assert!(text.contains("Sam Okafor"), "{text}");
+        assert!(text.contains("Assessor declaration"), "{text}");
+        assert!(text.contains("All criteria evidenced"), "{text}");
+        assert!(text.contains(&criteria[0]), "{text}");
+    }
+
+    // The whole portfolio as one zip with an index.
+    let z = raw_get(
+        &d,
+        &format!("/learners/{}/portfolio.zip", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(z)).unwrap();
+    let names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert!(names.contains(&"index.html".to_string()), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("achievement-log-") && n.ends_with(".pdf")),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("evidence/")).count(),
+        4,
+        "{names:?}"
+    );
+    let mut first = Vec::new();
+    std::io::Read::read_to_end(
+        &mut archive
+            .by_name(&format!("evidence/{id:05}-call.pdf"))
+            .unwrap(),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(first, bytes);
+
+    // Every change is in the audit log, and the chain holds.
+    assert!(d.app.verify_audit().await.unwrap().is_ok());
+}
+both_databases!(upload_map_judge_sign_lock, upload_map_judge_sign_lock);
+
+async fn raw_get(d: &Demo, uri: &str, token: &str) -> Vec<u8> {
+    use tower::ServiceExt;
+    let res = d
+        .router
+        .clone()
+        .oneshot(req("GET", uri, token).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+/// The PDF's text by poppler's pdftotext; `None` (loudly) where it is not installed, except
+/// under CI, where it must be.
+fn pdftotext(pdf: &[u8]) -> Option<String> {
+    let dir = common::temp_dir("pdf");
+    let path = dir.join("log.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        other => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("pdftotext (poppler-utils) is required under CI: {other:?}");
+            }
+            eprintln!("\n!!!!! SKIPPING the PDF text check: pdftotext is not installed\n");
+            None
+        }
+    }
+}
