@@ -604,3 +604,514 @@ fn pdftotext(pdf: &[u8]) -> Option<String> {
         }
     }
 }
+
+async fn actor(d: &Demo, token: &str) -> credence::app::people::Actor {
+    d.app.actor_from_api_token(token).await.unwrap().unwrap()
+}
+
+async fn first_unit(d: &Demo, learner: i64, token: &str) -> (String, Vec<String>) {
+    let p = portfolio(d, learner, token).await;
+    let u = &p["units"][0];
+    (
+        u["unit"].as_str().unwrap().to_string(),
+        u["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["number"].as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+async fn limits_and_cut_off_uploads(url: String) {
+    let mut d = demo(&url).await;
+    let mut app = d.app.clone();
+    app.max_upload = 1024;
+    d.router = credence::web::router(app);
+    // Over the limit: 413 with the limit in words, and nothing kept.
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Too big",
+        "real_workplace",
+        "big.mp4",
+        &[7u8; 4096],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(r.body.contains("1 KiB"), "{}", r.body);
+    // Cut off half way: the request body fails; nothing kept, no record.
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok(axum::body::Bytes::from_static(b"first half of the file")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset",
+        )),
+    ];
+    let r = send(
+        &d.router,
+        req(
+            "POST",
+            &format!("/api/v1/learners/{}/evidence?title=Cut&date=2026-11-02&kind=worksheet&source=real_workplace&file_name=a.pdf", d.priya),
+            &d.t_priya,
+        )
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("interrupted"), "{}", r.body);
+    assert!(d.app.evidence.keys().await.unwrap().is_empty());
+    assert!(
+        d.app
+            .evidence
+            .stale_staging_files(std::time::Duration::ZERO, false)
+            .is_empty()
+    );
+    let (n, problems, orphans) = d.app.check_evidence(true).await.unwrap();
+    assert_eq!((n, problems.len(), orphans.len()), (0, 0, 0));
+    // Within the limit it is kept.
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Small",
+        "real_workplace",
+        "small.txt",
+        &[b'a'; 1024],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (n, problems, orphans) = d.app.check_evidence(true).await.unwrap();
+    assert_eq!((n, problems.len(), orphans.len()), (1, 0, 0));
+}
+both_databases!(limits_and_cut_off_uploads, limits_and_cut_off_uploads);
+
+async fn rpl_and_conflicts_of_interest(url: String) {
+    let d = demo(&url).await;
+    let (key, criteria) = first_unit(&d, d.priya, &d.t_priya).await;
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_sam,
+        "Certificate from a previous course",
+        "real_workplace",
+        "cert.pdf",
+        b"certificate",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/evidence/{id}/mappings", d.priya),
+        &d.t_sam,
+        serde_json::json!({"unit": key, "criterion": criteria[0], "location": "whole certificate"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // RPL before assessment: shown as RPL.
+    let rpl = serde_json::json!({"unit": key, "criterion": criteria[0], "outcome": "met", "feedback": "Covered by the previous course", "rpl": true});
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/judgements", d.priya),
+        &d.t_sam,
+        rpl.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    let status = &unit(&p, &key)["criteria"][0]["status"];
+    assert_eq!(status["status"], "met");
+    assert_eq!(status["rpl"], true);
+    let page = get(&d, &format!("/learners/{}/portfolio", d.priya), &d.t_priya).await;
+    assert!(page.body.contains("Met (RPL)"));
+    // Once assessed, RPL is no longer "before assessment".
+    let r = post_json(&d, &format!("/api/v1/learners/{}/judgements", d.priya), &d.t_sam,
+        serde_json::json!({"unit": key, "criterion": criteria[0], "outcome": "met", "feedback": "Confirmed"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/judgements", d.priya),
+        &d.t_sam,
+        rpl,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // Judged met without evidence is refused.
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/judgements", d.priya),
+        &d.t_sam,
+        serde_json::json!({"unit": key, "criterion": criteria[1], "outcome": "met"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("no evidence is mapped"), "{}", r.body);
+    // Not yet met needs feedback.
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/judgements", d.priya),
+        &d.t_sam,
+        serde_json::json!({"unit": key, "criterion": criteria[0], "outcome": "not_yet_met"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Sam is not Tom's... he is, but after declaring an interest in Priya he may not judge her.
+    let sam = actor(&d, &d.t_sam).await;
+    d.app
+        .declare_interest(&sam, d.priya, "friend", "We play in the same band", "test")
+        .await
+        .unwrap();
+    let r = post_json(&d, &format!("/api/v1/learners/{}/judgements", d.priya), &d.t_sam,
+        serde_json::json!({"unit": key, "criterion": criteria[0], "outcome": "met", "feedback": "x"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.to_lowercase().contains("interest"), "{}", r.body);
+    // The portfolio no longer offers him the decision forms.
+    let page = get(
+        &d,
+        &format!(
+            "/learners/{}/portfolio/units/{}",
+            d.priya,
+            key.replace(['/', ':', ' '], "-")
+        ),
+        &d.t_sam,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Record decision"));
+}
+both_databases!(rpl_and_conflicts_of_interest, rpl_and_conflicts_of_interest);
+
+async fn a_transfer_takes_the_portfolio_along(url: String) {
+    let d = demo(&url).await;
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Before the move",
+        "real_workplace",
+        "before.pdf",
+        b"before",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let river_sees = get(
+        &d,
+        &format!("/api/v1/learners/{}/portfolio", d.priya),
+        &d.t_admin_r,
+    )
+    .await;
+    assert_eq!(
+        river_sees.status,
+        StatusCode::NOT_FOUND,
+        "Riverside cannot see Priya before the transfer"
+    );
+    let reg = d.app.store.registrations_of_learner(d.priya).await.unwrap()[0].clone();
+    let centres = d.app.store.centres().await.unwrap();
+    let river = centres
+        .iter()
+        .find(|c| c.name == "Riverside College")
+        .unwrap()
+        .centre_id;
+    // Only the learner's own centre asks (another centre does not even see the registration).
+    let r = post_form(
+        &d,
+        &format!(
+            "/centres/{}/registrations/{}/transfer",
+            reg.centre_id, reg.registration_id
+        ),
+        &d.t_admin_r,
+        &format!("to_centre={river}&reason=x"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Only to a centre approved for the qualification.
+    let r = post_form(
+        &d,
+        &format!(
+            "/centres/{}/registrations/{}/transfer",
+            reg.centre_id, reg.registration_id
+        ),
+        &d.t_admin_n,
+        &format!("to_centre={river}&reason=Moved+to+Leeds"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("not approved to offer"));
+    d.app
+        .store
+        .approve_centre(river, &reg.qan, "ISP", None)
+        .await
+        .unwrap();
+    let r = post_form(
+        &d,
+        &format!(
+            "/centres/{}/registrations/{}/transfer",
+            reg.centre_id, reg.registration_id
+        ),
+        &d.t_admin_n,
+        &format!("to_centre={river}&reason=Moved+to+Leeds"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Not before the AO approves.
+    assert_eq!(
+        get(
+            &d,
+            &format!("/api/v1/learners/{}/portfolio", d.priya),
+            &d.t_admin_r
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let home = get(&d, "/home", &d.t_ao).await;
+    assert!(
+        home.body.contains("Transfers to decide") && home.body.contains("Moved to Leeds"),
+        "AO home lists it"
+    );
+    let t = d.app.store.transfers_of_learner(d.priya).await.unwrap()[0].transfer_id;
+    // Another AO's staff cannot decide it.
+    let t_ocr = common::token_for(&d.app, "ao@ocr.demo").await;
+    let r = post_form(
+        &d,
+        &format!("/transfers/{t}/decision"),
+        &t_ocr,
+        "decision=approve",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post_form(
+        &d,
+        &format!("/transfers/{t}/decision"),
+        &d.t_ao,
+        "decision=approve&note=Agreed",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The new centre sees the whole portfolio with its history.
+    let p = portfolio(&d, d.priya, &d.t_admin_r).await;
+    assert_eq!(p["evidence"][0]["title"], "Before the move");
+    // Evidence added after the move is the new centre's: the old one keeps its record up to
+    // the day of the transfer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "After the move",
+        "real_workplace",
+        "after.pdf",
+        b"after",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let river_view = portfolio(&d, d.priya, &d.t_admin_r).await;
+    assert_eq!(river_view["evidence"].as_array().unwrap().len(), 2);
+    let north_view = portfolio(&d, d.priya, &d.t_admin_n).await;
+    assert_eq!(
+        north_view["evidence"].as_array().unwrap().len(),
+        1,
+        "{north_view}"
+    );
+    let page = get(
+        &d,
+        &format!("/learners/{}/portfolio", d.priya),
+        &d.t_admin_n,
+    )
+    .await;
+    assert!(page.body.contains("moved to another centre"));
+    // The old registration is kept, marked transferred; a second request is refused.
+    let regs = d.app.store.registrations_of_learner(d.priya).await.unwrap();
+    assert_eq!(regs.len(), 2);
+    assert!(
+        regs.iter()
+            .any(|r| r.status == "transferred" && r.centre_id == reg.centre_id)
+    );
+    let r = post_form(
+        &d,
+        &format!(
+            "/centres/{}/registrations/{}/transfer",
+            reg.centre_id, reg.registration_id
+        ),
+        &d.t_admin_n,
+        &format!("to_centre={river}&reason=again"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}
+both_databases!(
+    a_transfer_takes_the_portfolio_along,
+    a_transfer_takes_the_portfolio_along
+);
+
+async fn marks_grades_moderation_and_special_consideration(url: String) {
+    let d = demo(&url).await;
+    // Marek is on the ISMM Executive Award at Northgate; Sam assesses him.
+    let centres = d.app.store.centres().await.unwrap();
+    let north = centres
+        .iter()
+        .find(|c| c.name == "Northgate Training")
+        .unwrap()
+        .centre_id;
+    let reg = d
+        .app
+        .store
+        .registrations_at_centre(north, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.given_name == "Marek")
+        .unwrap();
+    let marek = reg.learner_id;
+    let sam = d
+        .app
+        .store
+        .person_by_email("sam.assessor@demo")
+        .await
+        .unwrap()
+        .unwrap();
+    d.app
+        .store
+        .assign(
+            reg.registration_id,
+            sam.person_id,
+            "assessor",
+            sam.person_id,
+        )
+        .await
+        .unwrap();
+    let (key, _) = first_unit(&d, marek, &d.t_sam).await;
+    let cat = d.app.catalogue().await.unwrap();
+    let (_, unit) = cat.unit(&key).unwrap();
+    assert_eq!(
+        unit.assessment_components.len(),
+        2,
+        "{:?}",
+        unit.assessment_components
+    );
+    let names: Vec<String> = unit
+        .assessment_components
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let slug = key.replace(['/', ':', ' '], "-");
+    let marks_uri = format!("/learners/{marek}/portfolio/units/{slug}/marks");
+    let form = |a: u32, b: u32, extra: &str| {
+        format!(
+            "mark%3A{}={a}&mark%3A{}={b}{extra}",
+            enc(&names[0]),
+            enc(&names[1])
+        )
+    };
+    // Before the AO sets Merit and Distinction boundaries, the best grade is Pass.
+    let r = post_form(&d, &marks_uri, &d.t_sam, &form(72, 64, "")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(
+        &d,
+        &format!("/learners/{marek}/portfolio/units/{slug}"),
+        &d.t_sam,
+    )
+    .await;
+    assert!(
+        page.body.contains("<strong>Pass</strong>") && page.body.contains("68.0%"),
+        "grade Pass at 68%"
+    );
+    // The AO sets them (only ISMM's staff).
+    let r = post_form(
+        &d,
+        "/qualifications/500-3707-9/grade-boundaries",
+        &d.t_ao,
+        "merit=60&distinction=70",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "ISP staff may not");
+    let t_ismm = common::token_for(&d.app, "ao@ismm.demo").await;
+    let r = post_form(
+        &d,
+        "/qualifications/500-3707-9/grade-boundaries",
+        &t_ismm,
+        "merit=70&distinction=60",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "out of order");
+    let r = post_form(
+        &d,
+        "/qualifications/500-3707-9/grade-boundaries",
+        &t_ismm,
+        "merit=60&distinction=70",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post_form(&d, &marks_uri, &d.t_sam, &form(72, 64, "")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = get(
+        &d,
+        &format!("/learners/{marek}/portfolio/units/{slug}"),
+        &d.t_sam,
+    )
+    .await;
+    assert!(
+        page.body.contains("<strong>Merit</strong>"),
+        "68% is a Merit"
+    );
+    // Special consideration is recorded with the result and can lift the grade.
+    let r = post_form(&d, &marks_uri, &d.t_sam, &form(72, 64, "&consideration_kind=special_consideration&consideration_note=Bereavement+during+the+assessment&consideration_percent=3")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(
+        &d,
+        &format!("/learners/{marek}/portfolio/units/{slug}"),
+        &d.t_sam,
+    )
+    .await;
+    assert!(
+        page.body.contains("<strong>Distinction</strong>") && page.body.contains("Bereavement"),
+        "71% is a Distinction"
+    );
+    // Only the AO moderates.
+    let r = post_form(
+        &d,
+        &marks_uri,
+        &d.t_sam,
+        &form(72, 64, "&moderator_adjustment=-5"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = post_form(
+        &d,
+        &marks_uri,
+        &t_ismm,
+        &form(72, 64, "&moderator_adjustment=-5"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(
+        &d,
+        &format!("/learners/{marek}/portfolio/units/{slug}"),
+        &d.t_sam,
+    )
+    .await;
+    assert!(page.body.contains("-5 points"), "moderation shown");
+    // A missing component mark is refused with the reason.
+    let r = post_form(
+        &d,
+        &marks_uri,
+        &d.t_sam,
+        &format!("mark%3A{}=50", enc(&names[0])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("no mark for"),
+        "{}",
+        &r.body[..r.body.len().min(2000)]
+    );
+}
+both_databases!(
+    marks_grades_moderation_and_special_consideration,
+    marks_grades_moderation_and_special_consideration
+);
