@@ -1326,6 +1326,16 @@ impl App {
             })
             .ok_or_else(|| AppError::NotFound(format!("a qualification with {unit_key}")))?;
         let centre = pq.registration.centre_id;
+        // What was given is checked first, so the answer says what to correct.
+        let grading = self.grading_of(&pq.qualification).await?;
+        portfolio::grade(
+            &grading,
+            &unit.unit.assessment_components,
+            marks,
+            moderator_adjustment.unwrap_or(0),
+            considerations,
+        )
+        .map_err(|e| AppError::Validation(e.to_string()))?;
         let overseer = crate::web::access::oversees(self, actor, centre).await;
         let centre_staff = actor
             .centre_roles(centre)
@@ -1350,6 +1360,14 @@ impl App {
                 "Marks are recorded by the centre's assessors and administrators, and moderated by the awarding organisation".into(),
             ));
         }
+        let result = portfolio::grade(
+            &grading,
+            &unit.unit.assessment_components,
+            marks,
+            adjustment,
+            considerations,
+        )
+        .map_err(|e| AppError::Validation(e.to_string()))?;
         if !overseer {
             self.require_assessor(actor, learner_id)
                 .await
@@ -1361,15 +1379,6 @@ impl App {
                     }
                 })?;
         }
-        let grading = self.grading_of(&pq.qualification).await?;
-        let result = portfolio::grade(
-            &grading,
-            &unit.unit.assessment_components,
-            marks,
-            adjustment,
-            considerations,
-        )
-        .map_err(|e| AppError::Validation(e.to_string()))?;
         self.store
             .insert_unit_result(
                 learner_id,
@@ -1424,6 +1433,11 @@ impl App {
         let (cs, q) = cat
             .qualification(qan)
             .ok_or_else(|| AppError::NotFound(format!("qualification {qan}")))?;
+        let Grading::Marked { pass_mark, .. } = q.grading else {
+            return Err(AppError::Validation(
+                "this qualification is Pass only: it has no grade boundaries".into(),
+            ));
+        };
         if !actor
             .ao_codes()
             .contains(&cs.spec.awarding_organisation.code.as_str())
@@ -1433,11 +1447,6 @@ impl App {
                 cs.spec.awarding_organisation.code
             )));
         }
-        let Grading::Marked { pass_mark, .. } = q.grading else {
-            return Err(AppError::Validation(
-                "this qualification is Pass only: it has no grade boundaries".into(),
-            ));
-        };
         // Check the order with the domain's own rule.
         let probe = Grading::Marked {
             pass_mark,
