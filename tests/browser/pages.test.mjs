@@ -3,7 +3,10 @@
 // WCAG 2.2 A/AA rules. Started by crates/credence/tests/browser.rs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -174,4 +177,74 @@ test('a learner cannot see another centre', async () => {
   const res = await page.goto(BASE + '/centres/2');
   assert.equal(res.status(), 404);
   await context.close();
+});
+
+// The portfolio, end to end as its users work: the learner uploads evidence (with the
+// progress bar's script) and maps it; the assessor judges every criterion and signs; the
+// learner signs; the achievement log PDF says so (read back with pdftotext).
+test('a learner uploads and maps, the assessor judges and signs, the learner signs, the log PDF says so', async () => {
+  const learner = await signedIn('priya.learner@demo');
+  const portfolio = await (await learner.page.request.get(BASE + '/api/v1/learners/1/portfolio')).json();
+  const unit = portfolio.units[0];
+  const slug = unit.unit.replace(/[/: ]/g, '-');
+  await learner.page.goto(BASE + '/learners/1/evidence/new');
+  assert.deepEqual(await axe(learner.page), []);
+  await learner.page.fill('#title', 'Observed sales call with a new client');
+  await learner.page.fill('#date', '2026-11-02');
+  await learner.page.selectOption('#kind', 'observation_checklist');
+  await learner.page.check('#source-real_workplace');
+  await learner.page.setInputFiles('#file', { name: 'observation.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(3 * 1024 * 1024, 'observation ') });
+  await learner.page.click('#upload-form button[type=submit]');
+  await learner.page.waitForURL(/\/learners\/1\/evidence\/\d+\?done=uploaded$/);
+  assert.ok((await learner.page.locator('.notification').innerText()).includes('Evidence uploaded'));
+  assert.deepEqual(await axe(learner.page), []);
+  const evidenceUrl = learner.page.url().replace(/\?.*$/, '');
+  for (const [i, c] of unit.criteria.entries()) {
+    await learner.page.goto(evidenceUrl);
+    await learner.page.selectOption('#target', `${unit.unit}|${c.number}`);
+    await learner.page.fill('#location', `page ${i + 1}`);
+    await learner.page.click('form[action$="/mappings"] button[type=submit]');
+    await learner.page.waitForURL(/done=mapped$/);
+  }
+  await learner.page.goto(BASE + '/learners/1/portfolio');
+  assert.deepEqual(await axe(learner.page), []);
+  // Every criterion shows where its evidence is (inside the unit's details).
+  await learner.page.locator('details summary').first().click();
+  assert.ok((await learner.page.locator('details').first().innerText()).includes('page 1'));
+
+  const assessor = await signedIn('sam.assessor@demo');
+  for (const c of unit.criteria) {
+    await assessor.page.goto(BASE + `/learners/1/portfolio/units/${slug}`);
+    const form = assessor.page.locator(`form:has(input[name=criterion][value="${c.number}"])`);
+    await form.locator('textarea').fill(`Seen in the observed call (${c.number})`);
+    await form.locator('button[type=submit]').click();
+    await assessor.page.waitForURL(/done=judged$/);
+  }
+  assert.deepEqual(await axe(assessor.page), []);
+  await assessor.page.fill('#comments', 'Every criterion evidenced in the observed call');
+  await assessor.page.click('form[action$="/sign"] button[type=submit]');
+  await assessor.page.waitForURL(/done=signed$/);
+
+  await learner.page.goto(BASE + `/learners/1/portfolio/units/${slug}`);
+  await learner.page.fill('#comments', 'This is my own work');
+  await learner.page.click('form[action$="/sign"] button[type=submit]');
+  await learner.page.waitForURL(/done=signed$/);
+  assert.ok((await learner.page.locator('main').innerText()).includes('Signed off'));
+  assert.deepEqual(await axe(learner.page), []);
+
+  await learner.page.goto(BASE + '/learners/1/achievement-log/610-3788-6');
+  assert.deepEqual(await axe(learner.page), []);
+  const pdf = await learner.page.request.get(BASE + '/learners/1/achievement-log/610-3788-6/pdf');
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  const dir = mkdtempSync(join(tmpdir(), 'credence-log-'));
+  writeFileSync(join(dir, 'log.pdf'), await pdf.body());
+  const text = execFileSync('pdftotext', ['-layout', join(dir, 'log.pdf'), '-'], { encoding: 'utf8' });
+  for (const want of ['Priya Shah', 'Sam Okafor', 'Assessor declaration', 'Learner declaration',
+    'Every criterion evidenced in the observed call', 'This is my own work', 'Optional unit not taken', unit.ao_ref]) {
+    assert.ok(text.includes(want), `the PDF says "${want}":\n${text.slice(0, 3000)}`);
+  }
+  if (SHOTS) await learner.page.screenshot({ path: `${SHOTS}/achievement-log.png`, fullPage: true });
+  await learner.context.close();
+  await assessor.context.close();
 });
