@@ -117,6 +117,12 @@ pub struct BenchArgs {
     /// Learners to register from a generated CSV file (0 to skip).
     #[arg(long, default_value_t = 100_000)]
     pub registrations: usize,
+    /// Size of the evidence upload to stream, in MiB (0 to skip).
+    #[arg(long, default_value_t = 1024)]
+    pub upload_mib: u64,
+    /// Portfolio page requests to time (0 to skip), 32 at a time.
+    #[arg(long, default_value_t = 3200)]
+    pub portfolio_requests: usize,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]

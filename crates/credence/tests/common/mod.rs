@@ -16,6 +16,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod garage;
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 pub fn temp_dir(what: &str) -> PathBuf {
