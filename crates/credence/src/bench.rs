@@ -185,27 +185,18 @@ async fn upload(mib: u64) -> Result<()> {
     use tower::ServiceExt;
     let (app, dir) = bench_app("upload").await?;
     let token = token_of(&app, "priya.learner@demo").await?;
-    let learner = app
+    let person = app
         .store
         .person_by_email("priya.learner@demo")
         .await?
-        .and_then(|_| None::<i64>)
-        .unwrap_or(0);
-    let learner = if learner == 0 {
-        let p = app
-            .store
-            .person_by_email("priya.learner@demo")
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("demo learner"))?;
-        app.store
-            .grants(p.person_id)
-            .await?
-            .iter()
-            .find_map(|g| g.learner_id)
-            .ok_or_else(|| anyhow::anyhow!("demo learner"))?
-    } else {
-        learner
-    };
+        .ok_or_else(|| anyhow::anyhow!("demo learner"))?;
+    let learner = app
+        .store
+        .grants(person.person_id)
+        .await?
+        .iter()
+        .find_map(|g| g.learner_id)
+        .ok_or_else(|| anyhow::anyhow!("demo learner"))?;
     let chunk = Bytes::from(vec![0x5au8; 1 << 20]);
     let chunks = move || {
         let chunk = chunk.clone();

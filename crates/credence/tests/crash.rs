@@ -40,7 +40,7 @@ fn serve(data: &Path) -> (Child, String) {
         let line = lines.next().expect("serve printed its address").unwrap();
         if let Some(rest) = line.split("http://").nth(1) {
             break rest
-                .trim_end_matches(|c| c == '/' || c == ' ' || c == ')')
+                .trim_end_matches(['/', ' ', ')'])
                 .split('/')
                 .next()
                 .unwrap()

@@ -1210,8 +1210,7 @@ impl App {
                 let latest = p
                     .judgements
                     .iter()
-                    .filter(|j| j.unit_key == pu.unit.key && j.criterion == number)
-                    .next_back();
+                    .rfind(|j| j.unit_key == pu.unit.key && j.criterion == number);
                 let location = pu
                     .evidence_by_criterion
                     .get(number)
