@@ -354,6 +354,7 @@ impl App {
                     .await?;
             }
         }
+        self.demo_portfolio(sam).await?;
         self.audit(
             None,
             None,
@@ -363,5 +364,139 @@ impl App {
             serde_json::json!({}),
         )
         .await
+    }
+
+    /// Tom's portfolio has evidence to look at: two items mapped to his first unit, some
+    /// criteria judged. Once only.
+    async fn demo_portfolio(&self, assessor: i64) -> AppResult<()> {
+        let Some(tom) = self.store.person_by_email("tom.learner@demo").await? else {
+            return Ok(());
+        };
+        let Some(learner) = self
+            .store
+            .grants(tom.person_id)
+            .await?
+            .iter()
+            .find_map(|g| g.learner_id)
+        else {
+            return Ok(());
+        };
+        if !self.store.evidence_of_learner(learner).await?.is_empty() {
+            return Ok(());
+        }
+        let Some(reg) = self
+            .store
+            .registrations_of_learner(learner)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(());
+        };
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
+        let Some(unit) = spec
+            .qualifications
+            .iter()
+            .find(|q| q.qan == reg.qan)
+            .and_then(|q| q.units.first())
+            .and_then(|qu| spec.unit(&qu.unit))
+        else {
+            return Ok(());
+        };
+        let items = [
+            (
+                "Account plan for a key client",
+                "2026-10-12",
+                "assignment",
+                None,
+                "account-plan.txt",
+                "Account plan, written by Tom Evans for the demo.\n1. Client background\n2. Objectives\n3. Stakeholders\n",
+            ),
+            (
+                "Witness testimony from the sales director",
+                "2026-10-20",
+                "witness_testimony",
+                Some(("Dana Whitfield", "Sales director")),
+                "witness-testimony.txt",
+                "I observed Tom lead the quarterly account review on 20 October 2026...\n",
+            ),
+        ];
+        let criteria: Vec<String> = unit
+            .judged_items()
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        for (i, (title, date, kind, witness, file, text)) in items.into_iter().enumerate() {
+            let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+                axum::body::Bytes::from(text.as_bytes().to_vec()),
+            )]);
+            let stored = self
+                .evidence
+                .put_stream(body, self.max_upload)
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let id = self
+                .store
+                .insert_evidence(&crate::store::NewEvidence {
+                    learner_id: learner,
+                    centre_id: reg.centre_id,
+                    title: title.into(),
+                    evidence_date: date.into(),
+                    kind: kind.into(),
+                    kind_other: None,
+                    witness_name: witness.map(|w| w.0.to_string()),
+                    witness_role: witness.map(|w| w.1.to_string()),
+                    source: "real_workplace".into(),
+                    simulation_note: None,
+                    file_name: file.into(),
+                    media_type: super::portfolio::media_type_for(file).into(),
+                    size: i64::try_from(stored.size).unwrap_or(0),
+                    sha256: stored.sha256,
+                    object_key: stored.key,
+                    added_by: tom.person_id,
+                })
+                .await?;
+            for (k, c) in criteria.iter().enumerate().filter(|(k, _)| k % 2 == i) {
+                self.store
+                    .map_evidence(
+                        learner,
+                        id,
+                        &unit.key,
+                        c,
+                        &format!("section {}", k + 1),
+                        tom.person_id,
+                    )
+                    .await?;
+            }
+        }
+        if let Some(first) = criteria.first() {
+            self.store
+                .insert_judgement(
+                    learner,
+                    &unit.key,
+                    first,
+                    "met",
+                    "Clear objectives and stakeholder map.",
+                    false,
+                    assessor,
+                )
+                .await?;
+        }
+        if let Some(second) = criteria.get(1) {
+            self.store
+                .insert_judgement(
+                    learner,
+                    &unit.key,
+                    second,
+                    "not_yet_met",
+                    "Add how you will measure the account's growth.",
+                    false,
+                    assessor,
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
