@@ -208,6 +208,8 @@ struct QualRow {
 }
 
 struct CritRow {
+    /// "LO 2: Understand ..." on the first criterion of each learning outcome.
+    lo_heading: String,
     number: String,
     text: String,
     tag: &'static str,
@@ -266,6 +268,16 @@ fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
     p.units
         .iter()
         .map(|u| {
+            let headings: std::collections::HashMap<&str, String> = u
+                .unit
+                .learning_outcomes
+                .iter()
+                .filter_map(|lo| {
+                    lo.criteria
+                        .first()
+                        .map(|ac| (ac.number.as_str(), format!("LO {}: {}", lo.number, lo.text)))
+                })
+                .collect();
             let criteria = u
                 .unit
                 .judged_items()
@@ -280,6 +292,7 @@ fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                         .unwrap_or(CriterionStatus::NoEvidence);
                     let (tag, label) = status_tag(&status);
                     CritRow {
+                        lo_heading: headings.get(number).cloned().unwrap_or_default(),
                         number: number.to_string(),
                         text: text.to_string(),
                         tag,
