@@ -86,7 +86,10 @@ impl EvidenceStore {
         })?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(root)
             .map_err(|e| format!("could not open the evidence folder {}: {e}", root.display()))?
-            .with_automatic_cleanup(true);
+            .with_automatic_cleanup(true)
+            // A completed upload is on stable storage (file and directory entry) before its
+            // record is written, as S3 promises for its objects.
+            .with_fsync(true);
         Ok(EvidenceStore {
             inner: Arc::new(fs),
             local_root: Some(root.to_path_buf()),

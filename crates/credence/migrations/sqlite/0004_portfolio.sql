@@ -125,3 +125,10 @@ create table transfer (
     new_registration_id integer references registration (registration_id)
 );
 create index transfer_learner on transfer (learner_id);
+
+-- A counter per learner, bumped in the same transaction as every change to their portfolio,
+-- so a server may keep what it loaded and know, with one small query, when it is stale.
+create table portfolio_stamp (
+    learner_id integer primary key references learner (learner_id),
+    version integer not null
+);

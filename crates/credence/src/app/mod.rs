@@ -24,6 +24,10 @@ pub struct App {
     /// Believe `X-Forwarded-For` (set when Credence runs behind a load balancer that sets
     /// it); otherwise the connection's own address is the client's.
     pub trust_proxy: bool,
+    /// Portfolios as last loaded, by learner, with the stamp they were loaded at.
+    portfolio_cache: Arc<RwLock<HashMap<i64, (i64, Arc<portfolio::PortfolioRows>)>>>,
+    /// Portfolios as last computed, by learner, with what they were computed from.
+    portfolio_core_cache: Arc<RwLock<HashMap<i64, (String, Arc<portfolio::PortfolioCore>)>>>,
     /// Where evidence files are kept.
     pub evidence: EvidenceStore,
     /// The largest evidence file accepted, in bytes.
@@ -38,6 +42,8 @@ impl App {
         App {
             store,
             published_cache: Arc::default(),
+            portfolio_cache: Arc::default(),
+            portfolio_core_cache: Arc::default(),
             trust_proxy: false,
             evidence,
             max_upload: DEFAULT_MAX_UPLOAD,

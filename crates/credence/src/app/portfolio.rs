@@ -255,10 +255,13 @@ pub struct PortfolioQualification {
     pub spec: Arc<Specification>,
 }
 
-/// A learner's whole portfolio as one person may see it.
+/// A learner's portfolio as computed from the store: the same for everyone who sees the same
+/// registrations up to the same moment, so a server keeps it while the learner's stamp holds.
 #[derive(Debug, Clone)]
-pub struct Portfolio {
-    pub learner: LearnerRow,
+pub struct PortfolioCore {
+    /// What it was computed from: the learner's stamp, the registrations seen, the end of
+    /// the view. Equal keys, equal portfolios.
+    pub key: String,
     pub qualifications: Vec<PortfolioQualification>,
     pub units: Vec<PortfolioUnit>,
     pub evidence: Vec<EvidenceRow>,
@@ -269,6 +272,13 @@ pub struct Portfolio {
     /// Qualifications the signed-off units achieve already.
     pub achieved: Vec<(String, String)>,
     pub transfers: Vec<TransferRow>,
+}
+
+/// A learner's whole portfolio as one person may see it.
+#[derive(Debug, Clone)]
+pub struct Portfolio {
+    pub core: Arc<PortfolioCore>,
+    pub learner: LearnerRow,
     /// What the viewer may do.
     pub may_add: bool,
     pub may_assess: bool,
@@ -277,7 +287,14 @@ pub struct Portfolio {
     pub record_until: Option<String>,
 }
 
-impl Portfolio {
+impl std::ops::Deref for Portfolio {
+    type Target = PortfolioCore;
+    fn deref(&self) -> &PortfolioCore {
+        &self.core
+    }
+}
+
+impl PortfolioCore {
     pub fn unit(&self, key: &str) -> Option<&PortfolioUnit> {
         self.units.iter().find(|u| u.unit.key == key)
     }
@@ -299,6 +316,21 @@ impl Portfolio {
             .collect()
     }
 }
+
+/// Everything stored in a learner's portfolio, as loaded from the database.
+#[derive(Debug, Clone, Default)]
+pub struct PortfolioRows {
+    pub evidence: Vec<EvidenceRow>,
+    pub mappings: Vec<MappingRow>,
+    pub ksbs: Vec<KsbRow>,
+    pub judgements: Vec<JudgementRow>,
+    pub signatures: Vec<SignatureRow>,
+    pub results: Vec<UnitResultRow>,
+    pub transfers: Vec<TransferRow>,
+}
+
+/// Portfolios kept in memory, per server; beyond this many the cache starts again.
+const PORTFOLIO_CACHE_SIZE: usize = 2000;
 
 fn to_item(e: &EvidenceRow) -> EvidenceItem {
     EvidenceItem {
@@ -386,6 +418,40 @@ impl App {
             .map_err(|_| AppError::Internal("catalogue cache poisoned".into()))?
             .insert(id, spec.clone());
         Ok(spec)
+    }
+
+    /// The learner's stored portfolio. Every change bumps the learner's stamp in the same
+    /// transaction, so what this server loaded before is used while the stamp is unchanged
+    /// (one small query), and any number of servers agree.
+    pub async fn portfolio_rows(&self, learner_id: i64) -> AppResult<(i64, Arc<PortfolioRows>)> {
+        let stamp = self.store.portfolio_stamp(learner_id).await?;
+        if let Some((at, rows)) = self
+            .portfolio_cache
+            .read()
+            .map_err(|_| AppError::Internal("portfolio cache poisoned".into()))?
+            .get(&learner_id)
+            && *at == stamp
+        {
+            return Ok((stamp, rows.clone()));
+        }
+        let rows = Arc::new(PortfolioRows {
+            evidence: self.store.evidence_of_learner(learner_id).await?,
+            mappings: self.store.mappings_of_learner(learner_id).await?,
+            ksbs: self.store.ksbs_of_learner(learner_id).await?,
+            judgements: self.store.judgements_of_learner(learner_id).await?,
+            signatures: self.store.signatures_of_learner(learner_id).await?,
+            results: self.store.unit_results_of_learner(learner_id).await?,
+            transfers: self.store.transfers_of_learner(learner_id).await?,
+        });
+        let mut cache = self
+            .portfolio_cache
+            .write()
+            .map_err(|_| AppError::Internal("portfolio cache poisoned".into()))?;
+        if cache.len() >= PORTFOLIO_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(learner_id, (stamp, rows.clone()));
+        Ok((stamp, rows))
     }
 
     /// The registrations through which the actor sees the learner, and the point in time
@@ -487,9 +553,73 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("learner {learner_id}")))?;
         let regs = self.store.registrations_of_learner(learner_id).await?;
-        let transfers = self.store.transfers_of_learner(learner_id).await?;
-        let (visible, until) = self.view_of(actor, &regs, &transfers).await;
-        let before = |at: &str| until.as_deref().is_none_or(|u| at <= u);
+        let (stamp, stored) = self.portfolio_rows(learner_id).await?;
+        let (visible, until) = self.view_of(actor, &regs, &stored.transfers).await;
+        let is_learner = actor.learner_ids().contains(&learner_id);
+        let may_assess = until.is_none()
+            && !is_learner
+            && self.assessing(actor, learner_id).await?.is_some()
+            && self
+                .may_act(actor.person_id, learner_id, Activity::Assess)
+                .await?
+                .is_ok();
+        // The computed portfolio depends on the stored rows (the stamp), the registrations
+        // seen and the moment the view ends.
+        let key = format!(
+            "{stamp}|{}|{}",
+            visible
+                .iter()
+                .map(|r| format!(
+                    "{}:{}:{}",
+                    r.registration_id, r.status, r.catalogue_version_id
+                ))
+                .collect::<Vec<_>>()
+                .join(","),
+            until.as_deref().unwrap_or("")
+        );
+        let cached = self
+            .portfolio_core_cache
+            .read()
+            .map_err(|_| AppError::Internal("portfolio cache poisoned".into()))?
+            .get(&learner_id)
+            .filter(|(k, _)| *k == key)
+            .map(|(_, c)| c.clone());
+        let core = match cached {
+            Some(core) => core,
+            None => {
+                let mut core = self
+                    .compute_portfolio(&stored, visible, until.as_deref())
+                    .await?;
+                core.key = key.clone();
+                let core = Arc::new(core);
+                let mut cache = self
+                    .portfolio_core_cache
+                    .write()
+                    .map_err(|_| AppError::Internal("portfolio cache poisoned".into()))?;
+                if cache.len() >= PORTFOLIO_CACHE_SIZE {
+                    cache.clear();
+                }
+                cache.insert(learner_id, (key, core.clone()));
+                core
+            }
+        };
+        Ok(Portfolio {
+            core,
+            learner,
+            may_add: is_learner || may_assess,
+            may_assess,
+            is_learner,
+            record_until: until,
+        })
+    }
+
+    async fn compute_portfolio(
+        &self,
+        stored: &PortfolioRows,
+        visible: Vec<RegistrationRow>,
+        until: Option<&str>,
+    ) -> AppResult<PortfolioCore> {
+        let before = |at: &str| until.is_none_or(|u| at <= u);
 
         let mut qualifications = Vec::new();
         let mut seen_qans = BTreeSet::new();
@@ -509,53 +639,62 @@ impl App {
             }
         }
 
-        let evidence: Vec<EvidenceRow> = self
-            .store
-            .evidence_of_learner(learner_id)
-            .await?
-            .into_iter()
+        let evidence: Vec<EvidenceRow> = stored
+            .evidence
+            .iter()
             .filter(|e| before(&e.added_at))
+            .cloned()
             .collect();
         let known: BTreeSet<i64> = evidence.iter().map(|e| e.evidence_id).collect();
-        let mappings: Vec<MappingRow> = self
-            .store
-            .mappings_of_learner(learner_id)
-            .await?
-            .into_iter()
+        let mappings: Vec<MappingRow> = stored
+            .mappings
+            .iter()
             .filter(|m| known.contains(&m.evidence_id) && before(&m.mapped_at))
+            .cloned()
             .collect();
-        let ksbs: Vec<KsbRow> = self
-            .store
-            .ksbs_of_learner(learner_id)
-            .await?
-            .into_iter()
+        let ksbs: Vec<KsbRow> = stored
+            .ksbs
+            .iter()
             .filter(|k| known.contains(&k.evidence_id))
+            .cloned()
             .collect();
-        let judgements: Vec<JudgementRow> = self
-            .store
-            .judgements_of_learner(learner_id)
-            .await?
-            .into_iter()
+        let judgements: Vec<JudgementRow> = stored
+            .judgements
+            .iter()
             .filter(|j| before(&j.at))
+            .cloned()
             .collect();
-        let signatures: Vec<SignatureRow> = self
-            .store
-            .signatures_of_learner(learner_id)
-            .await?
-            .into_iter()
+        let signatures: Vec<SignatureRow> = stored
+            .signatures
+            .iter()
             .filter(|s| before(&s.at))
+            .cloned()
             .collect();
-        let results: Vec<UnitResultRow> = self
-            .store
-            .unit_results_of_learner(learner_id)
-            .await?
-            .into_iter()
+        let results: Vec<UnitResultRow> = stored
+            .results
+            .iter()
             .filter(|r| before(&r.recorded_at))
+            .cloned()
             .collect();
 
         let items: Vec<EvidenceItem> = evidence.iter().map(to_item).collect();
-        let maps: Vec<Mapping> = mappings.iter().map(to_mapping).collect();
-        let judged: Vec<Judgement> = judgements.iter().map(to_judgement).collect();
+        // Each unit's own mappings and judgements, so a unit's work is proportional to it.
+        let mut maps_of: BTreeMap<&str, Vec<Mapping>> = BTreeMap::new();
+        for m in &mappings {
+            maps_of
+                .entry(m.unit_key.as_str())
+                .or_default()
+                .push(to_mapping(m));
+        }
+        let mut judged_of: BTreeMap<&str, Vec<Judgement>> = BTreeMap::new();
+        for j in &judgements {
+            judged_of
+                .entry(j.unit_key.as_str())
+                .or_default()
+                .push(to_judgement(j));
+        }
+        let none_m: Vec<Mapping> = Vec::new();
+        let none_j: Vec<Judgement> = Vec::new();
         let current: BTreeSet<i64> = evidence
             .iter()
             .filter(|e| e.superseded_by.is_none())
@@ -575,7 +714,9 @@ impl App {
                 let Some(unit) = pq.spec.unit(&qu.unit) else {
                     continue;
                 };
-                let progress = portfolio::unit_progress(unit, &maps, &judged, &items);
+                let maps = maps_of.get(unit.key.as_str()).unwrap_or(&none_m);
+                let judged = judged_of.get(unit.key.as_str()).unwrap_or(&none_j);
+                let progress = portfolio::unit_progress(unit, maps, judged, &items);
                 let mut evidence_by_criterion: BTreeMap<String, Vec<(i64, String)>> =
                     BTreeMap::new();
                 for m in mappings
@@ -593,7 +734,7 @@ impl App {
                     .cloned()
                     .collect();
                 let domain_sigs: Vec<Signature> = unit_sigs.iter().map(to_signature).collect();
-                let current_hash = portfolio::evidence_set_hash(&unit.key, &maps, &items);
+                let current_hash = portfolio::evidence_set_hash(&unit.key, maps, &items);
                 let signed = portfolio::signed_off_hash(&domain_sigs).map(str::to_string);
                 units.push(PortfolioUnit {
                     in_qualifications: vec![(pq.qualification.qan.clone(), qu.group.clone())],
@@ -612,8 +753,15 @@ impl App {
                 });
             }
         }
-        let unit_refs: Vec<&Unit> = units.iter().map(|u| &u.unit).collect();
-        let progress = portfolio::learner_progress(&unit_refs, &maps, &judged, &items);
+        let progress = LearnerProgress {
+            met: units.iter().map(|u| u.progress.met).sum(),
+            total: units.iter().map(|u| u.progress.total).sum(),
+            complete_units: units.iter().filter(|u| u.progress.complete).count(),
+            units: units
+                .iter()
+                .map(|u| (u.unit.key.clone(), u.progress.clone()))
+                .collect(),
+        };
 
         // Which of the learner's qualifications the signed-off units achieve.
         let signed_off: Vec<String> = units
@@ -635,15 +783,8 @@ impl App {
             }
         }
 
-        let is_learner = actor.learner_ids().contains(&learner_id);
-        let may_assess = until.is_none()
-            && self.assessing(actor, learner_id).await?.is_some()
-            && self
-                .may_act(actor.person_id, learner_id, Activity::Assess)
-                .await?
-                .is_ok();
-        Ok(Portfolio {
-            learner,
+        Ok(PortfolioCore {
+            key: String::new(),
             qualifications,
             units,
             evidence,
@@ -652,11 +793,7 @@ impl App {
             judgements,
             progress,
             achieved,
-            transfers,
-            may_add: is_learner || may_assess,
-            may_assess,
-            is_learner,
-            record_until: until,
+            transfers: stored.transfers.clone(),
         })
     }
 

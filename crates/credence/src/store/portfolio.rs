@@ -133,10 +133,40 @@ pub struct TransferRow {
 
 const TRANSFER_SELECT: &str = "select t.transfer_id, t.learner_id, t.from_registration_id, r.centre_id as from_centre_id, fc.name as from_centre_name, t.to_centre_id, tc.name as to_centre_name, r.qan, t.reason, t.requested_by, t.requested_at, t.status, t.decided_by, t.decided_at, t.decision_note, t.new_registration_id, l.given_name, l.family_name from transfer t join registration r on r.registration_id = t.from_registration_id join centre fc on fc.centre_id = r.centre_id join centre tc on tc.centre_id = t.to_centre_id join learner l on l.learner_id = t.learner_id";
 
+/// Bump the learner's portfolio stamp, in the transaction of the change.
+async fn bump(tx: &mut sqlx::AnyConnection, learner_id: i64) -> StoreResult<()> {
+    sqlx::query("insert into portfolio_stamp (learner_id, version) values ($1, 1) on conflict (learner_id) do update set version = portfolio_stamp.version + 1")
+        .bind(learner_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The learner an evidence item belongs to.
+async fn learner_of_evidence(tx: &mut sqlx::AnyConnection, evidence_id: i64) -> StoreResult<i64> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("select learner_id from evidence where evidence_id = $1")
+            .bind(evidence_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    row.map(|(l,)| l).ok_or(StoreError::NotFound)
+}
+
 impl Store {
+    /// The learner's portfolio stamp: it changes with every change to their portfolio.
+    pub async fn portfolio_stamp(&self, learner_id: i64) -> StoreResult<i64> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("select version from portfolio_stamp where learner_id = $1")
+                .bind(learner_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(v,)| v).unwrap_or(0))
+    }
+
     // --- evidence -------------------------------------------------------------------------
 
     pub async fn insert_evidence(&self, e: &NewEvidence) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "insert into evidence (learner_id, centre_id, title, evidence_date, kind, kind_other, witness_name, witness_role, source, simulation_note, file_name, media_type, size, sha256, object_key, added_by, added_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning evidence_id",
         )
@@ -157,8 +187,10 @@ impl Store {
         .bind(&e.object_key)
         .bind(e.added_by)
         .bind(super::now())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        bump(&mut tx, e.learner_id).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -250,6 +282,7 @@ impl Store {
                     .await?;
             }
         }
+        bump(&mut tx, learner_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -260,14 +293,18 @@ impl Store {
         unit_key: &str,
         criterion: &str,
     ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let learner = learner_of_evidence(&mut tx, evidence_id).await?;
         let done = sqlx::query(
             "delete from evidence_mapping where evidence_id = $1 and unit_key = $2 and criterion = $3",
         )
         .bind(evidence_id)
         .bind(unit_key)
         .bind(criterion)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        bump(&mut tx, learner).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -278,12 +315,13 @@ impl Store {
         ksb: &str,
         by: i64,
     ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         let exists: Option<(i64,)> = sqlx::query_as(
             "select evidence_id from evidence_ksb where evidence_id = $1 and ksb = $2",
         )
         .bind(evidence_id)
         .bind(ksb)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         if exists.is_none() {
             sqlx::query("insert into evidence_ksb (evidence_id, learner_id, ksb, mapped_by, mapped_at) values ($1, $2, $3, $4, $5)")
@@ -292,9 +330,11 @@ impl Store {
                 .bind(ksb)
                 .bind(by)
                 .bind(super::now())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
+        bump(&mut tx, learner_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -302,6 +342,7 @@ impl Store {
     /// mappings and KSBs are carried over to the new one, all in one transaction.
     pub async fn supersede_evidence(&self, old: i64, new: i64, reason: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
+        let learner = learner_of_evidence(&mut tx, old).await?;
         let done = sqlx::query("update evidence set superseded_by = $1, supersede_reason = $2, superseded_at = $3 where evidence_id = $4 and superseded_by is null")
             .bind(new)
             .bind(reason)
@@ -324,6 +365,7 @@ impl Store {
             .bind(old)
             .execute(&mut *tx)
             .await?;
+        bump(&mut tx, learner).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -338,6 +380,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let (key,) = key.ok_or(StoreError::NotFound)?;
+        let learner = learner_of_evidence(&mut tx, id).await?;
         for sql in [
             "delete from evidence_mapping where evidence_id = $1",
             "delete from evidence_ksb where evidence_id = $1",
@@ -345,6 +388,7 @@ impl Store {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
+        bump(&mut tx, learner).await?;
         tx.commit().await?;
         Ok(key)
     }
@@ -362,6 +406,7 @@ impl Store {
         rpl: bool,
         assessor_id: i64,
     ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as("insert into judgement (learner_id, unit_key, criterion, outcome, feedback, rpl, assessor_id, at) values ($1, $2, $3, $4, $5, $6, $7, $8) returning judgement_id")
             .bind(learner_id)
             .bind(unit_key)
@@ -371,8 +416,10 @@ impl Store {
             .bind(i64::from(rpl))
             .bind(assessor_id)
             .bind(super::now())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        bump(&mut tx, learner_id).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -394,6 +441,7 @@ impl Store {
         comments: &str,
         evidence_hash: &str,
     ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as("insert into signature (learner_id, unit_key, role, person_id, at, comments, evidence_hash) values ($1, $2, $3, $4, $5, $6, $7) returning signature_id")
             .bind(learner_id)
             .bind(unit_key)
@@ -402,8 +450,10 @@ impl Store {
             .bind(super::now())
             .bind(comments)
             .bind(evidence_hash)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        bump(&mut tx, learner_id).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -431,6 +481,7 @@ impl Store {
         grade: &str,
         by: i64,
     ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as("insert into unit_result (learner_id, registration_id, unit_key, marks, moderator_adjustment, considerations, result, grade, recorded_by, recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning unit_result_id")
             .bind(learner_id)
             .bind(registration_id)
@@ -442,8 +493,10 @@ impl Store {
             .bind(grade)
             .bind(by)
             .bind(super::now())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        bump(&mut tx, learner_id).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -518,6 +571,7 @@ impl Store {
                     .into(),
             ));
         }
+        let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as("insert into transfer (learner_id, from_registration_id, to_centre_id, reason, requested_by, requested_at, status) values ($1, $2, $3, $4, $5, $6, 'requested') returning transfer_id")
             .bind(learner_id)
             .bind(from_registration_id)
@@ -525,8 +579,10 @@ impl Store {
             .bind(reason)
             .bind(by)
             .bind(super::now())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        bump(&mut tx, learner_id).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -620,23 +676,33 @@ impl Store {
             .bind(t.learner_id)
             .execute(&mut *tx)
             .await?;
+        bump(&mut tx, t.learner_id).await?;
         tx.commit().await?;
         Ok(new_id)
     }
 
     pub async fn refuse_transfer(&self, id: i64, by: i64, note: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let learner: Option<(i64,)> =
+            sqlx::query_as("select learner_id from transfer where transfer_id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (learner,) = learner.ok_or(StoreError::NotFound)?;
         let done = sqlx::query("update transfer set status = 'refused', decided_by = $1, decided_at = $2, decision_note = $3 where transfer_id = $4 and status = 'requested'")
             .bind(by)
             .bind(super::now())
             .bind(note)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(
                 "this transfer is not waiting for a decision".into(),
             ));
         }
+        bump(&mut tx, learner).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -252,6 +252,15 @@ struct PortfolioPage {
     notice: Option<String>,
     learner_id: i64,
     name: String,
+    /// The page's main content, rendered once per portfolio state (see [`portfolio_body`]).
+    body: std::sync::Arc<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portfolio_body.html")]
+struct PortfolioBody {
+    learner_id: i64,
+    name: String,
     quals: Vec<QualRow>,
     met: usize,
     total: usize,
@@ -265,6 +274,11 @@ struct PortfolioPage {
 }
 
 fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
+    let titles: std::collections::HashMap<i64, &str> = p
+        .evidence
+        .iter()
+        .map(|e| (e.evidence_id, e.title.as_str()))
+        .collect();
     p.units
         .iter()
         .map(|u| {
@@ -308,7 +322,7 @@ fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                                 items
                                     .iter()
                                     .filter_map(|(id, loc)| {
-                                        p.item(*id).map(|e| (*id, e.title.clone(), loc.clone()))
+                                        titles.get(id).map(|t| (*id, t.to_string(), loc.clone()))
                                     })
                                     .collect()
                             })
@@ -356,6 +370,10 @@ fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
 }
 
 fn evidence_rows(p: &Portfolio) -> Vec<EvRow> {
+    let mut mapped: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for m in p.mappings.iter() {
+        *mapped.entry(m.evidence_id).or_default() += 1;
+    }
     p.evidence
         .iter()
         .rev()
@@ -375,11 +393,7 @@ fn evidence_rows(p: &Portfolio) -> Vec<EvRow> {
                 .unwrap_or_default(),
             size: crate::evidence_store::human_size(u64::try_from(e.size).unwrap_or(0)),
             superseded: e.superseded_by.is_some(),
-            mappings: p
-                .mappings
-                .iter()
-                .filter(|m| m.evidence_id == e.evidence_id)
-                .count(),
+            mappings: mapped.get(&e.evidence_id).copied().unwrap_or(0),
             ksbs: p
                 .ksbs
                 .iter()
@@ -389,6 +403,57 @@ fn evidence_rows(p: &Portfolio) -> Vec<EvRow> {
                 .join(", "),
         })
         .collect()
+}
+
+/// The portfolio page's main content. Everything in it follows from the computed portfolio
+/// and what the viewer may do, so it is rendered once per state and kept (most portfolio
+/// views are reads of an unchanged portfolio).
+fn portfolio_body(
+    p: &Portfolio,
+    learner: i64,
+    name: &str,
+    quals: Vec<QualRow>,
+) -> std::sync::Arc<String> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+    static BODIES: LazyLock<Mutex<HashMap<i64, (String, Arc<String>)>>> =
+        LazyLock::new(Mutex::default);
+    let key = format!("{}|{}|{:?}|{name}", p.core.key, p.may_add, p.record_until);
+    if let Ok(bodies) = BODIES.lock()
+        && let Some((k, body)) = bodies.get(&learner)
+        && *k == key
+    {
+        return body.clone();
+    }
+    let page = PortfolioBody {
+        learner_id: learner,
+        name: name.to_string(),
+        quals,
+        met: p.progress.met,
+        total: p.progress.total,
+        percent: percent(p.progress.met, p.progress.total),
+        complete_units: p.units.iter().filter(|u| u.locked).count(),
+        units: unit_rows(p),
+        evidence: evidence_rows(p),
+        may_add: p.may_add,
+        achieved: p
+            .achieved
+            .iter()
+            .map(|(qan, title)| format!("{title} ({qan})"))
+            .collect(),
+        record_until: p.record_until.as_deref().map(human_date),
+    };
+    let body = Arc::new(page.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "portfolio template failed");
+        "<p>The portfolio could not be shown.</p>".into()
+    }));
+    if let Ok(mut bodies) = BODIES.lock() {
+        if bodies.len() >= 2000 {
+            bodies.clear();
+        }
+        bodies.insert(learner, (key, body.clone()));
+    }
+    body
 }
 
 async fn portfolio_response(
@@ -421,6 +486,7 @@ async fn portfolio_response(
             }
         })
         .collect();
+    let body = portfolio_body(&p, learner, &name, quals);
     let status = error.as_ref().map(super::status_of);
     let page = PortfolioPage {
         title: format!("Portfolio: {name}"),
@@ -428,21 +494,8 @@ async fn portfolio_response(
         error: error.map(|e| super::public_message(&e)),
         notice,
         learner_id: learner,
-        quals,
-        met: p.progress.met,
-        total: p.progress.total,
-        percent: percent(p.progress.met, p.progress.total),
-        complete_units: p.units.iter().filter(|u| u.locked).count(),
-        units: unit_rows(&p),
-        evidence: evidence_rows(&p),
-        may_add: p.may_add,
-        achieved: p
-            .achieved
-            .iter()
-            .map(|(qan, title)| format!("{title} ({qan})"))
-            .collect(),
-        record_until: p.record_until.as_deref().map(human_date),
         name,
+        body,
     };
     let mut res = render(&page);
     if let Some(s) = status {
