@@ -16,6 +16,9 @@ use credence_domain::model::Specification;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+/// What a server keeps per learner: a value with the key it was made from.
+type PerLearner<K, V> = Arc<RwLock<HashMap<i64, (K, Arc<V>)>>>;
+
 /// The application: the store plus what a server keeps in memory (only immutable data).
 #[derive(Clone)]
 pub struct App {
@@ -25,9 +28,9 @@ pub struct App {
     /// it); otherwise the connection's own address is the client's.
     pub trust_proxy: bool,
     /// Portfolios as last loaded, by learner, with the stamp they were loaded at.
-    portfolio_cache: Arc<RwLock<HashMap<i64, (i64, Arc<portfolio::PortfolioRows>)>>>,
+    portfolio_cache: PerLearner<i64, portfolio::PortfolioRows>,
     /// Portfolios as last computed, by learner, with what they were computed from.
-    portfolio_core_cache: Arc<RwLock<HashMap<i64, (String, Arc<portfolio::PortfolioCore>)>>>,
+    portfolio_core_cache: PerLearner<String, portfolio::PortfolioCore>,
     /// Where evidence files are kept.
     pub evidence: EvidenceStore,
     /// The largest evidence file accepted, in bytes.

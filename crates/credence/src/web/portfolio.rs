@@ -416,8 +416,8 @@ fn portfolio_body(
 ) -> std::sync::Arc<String> {
     use std::collections::HashMap;
     use std::sync::{Arc, LazyLock, Mutex};
-    static BODIES: LazyLock<Mutex<HashMap<i64, (String, Arc<String>)>>> =
-        LazyLock::new(Mutex::default);
+    type Bodies = Mutex<HashMap<i64, (String, Arc<String>)>>;
+    static BODIES: LazyLock<Bodies> = LazyLock::new(Mutex::default);
     let key = format!("{}|{}|{:?}|{name}", p.core.key, p.may_add, p.record_until);
     if let Ok(bodies) = BODIES.lock()
         && let Some((k, body)) = bodies.get(&learner)
