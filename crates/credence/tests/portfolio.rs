@@ -1118,3 +1118,150 @@ both_databases!(
     marks_grades_moderation_and_special_consideration,
     marks_grades_moderation_and_special_consideration
 );
+
+async fn evidence_maps_to_apprenticeship_ksbs(url: String) {
+    let d = demo(&url).await;
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    let cat = d.app.catalogue().await.unwrap();
+    let ksb = p["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| cat.unit(u["unit"].as_str().unwrap()))
+        .find_map(|(_, unit)| unit.ksb.first().cloned())
+        .expect("a unit of the Level 3 Certificate maps to KSBs");
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Call plan",
+        "real_workplace",
+        "plan.pdf",
+        b"plan",
+    )
+    .await;
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = post_form(
+        &d,
+        &format!("/learners/{}/evidence/{id}/ksbs", d.priya),
+        &d.t_priya,
+        &format!("ksb={}", enc(&ksb.code)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(
+        &d,
+        &format!("/learners/{}/evidence/{id}", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    assert!(
+        page.body
+            .contains(&format!("Apprenticeship KSBs: {}", ksb.code.to_uppercase())),
+        "shown on the item"
+    );
+    let r = post_form(
+        &d,
+        &format!("/learners/{}/evidence/{id}/ksbs", d.priya),
+        &d.t_priya,
+        "ksb=Z99",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("is not a KSB of this learner"),
+        "refused with the known KSBs"
+    );
+}
+both_databases!(
+    evidence_maps_to_apprenticeship_ksbs,
+    evidence_maps_to_apprenticeship_ksbs
+);
+
+/// Every unit of the shortest plan signed off: the rules engine says the qualification is
+/// achieved, on the API and the page.
+async fn signed_off_units_achieve_the_qualification(url: String) {
+    let d = demo(&url).await;
+    let qan = d.app.store.registrations_of_learner(d.priya).await.unwrap()[0]
+        .qan
+        .clone();
+    let plan = d
+        .app
+        .plan(
+            &qan,
+            &credence_domain::rules::PlanRequest {
+                achieved: vec![],
+                wants: vec![],
+                refuses: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!plan.units.is_empty());
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Workplace project",
+        "real_workplace",
+        "project.pdf",
+        b"project",
+    )
+    .await;
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    for planned in &plan.units {
+        let u = p["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit"] == planned.key.as_str())
+            .unwrap();
+        let key = u["unit"].as_str().unwrap();
+        for c in u["criteria"].as_array().unwrap() {
+            let c = c["number"].as_str().unwrap();
+            let r = post_json(
+                &d,
+                &format!("/api/v1/learners/{}/evidence/{id}/mappings", d.priya),
+                &d.t_priya,
+                serde_json::json!({"unit": key, "criterion": c, "location": "section 1"}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+            let r = post_json(&d, &format!("/api/v1/learners/{}/judgements", d.priya), &d.t_sam,
+                serde_json::json!({"unit": key, "criterion": c, "outcome": "met", "feedback": "Shown"})).await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        }
+        let slug = key.replace(['/', ':', ' '], "-");
+        for t in [&d.t_sam, &d.t_priya] {
+            let r = post_json(
+                &d,
+                &format!("/api/v1/learners/{}/units/{slug}/signatures", d.priya),
+                t,
+                serde_json::json!({}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+    }
+    let p = portfolio(&d, d.priya, &d.t_priya).await;
+    assert!(
+        p["achieved"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q == qan.as_str()),
+        "{}",
+        p["achieved"]
+    );
+    let page = get(&d, &format!("/learners/{}/portfolio", d.priya), &d.t_sam).await;
+    assert!(page.body.contains("Achieved by the signed-off units"));
+}
+both_databases!(
+    signed_off_units_achieve_the_qualification,
+    signed_off_units_achieve_the_qualification
+);
