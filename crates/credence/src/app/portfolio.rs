@@ -329,6 +329,11 @@ pub struct PortfolioRows {
     pub transfers: Vec<TransferRow>,
 }
 
+/// The rows a view keeps (a centre the learner left sees its record up to the transfer).
+fn kept<T: Clone>(rows: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
+    rows.iter().filter(|r| keep(r)).cloned().collect()
+}
+
 /// Portfolios kept in memory, per server; beyond this many the cache starts again.
 const PORTFOLIO_CACHE_SIZE: usize = 2000;
 
@@ -639,43 +644,15 @@ impl App {
             }
         }
 
-        let evidence: Vec<EvidenceRow> = stored
-            .evidence
-            .iter()
-            .filter(|e| before(&e.added_at))
-            .cloned()
-            .collect();
+        let evidence = kept(&stored.evidence, |e| before(&e.added_at));
         let known: BTreeSet<i64> = evidence.iter().map(|e| e.evidence_id).collect();
-        let mappings: Vec<MappingRow> = stored
-            .mappings
-            .iter()
-            .filter(|m| known.contains(&m.evidence_id) && before(&m.mapped_at))
-            .cloned()
-            .collect();
-        let ksbs: Vec<KsbRow> = stored
-            .ksbs
-            .iter()
-            .filter(|k| known.contains(&k.evidence_id))
-            .cloned()
-            .collect();
-        let judgements: Vec<JudgementRow> = stored
-            .judgements
-            .iter()
-            .filter(|j| before(&j.at))
-            .cloned()
-            .collect();
-        let signatures: Vec<SignatureRow> = stored
-            .signatures
-            .iter()
-            .filter(|s| before(&s.at))
-            .cloned()
-            .collect();
-        let results: Vec<UnitResultRow> = stored
-            .results
-            .iter()
-            .filter(|r| before(&r.recorded_at))
-            .cloned()
-            .collect();
+        let mappings = kept(&stored.mappings, |m| {
+            known.contains(&m.evidence_id) && before(&m.mapped_at)
+        });
+        let ksbs = kept(&stored.ksbs, |k| known.contains(&k.evidence_id));
+        let judgements = kept(&stored.judgements, |j| before(&j.at));
+        let signatures = kept(&stored.signatures, |s| before(&s.at));
+        let results = kept(&stored.results, |r| before(&r.recorded_at));
 
         let items: Vec<EvidenceItem> = evidence.iter().map(to_item).collect();
         // Each unit's own mappings and judgements, so a unit's work is proportional to it.

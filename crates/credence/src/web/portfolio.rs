@@ -154,6 +154,15 @@ fn status_tag(s: &CriterionStatus) -> (&'static str, String) {
     }
 }
 
+/// A page, with the status of the problem it shows (200 when none).
+fn render_as<T: Template>(status: Option<StatusCode>, page: &T) -> Response {
+    let mut res = render(page);
+    if let Some(s) = status {
+        *res.status_mut() = s;
+    }
+    res
+}
+
 fn percent(met: usize, total: usize) -> usize {
     (met * 100).checked_div(total).unwrap_or(0)
 }
@@ -497,11 +506,7 @@ async fn portfolio_response(
         name,
         body,
     };
-    let mut res = render(&page);
-    if let Some(s) = status {
-        *res.status_mut() = s;
-    }
-    Ok(res)
+    Ok(render_as(status, &page))
 }
 
 async fn portfolio_page(
@@ -756,11 +761,7 @@ async fn unit_response(
         rpl_allowed,
         unit,
     };
-    let mut res = render(&page);
-    if let Some(s) = status {
-        *res.status_mut() = s;
-    }
-    Ok(res)
+    Ok(render_as(status, &page))
 }
 
 async fn unit_page(
@@ -1027,11 +1028,7 @@ async fn upload_page(
         today: chrono::Utc::now().date_naive().to_string(),
         replacing,
     };
-    let mut res = render(&page);
-    if let Some(s) = status {
-        *res.status_mut() = s;
-    }
-    Ok(res)
+    Ok(render_as(status, &page))
 }
 
 async fn upload_form(
@@ -1317,11 +1314,7 @@ async fn evidence_response(
         witness_name: e.witness_name.clone().unwrap_or_default(),
         witness_role: e.witness_role.clone().unwrap_or_default(),
     };
-    let mut res = render(&page);
-    if let Some(s) = status {
-        *res.status_mut() = s;
-    }
-    Ok(res)
+    Ok(render_as(status, &page))
 }
 
 async fn evidence_page(
