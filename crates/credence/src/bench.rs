@@ -256,7 +256,8 @@ async fn upload(mib: u64) -> Result<()> {
     Ok(())
 }
 
-/// The portfolio page of a learner on the Level 3 and Level 5 Diplomas (every unit of both)
+/// The portfolio page of a learner on the Level 5 Diploma in Professional Sales and the Level 3
+/// Apprenticeship Diploma (every unit of both: over 40)
 /// with 100 evidence items and 500 mappings, requested 32 at a time.
 async fn portfolio_page(requests: usize) -> Result<()> {
     use axum::body::Body;
@@ -264,11 +265,11 @@ async fn portfolio_page(requests: usize) -> Result<()> {
     let (app, dir) = bench_app("portfolio").await?;
     let centre = app.store.insert_centre("Bench Centre").await?;
     let today = chrono::Utc::now().date_naive();
-    let mut csv = credence_domain::people::registration::synthetic_csv(1, "610/3789/8", today);
-    let second = credence_domain::people::registration::synthetic_csv(1, "610/5677/7", today);
+    let mut csv = credence_domain::people::registration::synthetic_csv(1, "610/5684/4", today);
+    let second = credence_domain::people::registration::synthetic_csv(1, "610/3790/4", today);
     csv.push_str(second.lines().nth(1).unwrap_or_default());
     csv.push('\n');
-    for qan in ["610/3789/8", "610/5677/7"] {
+    for qan in ["610/5684/4", "610/3790/4"] {
         app.store.approve_centre(centre, qan, "ISP", None).await?;
     }
     let admin = crate::app::people::Actor {

@@ -53,7 +53,7 @@ pub const ACCOUNTS: &[DemoAccount] = &[
     },
     DemoAccount {
         email: "tom.learner@demo",
-        roles: "learner at Riverside (Level 5 Diploma)",
+        roles: "learner at Riverside (Level 5 Award in Coaching and Mentoring)",
     },
 ];
 
