@@ -31,6 +31,8 @@ pub struct App {
     portfolio_cache: PerLearner<i64, portfolio::PortfolioRows>,
     /// Portfolios as last computed, by learner, with what they were computed from.
     portfolio_core_cache: PerLearner<String, portfolio::PortfolioCore>,
+    /// Portfolio pages' main content as last rendered, by learner, with what it showed.
+    pub(crate) portfolio_pages: PerLearner<String, String>,
     /// Where evidence files are kept.
     pub evidence: EvidenceStore,
     /// The largest evidence file accepted, in bytes.
@@ -47,6 +49,7 @@ impl App {
             published_cache: Arc::default(),
             portfolio_cache: Arc::default(),
             portfolio_core_cache: Arc::default(),
+            portfolio_pages: Arc::default(),
             trust_proxy: false,
             evidence,
             max_upload: DEFAULT_MAX_UPLOAD,

@@ -418,17 +418,15 @@ fn evidence_rows(p: &Portfolio) -> Vec<EvRow> {
 /// and what the viewer may do, so it is rendered once per state and kept (most portfolio
 /// views are reads of an unchanged portfolio).
 fn portfolio_body(
+    app: &AppState,
     p: &Portfolio,
     learner: i64,
     name: &str,
     quals: Vec<QualRow>,
 ) -> std::sync::Arc<String> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, LazyLock, Mutex};
-    type Bodies = Mutex<HashMap<i64, (String, Arc<String>)>>;
-    static BODIES: LazyLock<Bodies> = LazyLock::new(Mutex::default);
+    use std::sync::Arc;
     let key = format!("{}|{}|{:?}|{name}", p.core.key, p.may_add, p.record_until);
-    if let Ok(bodies) = BODIES.lock()
+    if let Ok(bodies) = app.portfolio_pages.read()
         && let Some((k, body)) = bodies.get(&learner)
         && *k == key
     {
@@ -456,7 +454,7 @@ fn portfolio_body(
         tracing::error!(error = %e, "portfolio template failed");
         "<p>The portfolio could not be shown.</p>".into()
     }));
-    if let Ok(mut bodies) = BODIES.lock() {
+    if let Ok(mut bodies) = app.portfolio_pages.write() {
         if bodies.len() >= 2000 {
             bodies.clear();
         }
@@ -495,7 +493,7 @@ async fn portfolio_response(
             }
         })
         .collect();
-    let body = portfolio_body(&p, learner, &name, quals);
+    let body = portfolio_body(app, &p, learner, &name, quals);
     let status = error.as_ref().map(super::status_of);
     let page = PortfolioPage {
         title: format!("Portfolio: {name}"),
