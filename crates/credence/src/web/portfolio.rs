@@ -219,6 +219,8 @@ struct QualRow {
 struct CritRow {
     /// "LO 2: Understand ..." on the first criterion of each learning outcome.
     lo_heading: String,
+    /// The LO's assessor guidance, beside its criteria on the unit page.
+    lo_guidance: String,
     number: String,
     text: String,
     tag: &'static str,
@@ -291,14 +293,20 @@ fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
     p.units
         .iter()
         .map(|u| {
-            let headings: std::collections::HashMap<&str, String> = u
+            let headings: std::collections::HashMap<&str, (String, String)> = u
                 .unit
                 .learning_outcomes
                 .iter()
                 .filter_map(|lo| {
-                    lo.criteria
-                        .first()
-                        .map(|ac| (ac.number.as_str(), format!("LO {}: {}", lo.number, lo.text)))
+                    lo.criteria.first().map(|ac| {
+                        (
+                            ac.number.as_str(),
+                            (
+                                format!("LO {}: {}", lo.number, lo.text),
+                                lo.assessor_guidance.clone().unwrap_or_default(),
+                            ),
+                        )
+                    })
                 })
                 .collect();
             let criteria = u
@@ -315,7 +323,14 @@ fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                         .unwrap_or(CriterionStatus::NoEvidence);
                     let (tag, label) = status_tag(&status);
                     CritRow {
-                        lo_heading: headings.get(number).cloned().unwrap_or_default(),
+                        lo_heading: headings
+                            .get(number)
+                            .map(|h| h.0.clone())
+                            .unwrap_or_default(),
+                        lo_guidance: headings
+                            .get(number)
+                            .map(|h| h.1.clone())
+                            .unwrap_or_default(),
                         number: number.to_string(),
                         text: text.to_string(),
                         tag,
