@@ -1934,3 +1934,115 @@ impl App {
         Ok(built)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploaded_file_names_are_names_never_paths() {
+        assert_eq!(display_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(display_file_name("C:\\Users\\sam\\call.mp4"), "call.mp4");
+        assert_eq!(display_file_name(".hidden"), "hidden");
+        assert_eq!(display_file_name("a\"b\u{7}c.pdf"), "abc.pdf");
+        assert_eq!(display_file_name("/"), "evidence");
+        assert_eq!(display_file_name(&"x".repeat(500)).chars().count(), 150);
+    }
+
+    #[test]
+    fn media_types_come_from_a_fixed_list_and_scriptable_ones_never_show_inline() {
+        assert_eq!(media_type_for("Observation.PDF"), "application/pdf");
+        assert_eq!(media_type_for("call.mp4"), "video/mp4");
+        for risky in [
+            "page.html",
+            "image.svg",
+            "x.xhtml",
+            "script.js",
+            "noextension",
+        ] {
+            assert_eq!(media_type_for(risky), "application/octet-stream", "{risky}");
+            assert!(!shown_inline(media_type_for(risky)), "{risky}");
+        }
+        assert!(shown_inline("image/png") && shown_inline("video/mp4"));
+        assert!(!shown_inline("text/html") && !shown_inline("image/svg+xml"));
+    }
+
+    fn meta() -> EvidenceMeta {
+        EvidenceMeta {
+            title: "Observed call".into(),
+            date: "2026-11-02".into(),
+            kind: "observation_checklist".into(),
+            source: "real_workplace".into(),
+            file_name: "call.pdf".into(),
+            ..EvidenceMeta::default()
+        }
+    }
+
+    #[test]
+    fn evidence_details_are_checked_field_by_field() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert!(meta().problems(today).is_empty());
+        let fields = |m: EvidenceMeta| {
+            m.problems(today)
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fields(EvidenceMeta {
+                title: " ".into(),
+                ..meta()
+            }),
+            ["title"]
+        );
+        assert_eq!(
+            fields(EvidenceMeta {
+                date: "2026-12-01".into(),
+                ..meta()
+            }),
+            ["date"]
+        );
+        assert_eq!(
+            fields(EvidenceMeta {
+                date: "2/11/26".into(),
+                ..meta()
+            }),
+            ["date"]
+        );
+        assert_eq!(
+            fields(EvidenceMeta {
+                kind: "video".into(),
+                ..meta()
+            }),
+            ["kind"]
+        );
+        assert_eq!(
+            fields(EvidenceMeta {
+                source: "home".into(),
+                ..meta()
+            }),
+            ["source"]
+        );
+        // A witness testimony names the witness and their role; "other" says what it is.
+        let witness = EvidenceMeta {
+            kind: "witness_testimony".into(),
+            witness_name: Some("Dana Whitfield".into()),
+            ..meta()
+        };
+        assert_eq!(fields(witness.clone()), ["witness_name"]);
+        assert!(
+            fields(EvidenceMeta {
+                witness_role: Some("Sales director".into()),
+                ..witness
+            })
+            .is_empty()
+        );
+        assert_eq!(
+            fields(EvidenceMeta {
+                kind: "other".into(),
+                ..meta()
+            }),
+            ["kind_other"]
+        );
+    }
+}
