@@ -1205,7 +1205,7 @@ struct LearnerPage {
     transfers: Vec<String>,
 }
 
-async fn learner_page(
+pub(super) async fn learner_page(
     app: &AppState,
     actor: &crate::app::people::Actor,
     id: i64,

@@ -1707,7 +1707,20 @@ async fn request_transfer(
         Ok(_) => Ok(
             Redirect::to(&format!("/learners/{}?done=transfer", reg.learner_id)).into_response(),
         ),
-        Err(e) if is_user_error(&e) => Err(PageError::from(e)),
+        // The learner page again, with the problem where the form is.
+        Err(e) if is_user_error(&e) => {
+            let status = super::status_of(&e);
+            let mut res = super::people::learner_page(
+                &app,
+                &actor,
+                reg.learner_id,
+                Some(super::public_message(&e)),
+                None,
+            )
+            .await?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
         Err(e) => Err(e.into()),
     }
 }
