@@ -686,6 +686,34 @@ async fn limits_and_cut_off_uploads(url: String) {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // Deleted through the API while no signed-off unit uses it: record and file both go.
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let gone = send(
+        &d.router,
+        req(
+            "DELETE",
+            &format!("/api/v1/learners/{}/evidence/{id}", d.priya),
+            &d.t_priya,
+        )
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+    assert_eq!(d.app.evidence.keys().await.unwrap().len(), d.demo_files);
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Small",
+        "real_workplace",
+        "small.txt",
+        &[b'a'; 1024],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let (n, problems, orphans) = d.app.check_evidence(true).await.unwrap();
     assert_eq!((n, problems.len(), orphans.len()), (d.demo_files + 1, 0, 0));
 }
@@ -1099,6 +1127,21 @@ async fn marks_grades_moderation_and_special_consideration(url: String) {
     )
     .await;
     assert!(page.body.contains("-5 points"), "moderation shown");
+    // The same through the API: the grade comes back.
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{marek}/units/{slug}/marks"),
+        &d.t_sam,
+        serde_json::json!({"marks": [{"component": names[0], "mark": 40}, {"component": names[1], "mark": 50}]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let g: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(g["grade"], "fail", "45% less the moderator's 5 points: {g}");
+    assert_eq!(
+        g["moderator_adjustment"], -5,
+        "the moderator's adjustment stands"
+    );
     // A missing component mark is refused with the reason.
     let r = post_form(
         &d,

@@ -288,6 +288,16 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
         "/api/v1/learners/{learner}/units/{unit}/signatures",
         Policy::LearnerWork,
     ),
+    (
+        "DELETE",
+        "/api/v1/learners/{learner}/evidence/{evidence}",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/units/{unit}/marks",
+        Policy::LearnerView,
+    ),
 ];
 
 pub fn policy_for(method: &Method, path: &str) -> Option<Policy> {

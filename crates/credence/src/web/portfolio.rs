@@ -125,6 +125,8 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(api_map))
         .routes(routes!(api_judge))
         .routes(routes!(api_sign))
+        .routes(routes!(api_delete_evidence))
+        .routes(routes!(api_marks))
 }
 
 // --- shared -----------------------------------------------------------------------------------
@@ -2096,4 +2098,74 @@ pub async fn api_sign(
             },
         }),
     ))
+}
+
+/// Delete an evidence item that no signed-off unit uses (its file goes too). Under a
+/// signed-off unit an item can only be replaced, with a reason, on its page.
+#[utoipa::path(delete, path = "/api/v1/learners/{learner}/evidence/{evidence}", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("evidence" = i64, Path, description = "The evidence item's id")),
+    responses((status = 204), (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn api_delete_evidence(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    super::ApiPath((learner, evidence)): super::ApiPath<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    app.delete_evidence(&actor, learner, evidence, &client_address(&headers))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiComponentMark {
+    /// The component's name as the unit lists it ("Report", "Presentation").
+    pub component: String,
+    /// Percent, 0 to 100.
+    pub mark: u32,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiMarks {
+    pub marks: Vec<ApiComponentMark>,
+    /// The moderator's adjustment in percentage points: the awarding organisation's (its
+    /// staff or the centre's EQA). Left out, the last one recorded stands.
+    #[serde(default)]
+    pub moderator_adjustment: Option<i32>,
+    /// Reasonable adjustments and special consideration, recorded with the result.
+    #[serde(default)]
+    pub considerations: Vec<SpecialConsideration>,
+}
+
+/// Record marks for a marked unit (ISMM): the grade follows the AO's boundaries.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/marks", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key or its URL form (ISMM-Unit-1)")),
+    request_body = ApiMarks,
+    responses((status = 201, body = credence_domain::portfolio::GradeResult), (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn api_marks(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    super::ApiPath((learner, unit)): super::ApiPath<(i64, String)>,
+    ApiJson(m): ApiJson<ApiMarks>,
+) -> Result<
+    (
+        StatusCode,
+        axum::Json<credence_domain::portfolio::GradeResult>,
+    ),
+    ApiError,
+> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let marks: Vec<(String, u32)> = m.marks.into_iter().map(|c| (c.component, c.mark)).collect();
+    let result = app
+        .record_marks(
+            &actor,
+            learner,
+            &key,
+            &marks,
+            m.moderator_adjustment,
+            &m.considerations,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(result)))
 }
