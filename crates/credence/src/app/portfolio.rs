@@ -334,8 +334,10 @@ fn kept<T: Clone>(rows: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
     rows.iter().filter(|r| keep(r)).cloned().collect()
 }
 
-/// Portfolios kept in memory, per server; beyond this many the cache starts again.
-const PORTFOLIO_CACHE_SIZE: usize = 2000;
+/// Portfolios kept in memory, per server and per kind (rows, computed, rendered): enough for
+/// the learners being worked on at once, bounded so a large portfolio (a few hundred KB)
+/// cannot make the cache large; beyond this many it starts again.
+pub const PORTFOLIO_CACHE_SIZE: usize = 256;
 
 fn to_item(e: &EvidenceRow) -> EvidenceItem {
     EvidenceItem {

@@ -472,7 +472,7 @@ fn portfolio_body(
         "<p>The portfolio could not be shown.</p>".into()
     }));
     if let Ok(mut bodies) = app.portfolio_pages.write() {
-        if bodies.len() >= 2000 {
+        if bodies.len() >= crate::app::portfolio::PORTFOLIO_CACHE_SIZE {
             bodies.clear();
         }
         bodies.insert(learner, (key, body.clone()));
