@@ -427,6 +427,27 @@ impl App {
         Ok(spec)
     }
 
+    /// Append an audit entry about a learner's portfolio.
+    async fn audit_learner(
+        &self,
+        actor: &Actor,
+        address: &str,
+        action: &str,
+        learner_id: i64,
+        centre: Option<i64>,
+        detail: serde_json::Value,
+    ) -> AppResult<()> {
+        self.audit(
+            Some(&actor.label()),
+            Some(address),
+            action,
+            &format!("learner {learner_id}"),
+            centre,
+            detail,
+        )
+        .await
+    }
+
     /// The learner's stored portfolio. Every change bumps the learner's stamp in the same
     /// transaction, so what this server loaded before is used while the stamp is unchanged
     /// (one small query), and any number of servers agree.
@@ -887,11 +908,11 @@ impl App {
                 return Err(e.into());
             }
         };
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "evidence.add",
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(centre_id),
             serde_json::json!({"evidence": id, "title": row.title, "sha256": row.sha256, "size": row.size}),
         )
@@ -954,11 +975,11 @@ impl App {
                 actor.person_id,
             )
             .await?;
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "evidence.map",
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(item.centre_id),
             serde_json::json!({"evidence": evidence_id, "unit": unit.unit.key, "criterion": criterion, "location": location.trim()}),
         )
@@ -988,11 +1009,11 @@ impl App {
         {
             return Err(AppError::NotFound("that mapping".into()));
         }
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "evidence.unmap",
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(item.centre_id),
             serde_json::json!({"evidence": evidence_id, "unit": unit_key, "criterion": criterion}),
         )
@@ -1030,11 +1051,11 @@ impl App {
         self.store
             .map_ksb(learner_id, evidence_id, &ksb, actor.person_id)
             .await?;
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "evidence.map_ksb",
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(item.centre_id),
             serde_json::json!({"evidence": evidence_id, "ksb": ksb}),
         )
@@ -1076,11 +1097,11 @@ impl App {
         if let Err(e) = self.evidence.delete(&key).await {
             tracing::warn!(%key, error = %e, "orphan evidence object left for the sweep");
         }
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "evidence.delete",
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(item.centre_id),
             serde_json::json!({"evidence": evidence_id, "title": item.title, "sha256": item.sha256}),
         )
@@ -1137,11 +1158,11 @@ impl App {
         self.store
             .supersede_evidence(old_id, new_id, reason.trim())
             .await?;
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "evidence.supersede",
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(old.centre_id),
             serde_json::json!({"evidence": old_id, "by": new_id, "reason": reason.trim()}),
         )
@@ -1227,11 +1248,11 @@ impl App {
                 actor.person_id,
             )
             .await?;
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             if rpl { "assessment.rpl" } else { "assessment.judge" },
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(reg.centre_id),
             serde_json::json!({"unit": unit.unit.key, "criterion": criterion, "outcome": if outcome == Outcome::Met {"met"} else {"not_yet_met"}, "rpl": rpl}),
         )
@@ -1273,11 +1294,11 @@ impl App {
             )
             .await?;
         let centre = self.current_centre(learner_id).await.ok();
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "unit.sign",
-            &format!("learner {learner_id}"),
+            learner_id,
             centre,
             serde_json::json!({"unit": unit.unit.key, "role": role_code, "evidence_hash": unit.current_hash}),
         )
@@ -1507,11 +1528,11 @@ impl App {
                 actor.person_id,
             )
             .await?;
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
+        self.audit_learner(
+            actor,
+            address,
             "marks.record",
-            &format!("learner {learner_id}"),
+            learner_id,
             Some(centre),
             serde_json::json!({"unit": unit.unit.key, "marks": marks, "moderator_adjustment": adjustment, "grade": result.grade.title(), "mark": result.adjusted}),
         )
