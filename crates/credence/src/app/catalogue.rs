@@ -92,6 +92,9 @@ pub struct ImportedVersion {
     pub unchanged_from: Option<i64>,
 }
 
+/// The longest search accepted, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -342,6 +345,11 @@ impl App {
         query: &str,
         limit: i64,
     ) -> AppResult<Vec<crate::store::CriterionHit>> {
+        if query.chars().count() > MAX_SEARCH_CHARS {
+            return Err(AppError::Validation(format!(
+                "Search for at most {MAX_SEARCH_CHARS} characters: a few words from the criterion are enough"
+            )));
+        }
         let words: Vec<String> = query
             .split_whitespace()
             .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())

@@ -74,6 +74,9 @@ pub enum AppError {
     /// An upload over the configured limit.
     #[error("{0}")]
     TooLarge(String),
+    /// Too many attempts (password guesses): the message says how long to wait.
+    #[error("{0}")]
+    Limited(String),
     #[error("{0}")]
     Import(#[from] credence_domain::import::ImportError),
     #[error("{0}")]

@@ -523,11 +523,23 @@ impl App {
         }
         let person = match self.store.person_by_email(&inv.email).await? {
             Some(p) => {
+                // The same limit as signing in, counted against the same account and
+                // address: an invitation is no way round it.
+                let (by_email, by_address) = self
+                    .store
+                    .sign_in_failures(&p.email, address, &minutes_ago(RATE_WINDOW_MINUTES))
+                    .await?;
+                if by_email >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+                    return Err(AppError::Limited(
+                        "Too many wrong passwords for this account: wait 15 minutes and try again, or ask your administrator to reset your password".into(),
+                    ));
+                }
                 let ok = p
                     .password_hash
                     .as_deref()
                     .is_some_and(|h| password_matches(password, h));
                 if !ok {
+                    self.store.record_sign_in_failure(&p.email, address).await?;
                     return Err(AppError::Validation(
                         "You already have an account: enter its password to add this role to it"
                             .into(),

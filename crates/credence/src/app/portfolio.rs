@@ -170,6 +170,9 @@ impl EvidenceMeta {
 
 /// The file name to show and offer for download: the last path segment, without control
 /// characters, at most 150 characters. Never used as a path.
+/// The longest feedback or comment accepted on a decision or signature, in characters.
+pub const MAX_FEEDBACK_CHARS: usize = 10_000;
+
 pub fn display_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = base
@@ -1194,6 +1197,11 @@ impl App {
                 unit.unit.ao_ref
             )));
         }
+        if feedback.chars().count() > MAX_FEEDBACK_CHARS {
+            return Err(AppError::Validation(format!(
+                "Feedback can be at most {MAX_FEEDBACK_CHARS} characters: put longer comments in a document and add it as evidence"
+            )));
+        }
         if outcome == Outcome::NotYetMet && feedback.trim().is_empty() {
             return Err(AppError::Validation(
                 "Give feedback saying what is still needed to meet the criterion".into(),
@@ -1268,6 +1276,11 @@ impl App {
         comments: &str,
         address: &str,
     ) -> AppResult<SignerRole> {
+        if comments.chars().count() > MAX_FEEDBACK_CHARS {
+            return Err(AppError::Validation(format!(
+                "Comments can be at most {MAX_FEEDBACK_CHARS} characters"
+            )));
+        }
         let role = if actor.learner_ids().contains(&learner_id) {
             SignerRole::Learner
         } else {

@@ -374,8 +374,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(|t| t.trim().to_string())
 }
 
-/// The client's address: the connection's, or the first `X-Forwarded-For` hop when behind
-/// a load balancer.
+/// The client's address, as [`authorize`] left it in `X-Forwarded-For`: the connection's, or
+/// the last hop when behind a trusted load balancer.
 pub fn client_address(headers: &HeaderMap) -> String {
     headers
         .get("x-forwarded-for")
@@ -404,27 +404,48 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
         .unwrap_or_default();
     let path = req.uri().path().to_string();
     let uri = req.uri().to_string();
+    // HEAD is answered by the GET handler (axum runs it and drops the body), so it is decided
+    // exactly as GET is.
+    let method = if req.method() == Method::HEAD {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
     // A method the path does not serve: the router answers 405 Method Not Allowed, no
     // handler runs, so there is nothing to decide.
-    if policy_for(req.method(), &pattern).is_none()
-        && POLICIES.iter().any(|(_, p, _)| *p == pattern)
+    if policy_for(&method, &pattern).is_none() && POLICIES.iter().any(|(_, p, _)| *p == pattern)
     {
         return next.run(req).await;
     }
-    let Some(policy) = policy_for(req.method(), &pattern) else {
+    let Some(policy) = policy_for(&method, &pattern) else {
         tracing::error!(%pattern, method = %req.method(), "route without an access policy");
         return refuse(Refusal::NoPolicy, &path, &uri);
     };
     // The client's address: the connection's, unless Credence is told to trust the proxy
     // in front of it. Handlers read it from `X-Forwarded-For`, which is rewritten here so a
     // client cannot choose the address its sign-in attempts are counted against.
+    // Behind a proxy the address is the last hop, the one our own proxy appended: every hop
+    // before it was written by the client and proves nothing.
     let mut req = req;
-    if !app.trust_proxy {
-        let peer = req
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "local".into());
+    let peer = if app.trust_proxy {
+        req.headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|s| !s.is_empty())
+            .map(str::to_string)
+    } else {
+        None
+    };
+    {
+        let peer = peer.unwrap_or_else(|| {
+            req.extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "local".into())
+        });
         req.headers_mut().remove("x-forwarded-for");
         if let Ok(v) = axum::http::HeaderValue::from_str(&peer) {
             req.headers_mut().insert("x-forwarded-for", v);
@@ -449,8 +470,13 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
             Err(e) => return super::ApiError::from(e).into_response(),
         },
         None => match cookie(&headers, SESSION_COOKIE) {
+            // A cookie whose session has ended (expired, signed out elsewhere) is as good as
+            // none: the person can sign in again without clearing cookies.
             Some(token) => match app.actor_from_session(&token).await {
-                Ok(a) => (a, true),
+                Ok(a) => {
+                    let live = a.is_some();
+                    (a, live)
+                }
                 Err(e) => return super::ApiError::from(e).into_response(),
             },
             None => (None, false),
@@ -470,8 +496,14 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
             _ => return refuse(Refusal::Csrf, &path, &uri),
         }
     }
+    let https = app.trust_proxy
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let private = policy != Policy::Public || actor.is_some();
     let decision = decide(&app, policy, actor.as_ref(), &pattern, &path).await;
-    match decision {
+    let mut res = match decision {
         Ok(()) => {
             let nav = actor.as_ref().map(NavUser::of);
             if let Some(a) = actor {
@@ -480,7 +512,22 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
             NAV.scope(nav, next.run(req)).await
         }
         Err(r) => refuse(r, &path, &uri),
+    };
+    // What one person sees is kept by no cache, shared or the browser's own.
+    if private {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
     }
+    // Behind a proxy that ends TLS, browsers are told to come back over HTTPS only.
+    if https {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
 }
 
 /// What the page header shows of the signed-in person.

@@ -84,9 +84,25 @@ struct NextParam {
 }
 
 /// Only a path on this site is a place to go back to.
-fn safe_next(next: Option<&str>) -> String {
+/// Only a path on this site is a place to go back to: it starts with one `/`, and has no
+/// backslash, control character or space anywhere (browsers drop tabs and newlines, so
+/// `/\t/evil.example` would become `//evil.example`, another site), and no encoded slash
+/// or backslash that a server behind a proxy might decode.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= 2048
+                && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+                && !n.to_ascii_lowercase().contains("%2f")
+                && !n.to_ascii_lowercase().contains("%5c")
+                && !n.contains("%09")
+                && !n.to_ascii_lowercase().contains("%0a")
+                && !n.to_ascii_lowercase().contains("%0d") =>
+        {
+            n.to_string()
+        }
         _ => "/home".into(),
     }
 }
@@ -1826,8 +1842,10 @@ async fn accept_invitation(
             }
             Ok(res)
         }
-        Err(e @ AppError::Validation(_)) => {
-            invitation_page(&app, &token, Some(e.to_string())).await
+        Err(e @ (AppError::Validation(_) | AppError::Limited(_))) => {
+            let status = super::status_of(&e);
+            let page = invitation_page(&app, &token, Some(e.to_string())).await?;
+            Ok((status, page).into_response())
         }
         Err(e) => Err(e.into()),
     }

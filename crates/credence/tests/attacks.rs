@@ -1,0 +1,664 @@
+//! The seven attacks found when Credence was tried as an attacker would (issue 10), each
+//! replayed through the router on SQLite and PostgreSQL. Each one succeeded before the fix;
+//! each must now fail, with the answer a real user would need.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Reply, send};
+use serde_json::Value;
+
+struct Demo {
+    app: credence::app::App,
+    router: axum::Router,
+    tom: i64,
+    marek: i64,
+    t_admin_n: String,
+    t_admin_r: String,
+    t_tom: String,
+    t_isp: String,
+    t_ismm: String,
+    t_ocr: String,
+    t_eqa: String,
+    t_sam: String,
+}
+
+async fn learner_of(app: &credence::app::App, email: &str) -> i64 {
+    let p = app.store.person_by_email(email).await.unwrap().unwrap();
+    app.store
+        .grants(p.person_id)
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|g| g.learner_id)
+        .unwrap()
+}
+
+async fn demo(url: &str) -> Demo {
+    let app = common::app_on(url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let marek = app
+        .store
+        .registrations_at_centre(1, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.qan == "500/3707/9")
+        .unwrap()
+        .learner_id;
+    Demo {
+        tom: learner_of(&app, "tom.learner@demo").await,
+        marek,
+        t_admin_n: common::token_for(&app, "admin@northgate.demo").await,
+        t_admin_r: common::token_for(&app, "admin@riverside.demo").await,
+        t_tom: common::token_for(&app, "tom.learner@demo").await,
+        t_isp: common::token_for(&app, "ao@isp.demo").await,
+        t_ismm: common::token_for(&app, "ao@ismm.demo").await,
+        t_ocr: common::token_for(&app, "ao@ocr.demo").await,
+        t_eqa: common::token_for(&app, "eqa@isp.demo").await,
+        t_sam: common::token_for(&app, "sam.assessor@demo").await,
+        app,
+        router,
+    }
+}
+
+fn req(method: &str, uri: &str, token: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+}
+
+async fn get(d: &Demo, uri: &str, token: &str) -> Reply {
+    send(
+        &d.router,
+        req("GET", uri, token).body(Body::empty()).unwrap(),
+    )
+    .await
+}
+
+async fn post(d: &Demo, uri: &str, token: &str, content_type: &str, body: &str) -> Reply {
+    send(
+        &d.router,
+        req("POST", uri, token)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn post_json(d: &Demo, uri: &str, token: &str, body: Value) -> Reply {
+    post(d, uri, token, "application/json", &body.to_string()).await
+}
+
+async fn anonymous(d: &Demo, method: &str, uri: &str, form: Option<&str>) -> Reply {
+    let mut b = Request::builder().method(method).uri(uri);
+    if form.is_some() {
+        b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    send(
+        &d.router,
+        b.body(Body::from(form.unwrap_or("").to_string())).unwrap(),
+    )
+    .await
+}
+
+fn json(r: &Reply) -> Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("JSON: {}", r.body))
+}
+
+/// A person with one role at a centre and their API token.
+async fn staff(d: &Demo, email: &str, role: &str, centre: i64) -> (i64, String) {
+    let id = d
+        .app
+        .create_person(email, "Test Person", Some("a long test password"))
+        .await
+        .unwrap();
+    d.app
+        .store
+        .grant_role(id, role, None, Some(centre), None)
+        .await
+        .unwrap();
+    (id, common::token_for(&d.app, email).await)
+}
+
+// --- 1. Learner takeover by ULN --------------------------------------------------------------
+
+async fn a_uln_identifies_but_does_not_authorize(url: String) {
+    let d = demo(&url).await;
+    let tom = d.app.store.learner(d.tom).await.unwrap().unwrap();
+    let uln = tom.uln.clone().unwrap();
+    let before = d.app.store.registrations_of_learner(d.tom).await.unwrap();
+
+    // Another centre's row with Tom's ULN but another name and date of birth is refused,
+    // saying which fields differ and what to do, without showing what is on record.
+    let csv = format!("given_name,family_name,date_of_birth,qan,uln\nNot,Tom,2000-01-01,610/3788/6,{uln}\n");
+    let r = post(
+        &d,
+        "/api/v1/centres/1/registrations",
+        &d.t_admin_n,
+        "text/csv",
+        &csv,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = json(&r);
+    assert_eq!(out["registered"], 0, "{out}");
+    let errors = out["errors"].to_string();
+    assert!(
+        errors.contains("family name") && errors.contains("date of birth"),
+        "names the fields that differ: {errors}"
+    );
+    assert!(
+        errors.contains("Learning Records Service"),
+        "says what to do: {errors}"
+    );
+    assert!(
+        !errors.contains("Evans") && !errors.contains("1985"),
+        "never shows the stored values: {errors}"
+    );
+    assert_eq!(
+        d.app.store.registrations_of_learner(d.tom).await.unwrap().len(),
+        before.len(),
+        "nothing registered"
+    );
+
+    // Northgate sees nothing of Tom.
+    let ev = d.app.store.evidence_of_learner(d.tom).await.unwrap();
+    assert!(!ev.is_empty(), "the demo gives Tom evidence at Riverside");
+    for uri in [
+        format!("/api/v1/learners/{}", d.tom),
+        format!("/api/v1/learners/{}/portfolio", d.tom),
+        format!("/learners/{}/portfolio.zip", d.tom),
+        format!("/learners/{}/evidence/{}/file", d.tom, ev[0].evidence_id),
+    ] {
+        let r = get(&d, &uri, &d.t_admin_n).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}: {}", r.body);
+    }
+
+    // Tom really does enrol at Northgate too (same family name and date of birth, the case
+    // and spaces of the name aside): one learner, two separate views.
+    let csv = format!(
+        "given_name,family_name,date_of_birth,qan,uln\nTom,EVANS ,1985-02-17,610/3788/6,{uln}\n"
+    );
+    let r = post(
+        &d,
+        "/api/v1/centres/1/registrations",
+        &d.t_admin_n,
+        "text/csv",
+        &csv,
+    )
+    .await;
+    assert_eq!(json(&r)["registered"], 1, "{}", r.body);
+    let regs = d.app.store.registrations_of_learner(d.tom).await.unwrap();
+    let north_reg = regs.iter().find(|r| r.centre_id == 1).unwrap();
+    // The audit entry names the learner (by id, never by name or ULN).
+    let entries = d.app.store.audit_entries(Some(1), 5).await.unwrap();
+    let reg_entry = entries
+        .iter()
+        .find(|e| e.action.contains("registered"))
+        .unwrap();
+    let text = format!("{} {}", reg_entry.subject, reg_entry.detail);
+    assert!(
+        text.contains(&format!("learner {}", d.tom))
+            || text.contains(&format!("\"learners\":[{}]", d.tom)),
+        "the entry names the learner: {text}"
+    );
+    assert!(
+        !text.contains(&uln) && !text.contains("Evans") && !text.contains("@"),
+        "no personal data in the log: {text}"
+    );
+
+    // Northgate's view: Tom's record, none of his Riverside evidence.
+    let r = get(
+        &d,
+        &format!("/api/v1/learners/{}/portfolio", d.tom),
+        &d.t_admin_n,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = json(&r);
+    assert_eq!(
+        p["evidence"].as_array().unwrap().len(),
+        0,
+        "Riverside's evidence is not Northgate's: {}",
+        p["evidence"]
+    );
+    let r = get(
+        &d,
+        &format!("/learners/{}/evidence/{}/file", d.tom, ev[0].evidence_id),
+        &d.t_admin_n,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "Riverside's file");
+    // Riverside still sees its own.
+    let r = get(
+        &d,
+        &format!("/api/v1/learners/{}/portfolio", d.tom),
+        &d.t_admin_r,
+    )
+    .await;
+    assert_eq!(
+        json(&r)["evidence"].as_array().unwrap().len(),
+        ev.len(),
+        "Riverside's view is whole"
+    );
+
+    // A Northgate-only assessor, assigned at Northgate, can neither delete Riverside's
+    // evidence nor judge Riverside's units.
+    let (north_assessor, t_na) = staff(&d, "na@northgate.test", "assessor", 1).await;
+    d.app
+        .store
+        .assign(north_reg.registration_id, north_assessor, "assessor", 1)
+        .await
+        .unwrap();
+    let r = send(
+        &d.router,
+        req(
+            "DELETE",
+            &format!("/api/v1/learners/{}/evidence/{}", d.tom, ev[0].evidence_id),
+            &t_na,
+        )
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(
+        d.app
+            .store
+            .evidence(ev[0].evidence_id)
+            .await
+            .unwrap()
+            .is_some(),
+        "still there"
+    );
+    let riverside_unit = d
+        .app
+        .store
+        .mappings_of_learner(d.tom)
+        .await
+        .unwrap()
+        .first()
+        .map(|m| (m.unit_key.clone(), m.criterion.clone()))
+        .unwrap();
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/judgements", d.tom),
+        &t_na,
+        serde_json::json!({"unit": riverside_unit.0, "criterion": riverside_unit.1, "outcome": "met"}),
+    )
+    .await;
+    assert!(
+        r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN,
+        "a Riverside unit is not Northgate's to judge: {} {}",
+        r.status,
+        r.body
+    );
+    // Tom himself sees both.
+    let r = get(&d, &format!("/api/v1/learners/{}/portfolio", d.tom), &d.t_tom).await;
+    assert_eq!(
+        json(&r)["evidence"].as_array().unwrap().len(),
+        ev.len(),
+        "the learner sees all his own evidence"
+    );
+}
+both_databases!(
+    a_uln_identifies_but_does_not_authorize,
+    a_uln_identifies_but_does_not_authorize
+);
+
+// --- 2. Another AO's catalogue --------------------------------------------------------------
+
+async fn an_ao_owns_its_catalogue(url: String) {
+    let d = demo(&url).await;
+    let isp_seed = common::seeds()
+        .iter()
+        .find(|s| s.text.contains("610/3788/6"))
+        .unwrap();
+    let edited = isp_seed.text.replacen("Professional Sales", "Professional Salez", 1);
+    let uri = "/api/v1/catalogue/versions?name=edited.txt";
+    // OCR's staff cannot import ISP's specification.
+    let r = post(&d, uri, &d.t_ocr, "text/plain", &edited).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("ISP"), "says whose it is: {}", r.body);
+    // ISP's own staff can, as a draft (publish=true through the API is refused).
+    let r = post(
+        &d,
+        "/api/v1/catalogue/versions?name=edited.txt&publish=true",
+        &d.t_isp,
+        "text/plain",
+        &edited,
+    )
+    .await;
+    assert!(
+        r.status == StatusCode::UNPROCESSABLE_ENTITY || r.status == StatusCode::BAD_REQUEST,
+        "publication is a separate step after review: {} {}",
+        r.status,
+        r.body
+    );
+    let r = post(&d, uri, &d.t_isp, "text/plain", &edited).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let v = json(&r)["versions"][0].clone();
+    assert_eq!(v["status"], "draft");
+    let id = v["id"].as_i64().unwrap();
+    // OCR cannot see, correct or publish it.
+    let r = get(&d, &format!("/api/v1/catalogue/versions/{id}"), &d.t_ocr).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = post_json(
+        &d,
+        &format!("/api/v1/catalogue/versions/{id}/publication"),
+        &d.t_ocr,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = post(
+        &d,
+        &format!("/api/v1/catalogue/versions/{id}/corrections"),
+        &d.t_ocr,
+        "application/json",
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // The anonymous export lists no drafts.
+    let r = anonymous(&d, "GET", "/api/v1/catalogue/export", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        !r.body.contains("Professional Salez"),
+        "drafts are not public"
+    );
+    // An export that claims ISP's QAN under a new AO neither creates the AO nor publishes.
+    let export = d.app.export_json(true).await.unwrap();
+    let hijack = export
+        .replace("\"code\": \"ISP\"", "\"code\": \"EVIL\"")
+        .replace("\"code\":\"ISP\"", "\"code\":\"EVIL\"");
+    assert_ne!(hijack, export, "the export names the AO by code");
+    let aos_before = d.app.store.awarding_organisations().await.unwrap().len();
+    let r = post(
+        &d,
+        "/api/v1/catalogue/versions?name=export.json",
+        &d.t_ocr,
+        "text/plain",
+        &hijack,
+    )
+    .await;
+    assert!(
+        r.status == StatusCode::FORBIDDEN || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    assert_eq!(
+        d.app.store.awarding_organisations().await.unwrap().len(),
+        aos_before,
+        "no AO created"
+    );
+    let cat = d.app.catalogue().await.unwrap();
+    let (cs, _) = cat.qualification("610/3788/6").unwrap();
+    assert_eq!(cs.spec.awarding_organisation.code, "ISP", "ISP keeps its QAN");
+    // Every catalogue change is audited, by person id.
+    let log = d.app.store.audit_log().await.unwrap();
+    let isp = d
+        .app
+        .store
+        .person_by_email("ao@isp.demo")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        log.iter().any(|e| e.action == "catalogue.import"
+            && e.actor.as_deref() == Some(&format!("person:{}", isp.person_id))),
+        "the import is in the log"
+    );
+}
+both_databases!(an_ao_owns_its_catalogue, an_ao_owns_its_catalogue);
+
+// --- 3. Cross-AO moderation -------------------------------------------------------------------
+
+async fn an_ao_moderates_only_its_own(url: String) {
+    let d = demo(&url).await;
+    let cat = d.app.catalogue().await.unwrap();
+    let (_, q) = cat.qualification("500/3707/9").unwrap();
+    let key = q.units[0].unit.clone();
+    let (_, unit) = cat.unit(&key).unwrap();
+    let names: Vec<String> = unit
+        .assessment_components
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let slug = key.replace(['/', ':', ' '], "-");
+    let uri = format!("/api/v1/learners/{}/units/{slug}/marks", d.marek);
+    let body = |adj: i32| {
+        serde_json::json!({"marks": names.iter().map(|n| serde_json::json!({"component": n, "mark": 40})).collect::<Vec<_>>(), "moderator_adjustment": adj})
+    };
+    // ISP's staff and ISP's EQA: not theirs (ISMM's qualification).
+    for t in [&d.t_isp, &d.t_eqa] {
+        let r = post_json(&d, &uri, t, body(10)).await;
+        assert!(
+            r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN,
+            "{} {}",
+            r.status,
+            r.body
+        );
+        // Nor may they read Marek's portfolio.
+        let r = get(
+            &d,
+            &format!("/api/v1/learners/{}/portfolio", d.marek),
+            t,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    }
+    assert!(
+        d.app
+            .store
+            .unit_results_of_learner(d.marek)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing recorded"
+    );
+    // ISMM's staff may moderate.
+    let r = post_json(&d, &uri, &d.t_sam, body(0)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "the assessor records: {}", r.body);
+    let r = post_json(&d, &uri, &d.t_ismm, body(5)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "ISMM moderates: {}", r.body);
+    // ISP's staff still read ISP learners at Northgate.
+    let priya = learner_of(&d.app, "priya.learner@demo").await;
+    let r = get(&d, &format!("/api/v1/learners/{priya}/portfolio"), &d.t_isp).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+both_databases!(an_ao_moderates_only_its_own, an_ao_moderates_only_its_own);
+
+// --- 4. HEAD past the policy ------------------------------------------------------------------
+
+async fn head_is_decided_like_get(url: String) {
+    let d = demo(&url).await;
+    let r = anonymous(&d, "HEAD", "/centres/2/audit", None).await;
+    assert_ne!(r.status, StatusCode::OK, "signed out");
+    assert!(
+        r.status == StatusCode::SEE_OTHER || r.status == StatusCode::UNAUTHORIZED,
+        "{}",
+        r.status
+    );
+    let r = send(
+        &d.router,
+        req("HEAD", "/api/v1/centres/2/audit", &d.t_admin_n)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another centre's audit");
+    let r = send(
+        &d.router,
+        req("HEAD", "/api/v1/me", &d.t_admin_n)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "HEAD still works where GET does");
+}
+both_databases!(head_is_decided_like_get, head_is_decided_like_get);
+
+// --- 5. Open redirect -------------------------------------------------------------------------
+
+async fn sign_in_goes_back_only_to_this_site(url: String) {
+    let d = demo(&url).await;
+    for next in [
+        "/%09/evil.example",
+        "/\t/evil.example",
+        "/%2F/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/%0d%0aSet-Cookie:%20x=y",
+        "/\r\nSet-Cookie: x=y",
+    ] {
+        let form = format!(
+            "email=admin%40northgate.demo&password=credence-demo-2026&next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        let r = anonymous(&d, "POST", "/sign-in", Some(&form)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}: {}", r.body);
+        let to = r.headers[header::LOCATION].to_str().unwrap();
+        assert_eq!(to, "/home", "{next:?} goes to /home, not {to:?}");
+    }
+    // A path of this site is kept.
+    let form = "email=admin%40northgate.demo&password=credence-demo-2026&next=%2Fcentres%2F1%3Ftab%3Dstaff";
+    let r = anonymous(&d, "POST", "/sign-in", Some(form)).await;
+    assert_eq!(r.headers[header::LOCATION], "/centres/1?tab=staff");
+}
+both_databases!(
+    sign_in_goes_back_only_to_this_site,
+    sign_in_goes_back_only_to_this_site
+);
+
+// --- 6. Password oracle -----------------------------------------------------------------------
+
+async fn an_invitation_is_no_password_oracle(url: String) {
+    let d = demo(&url).await;
+    let admin = d.app.actor_from_api_token(&d.t_admin_n).await.unwrap().unwrap();
+    // Northgate invites Sam (who already has an account) to be its IQA.
+    let token = d
+        .app
+        .invite(
+            &admin,
+            "sam.assessor@demo",
+            "Sam Okafor",
+            "iqa",
+            None,
+            Some(1),
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let uri = format!("/invitations/{token}");
+    let mut limited = false;
+    for i in 0..25 {
+        let r = anonymous(&d, "POST", &uri, Some(&format!("password=guess-{i}"))).await;
+        assert_ne!(r.status, StatusCode::SEE_OTHER, "a wrong guess is no session");
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "guessing is limited like signing in");
+    // Even the right password is refused while the limit holds.
+    let r = anonymous(&d, "POST", &uri, Some("password=credence-demo-2026")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    // And signing in is limited too: the guesses counted against the account.
+    let r = anonymous(
+        &d,
+        "POST",
+        "/sign-in",
+        Some("email=sam.assessor%40demo&password=credence-demo-2026"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+both_databases!(
+    an_invitation_is_no_password_oracle,
+    an_invitation_is_no_password_oracle
+);
+
+// --- 7. Audit log truncation ------------------------------------------------------------------
+
+async fn a_shortened_or_moved_audit_log_is_caught(url: String) {
+    let d = demo(&url).await;
+    // Some centre work to log.
+    let r = post(
+        &d,
+        "/api/v1/centres/1/registrations",
+        &d.t_admin_n,
+        "text/csv",
+        "given_name,family_name,date_of_birth,qan\nAda,Lovelace,1990-12-10,610/3788/6\n",
+    )
+    .await;
+    assert_eq!(json(&r)["registered"], 1, "{}", r.body);
+    let checkpoint = d.app.audit_checkpoint().await.unwrap();
+    assert!(d.app.verify_audit(Some(&checkpoint)).await.unwrap().is_ok());
+    let text = checkpoint.to_text();
+    let back = credence::app::audit::Checkpoint::parse(&text).unwrap();
+    assert_eq!(back, checkpoint, "a checkpoint reads back");
+    let pool = d.app.store.pool();
+
+    // A checkpoint that was tampered with is refused.
+    let forged = text.replacen(&checkpoint.hash, &"0".repeat(64), 1);
+    let forged = credence::app::audit::Checkpoint::parse(&forged).unwrap();
+    assert!(d.app.verify_audit(Some(&forged)).await.is_err());
+
+    // The whole tail after the checkpoint is cut: the chain alone still holds, the
+    // checkpoint does not.
+    let last = checkpoint.entries;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "delete from audit_log where seq > {}",
+        last - 2
+    )))
+    .execute(pool)
+    .await
+    .unwrap();
+    let chain_only = d.app.verify_audit(None).await.unwrap();
+    assert!(
+        chain_only.is_ok(),
+        "a truncated chain is still a chain: {chain_only:?}"
+    );
+    let with = d.app.verify_audit(Some(&checkpoint)).await.unwrap();
+    let why = with.expect_err("the checkpoint catches the truncation");
+    assert!(why.contains("shorter"), "{why}");
+
+    // Moving an entry out of the centre's log is an edit the chain catches.
+    let d = demo(&common_url(&url).await).await;
+    let (seq,): (i64,) =
+        sqlx::query_as("select max(seq) from audit_log where centre_id is not null")
+            .fetch_one(d.app.store.pool())
+            .await
+            .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update audit_log set centre_id = null where seq = {seq}"
+    )))
+    .execute(d.app.store.pool())
+    .await
+    .unwrap();
+    let r = d.app.verify_audit(None).await.unwrap();
+    assert!(r.is_err(), "a changed centre_id is caught");
+}
+both_databases!(
+    a_shortened_or_moved_audit_log_is_caught,
+    a_shortened_or_moved_audit_log_is_caught
+);
+
+/// A fresh database of the same kind.
+async fn common_url(url: &str) -> String {
+    if url.starts_with("sqlite") {
+        common::sqlite_url()
+    } else {
+        common::postgres_url().await.unwrap()
+    }
+}
