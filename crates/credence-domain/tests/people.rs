@@ -852,6 +852,8 @@ fn chain(n: u64) -> Vec<AuditRecord> {
                 action: "learner.register".into(),
                 subject: format!("learner:{i}"),
                 detail: audit::canonical_json(&serde_json::json!({"qan": CERT, "row": i})),
+                centre_id: None,
+                learner_id: None,
             },
         );
         out.push(rec);
@@ -967,6 +969,8 @@ fn deleting_a_record_is_detected() {
                 action: r.action.clone(),
                 subject: r.subject.clone(),
                 detail: r.detail.clone(),
+                centre_id: r.centre_id,
+                learner_id: r.learner_id,
             },
         );
         *r = resealed;
@@ -1037,6 +1041,8 @@ fn a_repeated_record_and_a_broken_link_are_named() {
             action: "other.log".into(),
             subject: "z".into(),
             detail: String::new(),
+            centre_id: None,
+            learner_id: None,
         },
     );
     let other = seal(
@@ -1048,6 +1054,8 @@ fn a_repeated_record_and_a_broken_link_are_named() {
             action: "x".into(),
             subject: "y".into(),
             detail: String::new(),
+            centre_id: None,
+            learner_id: None,
         },
     );
     assert_eq!(other.seq, 2);

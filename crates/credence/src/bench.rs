@@ -76,6 +76,7 @@ async fn registrations(n: usize) -> Result<()> {
         seed: true,
         evidence_store: dir.join("evidence").display().to_string(),
         max_upload: crate::app::DEFAULT_MAX_UPLOAD,
+        key_file: dir.join("instance.key"),
     };
     let app = crate::open(&config).await?;
     let centre = app.store.insert_centre("Bench Centre").await?;
@@ -148,6 +149,7 @@ async fn bench_app(what: &str) -> Result<(crate::app::App, std::path::PathBuf)> 
         seed: true,
         evidence_store: dir.join("evidence").display().to_string(),
         max_upload: 8 << 30,
+        key_file: dir.join("instance.key"),
     };
     let app = crate::open(&config).await?;
     app.create_demo()
@@ -372,7 +374,9 @@ async fn portfolio_page(requests: usize) -> Result<()> {
             .await?;
         if k % 3 != 0 {
             app.store
-                .insert_judgement(learner, unit, criterion, "met", "Seen", false, assessor)
+                .insert_judgement(
+                    learner, unit, criterion, "met", "Seen", false, assessor, centre,
+                )
                 .await?;
         }
     }
@@ -418,6 +422,7 @@ async fn portfolio_page(requests: usize) -> Result<()> {
                 "Seen again",
                 false,
                 assessor,
+                centre,
             )
             .await?;
         fresh.push(one(router.clone(), uri.clone(), token.clone()).await?.0);

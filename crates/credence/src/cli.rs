@@ -47,6 +47,10 @@ pub struct Cli {
         default_value_t = 4096
     )]
     pub max_upload_mb: u64,
+    /// The instance's signing key, made on first use (audit checkpoints). Default:
+    /// `instance.key` in the data folder. Servers sharing one database share one key file.
+    #[arg(long, global = true, env = "CREDENCE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
     /// Do not import the shipped specifications into an empty catalogue.
     #[arg(long, global = true, env = "CREDENCE_NO_SEED")]
     pub no_seed: bool,
@@ -163,8 +167,21 @@ pub enum UserCommand {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Check the hash chain of the whole audit log: exits 1 if any entry was edited,
-    /// deleted or reordered.
-    Verify,
+    /// deleted or reordered, or (with --checkpoint) if the log is shorter than, or diverges
+    /// from, a checkpoint.
+    Verify {
+        /// A checkpoint file written by `credence audit checkpoint`.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print the log's head (entry count and hash, timestamped, signed with the instance's
+    /// key) as a checkpoint to keep outside the database; `verify --checkpoint` compares
+    /// with it later.
+    Checkpoint {
+        /// Write it to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -388,12 +405,31 @@ pub async fn run(cli: Cli) -> Result<bool> {
             );
             Ok(true)
         }
-        Command::Audit(AuditCommand::Verify) => {
-            match app.verify_audit().await.map_err(user_error)? {
+        Command::Audit(AuditCommand::Verify { checkpoint }) => {
+            let checkpoint = match checkpoint {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| {
+                        format!("could not read the checkpoint {}", path.display())
+                    })?;
+                    Some(crate::app::audit::Checkpoint::parse(&text).map_err(user_error)?)
+                }
+                None => None,
+            };
+            match app
+                .verify_audit(checkpoint.as_ref())
+                .await
+                .map_err(user_error)?
+            {
                 Ok(n) => {
-                    println!(
-                        "The audit log is intact: {n} entries, each chained to the one before."
-                    );
+                    match &checkpoint {
+                        Some(c) => println!(
+                            "The audit log is intact: {n} entries, each chained to the one before, and it still holds the {} entries of the checkpoint of {}.",
+                            c.entries, c.at
+                        ),
+                        None => println!(
+                            "The audit log is intact: {n} entries, each chained to the one before."
+                        ),
+                    }
                     Ok(true)
                 }
                 Err(brk) => {
@@ -401,6 +437,22 @@ pub async fn run(cli: Cli) -> Result<bool> {
                     Ok(false)
                 }
             }
+        }
+        Command::Audit(AuditCommand::Checkpoint { output }) => {
+            let c = app.audit_checkpoint().await.map_err(user_error)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, c.to_text())
+                        .with_context(|| format!("could not write {}", path.display()))?;
+                    eprintln!(
+                        "Checkpoint of {} entries written to {}: keep it outside the database.",
+                        c.entries,
+                        path.display()
+                    );
+                }
+                None => print!("{}", c.to_text()),
+            }
+            Ok(true)
         }
         Command::Register {
             centre,
@@ -624,6 +676,8 @@ fn user_error(e: AppError) -> anyhow::Error {
 }
 
 async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
+    // The operator's own, audited acts.
+    let operator = crate::app::authz::CatalogueScope::operator("operator");
     let mut out = std::io::stdout().lock();
     match c {
         CatalogueCommand::Import {
@@ -647,7 +701,7 @@ async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_else(|| "upload.txt".into());
                 match app
-                    .import(&name, &bytes, corrections.as_deref(), publish)
+                    .import(&operator, &name, &bytes, corrections.as_deref(), publish)
                     .await
                 {
                     Ok(outcome) => results.push((file.clone(), outcome)),
@@ -857,7 +911,7 @@ async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
                 "{:>4} {:<40} {:>3} {:<10} {:>4}  IMPORTED",
                 "ID", "SPECIFICATION", "VER", "STATUS", "OPEN"
             )?;
-            for v in app.versions().await.map_err(user_error)? {
+            for v in app.versions(&operator).await.map_err(user_error)? {
                 let status = if v.is_current == 1 {
                     "current".to_string()
                 } else {
@@ -900,7 +954,10 @@ async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
         CatalogueCommand::Correct { version, file } => {
             let parsed = Corrections::parse(&read(&file, "corrections file")?)
                 .map_err(|e| user_error(e.into()))?;
-            let report = app.correct(version, &parsed).await.map_err(user_error)?;
+            let report = app
+                .correct(&operator, version, &parsed)
+                .await
+                .map_err(user_error)?;
             let open = report.open_count();
             writeln!(
                 out,
@@ -913,7 +970,7 @@ async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
             Ok(())
         }
         CatalogueCommand::Publish { version } => {
-            let v = app.publish(version).await.map_err(user_error)?;
+            let v = app.publish(&operator, version).await.map_err(user_error)?;
             writeln!(
                 out,
                 "Published {} version {} (id {}).",
@@ -924,7 +981,7 @@ async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
         CatalogueCommand::Export { format, output } => {
             let text = match format {
                 ExportFormat::Json => {
-                    credence_domain::export::to_json(&app.export().await.map_err(user_error)?)
+                    credence_domain::export::to_json(&app.export(true).await.map_err(user_error)?)
                 }
                 ExportFormat::Case => {
                     let cat = app.catalogue().await.map_err(user_error)?;

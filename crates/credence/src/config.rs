@@ -13,6 +13,8 @@ pub struct Config {
     pub evidence_store: String,
     /// The largest evidence upload, in bytes.
     pub max_upload: u64,
+    /// The instance's signing key (audit checkpoints).
+    pub key_file: PathBuf,
 }
 
 /// Every variable Credence reads; anything else starting with `CREDENCE_` is a typo.
@@ -25,6 +27,7 @@ const KNOWN_VARIABLES: &[&str] = &[
     "CREDENCE_TRUST_PROXY",
     "CREDENCE_EVIDENCE_STORE",
     "CREDENCE_MAX_UPLOAD_MB",
+    "CREDENCE_KEY_FILE",
 ];
 
 impl Config {
@@ -61,6 +64,10 @@ impl Config {
                 .clone()
                 .unwrap_or_else(|| cli.data_dir.join("evidence").display().to_string()),
             max_upload: cli.max_upload_mb.saturating_mul(1024 * 1024),
+            key_file: cli
+                .key_file
+                .clone()
+                .unwrap_or_else(|| cli.data_dir.join("instance.key")),
         })
     }
 }

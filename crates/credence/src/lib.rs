@@ -37,6 +37,7 @@ pub async fn open(config: &Config) -> Result<App> {
         .map_err(|e| anyhow::anyhow!("{e}: choose another with --evidence-store"))?;
     let mut app = App::new(store, evidence);
     app.max_upload = config.max_upload;
+    app.key_file = Some(config.key_file.clone());
     if config.seed {
         let n = app
             .ensure_seeded()

@@ -12,7 +12,10 @@ use credence_domain::import::{Entity, FindingStatus, Target};
 async fn shipped_specifications_import_and_publish(url: String) {
     let app = common::app_on(&url).await;
     common::seed(&app).await;
-    let versions = app.versions().await.unwrap();
+    let versions = app
+        .versions(&credence::app::authz::CatalogueScope::operator("test"))
+        .await
+        .unwrap();
     assert_eq!(versions.len(), 5);
     assert!(
         versions
@@ -69,6 +72,7 @@ async fn shipped_specifications_import_and_publish(url: String) {
     // Importing the same text again creates nothing.
     let again = app
         .import(
+            &credence::app::authz::CatalogueScope::operator("test"),
             common::seeds()[0].name,
             common::seeds()[0].text,
             Some(common::seeds()[0].corrections),
@@ -86,7 +90,13 @@ async fn shipped_specifications_import_and_publish(url: String) {
                 .catalogue_version_id
         )
     );
-    assert_eq!(app.versions().await.unwrap().len(), 5);
+    assert_eq!(
+        app.versions(&credence::app::authz::CatalogueScope::operator("test"))
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
 }
 both_databases!(
     shipped_specifications,
@@ -107,6 +117,7 @@ async fn a_changed_specification_is_a_new_version(url: String) {
             .replacen("acquiring", "obtaining", 1);
     let out = app
         .import(
+            &credence::app::authz::CatalogueScope::operator("test"),
             "ocr-unit-39-v2.txt",
             changed.as_bytes(),
             Some(ocr.corrections),
@@ -126,7 +137,12 @@ async fn a_changed_specification_is_a_new_version(url: String) {
         .map(|(c, u)| (c.version.version_number, u.clone()))
         .unwrap();
     assert_eq!(still.learning_outcomes[0].criteria[0].text, old_text);
-    app.publish(v2.id).await.unwrap();
+    app.publish(
+        &credence::app::authz::CatalogueScope::operator("test"),
+        v2.id,
+    )
+    .await
+    .unwrap();
     let after = app.catalogue().await.unwrap();
     let (cs, new) = after.unit("H/502/8599").unwrap();
     assert_eq!(cs.version.version_number, 2);
@@ -136,7 +152,10 @@ async fn a_changed_specification_is_a_new_version(url: String) {
             .contains("obtaining")
     );
     // The old version is still there, unchanged, and can never change.
-    let versions = app.versions().await.unwrap();
+    let versions = app
+        .versions(&credence::app::authz::CatalogueScope::operator("test"))
+        .await
+        .unwrap();
     let v1 = versions
         .iter()
         .find(|v| {
@@ -151,6 +170,7 @@ async fn a_changed_specification_is_a_new_version(url: String) {
     );
     let err = app
         .correct(
+            &credence::app::authz::CatalogueScope::operator("test"),
             v1.catalogue_version_id,
             &Corrections {
                 corrections: vec![Correction {
@@ -170,7 +190,12 @@ async fn a_changed_specification_is_a_new_version(url: String) {
         .unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
     assert!(matches!(
-        app.publish(v1.catalogue_version_id).await.unwrap_err(),
+        app.publish(
+            &credence::app::authz::CatalogueScope::operator("test"),
+            v1.catalogue_version_id
+        )
+        .await
+        .unwrap_err(),
         AppError::Conflict(_)
     ));
 }
@@ -183,7 +208,16 @@ async fn open_findings_block_publication_until_resolved(url: String) {
     let app = common::app_on(&url).await;
     // The ISP Level 3 seed without our corrections leaves points open.
     let seed = &common::seeds()[0];
-    let out = app.import(seed.name, seed.text, None, false).await.unwrap();
+    let out = app
+        .import(
+            &credence::app::authz::CatalogueScope::operator("test"),
+            seed.name,
+            seed.text,
+            None,
+            false,
+        )
+        .await
+        .unwrap();
     let v = &out.versions[0];
     let open: Vec<_> = v
         .report
@@ -196,17 +230,36 @@ async fn open_findings_block_publication_until_resolved(url: String) {
         !open.is_empty(),
         "the L3 seed has damage a person must decide"
     );
-    let err = app.publish(v.id).await.unwrap_err();
+    let err = app
+        .publish(
+            &credence::app::authz::CatalogueScope::operator("test"),
+            v.id,
+        )
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("open finding"), "{err}");
     // Publishing with --publish is refused too, and says what to do.
     let err = app
-        .import("again.txt", &[seed.text, b"\n"].concat(), None, true)
+        .import(
+            &credence::app::authz::CatalogueScope::operator("test"),
+            "again.txt",
+            &[seed.text, b"\n"].concat(),
+            None,
+            true,
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Resolve them"), "{err}");
     // Our shipped corrections resolve them all.
     let corrections = Corrections::parse(seed.corrections).unwrap();
-    let report = app.correct(v.id, &corrections).await.unwrap();
+    let report = app
+        .correct(
+            &credence::app::authz::CatalogueScope::operator("test"),
+            v.id,
+            &corrections,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         report.open_count(),
         0,
@@ -219,7 +272,12 @@ async fn open_findings_block_publication_until_resolved(url: String) {
             .iter()
             .any(|f| f.status == FindingStatus::Resolved && f.resolution.is_some())
     );
-    app.publish(v.id).await.unwrap();
+    app.publish(
+        &credence::app::authz::CatalogueScope::operator("test"),
+        v.id,
+    )
+    .await
+    .unwrap();
 }
 both_databases!(
     open_findings,
@@ -229,7 +287,7 @@ both_databases!(
 async fn bad_input_changes_nothing(url: String) {
     let app = common::app_on(&url).await;
     common::seed(&app).await;
-    let before = app.export().await.unwrap();
+    let before = app.export(true).await.unwrap();
     let huge = vec![b'x'; credence_domain::import::MAX_SOURCE_BYTES + 10];
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.txt", Vec::new(), "empty"),
@@ -252,7 +310,16 @@ async fn bad_input_changes_nothing(url: String) {
         ),
     ];
     for (name, bytes, expect) in cases {
-        let err = app.import(name, &bytes, None, false).await.unwrap_err();
+        let err = app
+            .import(
+                &credence::app::authz::CatalogueScope::operator("test"),
+                name,
+                &bytes,
+                None,
+                false,
+            )
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains(expect), "{name}: {err}");
     }
     // A corrections file that does not fit leaves the import undone.
@@ -264,17 +331,23 @@ async fn bad_input_changes_nothing(url: String) {
         br#"{"corrections":[{"target":{"entity":"unit","key":"X/000/0000","field":"title"},"value":"x"}]}"#,
         br#"{"corrections":[{"finding":"F999","accept":true}]}"#,
     ] {
-        assert!(app.import("ocr.txt", &changed, Some(bad), false).await.is_err());
+        assert!(app.import(&credence::app::authz::CatalogueScope::operator("test"), "ocr.txt", &changed, Some(bad), false).await.is_err());
     }
     // An export whose versions already exist is refused whole.
     let export = credence_domain::export::to_json(&before);
     let err = app
-        .import("export.json", export.as_bytes(), None, false)
+        .import(
+            &credence::app::authz::CatalogueScope::operator("test"),
+            "export.json",
+            export.as_bytes(),
+            None,
+            false,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)), "{err}");
     assert_eq!(
-        credence_domain::export::to_json(&app.export().await.unwrap()),
+        credence_domain::export::to_json(&app.export(true).await.unwrap()),
         export,
         "nothing changed"
     );
@@ -286,18 +359,30 @@ async fn export_round_trips_to_the_identical_catalogue(url: String) {
     common::seed(&app).await;
     // A draft travels too.
     let seed = &common::seeds()[0];
-    app.import("draft.txt", &[seed.text, b"\n"].concat(), None, false)
-        .await
-        .unwrap();
-    let first = credence_domain::export::to_json(&app.export().await.unwrap());
+    app.import(
+        &credence::app::authz::CatalogueScope::operator("test"),
+        "draft.txt",
+        &[seed.text, b"\n"].concat(),
+        None,
+        false,
+    )
+    .await
+    .unwrap();
+    let first = credence_domain::export::to_json(&app.export(true).await.unwrap());
     // Into an empty Credence (on SQLite, whatever the source: the format is the contract).
     let other = common::app_on(&common::sqlite_url()).await;
     let out = other
-        .import("catalogue.json", first.as_bytes(), None, false)
+        .import(
+            &credence::app::authz::CatalogueScope::operator("test"),
+            "catalogue.json",
+            first.as_bytes(),
+            None,
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(out.versions.len(), 6);
-    let second = credence_domain::export::to_json(&other.export().await.unwrap());
+    let second = credence_domain::export::to_json(&other.export(true).await.unwrap());
     assert_eq!(first, second);
     // And the catalogue reads the same.
     let a = app.catalogue().await.unwrap();

@@ -566,7 +566,7 @@ async fn upload_map_judge_sign_lock(url: String) {
     assert_eq!(first, bytes);
 
     // Every change is in the audit log, and the chain holds.
-    assert!(d.app.verify_audit().await.unwrap().is_ok());
+    assert!(d.app.verify_audit(None).await.unwrap().is_ok());
 }
 both_databases!(upload_map_judge_sign_lock, upload_map_judge_sign_lock);
 

@@ -438,7 +438,10 @@ async fn an_oversized_upload_is_refused_with_the_error_envelope() {
         res.body
     );
     assert!(
-        app.versions().await.unwrap().is_empty(),
+        app.versions(&credence::app::authz::CatalogueScope::operator("test"))
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing was imported"
     );
 }

@@ -34,6 +34,13 @@ pub struct NewAuditEntry {
     pub subject: String,
     /// Details (usually JSON text, see [`canonical_json`]); hashed exactly as given.
     pub detail: String,
+    /// The centre whose log shows the entry, if any (hashed: moving an entry out of a
+    /// centre's log is an edit).
+    #[serde(default)]
+    pub centre_id: Option<i64>,
+    /// The learner the entry is about, if any (hashed).
+    #[serde(default)]
+    pub learner_id: Option<i64>,
 }
 
 /// One entry of the audit log, sealed into the chain.
@@ -50,23 +57,56 @@ pub struct AuditRecord {
     pub detail: String,
     /// The `hash` of the entry before; [`GENESIS`] for the first.
     pub prev_hash: String,
-    /// [`chain_hash`] of this entry's fields: SHA-256, lowercase hex.
+    /// The hash of this entry's fields: SHA-256, lowercase hex, by [`chain_hash`] (version
+    /// 1) or [`chain_hash_v2`] (version 2).
     pub hash: String,
+    /// Which encoding sealed the entry: 1 ([`chain_hash`]) or 2 ([`chain_hash_v2`], which
+    /// also covers `centre_id` and `learner_id`). Entries are never re-sealed, so a log can
+    /// hold both.
+    #[serde(default = "version_one")]
+    pub version: u8,
+    #[serde(default)]
+    pub centre_id: Option<i64>,
+    #[serde(default)]
+    pub learner_id: Option<i64>,
 }
 
+fn version_one() -> u8 {
+    1
+}
+
+/// The encoding new entries are sealed with.
+pub const CURRENT_VERSION: u8 = 2;
+
 impl AuditRecord {
-    /// The hash this record's fields give, to compare with its stored `hash`.
+    /// The hash this record's fields give, to compare with its stored `hash`. An unknown
+    /// version gives no hash (and so fails verification).
     pub fn computed_hash(&self) -> String {
-        chain_hash(
-            &self.prev_hash,
-            self.seq,
-            &self.at,
-            self.actor.as_deref(),
-            self.address.as_deref(),
-            &self.action,
-            &self.subject,
-            &self.detail,
-        )
+        match self.version {
+            1 => chain_hash(
+                &self.prev_hash,
+                self.seq,
+                &self.at,
+                self.actor.as_deref(),
+                self.address.as_deref(),
+                &self.action,
+                &self.subject,
+                &self.detail,
+            ),
+            2 => chain_hash_v2(
+                &self.prev_hash,
+                self.seq,
+                &self.at,
+                self.actor.as_deref(),
+                self.address.as_deref(),
+                &self.action,
+                &self.subject,
+                self.centre_id,
+                self.learner_id,
+                &self.detail,
+            ),
+            _ => String::new(),
+        }
     }
 }
 
@@ -139,13 +179,83 @@ pub fn chain_hash(
 
 // ============================ end of the encoding that must never change =====================
 
-/// Seals a new entry onto the chain after `prev` (`None` for the first entry of the log).
+// =============================================================================================
+// VERSION 2. THIS ENCODING MUST NEVER CHANGE EITHER (the same rules as version 1 above).
+//
+// Version 1 left out the centre and the learner an entry is filed under, so an entry could be
+// moved out of a centre's log unnoticed. Version 2 adds them. All fed to SHA-256 in this order:
+//   the 17 bytes `credence-audit-v2`
+//   prev_hash  as a string
+//   seq        as 8 bytes, big-endian
+//   at         as a string
+//   actor      as an optional string
+//   address    as an optional string
+//   action     as a string
+//   subject    as a string
+//   centre_id  as an optional integer
+//   learner_id as an optional integer
+//   detail     as a string
+// where strings and optional strings are as in version 1, and an optional integer is the byte 0
+// for none, or the byte 1 followed by the integer as 8 bytes big-endian (two's complement).
+// =============================================================================================
+
+const TAG_V2: &[u8] = b"credence-audit-v2";
+
+fn put_opt_int(h: &mut Sha256, n: Option<i64>) {
+    match n {
+        None => h.update([0u8]),
+        Some(n) => {
+            h.update([1u8]);
+            h.update(n.to_be_bytes());
+        }
+    }
+}
+
+/// The hash of one audit entry, encoding version 2 (see the comment above; it must never
+/// change).
+#[allow(clippy::too_many_arguments)]
+pub fn chain_hash_v2(
+    prev_hash: &str,
+    seq: u64,
+    at: &str,
+    actor: Option<&str>,
+    address: Option<&str>,
+    action: &str,
+    subject: &str,
+    centre_id: Option<i64>,
+    learner_id: Option<i64>,
+    detail: &str,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(TAG_V2);
+    put_str(&mut h, prev_hash);
+    h.update(seq.to_be_bytes());
+    put_str(&mut h, at);
+    put_opt(&mut h, actor);
+    put_opt(&mut h, address);
+    put_str(&mut h, action);
+    put_str(&mut h, subject);
+    put_opt_int(&mut h, centre_id);
+    put_opt_int(&mut h, learner_id);
+    put_str(&mut h, detail);
+    hex::encode(h.finalize())
+}
+
+// ============================ end of encoding version 2 ======================================
+
+/// Seals a new entry onto the chain after `prev` (`None` for the first entry of the log), with
+/// the current encoding.
 pub fn seal(prev: Option<&AuditRecord>, new: NewAuditEntry) -> AuditRecord {
     let (seq, prev_hash) = match prev {
         Some(p) => (p.seq.saturating_add(1), p.hash.clone()),
         None => (1, GENESIS.to_string()),
     };
-    let hash = chain_hash(
+    seal_at(seq, prev_hash, new)
+}
+
+/// Seals a new entry as number `seq`, after the entry whose hash is `prev_hash`.
+pub fn seal_at(seq: u64, prev_hash: String, new: NewAuditEntry) -> AuditRecord {
+    let hash = chain_hash_v2(
         &prev_hash,
         seq,
         &new.at,
@@ -153,6 +263,8 @@ pub fn seal(prev: Option<&AuditRecord>, new: NewAuditEntry) -> AuditRecord {
         new.address.as_deref(),
         &new.action,
         &new.subject,
+        new.centre_id,
+        new.learner_id,
         &new.detail,
     );
     AuditRecord {
@@ -165,6 +277,9 @@ pub fn seal(prev: Option<&AuditRecord>, new: NewAuditEntry) -> AuditRecord {
         detail: new.detail,
         prev_hash,
         hash,
+        version: CURRENT_VERSION,
+        centre_id: new.centre_id,
+        learner_id: new.learner_id,
     }
 }
 
@@ -361,6 +476,8 @@ mod tests {
             action: "learner.register".into(),
             subject: format!("learner:{n}"),
             detail: "{}".into(),
+            centre_id: Some(1),
+            learner_id: Some(n as i64),
         }
     }
 
@@ -383,6 +500,38 @@ mod tests {
     }
     // Computed independently (Python hashlib over the encoding documented above).
     const PINNED: &str = "6969d56be992770ed88a3c39858d5f9a6c10d907c6c8f7c306d33657af8f212d";
+
+    #[test]
+    fn encoding_v2_is_pinned() {
+        // As for version 1: never update the expected value.
+        let h = chain_hash_v2(
+            GENESIS,
+            1,
+            "2026-01-01T00:00:00.000000Z",
+            Some("person:1"),
+            None,
+            "a",
+            "s",
+            Some(2),
+            None,
+            "{}",
+        );
+        assert_eq!(h, PINNED_V2);
+    }
+    // Computed independently (Python hashlib over the encoding documented above).
+    const PINNED_V2: &str = "936c29e81ea81d669f69acd5128dea9d51b009b825c8dbbafc214b81434fbbb6";
+
+    #[test]
+    fn v2_covers_centre_and_learner() {
+        let a = seal(None, entry(1));
+        let mut moved = a.clone();
+        moved.centre_id = None;
+        assert_ne!(moved.computed_hash(), a.hash);
+        let mut other = a.clone();
+        other.learner_id = Some(99);
+        assert_ne!(other.computed_hash(), a.hash);
+        assert_eq!(verify(&[moved]), Err(ChainBreak::Edited { seq: 1 }));
+    }
 
     #[test]
     fn fields_cannot_bleed_into_each_other() {

@@ -1191,3 +1191,68 @@ pub fn synthetic_csv(n: usize, qan: &str, today: NaiveDate) -> String {
     }
     out
 }
+
+/// What is on record for a ULN: the family name and date of birth its learner was registered
+/// with.
+#[derive(Debug, Clone)]
+pub struct OnRecord {
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+}
+
+/// A ULN identifies, it does not authorize: a row joins the learner on record only when the
+/// family name (ignoring case and spaces) and the date of birth agree too. Otherwise the
+/// message says which of them differ, without showing what is on record, and what to do.
+pub fn identity_mismatch(row: &NewRegistration, on_record: &OnRecord) -> Option<String> {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let family = norm(&row.family_name) != norm(&on_record.family_name);
+    let dob = row.date_of_birth != on_record.date_of_birth;
+    let differ = match (family, dob) {
+        (false, false) => return None,
+        (true, false) => "family name",
+        (false, true) => "date of birth",
+        (true, true) => "family name and date of birth",
+    };
+    Some(format!(
+        "this ULN is already on record for a learner with a different {differ}. A ULN is checked against the family name and date of birth: check the ULN, name and date of birth with the learner or the Learning Records Service, then register them again"
+    ))
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    fn row(family: &str, dob: (i32, u32, u32)) -> NewRegistration {
+        NewRegistration {
+            row: Some(2),
+            given_name: "Tom".into(),
+            family_name: family.into(),
+            date_of_birth: NaiveDate::from_ymd_opt(dob.0, dob.1, dob.2).unwrap_or_default(),
+            uln: None,
+            email: None,
+            qan: crate::ident::Qan::parse("610/3788/6").expect("a QAN"),
+            qualification_title: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_uln_joins_only_the_same_person() {
+        let on = OnRecord {
+            family_name: "Evans".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1985, 2, 17).unwrap_or_default(),
+        };
+        assert_eq!(identity_mismatch(&row(" EVANS ", (1985, 2, 17)), &on), None);
+        let both = identity_mismatch(&row("Tom", (2000, 1, 1)), &on).unwrap_or_default();
+        assert!(both.contains("family name and date of birth"), "{both}");
+        assert!(!both.contains("Evans") && !both.contains("1985"), "{both}");
+        let dob = identity_mismatch(&row("Evans", (1985, 2, 18)), &on).unwrap_or_default();
+        assert!(dob.contains("different date of birth"), "{dob}");
+        let fam = identity_mismatch(&row("Evan", (1985, 2, 17)), &on).unwrap_or_default();
+        assert!(fam.contains("different family name"), "{fam}");
+    }
+}

@@ -1,5 +1,6 @@
 //! Catalogue use cases: import, correct, publish, browse, search, export.
 
+use super::authz::CatalogueScope;
 use super::{App, AppError, AppResult};
 use crate::store::{NewVersion, VersionRow};
 use credence_domain::corrections::{self, Corrections};
@@ -105,11 +106,17 @@ impl App {
     /// nothing is left open. An identical re-import creates nothing and says so.
     pub async fn import(
         &self,
+        scope: &CatalogueScope,
         source_name: &str,
         bytes: &[u8],
         corrections_file: Option<&[u8]>,
         publish: bool,
     ) -> AppResult<ImportOutcome> {
+        if publish && !scope.is_operator() {
+            return Err(AppError::Validation(
+                "Publication is a separate step after review: import as a draft, review its findings, then publish it".into(),
+            ));
+        }
         if export::is_export(bytes) {
             if corrections_file.is_some() {
                 return Err(AppError::Validation(
@@ -117,7 +124,7 @@ impl App {
                         .into(),
                 ));
             }
-            return self.import_export(bytes).await;
+            return self.import_export(scope, bytes).await;
         }
         let mut imported = import::import(bytes)?;
         if let Some(c) = corrections_file {
@@ -125,6 +132,7 @@ impl App {
             corrections::apply(&mut imported, &parsed)?;
         }
         export::check_specification(&imported.specification).map_err(AppError::Validation)?;
+        self.check_ownership(scope, &imported.specification).await?;
         let text = import::decode(bytes)?;
         let sha = sha256_hex(bytes);
         let spec_json = serde_json::to_string(&imported.specification)?;
@@ -148,8 +156,18 @@ impl App {
             }
         }
         let open = imported.report.open_count() as i64;
+        let entry = Self::entry(
+            Some(scope.who()),
+            None,
+            "catalogue.import",
+            &format!("specification {}", imported.specification.key),
+            None,
+            None,
+            serde_json::json!({"ao": imported.specification.awarding_organisation.code, "source": source_name, "sha256": sha, "open_findings": open}),
+        );
         let id = self
             .store
+            .audited(entry)
             .insert_catalogue_version(NewVersion {
                 spec: &imported.specification,
                 status: "draft",
@@ -172,6 +190,15 @@ impl App {
                 )));
             }
             self.store
+                .audited(Self::entry(
+                    Some(scope.who()),
+                    None,
+                    "catalogue.publish",
+                    &format!("catalogue version {id}"),
+                    None,
+                    None,
+                    serde_json::json!({"specification": imported.specification.key}),
+                ))
                 .publish_version(id, &imported.specification)
                 .await?;
             status = "published".into();
@@ -193,9 +220,29 @@ impl App {
 
     /// Read a catalogue export back: every version it holds, as it was. Refused whole if any
     /// version already exists here.
-    async fn import_export(&self, bytes: &[u8]) -> AppResult<ImportOutcome> {
+    async fn import_export(
+        &self,
+        scope: &CatalogueScope,
+        bytes: &[u8],
+    ) -> AppResult<ImportOutcome> {
         let parsed = export::parse(bytes)?;
         let existing = self.store.versions().await?;
+        // An export read back through pages or the API never creates an AO and never
+        // publishes: its versions come in as drafts of AOs already here, the staff's own.
+        if !scope.is_operator() {
+            let known = self.store.awarding_organisations().await?;
+            for v in &parsed.versions {
+                let ao = &v.specification.awarding_organisation.code;
+                if !known.iter().any(|k| k.ao_code == *ao) {
+                    return Err(AppError::Forbidden(format!(
+                        "this export names the awarding organisation {ao}, which is not in this catalogue: only the operator adds awarding organisations"
+                    )));
+                }
+            }
+        }
+        for v in &parsed.versions {
+            self.check_ownership(scope, &v.specification).await?;
+        }
         for v in &parsed.versions {
             if existing
                 .iter()
@@ -213,11 +260,26 @@ impl App {
         for v in &parsed.versions {
             let spec_json = serde_json::to_string(&v.specification)?;
             let report_json = serde_json::to_string(&v.report)?;
+            let status = if scope.is_operator() {
+                v.status.as_str()
+            } else {
+                "draft"
+            };
+            let entry = Self::entry(
+                Some(scope.who()),
+                None,
+                "catalogue.import_export",
+                &format!("specification {}", v.key),
+                None,
+                None,
+                serde_json::json!({"ao": v.specification.awarding_organisation.code, "version": v.version, "status": status}),
+            );
             let id = self
                 .store
+                .audited(entry)
                 .insert_catalogue_version(NewVersion {
                     spec: &v.specification,
-                    status: v.status.as_str(),
+                    status,
                     source_name: &v.source_name,
                     source_sha256: &v.source_sha256,
                     source_text: "",
@@ -225,7 +287,11 @@ impl App {
                     report_json: &report_json,
                     open_findings: v.report.open_count() as i64,
                     imported_at: Some(&v.imported_at),
-                    published_at: v.published_at.as_deref(),
+                    published_at: if scope.is_operator() {
+                        v.published_at.as_deref()
+                    } else {
+                        None
+                    },
                     version_number: Some(i64::from(v.version)),
                 })
                 .await?;
@@ -233,7 +299,7 @@ impl App {
                 id,
                 spec_key: v.key.clone(),
                 version_number: i64::from(v.version),
-                status: v.status.as_str().into(),
+                status: status.into(),
                 report: v.report.clone(),
                 unchanged_from: None,
             });
@@ -244,10 +310,11 @@ impl App {
     /// Apply corrections to a draft.
     pub async fn correct(
         &self,
+        scope: &CatalogueScope,
         id: i64,
         corrections_file: &Corrections,
     ) -> AppResult<ImportReport> {
-        let (row, mut imported) = self.version_content(id).await?;
+        let (row, mut imported) = self.version_in_scope(scope, id).await?;
         if row.status != "draft" {
             return Err(AppError::Conflict(format!(
                 "catalogue version {id} is published and cannot change: import the specification again to make a new version"
@@ -256,6 +323,15 @@ impl App {
         corrections::apply(&mut imported, corrections_file)?;
         export::check_specification(&imported.specification).map_err(AppError::Validation)?;
         self.store
+            .audited(Self::entry(
+                Some(scope.who()),
+                None,
+                "catalogue.correct",
+                &format!("catalogue version {id}"),
+                None,
+                None,
+                serde_json::json!({"specification": row.spec_key, "corrections": corrections_file.corrections.len()}),
+            ))
             .update_draft(
                 id,
                 &serde_json::to_string(&imported.specification)?,
@@ -266,9 +342,19 @@ impl App {
         Ok(imported.report)
     }
 
-    pub async fn publish(&self, id: i64) -> AppResult<VersionRow> {
-        let (_, imported) = self.version_content(id).await?;
+    pub async fn publish(&self, scope: &CatalogueScope, id: i64) -> AppResult<VersionRow> {
+        let (row, imported) = self.version_in_scope(scope, id).await?;
+        self.check_ownership(scope, &imported.specification).await?;
         self.store
+            .audited(Self::entry(
+                Some(scope.who()),
+                None,
+                "catalogue.publish",
+                &format!("catalogue version {id}"),
+                None,
+                None,
+                serde_json::json!({"specification": row.spec_key}),
+            ))
             .publish_version(id, &imported.specification)
             .await?;
         self.store
@@ -277,8 +363,59 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("catalogue version {id}")))
     }
 
-    pub async fn versions(&self) -> AppResult<Vec<VersionRow>> {
-        Ok(self.store.versions().await?)
+    /// The versions the scope covers, drafts included.
+    pub async fn versions(&self, scope: &CatalogueScope) -> AppResult<Vec<VersionRow>> {
+        Ok(self
+            .store
+            .versions()
+            .await?
+            .into_iter()
+            .filter(|v| scope.covers(&v.ao_code))
+            .collect())
+    }
+
+    /// A version the scope covers, with its content; another AO's answers NotFound.
+    pub async fn version_in_scope(
+        &self,
+        scope: &CatalogueScope,
+        id: i64,
+    ) -> AppResult<(VersionRow, Imported)> {
+        let (row, imported) = self.version_content(id).await?;
+        if !scope.covers(&row.ao_code) {
+            return Err(AppError::NotFound(format!("catalogue version {id}")));
+        }
+        Ok((row, imported))
+    }
+
+    /// Each AO owns its catalogue: a specification is its own AO's to import, and neither its
+    /// key nor any of its QANs may belong to another AO's specification already here.
+    async fn check_ownership(&self, scope: &CatalogueScope, spec: &Specification) -> AppResult<()> {
+        let ao = &spec.awarding_organisation.code;
+        if !scope.covers(ao) {
+            return Err(AppError::Forbidden(format!(
+                "this specification is {ao}'s: only {ao}'s staff may import, correct or publish it"
+            )));
+        }
+        for v in self.store.versions().await? {
+            if v.spec_key == spec.key && v.ao_code != *ao {
+                return Err(AppError::Forbidden(format!(
+                    "the specification {} belongs to {}, not {ao}",
+                    spec.key, v.ao_code
+                )));
+            }
+        }
+        let cat = self.catalogue().await?;
+        for q in &spec.qualifications {
+            if let Some((cs, _)) = cat.qualification(&q.qan)
+                && cs.spec.awarding_organisation.code != *ao
+            {
+                return Err(AppError::Forbidden(format!(
+                    "the QAN {} is {}'s qualification: an awarding organisation imports only its own",
+                    q.qan, cs.spec.awarding_organisation.code
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// A version with its specification and report.
@@ -363,9 +500,12 @@ impl App {
     }
 
     /// The whole catalogue, every version, as the documented JSON export.
-    pub async fn export(&self) -> AppResult<CatalogueExport> {
+    pub async fn export(&self, include_drafts: bool) -> AppResult<CatalogueExport> {
         let mut versions = Vec::new();
         for row in self.store.versions().await? {
+            if !include_drafts && row.status != "published" {
+                continue;
+            }
             let (row, imported) = self.version_content(row.catalogue_version_id).await?;
             versions.push(ExportedVersion {
                 key: row.spec_key.clone(),
@@ -403,7 +543,13 @@ impl App {
                 continue;
             }
             match self
-                .import(seed.name, seed.text, Some(seed.corrections), true)
+                .import(
+                    &CatalogueScope::operator("system:seed"),
+                    seed.name,
+                    seed.text,
+                    Some(seed.corrections),
+                    true,
+                )
                 .await
             {
                 Ok(_) => n += 1,

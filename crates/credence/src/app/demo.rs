@@ -471,6 +471,7 @@ impl App {
                     .await?;
             }
         }
+        let centre = reg.centre_id;
         if let Some(first) = criteria.first() {
             self.store
                 .insert_judgement(
@@ -481,6 +482,7 @@ impl App {
                     "Clear objectives and stakeholder map.",
                     false,
                     assessor,
+                    centre,
                 )
                 .await?;
         }
@@ -494,6 +496,7 @@ impl App {
                     "Add how you will measure the account's growth.",
                     false,
                     assessor,
+                    centre,
                 )
                 .await?;
         }

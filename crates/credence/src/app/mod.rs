@@ -1,6 +1,8 @@
 //! Use cases shared by the web server and the command line: every operation goes through
 //! here, so both front doors behave the same.
 
+pub mod audit;
+pub mod authz;
 pub mod catalogue;
 pub mod centres;
 pub mod competence;
@@ -37,6 +39,10 @@ pub struct App {
     pub evidence: EvidenceStore,
     /// The largest evidence file accepted, in bytes.
     pub max_upload: u64,
+    /// Where the instance's signing key is kept (audit checkpoints); `None` keeps one key
+    /// in memory for this application only (tests).
+    pub key_file: Option<std::path::PathBuf>,
+    ephemeral_key: ed25519_dalek::SigningKey,
 }
 
 /// The default upload limit: 4 GiB (a long observation video).
@@ -53,6 +59,8 @@ impl App {
             trust_proxy: false,
             evidence,
             max_upload: DEFAULT_MAX_UPLOAD,
+            key_file: None,
+            ephemeral_key: audit::new_signing_key(),
         }
     }
 }

@@ -3,7 +3,7 @@
 use super::{App, AppError, AppResult};
 use crate::store::{GrantRow, PersonRow, now};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use credence_domain::people::audit;
+
 use sha2::{Digest, Sha256};
 
 /// How long a session lasts.
@@ -339,87 +339,6 @@ impl App {
             .store
             .insert_person(&email, name.trim(), hash.as_deref())
             .await?)
-    }
-
-    /// Append an entry to the audit log, chained to the one before (see
-    /// `credence_domain::people::audit`). The centre, when there is one, is part of the
-    /// hashed detail and also kept in its own column so a centre's log can be read quickly.
-    /// Retries if another server appended at the same moment.
-    pub async fn audit(
-        &self,
-        actor: Option<&str>,
-        address: Option<&str>,
-        action: &str,
-        subject: &str,
-        centre_id: Option<i64>,
-        detail: serde_json::Value,
-    ) -> AppResult<()> {
-        let detail = match (centre_id, detail) {
-            (Some(c), serde_json::Value::Object(mut m)) => {
-                m.insert("centre".into(), c.into());
-                serde_json::Value::Object(m)
-            }
-            (_, d) => d,
-        };
-        let detail = credence_domain::people::audit::canonical_json(&detail);
-        for _ in 0..20 {
-            let last = self.store.last_audit().await?;
-            let seq = last.as_ref().map(|l| l.seq + 1).unwrap_or(1);
-            let prev = last
-                .map(|l| l.hash)
-                .unwrap_or_else(|| audit::GENESIS.to_string());
-            let at = now();
-            let hash = audit::chain_hash(
-                &prev,
-                u64::try_from(seq).unwrap_or(0),
-                &at,
-                actor,
-                address,
-                action,
-                subject,
-                &detail,
-            );
-            let row = crate::store::AuditRow {
-                seq,
-                at,
-                actor: actor.map(str::to_string),
-                address: address.map(str::to_string),
-                action: action.to_string(),
-                subject: subject.to_string(),
-                centre_id,
-                detail: detail.clone(),
-                prev_hash: prev,
-                hash,
-            };
-            match self.store.append_audit(&row).await {
-                Ok(()) => return Ok(()),
-                Err(crate::store::StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Internal(
-            "the audit log is too busy to append to".into(),
-        ))
-    }
-
-    /// Check the whole audit log's chain. Returns how many entries were checked.
-    pub async fn verify_audit(&self) -> AppResult<Result<usize, audit::ChainBreak>> {
-        let rows = self.store.audit_log().await?;
-        let records: Vec<audit::AuditRecord> = rows
-            .into_iter()
-            .map(|r| audit::AuditRecord {
-                seq: u64::try_from(r.seq).unwrap_or(0),
-                at: r.at,
-                actor: r.actor,
-                address: r.address,
-                action: r.action,
-                subject: r.subject,
-                detail: r.detail,
-                prev_hash: r.prev_hash,
-                hash: r.hash,
-            })
-            .collect();
-        Ok(audit::verify(&records))
     }
 }
 

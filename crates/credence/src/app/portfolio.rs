@@ -430,25 +430,24 @@ impl App {
         Ok(spec)
     }
 
-    /// Append an audit entry about a learner's portfolio.
-    async fn audit_learner(
-        &self,
+    /// An audit entry about a learner's portfolio, by `actor`.
+    fn learner_entry(
         actor: &Actor,
         address: &str,
         action: &str,
         learner_id: i64,
         centre: Option<i64>,
         detail: serde_json::Value,
-    ) -> AppResult<()> {
-        self.audit(
-            Some(&actor.label()),
+    ) -> crate::store::AuditDraft {
+        Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             action,
             &format!("learner {learner_id}"),
             centre,
+            Some(learner_id),
             detail,
         )
-        .await
     }
 
     /// The learner's stored portfolio. Every change bumps the learner's stamp in the same
@@ -483,49 +482,6 @@ impl App {
         }
         cache.insert(learner_id, (stamp, rows.clone()));
         Ok((stamp, rows))
-    }
-
-    /// The registrations through which the actor sees the learner, and the point in time
-    /// their view ends (a centre the learner left keeps its record up to the transfer).
-    async fn view_of(
-        &self,
-        actor: &Actor,
-        regs: &[RegistrationRow],
-        transfers: &[TransferRow],
-    ) -> (Vec<RegistrationRow>, Option<String>) {
-        let learner_id = regs.first().map(|r| r.learner_id).unwrap_or_default();
-        let active: Vec<RegistrationRow> = regs
-            .iter()
-            .filter(|r| r.status != "transferred")
-            .cloned()
-            .collect();
-        if actor.learner_ids().contains(&learner_id) {
-            return (active, None);
-        }
-        let mut sees_active = false;
-        for r in &active {
-            if crate::web::access::sees_centre_records(self, actor, r.centre_id).await {
-                sees_active = true;
-            }
-        }
-        if sees_active {
-            return (active, None);
-        }
-        // Only through a centre the learner has left: that centre's record, up to the day.
-        let mut old = Vec::new();
-        let mut until: Option<String> = None;
-        for r in regs.iter().filter(|r| r.status == "transferred") {
-            if crate::web::access::sees_centre_records(self, actor, r.centre_id).await {
-                old.push(r.clone());
-                let at = transfers
-                    .iter()
-                    .filter(|t| t.from_registration_id == r.registration_id)
-                    .filter_map(|t| t.decided_at.clone())
-                    .max();
-                until = until.max(at);
-            }
-        }
-        (old, until)
     }
 
     /// Whether the actor is an assessor assigned to one of the learner's current
@@ -583,10 +539,11 @@ impl App {
             .learner(learner_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("learner {learner_id}")))?;
-        let regs = self.store.registrations_of_learner(learner_id).await?;
+        let scope = self.learner_scope(actor, learner_id).await?;
         let (stamp, stored) = self.portfolio_rows(learner_id).await?;
-        let (visible, until) = self.view_of(actor, &regs, &stored.transfers).await;
-        let is_learner = actor.learner_ids().contains(&learner_id);
+        let visible = scope.registrations().to_vec();
+        let until = scope.until().map(str::to_string);
+        let is_learner = scope.as_learner();
         let may_assess = until.is_none()
             && !is_learner
             && self.assessing(actor, learner_id).await?.is_some()
@@ -597,7 +554,8 @@ impl App {
         // The computed portfolio depends on the stored rows (the stamp), the registrations
         // seen and the moment the view ends.
         let key = format!(
-            "{stamp}|{}|{}",
+            "{stamp}|{:?}|{}|{}",
+            scope.centres(),
             visible
                 .iter()
                 .map(|r| format!(
@@ -619,7 +577,7 @@ impl App {
             Some(core) => core,
             None => {
                 let mut core = self
-                    .compute_portfolio(&stored, visible, until.as_deref())
+                    .compute_portfolio(&stored, visible, until.as_deref(), &scope)
                     .await?;
                 core.key = key.clone();
                 let core = Arc::new(core);
@@ -649,8 +607,15 @@ impl App {
         stored: &PortfolioRows,
         visible: Vec<RegistrationRow>,
         until: Option<&str>,
+        scope: &super::authz::LearnerScope,
     ) -> AppResult<PortfolioCore> {
+        // Records made at a centre the actor does not see are not theirs to see (a learner
+        // at two centres is two separate views); a transfer brings the old centre's along.
+        let at_seen = |centre: Option<i64>| {
+            scope.as_learner() || centre.is_some_and(|c| scope.sees_centre(c))
+        };
         let before = |at: &str| until.is_none_or(|u| at <= u);
+        let seen_regs: BTreeSet<i64> = visible.iter().map(|r| r.registration_id).collect();
 
         let mut qualifications = Vec::new();
         let mut seen_qans = BTreeSet::new();
@@ -670,15 +635,32 @@ impl App {
             }
         }
 
-        let evidence = kept(&stored.evidence, |e| before(&e.added_at));
+        let evidence = kept(&stored.evidence, |e| {
+            before(&e.added_at) && at_seen(Some(e.centre_id))
+        });
         let known: BTreeSet<i64> = evidence.iter().map(|e| e.evidence_id).collect();
         let mappings = kept(&stored.mappings, |m| {
-            known.contains(&m.evidence_id) && before(&m.mapped_at)
+            known.contains(&m.evidence_id) && before(&m.mapped_at) && at_seen(m.centre_id)
         });
-        let ksbs = kept(&stored.ksbs, |k| known.contains(&k.evidence_id));
-        let judgements = kept(&stored.judgements, |j| before(&j.at));
-        let signatures = kept(&stored.signatures, |s| before(&s.at));
-        let results = kept(&stored.results, |r| before(&r.recorded_at));
+        let ksbs = kept(&stored.ksbs, |k| {
+            known.contains(&k.evidence_id) && at_seen(k.centre_id)
+        });
+        let judgements = kept(&stored.judgements, |j| {
+            before(&j.at) && at_seen(j.centre_id)
+        });
+        let signatures = kept(&stored.signatures, |s| {
+            before(&s.at) && at_seen(s.centre_id)
+        });
+        let results = kept(&stored.results, |r| {
+            before(&r.recorded_at)
+                && (scope.as_learner()
+                    || seen_regs.contains(&r.registration_id)
+                    || stored.transfers.iter().any(|t| {
+                        t.from_registration_id == r.registration_id
+                            && t.new_registration_id
+                                .is_some_and(|n| seen_regs.contains(&n))
+                    }))
+        });
 
         let items: Vec<EvidenceItem> = evidence.iter().map(to_item).collect();
         // Each unit's own mappings and judgements, so a unit's work is proportional to it.
@@ -901,7 +883,15 @@ impl App {
             object_key: stored.key.clone(),
             added_by: actor.person_id,
         };
-        let id = match self.store.insert_evidence(&row).await {
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "evidence.add",
+            learner_id,
+            Some(centre_id),
+            serde_json::json!({"title": row.title, "sha256": row.sha256, "size": row.size}),
+        );
+        let id = match self.store.audited(entry).insert_evidence(&row).await {
             Ok(id) => id,
             Err(e) => {
                 // The record could not be written: the file must not stay behind.
@@ -911,16 +901,21 @@ impl App {
                 return Err(e.into());
             }
         };
-        self.audit_learner(
-            actor,
-            address,
-            "evidence.add",
-            learner_id,
-            Some(centre_id),
-            serde_json::json!({"evidence": id, "title": row.title, "sha256": row.sha256, "size": row.size}),
-        )
-        .await?;
         Ok(id)
+    }
+
+    /// The centre a record about `unit` is filed under: that of the first registration seen
+    /// whose qualification has the unit.
+    fn centre_of_unit(p: &Portfolio, unit: &PortfolioUnit) -> AppResult<i64> {
+        p.qualifications
+            .iter()
+            .find(|q| {
+                unit.in_qualifications
+                    .iter()
+                    .any(|(qan, _)| *qan == q.qualification.qan)
+            })
+            .map(|q| q.registration.centre_id)
+            .ok_or_else(|| AppError::NotFound(format!("a registration with {}", unit.unit.key)))
     }
 
     /// The units of the learner (from their current registrations) by key.
@@ -968,7 +963,16 @@ impl App {
                 "Say where in the evidence this criterion is shown (for example 'page 3' or '04:10 to 06:30')".into(),
             ));
         }
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "evidence.map",
+            learner_id,
+            Some(item.centre_id),
+            serde_json::json!({"evidence": evidence_id, "unit": unit.unit.key, "criterion": criterion, "location": location.trim()}),
+        );
         self.store
+            .audited(entry)
             .map_evidence(
                 learner_id,
                 evidence_id,
@@ -978,15 +982,7 @@ impl App {
                 actor.person_id,
             )
             .await?;
-        self.audit_learner(
-            actor,
-            address,
-            "evidence.map",
-            learner_id,
-            Some(item.centre_id),
-            serde_json::json!({"evidence": evidence_id, "unit": unit.unit.key, "criterion": criterion, "location": location.trim()}),
-        )
-        .await
+        Ok(())
     }
 
     /// Take a mapping away (refused under a signed-off unit).
@@ -1005,22 +1001,23 @@ impl App {
         let unit = Self::unit_of(&p, unit_key)?;
         portfolio::may_change_evidence(unit.locked, &EvidenceChange::Delete)
             .map_err(|e| AppError::Conflict(e.to_string()))?;
-        if !self
-            .store
-            .unmap_evidence(evidence_id, unit_key, criterion)
-            .await?
-        {
-            return Err(AppError::NotFound("that mapping".into()));
-        }
-        self.audit_learner(
+        let entry = Self::learner_entry(
             actor,
             address,
             "evidence.unmap",
             learner_id,
             Some(item.centre_id),
             serde_json::json!({"evidence": evidence_id, "unit": unit_key, "criterion": criterion}),
-        )
-        .await
+        );
+        if !self
+            .store
+            .audited(entry)
+            .unmap_evidence(evidence_id, unit_key, criterion)
+            .await?
+        {
+            return Err(AppError::NotFound("that mapping".into()));
+        }
+        Ok(())
     }
 
     /// Map an item to an apprenticeship KSB of one of the learner's units.
@@ -1051,18 +1048,19 @@ impl App {
                 )
             }));
         }
-        self.store
-            .map_ksb(learner_id, evidence_id, &ksb, actor.person_id)
-            .await?;
-        self.audit_learner(
+        let entry = Self::learner_entry(
             actor,
             address,
             "evidence.map_ksb",
             learner_id,
             Some(item.centre_id),
             serde_json::json!({"evidence": evidence_id, "ksb": ksb}),
-        )
-        .await
+        );
+        self.store
+            .audited(entry)
+            .map_ksb(learner_id, evidence_id, &ksb, actor.person_id)
+            .await?;
+        Ok(())
     }
 
     /// Delete an item that no signed-off unit uses; the file goes too.
@@ -1096,19 +1094,23 @@ impl App {
                 "this item replaced an earlier version; it is kept with the history".into(),
             ));
         }
-        let key = self.store.delete_evidence(evidence_id).await?;
-        if let Err(e) = self.evidence.delete(&key).await {
-            tracing::warn!(%key, error = %e, "orphan evidence object left for the sweep");
-        }
-        self.audit_learner(
+        let entry = Self::learner_entry(
             actor,
             address,
             "evidence.delete",
             learner_id,
             Some(item.centre_id),
             serde_json::json!({"evidence": evidence_id, "title": item.title, "sha256": item.sha256}),
-        )
-        .await
+        );
+        let key = self
+            .store
+            .audited(entry)
+            .delete_evidence(evidence_id)
+            .await?;
+        if let Err(e) = self.evidence.delete(&key).await {
+            tracing::warn!(%key, error = %e, "orphan evidence object left for the sweep");
+        }
+        Ok(())
     }
 
     /// Replace an item with a new version: the new file is stored and recorded, takes over
@@ -1158,18 +1160,18 @@ impl App {
                     .into(),
             ));
         }
-        self.store
-            .supersede_evidence(old_id, new_id, reason.trim())
-            .await?;
-        self.audit_learner(
+        let entry = Self::learner_entry(
             actor,
             address,
             "evidence.supersede",
             learner_id,
             Some(old.centre_id),
             serde_json::json!({"evidence": old_id, "by": new_id, "reason": reason.trim()}),
-        )
-        .await?;
+        );
+        self.store
+            .audited(entry)
+            .supersede_evidence(old_id, new_id, reason.trim())
+            .await?;
         Ok(new_id)
     }
 
@@ -1186,7 +1188,7 @@ impl App {
         rpl: bool,
         address: &str,
     ) -> AppResult<()> {
-        let reg = self.require_assessor(actor, learner_id).await?;
+        let _reg = self.require_assessor(actor, learner_id).await?;
         let p = self.portfolio(actor, learner_id).await?;
         let unit = Self::unit_of(&p, unit_key)?;
         portfolio::check_criterion(&unit.unit, criterion)
@@ -1241,7 +1243,21 @@ impl App {
                 ));
             }
         }
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            if rpl {
+                "assessment.rpl"
+            } else {
+                "assessment.judge"
+            },
+            learner_id,
+            Some(centre),
+            serde_json::json!({"unit": unit.unit.key, "criterion": criterion, "outcome": if outcome == Outcome::Met {"met"} else {"not_yet_met"}, "rpl": rpl}),
+        );
         self.store
+            .audited(entry)
             .insert_judgement(
                 learner_id,
                 &unit.unit.key,
@@ -1254,17 +1270,10 @@ impl App {
                 feedback.trim(),
                 rpl,
                 actor.person_id,
+                centre,
             )
             .await?;
-        self.audit_learner(
-            actor,
-            address,
-            if rpl { "assessment.rpl" } else { "assessment.judge" },
-            learner_id,
-            Some(reg.centre_id),
-            serde_json::json!({"unit": unit.unit.key, "criterion": criterion, "outcome": if outcome == Outcome::Met {"met"} else {"not_yet_met"}, "rpl": rpl}),
-        )
-        .await
+        Ok(())
     }
 
     /// Sign a unit's declaration: as its assessor, then as the learner.
@@ -1296,7 +1305,17 @@ impl App {
             SignerRole::Assessor => "assessor",
             SignerRole::Learner => "learner",
         };
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "unit.sign",
+            learner_id,
+            Some(centre),
+            serde_json::json!({"unit": unit.unit.key, "role": role_code, "evidence_hash": unit.current_hash}),
+        );
         self.store
+            .audited(entry)
             .insert_signature(
                 learner_id,
                 &unit.unit.key,
@@ -1304,18 +1323,9 @@ impl App {
                 actor.person_id,
                 comments.trim(),
                 &unit.current_hash,
+                centre,
             )
             .await?;
-        let centre = self.current_centre(learner_id).await.ok();
-        self.audit_learner(
-            actor,
-            address,
-            "unit.sign",
-            learner_id,
-            centre,
-            serde_json::json!({"unit": unit.unit.key, "role": role_code, "evidence_hash": unit.current_hash}),
-        )
-        .await?;
         Ok(role)
     }
 
@@ -1485,7 +1495,8 @@ impl App {
             considerations,
         )
         .map_err(|e| AppError::Validation(e.to_string()))?;
-        let overseer = crate::web::access::oversees(self, actor, centre).await;
+        // Moderation is the qualification's own AO's: its staff, or its EQA appointed here.
+        let overseer = super::authz::oversees_registration(actor, &pq.registration);
         let centre_staff = actor
             .centre_roles(centre)
             .iter()
@@ -1528,7 +1539,16 @@ impl App {
                     }
                 })?;
         }
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "marks.record",
+            learner_id,
+            Some(centre),
+            serde_json::json!({"unit": unit.unit.key, "marks": marks, "moderator_adjustment": adjustment, "grade": result.grade.title(), "mark": result.adjusted}),
+        );
         self.store
+            .audited(entry)
             .insert_unit_result(
                 learner_id,
                 pq.registration.registration_id,
@@ -1541,15 +1561,6 @@ impl App {
                 actor.person_id,
             )
             .await?;
-        self.audit_learner(
-            actor,
-            address,
-            "marks.record",
-            learner_id,
-            Some(centre),
-            serde_json::json!({"unit": unit.unit.key, "marks": marks, "moderator_adjustment": adjustment, "grade": result.grade.title(), "mark": result.adjusted}),
-        )
-        .await?;
         Ok(result)
     }
 

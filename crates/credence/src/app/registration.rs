@@ -83,12 +83,55 @@ impl App {
         Ok((ctx, versions))
     }
 
-    async fn store_registrations(
+    /// A ULN identifies, it does not authorize: the rows whose ULN is on record for a
+    /// learner with another family name or date of birth, each with its message.
+    async fn identity_mismatches(
+        &self,
+        rows: &[NewRegistration],
+    ) -> AppResult<Vec<(usize, String)>> {
+        let ulns: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.uln.as_ref().map(|u| u.as_str().to_string()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if ulns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let on_record: HashMap<String, registration::OnRecord> = self
+            .store
+            .learners_by_ulns(&ulns)
+            .await?
+            .into_iter()
+            .filter_map(|l| {
+                let dob = registration::parse_date(&l.date_of_birth).ok()?;
+                Some((
+                    l.uln?,
+                    registration::OnRecord {
+                        family_name: l.family_name,
+                        date_of_birth: dob,
+                    },
+                ))
+            })
+            .collect();
+        Ok(rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let known = on_record.get(r.uln.as_ref()?.as_str())?;
+                registration::identity_mismatch(r, known).map(|m| (i, m))
+            })
+            .collect())
+    }
+
+    /// Store the registrations with their audit entry, which names the learners by id.
+    async fn store_registrations_audited(
         &self,
         centre: i64,
         valid: &[NewRegistration],
         versions: &HashMap<String, i64>,
         progress: impl FnMut(usize),
+        entry: crate::store::AuditDraft,
     ) -> AppResult<Vec<i64>> {
         let rows: Vec<NewLearnerRegistration> = valid
             .iter()
@@ -104,6 +147,7 @@ impl App {
             .collect();
         Ok(self
             .store
+            .audited(entry)
             .register_learners(centre, &rows, progress)
             .await?)
     }
@@ -139,22 +183,39 @@ impl App {
                     .collect(),
             )
         })?;
+        if let Some((_, why)) = self
+            .identity_mismatches(std::slice::from_ref(&valid))
+            .await?
+            .into_iter()
+            .next()
+        {
+            return Err(RegisterError::Fields(vec![(
+                "uln".into(),
+                capitalise(&why),
+            )]));
+        }
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
+            Some(address),
+            "learner_registered",
+            &format!("centre {centre}"),
+            Some(centre),
+            None,
+            serde_json::json!({"qan": valid.qan.to_string()}),
+        );
         let ids = self
-            .store_registrations(centre, std::slice::from_ref(&valid), &versions, |_| {})
+            .store_registrations_audited(
+                centre,
+                std::slice::from_ref(&valid),
+                &versions,
+                |_| {},
+                entry,
+            )
             .await?;
         let learner = ids
             .first()
             .copied()
             .ok_or_else(|| AppError::Internal("no learner id returned".into()))?;
-        self.audit(
-            Some(&actor.email),
-            Some(address),
-            "learner_registered",
-            &format!("learner {learner}"),
-            Some(centre),
-            serde_json::json!({"qan": valid.qan.to_string(), "uln": valid.uln.as_ref().map(|u| u.as_str().to_string())}),
-        )
-        .await?;
         Ok(learner)
     }
 
@@ -175,6 +236,30 @@ impl App {
             return Err(AppError::Validation(e));
         }
         let rows = batch.rows.len();
+        let mut batch = batch;
+        let refused = self.identity_mismatches(&batch.valid).await?;
+        if !refused.is_empty() {
+            let drop: HashSet<usize> = refused.iter().map(|(i, _)| *i).collect();
+            for (i, why) in refused {
+                let r = &batch.valid[i];
+                batch.errors.push(registration::RowError {
+                    row: r.row.unwrap_or(0),
+                    column: Some("uln".into()),
+                    value: r
+                        .uln
+                        .as_ref()
+                        .map(|u| u.as_str().to_string())
+                        .unwrap_or_default(),
+                    message: why,
+                });
+            }
+            batch.errors.sort_by_key(|e| e.row);
+            let mut k = 0;
+            batch.valid.retain(|_| {
+                k += 1;
+                !drop.contains(&(k - 1))
+            });
+        }
         let bad: HashSet<usize> = batch.errors.iter().map(|e| e.row).collect();
         let errors: Vec<String> = batch
             .errors
@@ -192,17 +277,17 @@ impl App {
                 errors,
             });
         }
-        self.store_registrations(centre, &batch.valid, &versions, progress)
-            .await?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             "learners_registered_from_file",
             &format!("centre {centre}"),
             Some(centre),
+            None,
             serde_json::json!({"registered": batch.valid.len(), "rows": rows, "rows_with_errors": bad.len()}),
-        )
-        .await?;
+        );
+        self.store_registrations_audited(centre, &batch.valid, &versions, progress, entry)
+            .await?;
         Ok(BulkOutcome {
             rows,
             bad_rows: bad.len(),

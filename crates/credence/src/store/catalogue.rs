@@ -70,7 +70,7 @@ impl Store {
     /// with its AO, in one transaction. Returns its id.
     pub async fn insert_catalogue_version(&self, new: NewVersion<'_>) -> StoreResult<i64> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let ao = &new.spec.awarding_organisation;
         let exists: Option<(String,)> =
             sqlx::query_as("select ao_code from awarding_organisation where ao_code = $1")
@@ -136,7 +136,7 @@ impl Store {
             index_published(&mut tx, id, new.spec).await?;
             refresh_current(&mut tx, &new.spec.key).await?;
         }
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
@@ -174,7 +174,7 @@ impl Store {
     /// its specification. One transaction.
     pub async fn publish_version(&self, id: i64, spec: &Specification) -> StoreResult<String> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "update catalogue_version set status = 'published', published_at = $1, updated_at = $1 where catalogue_version_id = $2 and status = 'draft' and open_findings = 0",
         )
@@ -197,7 +197,7 @@ impl Store {
         }
         index_published(&mut tx, id, spec).await?;
         refresh_current(&mut tx, &spec.key).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(at)
     }
 

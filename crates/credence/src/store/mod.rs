@@ -6,7 +6,10 @@
 //!   always as identity` (PostgreSQL), and integers are `bigint` on PostgreSQL so that both
 //!   decode as `i64` through `Any`; the two migration folders differ only in that.
 //! - booleans are stored as integers 0/1 on both.
-//! - times are RFC 3339 text in UTC on both, so they sort and compare as text.
+//! - times are RFC 3339 text in UTC with microseconds, fixed width
+//!   (`2026-11-29T21:57:40.123456Z`), on both, so text order is time order.
+//! - a transaction that writes starts with `BEGIN IMMEDIATE` on SQLite (it takes the write
+//!   lock at once, so it never fails half-way on a lock another writer took after its reads).
 //!
 //! Placeholders are `$1, $2...` on both (SQLite accepts them).
 
@@ -46,7 +49,27 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The audit entry every write through this handle commits with (see [`Store::audited`]).
+    audit: Option<std::sync::Arc<AuditDraft>>,
 }
+
+/// An audit entry to seal into the chain inside a write's own transaction: the change and
+/// its entry commit together or not at all.
+#[derive(Debug, Clone)]
+pub struct AuditDraft {
+    /// Who: `person:ID`, `operator:ID` or `system:NAME`; never a name or an email.
+    pub actor: Option<String>,
+    pub address: Option<String>,
+    pub action: String,
+    pub subject: String,
+    pub centre_id: Option<i64>,
+    pub learner_id: Option<i64>,
+    /// Details; ids the write makes (a new evidence item's) are added under their names.
+    pub detail: serde_json::Value,
+}
+
+/// An open write transaction.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 struct Migration {
     version: i64,
@@ -81,7 +104,19 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_portfolio.sql"),
         postgres: include_str!("../../migrations/postgres/0004_portfolio.sql"),
     },
+    Migration {
+        version: 5,
+        name: "trust",
+        sqlite: include_str!("../../migrations/sqlite/0005_trust.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_trust.sql"),
+    },
 ];
+
+/// A migration file's checksum, as recorded when it was applied.
+fn checksum(sql: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(sql.as_bytes()))
+}
 
 impl Store {
     /// Connect to `sqlite://...` or `postgres://...`.
@@ -113,7 +148,54 @@ impl Store {
             options = options.max_connections(16);
         }
         let pool = options.connect(url).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            audit: None,
+        })
+    }
+
+    /// This store, with every write through it committing `entry` to the audit log in the
+    /// write's own transaction.
+    pub fn audited(&self, entry: AuditDraft) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            audit: Some(std::sync::Arc::new(entry)),
+        }
+    }
+
+    /// Start a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Commit a write, sealing this handle's audit entry into the chain first, with `ids`
+    /// (what the write created) added to its detail.
+    pub async fn commit(&self, mut tx: Tx, ids: &[(&str, serde_json::Value)]) -> StoreResult<()> {
+        if let Some(entry) = &self.audit {
+            let mut entry = (**entry).clone();
+            if let serde_json::Value::Object(m) = &mut entry.detail {
+                for (k, v) in ids {
+                    m.insert((*k).to_string(), v.clone());
+                }
+            }
+            seal_audit(&mut tx, &entry).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Write one audit entry on its own (an act that changes nothing else, such as the
+    /// operator's checkpoint).
+    pub async fn append_audit(&self, entry: &AuditDraft) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        seal_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -124,33 +206,71 @@ impl Store {
         &self.pool
     }
 
-    /// Apply every pending migration, each in its own transaction. Returns how many ran.
+    /// Apply every pending migration, each in its own transaction, after checking that no
+    /// applied migration's file was edited since. Returns how many ran.
     pub async fn migrate(&self) -> StoreResult<usize> {
         sqlx::raw_sql(
-            "create table if not exists schema_migration (version bigint primary key, name text not null, applied_at text not null)",
+            "create table if not exists schema_migration (version bigint primary key, name text not null, applied_at text not null, checksum text)",
         )
         .execute(&self.pool)
         .await?;
-        let applied: Vec<(i64,)> = sqlx::query_as("select version from schema_migration")
-            .fetch_all(&self.pool)
-            .await?;
+        // Databases made before checksums were kept get the column (and, below, the current
+        // files' checksums, trusted as first seen).
+        if sqlx::query("select checksum from schema_migration limit 1")
+            .execute(&self.pool)
+            .await
+            .is_err()
+        {
+            sqlx::raw_sql("alter table schema_migration add column checksum text")
+                .execute(&self.pool)
+                .await?;
+        }
+        let applied: Vec<(i64, Option<String>)> =
+            sqlx::query_as("select version, checksum from schema_migration")
+                .fetch_all(&self.pool)
+                .await?;
+        let sql_of = |m: &Migration| match self.backend {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        for (version, sum) in &applied {
+            let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version) else {
+                return Err(StoreError::Corrupt(format!(
+                    "the database has migration {version}, which this version of Credence does not know: run the newer Credence that made it"
+                )));
+            };
+            match sum {
+                Some(sum) if *sum != checksum(sql_of(m)) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "migration {:04}_{} was edited after it was applied to this database: restore the file as it shipped, and put the change in a new migration",
+                        m.version, m.name
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    sqlx::query("update schema_migration set checksum = $1 where version = $2")
+                        .bind(checksum(sql_of(m)))
+                        .bind(m.version)
+                        .execute(&self.pool)
+                        .await?;
+                }
+            }
+        }
         let mut ran = 0;
         for m in MIGRATIONS {
-            if applied.iter().any(|(v,)| *v == m.version) {
+            if applied.iter().any(|(v, _)| *v == m.version) {
                 continue;
             }
-            let sql = match self.backend {
-                Backend::Sqlite => m.sqlite,
-                Backend::Postgres => m.postgres,
-            };
+            let sql = sql_of(m);
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
             sqlx::query(
-                "insert into schema_migration (version, name, applied_at) values ($1, $2, $3)",
+                "insert into schema_migration (version, name, applied_at, checksum) values ($1, $2, $3, $4)",
             )
             .bind(m.version)
             .bind(m.name)
             .bind(now())
+            .bind(checksum(sql))
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -166,9 +286,65 @@ impl Store {
     }
 }
 
-/// The current time, RFC 3339 UTC to the second. The one place the store reads the clock.
+/// The current time, RFC 3339 UTC with microseconds, fixed width. The one place the store
+/// reads the clock.
 pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    timestamp(chrono::Utc::now())
+}
+
+/// A time as the store keeps it: `2026-11-29T21:57:40.123456Z`.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Seal `entry` onto the chain inside `tx`: lock the head (held until `tx` ends, so appends
+/// are in one order and a rolled-back write leaves no entry), link, hash (encoding version
+/// 2), insert, move the head.
+async fn seal_audit(tx: &mut Tx, entry: &AuditDraft) -> StoreResult<()> {
+    use credence_domain::people::audit;
+    sqlx::query("update audit_head set appends = appends + 1 where id = 1")
+        .execute(&mut **tx)
+        .await?;
+    let (seq, prev): (i64, String) =
+        sqlx::query_as("select seq, hash from audit_head where id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+    let seq = seq + 1;
+    let record = audit::seal_at(
+        u64::try_from(seq).unwrap_or(0),
+        prev,
+        audit::NewAuditEntry {
+            at: now(),
+            actor: entry.actor.clone(),
+            address: entry.address.clone(),
+            action: entry.action.clone(),
+            subject: entry.subject.clone(),
+            detail: audit::canonical_json(&entry.detail),
+            centre_id: entry.centre_id,
+            learner_id: entry.learner_id,
+        },
+    );
+    sqlx::query("insert into audit_log (seq, at, actor, address, action, subject, centre_id, learner_id, detail, prev_hash, hash, hash_version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(seq)
+        .bind(&record.at)
+        .bind(record.actor.as_deref())
+        .bind(record.address.as_deref())
+        .bind(&record.action)
+        .bind(&record.subject)
+        .bind(record.centre_id)
+        .bind(record.learner_id)
+        .bind(&record.detail)
+        .bind(&record.prev_hash)
+        .bind(&record.hash)
+        .bind(i64::from(record.version))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("update audit_head set seq = $1, hash = $2 where id = 1")
+        .bind(seq)
+        .bind(&record.hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// A database URL with any password replaced, for messages and logs.

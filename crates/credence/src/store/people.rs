@@ -77,6 +77,8 @@ pub struct RegistrationRow {
     pub family_name: String,
     pub date_of_birth: String,
     pub centre_name: String,
+    /// The awarding organisation whose qualification this is.
+    pub ao_code: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -88,9 +90,11 @@ pub struct AuditRow {
     pub action: String,
     pub subject: String,
     pub centre_id: Option<i64>,
+    pub learner_id: Option<i64>,
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    pub hash_version: i64,
 }
 
 /// A learner and registration to create in a bulk registration.
@@ -106,8 +110,9 @@ pub struct NewLearnerRegistration {
 }
 
 const REGISTRATION_SELECT: &str = "select r.registration_id, r.learner_id, r.centre_id, r.qan, r.catalogue_version_id, r.status, r.registered_at, \
-     l.uln, l.given_name, l.family_name, l.date_of_birth, c.name as centre_name \
-     from registration r join learner l on l.learner_id = r.learner_id join centre c on c.centre_id = r.centre_id";
+     l.uln, l.given_name, l.family_name, l.date_of_birth, c.name as centre_name, v.ao_code \
+     from registration r join learner l on l.learner_id = r.learner_id join centre c on c.centre_id = r.centre_id \
+     join catalogue_version v on v.catalogue_version_id = r.catalogue_version_id";
 
 impl Store {
     // --- people -------------------------------------------------------------------------
@@ -219,7 +224,7 @@ impl Store {
         dcs: bool,
     ) -> StoreResult<()> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         ensure_centre_ao(&mut tx, centre_id, ao_code, &at).await?;
         sqlx::query("update centre_ao set direct_claim_status = $1, updated_at = $2 where centre_id = $3 and ao_code = $4")
             .bind(i64::from(dcs))
@@ -228,7 +233,7 @@ impl Store {
             .bind(ao_code)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
@@ -241,7 +246,7 @@ impl Store {
         by: Option<i64>,
     ) -> StoreResult<bool> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         ensure_centre_ao(&mut tx, centre_id, ao_code, &at).await?;
         let exists: Option<(String,)> =
             sqlx::query_as("select qan from centre_approval where centre_id = $1 and qan = $2")
@@ -260,7 +265,7 @@ impl Store {
             .bind(&at)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(true)
     }
 
@@ -503,6 +508,24 @@ impl Store {
         .await?)
     }
 
+    /// The learners on record with any of these ULNs.
+    pub async fn learners_by_ulns(&self, ulns: &[String]) -> StoreResult<Vec<LearnerRow>> {
+        let mut out = Vec::new();
+        for chunk in ulns.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "select learner_id, uln, given_name, family_name, date_of_birth, email from learner where uln in ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query_as::<Any, LearnerRow>(sqlx::AssertSqlSafe(sql));
+            for u in chunk {
+                q = q.bind(u);
+            }
+            out.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(out)
+    }
+
     pub async fn learner(&self, id: i64) -> StoreResult<Option<LearnerRow>> {
         Ok(sqlx::query_as(
             "select learner_id, uln, given_name, family_name, date_of_birth, email from learner where learner_id = $1",
@@ -571,7 +594,7 @@ impl Store {
         // 200 rows x 8 values stays far below both databases' bind-parameter limits.
         const CHUNK: usize = 200;
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let mut all_ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(CHUNK) {
             let mut ids: Vec<Option<i64>> = vec![None; chunk.len()];
@@ -701,44 +724,12 @@ impl Store {
             all_ids.extend(ids);
             progress(n);
         }
-        tx.commit().await?;
+        self.commit(tx, &[("learners", all_ids.clone().into())])
+            .await?;
         Ok(all_ids)
     }
 
     // --- audit --------------------------------------------------------------------------
-
-    pub async fn last_audit(&self) -> StoreResult<Option<AuditRow>> {
-        Ok(sqlx::query_as(
-            "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log order by seq desc limit 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    /// Append one sealed entry. The primary key on `seq` makes two servers appending at
-    /// once a conflict for one of them, which retries on the new last entry.
-    pub async fn append_audit(&self, row: &AuditRow) -> StoreResult<()> {
-        sqlx::query("insert into audit_log (seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(row.seq)
-            .bind(&row.at)
-            .bind(row.actor.as_deref())
-            .bind(row.address.as_deref())
-            .bind(&row.action)
-            .bind(&row.subject)
-            .bind(row.centre_id)
-            .bind(&row.detail)
-            .bind(&row.prev_hash)
-            .bind(&row.hash)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.message().to_lowercase().contains("unique") || d.message().contains("duplicate key") => {
-                    StoreError::Conflict("audit sequence taken".into())
-                }
-                _ => StoreError::Database(e),
-            })?;
-        Ok(())
-    }
 
     pub async fn audit_entries(
         &self,
@@ -747,22 +738,42 @@ impl Store {
     ) -> StoreResult<Vec<AuditRow>> {
         let q = match centre_id {
             Some(c) => sqlx::query_as(
-                "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log where centre_id = $1 order by seq desc limit $2",
+                "select seq, at, actor, address, action, subject, centre_id, learner_id, detail, prev_hash, hash, hash_version from audit_log where centre_id = $1 order by seq desc limit $2",
             )
             .bind(c)
             .bind(limit),
             None => sqlx::query_as(
-                "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log order by seq desc limit $1",
+                "select seq, at, actor, address, action, subject, centre_id, learner_id, detail, prev_hash, hash, hash_version from audit_log order by seq desc limit $1",
             )
             .bind(limit),
         };
         Ok(q.fetch_all(&self.pool).await?)
     }
 
+    /// The head of the chain: how many entries and the last one's hash.
+    pub async fn audit_head(&self) -> StoreResult<(i64, String)> {
+        Ok(
+            sqlx::query_as("select seq, hash from audit_head where id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Entries `from..=to` in order (pages of the log, for verification).
+    pub async fn audit_page(&self, from: i64, to: i64) -> StoreResult<Vec<AuditRow>> {
+        Ok(sqlx::query_as(
+            "select seq, at, actor, address, action, subject, centre_id, learner_id, detail, prev_hash, hash, hash_version from audit_log where seq >= $1 and seq <= $2 order by seq",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The whole log in order, for verification.
     pub async fn audit_log(&self) -> StoreResult<Vec<AuditRow>> {
         Ok(sqlx::query_as(
-            "select seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash from audit_log order by seq",
+            "select seq, at, actor, address, action, subject, centre_id, learner_id, detail, prev_hash, hash, hash_version from audit_log order by seq",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -831,7 +842,7 @@ impl Store {
 
     pub async fn set_competence(&self, person_id: i64, record_json: &str) -> StoreResult<()> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("delete from staff_competence where person_id = $1")
             .bind(person_id)
             .execute(&mut *tx)
@@ -842,7 +853,7 @@ impl Store {
             .bind(&at)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 

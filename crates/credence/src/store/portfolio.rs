@@ -61,12 +61,15 @@ pub struct MappingRow {
     pub location: String,
     pub mapped_by: i64,
     pub mapped_at: String,
+    /// The centre it was made at (the evidence's).
+    pub centre_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KsbRow {
     pub evidence_id: i64,
     pub ksb: String,
+    pub centre_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -80,6 +83,8 @@ pub struct JudgementRow {
     pub assessor_id: i64,
     pub assessor_name: String,
     pub at: String,
+    /// The centre the decision was made at.
+    pub centre_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -92,6 +97,8 @@ pub struct SignatureRow {
     pub at: String,
     pub comments: String,
     pub evidence_hash: String,
+    /// The centre the declaration was signed at.
+    pub centre_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -166,7 +173,7 @@ impl Store {
     // --- evidence -------------------------------------------------------------------------
 
     pub async fn insert_evidence(&self, e: &NewEvidence) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "insert into evidence (learner_id, centre_id, title, evidence_date, kind, kind_other, witness_name, witness_role, source, simulation_note, file_name, media_type, size, sha256, object_key, added_by, added_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning evidence_id",
         )
@@ -190,7 +197,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         bump(&mut tx, e.learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[("evidence", id.into())]).await?;
         Ok(id)
     }
 
@@ -224,7 +231,7 @@ impl Store {
 
     pub async fn mappings_of_learner(&self, learner_id: i64) -> StoreResult<Vec<MappingRow>> {
         Ok(sqlx::query_as(
-            "select evidence_mapping_id, evidence_id, unit_key, criterion, location, mapped_by, mapped_at from evidence_mapping where learner_id = $1 order by evidence_mapping_id",
+            "select evidence_mapping_id, evidence_id, unit_key, criterion, location, mapped_by, mapped_at, centre_id from evidence_mapping where learner_id = $1 order by evidence_mapping_id",
         )
         .bind(learner_id)
         .fetch_all(&self.pool)
@@ -233,7 +240,7 @@ impl Store {
 
     pub async fn ksbs_of_learner(&self, learner_id: i64) -> StoreResult<Vec<KsbRow>> {
         Ok(sqlx::query_as(
-            "select evidence_id, ksb from evidence_ksb where learner_id = $1 order by evidence_id, ksb",
+            "select evidence_id, ksb, centre_id from evidence_ksb where learner_id = $1 order by evidence_id, ksb",
         )
         .bind(learner_id)
         .fetch_all(&self.pool)
@@ -250,7 +257,7 @@ impl Store {
         location: &str,
         by: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let existing: Option<(i64,)> = sqlx::query_as(
             "select evidence_mapping_id from evidence_mapping where evidence_id = $1 and unit_key = $2 and criterion = $3",
         )
@@ -270,7 +277,7 @@ impl Store {
                     .await?;
             }
             None => {
-                sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at) values ($1, $2, $3, $4, $5, $6, $7)")
+                sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, (select centre_id from evidence where evidence_id = $1))")
                     .bind(evidence_id)
                     .bind(learner_id)
                     .bind(unit_key)
@@ -283,7 +290,7 @@ impl Store {
             }
         }
         bump(&mut tx, learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
@@ -293,7 +300,7 @@ impl Store {
         unit_key: &str,
         criterion: &str,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let learner = learner_of_evidence(&mut tx, evidence_id).await?;
         let done = sqlx::query(
             "delete from evidence_mapping where evidence_id = $1 and unit_key = $2 and criterion = $3",
@@ -304,7 +311,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         bump(&mut tx, learner).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -315,7 +322,7 @@ impl Store {
         ksb: &str,
         by: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let exists: Option<(i64,)> = sqlx::query_as(
             "select evidence_id from evidence_ksb where evidence_id = $1 and ksb = $2",
         )
@@ -324,7 +331,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if exists.is_none() {
-            sqlx::query("insert into evidence_ksb (evidence_id, learner_id, ksb, mapped_by, mapped_at) values ($1, $2, $3, $4, $5)")
+            sqlx::query("insert into evidence_ksb (evidence_id, learner_id, ksb, mapped_by, mapped_at, centre_id) values ($1, $2, $3, $4, $5, (select centre_id from evidence where evidence_id = $1))")
                 .bind(evidence_id)
                 .bind(learner_id)
                 .bind(ksb)
@@ -334,14 +341,14 @@ impl Store {
                 .await?;
         }
         bump(&mut tx, learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
     /// Supersede `old` by `new` (already stored): the old item is kept, marked, and its
     /// mappings and KSBs are carried over to the new one, all in one transaction.
     pub async fn supersede_evidence(&self, old: i64, new: i64, reason: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let learner = learner_of_evidence(&mut tx, old).await?;
         let done = sqlx::query("update evidence set superseded_by = $1, supersede_reason = $2, superseded_at = $3 where evidence_id = $4 and superseded_by is null")
             .bind(new)
@@ -355,25 +362,25 @@ impl Store {
                 "that evidence has already been superseded: supersede its latest version".into(),
             ));
         }
-        sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at) select $1, learner_id, unit_key, criterion, location, mapped_by, mapped_at from evidence_mapping where evidence_id = $2")
+        sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at, centre_id) select $1, learner_id, unit_key, criterion, location, mapped_by, mapped_at, (select centre_id from evidence where evidence_id = $1) from evidence_mapping where evidence_id = $2")
             .bind(new)
             .bind(old)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("insert into evidence_ksb (evidence_id, learner_id, ksb, mapped_by, mapped_at) select $1, learner_id, ksb, mapped_by, mapped_at from evidence_ksb where evidence_id = $2")
+        sqlx::query("insert into evidence_ksb (evidence_id, learner_id, ksb, mapped_by, mapped_at, centre_id) select $1, learner_id, ksb, mapped_by, mapped_at, (select centre_id from evidence where evidence_id = $1) from evidence_ksb where evidence_id = $2")
             .bind(new)
             .bind(old)
             .execute(&mut *tx)
             .await?;
         bump(&mut tx, learner).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
     /// Delete an item with its mappings (only allowed while no signed-off unit uses it; the
     /// caller checks). Returns its object key, to delete from the store after.
     pub async fn delete_evidence(&self, id: i64) -> StoreResult<String> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let key: Option<(String,)> =
             sqlx::query_as("select object_key from evidence where evidence_id = $1")
                 .bind(id)
@@ -389,7 +396,7 @@ impl Store {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
         bump(&mut tx, learner).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(key)
     }
 
@@ -405,9 +412,10 @@ impl Store {
         feedback: &str,
         rpl: bool,
         assessor_id: i64,
+        centre_id: i64,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as("insert into judgement (learner_id, unit_key, criterion, outcome, feedback, rpl, assessor_id, at) values ($1, $2, $3, $4, $5, $6, $7, $8) returning judgement_id")
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into judgement (learner_id, unit_key, criterion, outcome, feedback, rpl, assessor_id, at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning judgement_id")
             .bind(learner_id)
             .bind(unit_key)
             .bind(criterion)
@@ -416,16 +424,17 @@ impl Store {
             .bind(i64::from(rpl))
             .bind(assessor_id)
             .bind(super::now())
+            .bind(centre_id)
             .fetch_one(&mut *tx)
             .await?;
         bump(&mut tx, learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
     pub async fn judgements_of_learner(&self, learner_id: i64) -> StoreResult<Vec<JudgementRow>> {
         Ok(sqlx::query_as(
-            "select j.judgement_id, j.unit_key, j.criterion, j.outcome, j.feedback, j.rpl, j.assessor_id, p.display_name as assessor_name, j.at from judgement j join person p on p.person_id = j.assessor_id where j.learner_id = $1 order by j.judgement_id",
+            "select j.judgement_id, j.unit_key, j.criterion, j.outcome, j.feedback, j.rpl, j.assessor_id, p.display_name as assessor_name, j.at, j.centre_id from judgement j join person p on p.person_id = j.assessor_id where j.learner_id = $1 order by j.judgement_id",
         )
         .bind(learner_id)
         .fetch_all(&self.pool)
@@ -440,9 +449,10 @@ impl Store {
         person_id: i64,
         comments: &str,
         evidence_hash: &str,
+        centre_id: i64,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as("insert into signature (learner_id, unit_key, role, person_id, at, comments, evidence_hash) values ($1, $2, $3, $4, $5, $6, $7) returning signature_id")
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into signature (learner_id, unit_key, role, person_id, at, comments, evidence_hash, centre_id) values ($1, $2, $3, $4, $5, $6, $7, $8) returning signature_id")
             .bind(learner_id)
             .bind(unit_key)
             .bind(role)
@@ -450,16 +460,17 @@ impl Store {
             .bind(super::now())
             .bind(comments)
             .bind(evidence_hash)
+            .bind(centre_id)
             .fetch_one(&mut *tx)
             .await?;
         bump(&mut tx, learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
     pub async fn signatures_of_learner(&self, learner_id: i64) -> StoreResult<Vec<SignatureRow>> {
         Ok(sqlx::query_as(
-            "select s.signature_id, s.unit_key, s.role, s.person_id, p.display_name as person_name, s.at, s.comments, s.evidence_hash from signature s join person p on p.person_id = s.person_id where s.learner_id = $1 order by s.signature_id",
+            "select s.signature_id, s.unit_key, s.role, s.person_id, p.display_name as person_name, s.at, s.comments, s.evidence_hash, s.centre_id from signature s join person p on p.person_id = s.person_id where s.learner_id = $1 order by s.signature_id",
         )
         .bind(learner_id)
         .fetch_all(&self.pool)
@@ -481,7 +492,7 @@ impl Store {
         grade: &str,
         by: i64,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as("insert into unit_result (learner_id, registration_id, unit_key, marks, moderator_adjustment, considerations, result, grade, recorded_by, recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning unit_result_id")
             .bind(learner_id)
             .bind(registration_id)
@@ -496,7 +507,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         bump(&mut tx, learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
@@ -534,7 +545,7 @@ impl Store {
         distinction: Option<i64>,
         by: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("delete from grade_boundary where qan = $1")
             .bind(qan)
             .execute(&mut *tx)
@@ -547,7 +558,7 @@ impl Store {
             .bind(super::now())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
@@ -571,7 +582,7 @@ impl Store {
                     .into(),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as("insert into transfer (learner_id, from_registration_id, to_centre_id, reason, requested_by, requested_at, status) values ($1, $2, $3, $4, $5, $6, 'requested') returning transfer_id")
             .bind(learner_id)
             .bind(from_registration_id)
@@ -582,7 +593,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         bump(&mut tx, learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
@@ -624,7 +635,7 @@ impl Store {
             )));
         }
         let at = super::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let (version,): (i64,) = sqlx::query_as(
             "select catalogue_version_id from registration where registration_id = $1",
         )
@@ -677,12 +688,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         bump(&mut tx, t.learner_id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(new_id)
     }
 
     pub async fn refuse_transfer(&self, id: i64, by: i64, note: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let learner: Option<(i64,)> =
             sqlx::query_as("select learner_id from transfer where transfer_id = $1")
                 .bind(id)
@@ -702,7 +713,7 @@ impl Store {
             ));
         }
         bump(&mut tx, learner).await?;
-        tx.commit().await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 }

@@ -413,8 +413,7 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
     };
     // A method the path does not serve: the router answers 405 Method Not Allowed, no
     // handler runs, so there is nothing to decide.
-    if policy_for(&method, &pattern).is_none() && POLICIES.iter().any(|(_, p, _)| *p == pattern)
-    {
+    if policy_for(&method, &pattern).is_none() && POLICIES.iter().any(|(_, p, _)| *p == pattern) {
         return next.run(req).await;
     }
     let Some(policy) = policy_for(&method, &pattern) else {
@@ -641,28 +640,24 @@ async fn decide(
             let learner: i64 = path_param(pattern, path, "learner")
                 .and_then(|c| c.parse().ok())
                 .ok_or(Refusal::Hidden)?;
-            if actor.learner_ids().contains(&learner) {
-                return Ok(());
-            }
-            let Ok(regs) = app.store.registrations_of_learner(learner).await else {
+            // The app's authorization module decides who sees the learner; work on the
+            // portfolio is the learner's or an assessor's at a centre seen (the use case then
+            // checks the assignment and declared interests).
+            let Ok(scope) = app.learner_scope(actor, learner).await else {
                 return Err(Refusal::Hidden);
             };
-            let mut sees = false;
-            for r in &regs {
-                if policy == Policy::LearnerWork
-                    && r.status != "transferred"
-                    && actor.centre_roles(r.centre_id).contains(&"assessor")
-                {
-                    return Ok(());
-                }
-                if sees_centre_records(app, actor, r.centre_id).await {
-                    sees = true;
-                }
+            if policy == Policy::LearnerView || scope.as_learner() {
+                return Ok(());
             }
-            match (sees, policy) {
-                (true, Policy::LearnerView) => Ok(()),
-                (true, _) => Err(Refusal::Forbidden),
-                (false, _) => Err(Refusal::Hidden),
+            let assesses = scope.until().is_none()
+                && scope
+                    .registrations()
+                    .iter()
+                    .any(|r| actor.centre_roles(r.centre_id).contains(&"assessor"));
+            if assesses {
+                Ok(())
+            } else {
+                Err(Refusal::Forbidden)
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1/`. Every route is registered through `routes!` with its
 //! `#[utoipa::path]`, so none exists without its OpenAPI documentation.
 
+use super::access::CurrentActor;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, ErrorBody};
 use crate::app::catalogue::{qan_from_slug, qan_slug, unit_slug};
 use crate::store::VersionRow;
@@ -337,9 +338,11 @@ impl From<VersionRow> for CatalogueVersion {
     responses((status = 200, body = Vec<CatalogueVersion>)))]
 async fn list_catalogue_versions(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
 ) -> Result<Json<Vec<CatalogueVersion>>, ApiError> {
+    let scope = app.catalogue_scope(&actor)?;
     Ok(Json(
-        app.versions()
+        app.versions(&scope)
             .await?
             .into_iter()
             .map(CatalogueVersion::from)
@@ -351,7 +354,8 @@ async fn list_catalogue_versions(
 pub struct ImportParams {
     /// Name of the source file, kept with the version (default `upload.txt`).
     pub name: Option<String>,
-    /// Publish at once if nothing is left open.
+    /// Refused: publication is a separate step after review
+    /// (`POST /api/v1/catalogue/versions/{id}/publication`).
     pub publish: Option<bool>,
 }
 
@@ -380,12 +384,14 @@ pub struct ImportedVersionResult {
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_catalogue_version(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     ApiQuery(params): ApiQuery<ImportParams>,
     super::ApiBytes(body): super::ApiBytes,
 ) -> Result<impl IntoResponse, ApiError> {
+    let scope = app.catalogue_scope(&actor)?;
     let name = params.name.unwrap_or_else(|| "upload.txt".into());
     let outcome = app
-        .import(&name, &body, None, params.publish.unwrap_or(false))
+        .import(&scope, &name, &body, None, params.publish.unwrap_or(false))
         .await?;
     let created = outcome.versions.iter().any(|v| v.unchanged_from.is_none());
     let result = ImportResult {
@@ -423,9 +429,11 @@ pub struct CatalogueVersionDetail {
     responses((status = 200, body = CatalogueVersionDetail), (status = 404, body = ErrorBody)))]
 async fn get_catalogue_version(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CatalogueVersionDetail>, ApiError> {
-    let (row, imported) = app.version_content(id).await?;
+    let scope = app.catalogue_scope(&actor)?;
+    let (row, imported) = app.version_in_scope(&scope, id).await?;
     Ok(Json(CatalogueVersionDetail {
         version: row.into(),
         report: imported.report,
@@ -440,10 +448,12 @@ async fn get_catalogue_version(
     responses((status = 200, body = ImportReport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_corrections(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(corrections): ApiJson<Corrections>,
 ) -> Result<Json<ImportReport>, ApiError> {
-    Ok(Json(app.correct(id, &corrections).await?))
+    let scope = app.catalogue_scope(&actor)?;
+    Ok(Json(app.correct(&scope, id, &corrections).await?))
 }
 
 /// Publish a draft with no open findings. A published version never changes.
@@ -452,19 +462,21 @@ async fn create_corrections(
     responses((status = 200, body = CatalogueVersion), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_publication(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CatalogueVersion>, ApiError> {
-    Ok(Json(app.publish(id).await?.into()))
+    let scope = app.catalogue_scope(&actor)?;
+    Ok(Json(app.publish(&scope, id).await?.into()))
 }
 
-/// The whole catalogue, every version, in Credence's documented JSON format; importing it
-/// into an empty Credence gives the identical catalogue.
+/// The whole published catalogue, every published version, in Credence's documented JSON
+/// format (drafts are their AO's until published; `credence catalogue export` includes them).
 #[utoipa::path(get, path = "/api/v1/catalogue/export", tag = "catalogue",
     responses((status = 200, body = CatalogueExport)))]
 async fn get_catalogue_export(
     State(app): State<AppState>,
 ) -> Result<Json<CatalogueExport>, ApiError> {
-    Ok(Json(app.export().await?))
+    Ok(Json(app.export(false).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -271,8 +271,7 @@ async fn get_learner(
         .await
         .map_err(AppError::from)?
     {
-        let visible = a.learner_ids().contains(&id)
-            || super::access::sees_centre_records(&app, &a, r.centre_id).await;
+        let visible = a.learner_ids().contains(&id) || crate::app::authz::sees_registration(&a, &r);
         if visible {
             registrations.push(RegistrationView::from(r));
         }

@@ -4,6 +4,7 @@
 use super::AppState;
 use crate::app::catalogue::{CurrentSpec, qan_from_slug, qan_slug, unit_slug};
 use crate::app::{AppError, catalogue::Catalogue};
+use crate::web::access::CurrentActor;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
@@ -987,12 +988,16 @@ struct VersionsPage {
     versions: Vec<VersionView>,
 }
 
-async fn versions(State(app): State<AppState>) -> Result<Response, PageError> {
+async fn versions(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    let scope = app.catalogue_scope(&actor)?;
     Ok(render(&VersionsPage {
         title: "Catalogue versions".into(),
         has_error: false,
         versions: app
-            .versions()
+            .versions(&scope)
             .await?
             .into_iter()
             .map(version_view)
@@ -1028,7 +1033,15 @@ fn import_error(status: StatusCode, message: String) -> Response {
         .into_response()
 }
 
-async fn import_upload(State(app): State<AppState>, mut form: Multipart) -> Response {
+async fn import_upload(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    mut form: Multipart,
+) -> Response {
+    let scope = match app.catalogue_scope(&actor) {
+        Ok(s) => s,
+        Err(e) => return import_error(super::status_of(&e), super::public_message(&e)),
+    };
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut corrections: Option<Vec<u8>> = None;
     let mut publish = false;
@@ -1075,7 +1088,7 @@ async fn import_upload(State(app): State<AppState>, mut form: Multipart) -> Resp
         );
     };
     match app
-        .import(&name, &bytes, corrections.as_deref(), publish)
+        .import(&scope, &name, &bytes, corrections.as_deref(), publish)
         .await
     {
         Ok(outcome) => match outcome.versions.as_slice() {
@@ -1134,11 +1147,12 @@ fn kind_words(k: FindingKind) -> &'static str {
 
 async fn version_page(
     app: &AppState,
+    scope: &crate::app::authz::CatalogueScope,
     id: i64,
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let (row, imported) = app.version_content(id).await?;
+    let (row, imported) = app.version_in_scope(scope, id).await?;
     let is_draft = row.status == "draft";
     let spec = &imported.specification;
     let los: usize = spec.units.iter().map(|u| u.learning_outcomes.len()).sum();
@@ -1216,9 +1230,11 @@ struct NoticeParams {
 
 async fn version(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
     Query(p): Query<NoticeParams>,
 ) -> Result<Response, PageError> {
+    let scope = app.catalogue_scope(&actor)?;
     let id: i64 = id
         .parse()
         .map_err(|_| not_found_msg(format!("catalogue version {id}")))?;
@@ -1227,7 +1243,7 @@ async fn version(
         Some("published") => Some("This version is published.".to_string()),
         _ => None,
     };
-    version_page(&app, id, None, notice).await
+    version_page(&app, &scope, id, None, notice).await
 }
 
 #[derive(Deserialize)]
@@ -1242,9 +1258,11 @@ struct CorrectionForm {
 
 async fn version_correct(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<i64>,
     Form(f): Form<CorrectionForm>,
 ) -> Result<Response, PageError> {
+    let scope = app.catalogue_scope(&actor)?;
     let note = f.note.unwrap_or_default();
     let correction = if let Some(finding) = f.finding.filter(|s| !s.is_empty()) {
         Correction {
@@ -1261,6 +1279,7 @@ async fn version_correct(
             _ => {
                 return version_page(
                     &app,
+                    &scope,
                     id,
                     Some("The correction names no record: use the form beside the finding.".into()),
                     None,
@@ -1282,6 +1301,7 @@ async fn version_correct(
     };
     match app
         .correct(
+            &scope,
             id,
             &Corrections {
                 corrections: vec![correction],
@@ -1293,19 +1313,21 @@ async fn version_correct(
             Ok(Redirect::to(&format!("/catalogue/versions/{id}?notice=corrected")).into_response())
         }
         Err(e @ (AppError::NotFound(_) | AppError::Internal(_))) => Err(e.into()),
-        Err(e) => version_page(&app, id, Some(super::public_message(&e)), None).await,
+        Err(e) => version_page(&app, &scope, id, Some(super::public_message(&e)), None).await,
     }
 }
 
 async fn version_publish(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    match app.publish(id).await {
+    let scope = app.catalogue_scope(&actor)?;
+    match app.publish(&scope, id).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/catalogue/versions/{id}?notice=published")).into_response())
         }
         Err(e @ (AppError::NotFound(_) | AppError::Internal(_))) => Err(e.into()),
-        Err(e) => version_page(&app, id, Some(super::public_message(&e)), None).await,
+        Err(e) => version_page(&app, &scope, id, Some(super::public_message(&e)), None).await,
     }
 }

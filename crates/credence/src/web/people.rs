@@ -94,7 +94,9 @@ pub fn safe_next(next: Option<&str>) -> String {
             if n.starts_with('/')
                 && !n.starts_with("//")
                 && n.len() <= 2048
-                && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
                 && !n.to_ascii_lowercase().contains("%2f")
                 && !n.to_ascii_lowercase().contains("%5c")
                 && !n.contains("%09")
@@ -1243,8 +1245,8 @@ pub(super) async fn learner_page(
         .await
         .map_err(AppError::from)?
     {
-        let visible = actor.learner_ids().contains(&id)
-            || super::access::sees_centre_records(app, actor, r.centre_id).await;
+        let visible =
+            actor.learner_ids().contains(&id) || crate::app::authz::sees_registration(actor, &r);
         if !visible {
             continue;
         }
