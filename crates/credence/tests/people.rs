@@ -487,7 +487,11 @@ async fn the_audit_log_detects_tampering(url: String) {
     let log = app.store.audit_entries(Some(centre), 10).await.unwrap();
     assert_eq!(log.len(), 2, "the centre's own log: created and approved");
     assert_eq!(log[0].action, "centre_approved");
-    assert_eq!(log[0].actor.as_deref(), Some("ao@isp.demo"));
+    // People are named by id, never by email.
+    assert_eq!(
+        log[0].actor.as_deref(),
+        Some(format!("person:{}", isp.person_id).as_str())
+    );
     assert_eq!(log[0].address.as_deref(), Some("127.0.0.1"));
     let entries = app.store.audit_log().await.unwrap();
     let victim = entries[entries.len() / 2].seq;

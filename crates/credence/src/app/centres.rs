@@ -53,16 +53,19 @@ impl App {
                 AppError::Validation("Only awarding organisation staff add centres".into())
             })?;
         let id = self.store.insert_centre(name).await?;
-        self.store.set_direct_claim_status(id, &ao, false).await?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             "centre_created",
             &format!("centre {id}"),
             Some(id),
+            None,
             serde_json::json!({"name": name, "ao": ao}),
-        )
-        .await?;
+        );
+        self.store
+            .audited(entry)
+            .set_direct_claim_status(id, &ao, false)
+            .await?;
         Ok(id)
     }
 
@@ -98,21 +101,21 @@ impl App {
                 "{qan} is awarded by {ao}: only {ao} staff approve centres for it"
             )));
         }
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
+            Some(address),
+            "centre_approved",
+            &format!("centre {centre}"),
+            Some(centre),
+            None,
+            serde_json::json!({"qan": qan, "title": q.title}),
+        );
         let new = self
             .store
+            .audited(entry)
             .approve_centre(centre, qan, &ao, Some(actor.person_id))
             .await?;
-        if new {
-            self.audit(
-                Some(&actor.email),
-                Some(address),
-                "centre_approved",
-                &format!("centre {centre}"),
-                Some(centre),
-                serde_json::json!({"qan": qan, "title": q.title}),
-            )
-            .await?;
-        }
+        if new {}
         Ok(new)
     }
 
@@ -130,11 +133,8 @@ impl App {
                 "Only {ao} staff set direct claim status for {ao}"
             )));
         }
-        self.store
-            .set_direct_claim_status(centre, ao, granted)
-            .await?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             if granted {
                 "direct_claim_granted"
@@ -143,9 +143,14 @@ impl App {
             },
             &format!("centre {centre}"),
             Some(centre),
+            None,
             serde_json::json!({"ao": ao}),
-        )
-        .await
+        );
+        self.store
+            .audited(entry)
+            .set_direct_claim_status(centre, ao, granted)
+            .await?;
+        Ok(())
     }
 }
 
@@ -174,15 +179,19 @@ impl App {
                 "That person is not an EQA for {ao}: invite them as EQA first"
             )));
         }
-        self.store.appoint_eqa(person, centre, &ao).await?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             "eqa_appointed",
             &format!("centre {centre}"),
             Some(centre),
+            None,
             serde_json::json!({"person": person, "ao": ao}),
-        )
-        .await
+        );
+        self.store
+            .audited(entry)
+            .appoint_eqa(person, centre, &ao)
+            .await?;
+        Ok(())
     }
 }

@@ -42,18 +42,20 @@ impl App {
                     .join("; "),
             )
         })?;
-        self.store
-            .set_competence(actor.person_id, &serde_json::to_string(record)?)
-            .await?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             "competence_recorded",
             &format!("person {}", actor.person_id),
             None,
+            None,
             serde_json::json!({"level": record.occupational_level, "awards": record.awards.len(), "cpd_entries": record.cpd.len()}),
-        )
-        .await
+        );
+        self.store
+            .audited(entry)
+            .set_competence(actor.person_id, &serde_json::to_string(record)?)
+            .await?;
+        Ok(())
     }
 
     /// The flags on a person's competence for a role ("below 24 hours of CPD", "working
@@ -100,7 +102,17 @@ impl App {
             return Err(AppError::NotFound(format!("learner {learner_id}")));
         }
         let kind = parse_kind(kind, note)?;
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
+            Some(address),
+            "interest_declared",
+            &format!("learner {learner_id}"),
+            None,
+            None,
+            serde_json::json!({"kind": kind}),
+        );
         self.store
+            .audited(entry)
             .declare_interest(
                 actor.person_id,
                 learner_id,
@@ -109,15 +121,7 @@ impl App {
                 &today().format("%Y-%m-%d").to_string(),
             )
             .await?;
-        self.audit(
-            Some(&actor.email),
-            Some(address),
-            "interest_declared",
-            &format!("learner {learner_id}"),
-            None,
-            serde_json::json!({"kind": kind}),
-        )
-        .await
+        Ok(())
     }
 
     async fn interests_about(&self, learner_id: i64) -> AppResult<Vec<Interest>> {
@@ -225,18 +229,20 @@ impl App {
         if !reasons.is_empty() {
             return Err(AppError::Validation(reasons.join("; ")));
         }
-        self.store
-            .assign(registration_id, person_id, role, actor.person_id)
-            .await?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             "staff_assigned",
             &format!("registration {registration_id}"),
             Some(centre),
+            None,
             serde_json::json!({"person": person_id, "role": role, "learner": reg.learner_id, "qan": reg.qan}),
-        )
-        .await
+        );
+        self.store
+            .audited(entry)
+            .assign(registration_id, person_id, role, actor.person_id)
+            .await?;
+        Ok(())
     }
 }
 

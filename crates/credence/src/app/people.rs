@@ -187,7 +187,17 @@ impl App {
         let token = random_token();
         let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(person.person_id)),
+            Some(address),
+            "sign_in",
+            &format!("person {}", person.person_id),
+            None,
+            None,
+            serde_json::json!({}),
+        );
         self.store
+            .audited(entry)
             .create_session(
                 &token_hash(&token),
                 person.person_id,
@@ -196,15 +206,6 @@ impl App {
             )
             .await
             .map_err(AppError::from)?;
-        self.audit(
-            Some(&person.email),
-            Some(address),
-            "sign_in",
-            &format!("person {}", person.person_id),
-            None,
-            serde_json::json!({}),
-        )
-        .await?;
         Ok((token, person.person_id))
     }
 
@@ -284,35 +285,38 @@ impl App {
             ));
         }
         let token = format!("cred_{}", random_token());
-        self.store
-            .create_api_token(actor.person_id, name, &token_hash(&token))
-            .await?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             None,
             "api_token_created",
             &format!("person {}", actor.person_id),
             None,
+            None,
             serde_json::json!({"name": name}),
-        )
-        .await?;
+        );
+        self.store
+            .audited(entry)
+            .create_api_token(actor.person_id, name, &token_hash(&token))
+            .await?;
         Ok(token)
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> AppResult<()> {
-        self.store
-            .revoke_api_token(actor.person_id, token_id)
-            .await
-            .map_err(|_| AppError::NotFound(format!("token {token_id}")))?;
-        self.audit(
-            Some(&actor.email),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             None,
             "api_token_revoked",
             &format!("person {}", actor.person_id),
             None,
+            None,
             serde_json::json!({"token": token_id}),
-        )
-        .await
+        );
+        self.store
+            .audited(entry)
+            .revoke_api_token(actor.person_id, token_id)
+            .await
+            .map_err(|_| AppError::NotFound(format!("token {token_id}")))?;
+        Ok(())
     }
 
     /// Create a person with a password (administration and demo data).
@@ -391,7 +395,17 @@ impl App {
         let token = random_token();
         let expires = (chrono::Utc::now() + chrono::Duration::days(INVITATION_DAYS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
+            Some(address),
+            "person_invited",
+            "invitation",
+            centre,
+            None,
+            serde_json::json!({"role": role, "ao": ao}),
+        );
         self.store
+            .audited(entry)
             .create_invitation(
                 &token_hash(&token),
                 &email,
@@ -403,15 +417,6 @@ impl App {
                 &expires,
             )
             .await?;
-        self.audit(
-            Some(&actor.email),
-            Some(address),
-            "person_invited",
-            &format!("invitation for {email}"),
-            centre,
-            serde_json::json!({"role": role, "ao": ao}),
-        )
-        .await?;
         Ok(token)
     }
 
@@ -474,7 +479,17 @@ impl App {
         if !self.store.use_invitation(inv.invitation_id).await? {
             return Err(AppError::Conflict("This invitation has been used".into()));
         }
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(person)),
+            Some(address),
+            "invitation_accepted",
+            &format!("person {person}"),
+            inv.centre_id,
+            None,
+            serde_json::json!({"role": inv.role}),
+        );
         self.store
+            .audited(entry)
             .grant_role(
                 person,
                 &inv.role,
@@ -483,15 +498,6 @@ impl App {
                 None,
             )
             .await?;
-        self.audit(
-            Some(&inv.email),
-            Some(address),
-            "invitation_accepted",
-            &format!("person {person}"),
-            inv.centre_id,
-            serde_json::json!({"role": inv.role}),
-        )
-        .await?;
         let session = random_token();
         let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

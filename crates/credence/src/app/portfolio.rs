@@ -1620,7 +1620,17 @@ impl App {
         }];
         portfolio::grade(&probe, &component, &[("check".into(), 0)], 0, &[])
             .map_err(|e| AppError::Validation(e.to_string()))?;
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
+            Some(address),
+            "grading.boundaries",
+            qan,
+            None,
+            None,
+            serde_json::json!({"merit": merit, "distinction": distinction}),
+        );
         self.store
+            .audited(entry)
             .set_grade_boundaries(
                 qan,
                 merit.map(i64::from),
@@ -1628,15 +1638,7 @@ impl App {
                 actor.person_id,
             )
             .await?;
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
-            "grading.boundaries",
-            qan,
-            None,
-            serde_json::json!({"merit": merit, "distinction": distinction}),
-        )
-        .await
+        Ok(())
     }
 
     /// A centre administrator asks to move a learner's registration to another centre.
@@ -1688,8 +1690,18 @@ impl App {
                 "Say why the learner is moving centre".into(),
             ));
         }
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
+            Some(address),
+            "transfer.request",
+            &format!("learner {}", reg.learner_id),
+            Some(reg.centre_id),
+            None,
+            serde_json::json!({"to_centre": to_centre, "qan": reg.qan}),
+        );
         let id = self
             .store
+            .audited(entry)
             .request_transfer(
                 reg.learner_id,
                 registration_id,
@@ -1698,15 +1710,6 @@ impl App {
                 actor.person_id,
             )
             .await?;
-        self.audit(
-            Some(&actor.label()),
-            Some(address),
-            "transfer.request",
-            &format!("learner {}", reg.learner_id),
-            Some(reg.centre_id),
-            serde_json::json!({"transfer": id, "to_centre": to_centre, "qan": reg.qan}),
-        )
-        .await?;
         Ok(id)
     }
 
@@ -1749,22 +1752,13 @@ impl App {
         if !actor.ao_codes().contains(&ao.as_str()) {
             return Err(AppError::NotFound(format!("transfer {transfer_id}")));
         }
-        if approve {
-            self.store
-                .approve_transfer(transfer_id, actor.person_id, note.trim())
-                .await?;
-        } else {
-            if note.trim().is_empty() {
-                return Err(AppError::Validation(
-                    "Say why the transfer is refused, for the centre".into(),
-                ));
-            }
-            self.store
-                .refuse_transfer(transfer_id, actor.person_id, note.trim())
-                .await?;
+        if !approve && note.trim().is_empty() {
+            return Err(AppError::Validation(
+                "Say why the transfer is refused, for the centre".into(),
+            ));
         }
-        self.audit(
-            Some(&actor.label()),
+        let entry = Self::entry(
+            Some(&super::audit::person_ref(actor.person_id)),
             Some(address),
             if approve {
                 "transfer.approve"
@@ -1773,9 +1767,20 @@ impl App {
             },
             &format!("learner {}", t.learner_id),
             Some(t.from_centre_id),
+            Some(t.learner_id),
             serde_json::json!({"transfer": transfer_id, "to_centre": t.to_centre_id, "note": note.trim()}),
-        )
-        .await
+        );
+        let store = self.store.audited(entry);
+        if approve {
+            store
+                .approve_transfer(transfer_id, actor.person_id, note.trim())
+                .await?;
+        } else {
+            store
+                .refuse_transfer(transfer_id, actor.person_id, note.trim())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Check that every evidence record's file is present, whole and unchanged, and list

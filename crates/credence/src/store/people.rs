@@ -288,6 +288,7 @@ impl Store {
         centre_id: Option<i64>,
         learner_id: Option<i64>,
     ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
         if let Some(g) = self.grants(person_id).await?.into_iter().find(|g| {
             g.role == role
                 && g.ao_code.as_deref() == ao_code
@@ -305,8 +306,9 @@ impl Store {
         .bind(centre_id)
         .bind(learner_id)
         .bind(now())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
@@ -325,13 +327,14 @@ impl Store {
         centre_id: i64,
         ao_code: &str,
     ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         let exists: Option<(i64,)> = sqlx::query_as(
             "select person_id from eqa_appointment where person_id = $1 and centre_id = $2 and ao_code = $3",
         )
         .bind(person_id)
         .bind(centre_id)
         .bind(ao_code)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         if exists.is_none() {
             sqlx::query("insert into eqa_appointment (person_id, centre_id, ao_code, created_at) values ($1, $2, $3, $4)")
@@ -339,9 +342,10 @@ impl Store {
                 .bind(centre_id)
                 .bind(ao_code)
                 .bind(now())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
@@ -362,14 +366,16 @@ impl Store {
         csrf: &str,
         expires_at: &str,
     ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         sqlx::query("insert into session (session_hash, person_id, csrf_token, active_grant_id, created_at, expires_at) values ($1, $2, $3, null, $4, $5)")
             .bind(hash)
             .bind(person_id)
             .bind(csrf)
             .bind(now())
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
@@ -407,6 +413,7 @@ impl Store {
         name: &str,
         hash: &str,
     ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "insert into api_token (person_id, name, token_hash, created_at) values ($1, $2, $3, $4) returning api_token_id",
         )
@@ -414,8 +421,9 @@ impl Store {
         .bind(name)
         .bind(hash)
         .bind(now())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
@@ -443,15 +451,17 @@ impl Store {
     }
 
     pub async fn revoke_api_token(&self, person_id: i64, token_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("update api_token set revoked_at = $1 where api_token_id = $2 and person_id = $3 and revoked_at is null")
             .bind(now())
             .bind(token_id)
             .bind(person_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
@@ -865,6 +875,7 @@ impl Store {
         note: &str,
         declared_on: &str,
     ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "insert into interest (person_id, learner_id, kind, note, declared_on, created_at) values ($1, $2, $3, $4, $5, $6) returning interest_id",
         )
@@ -874,8 +885,9 @@ impl Store {
         .bind(note)
         .bind(declared_on)
         .bind(now())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 
@@ -910,13 +922,14 @@ impl Store {
         role: &str,
         by: i64,
     ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         let exists: Option<(i64,)> = sqlx::query_as(
             "select assignment_id from assignment where registration_id = $1 and person_id = $2 and role = $3",
         )
         .bind(registration_id)
         .bind(person_id)
         .bind(role)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         if exists.is_some() {
             return Ok(());
@@ -927,8 +940,9 @@ impl Store {
             .bind(role)
             .bind(by)
             .bind(now())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        self.commit(tx, &[]).await?;
         Ok(())
     }
 
@@ -977,6 +991,7 @@ impl Store {
         invited_by: i64,
         expires_at: &str,
     ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "insert into invitation (token_hash, email, display_name, role, ao_code, centre_id, invited_by, created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning invitation_id",
         )
@@ -989,8 +1004,9 @@ impl Store {
         .bind(invited_by)
         .bind(now())
         .bind(expires_at)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        self.commit(tx, &[]).await?;
         Ok(id)
     }
 

@@ -593,7 +593,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         bump(&mut tx, learner_id).await?;
-        self.commit(tx, &[]).await?;
+        self.commit(tx, &[("transfer", id.into())]).await?;
         Ok(id)
     }
 
