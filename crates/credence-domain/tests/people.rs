@@ -871,7 +871,7 @@ fn a_chain_of_100_verifies() {
     assert!(c.windows(2).all(|w| w[1].prev_hash == w[0].hash));
     assert_eq!(
         c[5].hash,
-        chain_hash(
+        audit::chain_hash_v2(
             &c[5].prev_hash,
             c[5].seq,
             &c[5].at,
@@ -879,6 +879,8 @@ fn a_chain_of_100_verifies() {
             c[5].address.as_deref(),
             &c[5].action,
             &c[5].subject,
+            c[5].centre_id,
+            c[5].learner_id,
             &c[5].detail
         )
     );

@@ -348,11 +348,23 @@ pub async fn run(cli: Cli) -> Result<bool> {
             for o in &orphans {
                 println!("orphan: {o} (no record names it; `credence evidence sweep` removes it)");
             }
+            // Staging files are uploads cut off part-way (or still arriving): reported, not
+            // a problem, since no record names them.
+            let staging = app
+                .evidence
+                .stale_staging_files(std::time::Duration::ZERO, false);
+            for s in &staging {
+                println!(
+                    "staging: {} (an upload cut off part-way, or one still arriving; `credence evidence sweep` removes it)",
+                    s.display()
+                );
+            }
             println!(
-                "{n} evidence records checked in {}: {} problems, {} orphan files.",
+                "{n} evidence records checked in {}: {} problems, {} orphan files, {} staging files.",
                 app.evidence.description,
                 problems.len(),
-                orphans.len()
+                orphans.len(),
+                staging.len()
             );
             Ok(problems.is_empty() && orphans.is_empty())
         }

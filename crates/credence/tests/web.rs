@@ -279,7 +279,17 @@ async fn a_specification_is_imported_corrected_and_published_through_the_api() {
 #[tokio::test]
 async fn the_import_page_takes_an_upload_and_shows_the_report() {
     let app = common::app_on(&common::sqlite_url()).await;
-    let token = common::ao_staff_token(&app).await;
+    // The specification imported below is OCR's: only OCR's staff may import it.
+    let ocr = app
+        .create_person("staff@ocr.test", "OCR Staff", Some("a long test password"))
+        .await
+        .unwrap();
+    app.store
+        .grant_role(ocr, "ao_staff", Some("OCR"), None, None)
+        .await
+        .unwrap();
+    let token = common::token_for(&app, "staff@ocr.test").await;
+    let isp_token = common::ao_staff_token(&app).await;
     let router = credence::web::router(app);
     let form = call(
         &router,
@@ -322,6 +332,26 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
             .body
             .contains("Generating and qualifying sales leads")
     );
+
+    // ISP's staff may not import OCR's specification: the page says whose it is.
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ocr.txt\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes());
+    body.extend_from_slice(seed.text);
+    body.extend_from_slice(b"\n");
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = call(
+        &router,
+        authed(Request::post("/catalogue/import"), &isp_token)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert!(res.body.contains("OCR"), "{}", res.body);
 
     // No file chosen: the form again, with the GOV.UK error summary.
     let empty = format!(
