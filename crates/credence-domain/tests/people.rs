@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use credence_domain::ident::Qan;
 use credence_domain::people::audit::{
-    self, AuditRecord, ChainBreak, GENESIS, NewAuditEntry, chain_hash, seal, verify,
+    self, AuditRecord, ChainBreak, GENESIS, NewAuditEntry, seal, verify,
 };
 use credence_domain::people::competence::{
     AssessorAward, AwardHeld, AwardStatus, CompetenceFlag, CompetenceRecord, CpdEntry,

@@ -115,7 +115,6 @@ impl App {
             .audited(entry)
             .approve_centre(centre, qan, &ao, Some(actor.person_id))
             .await?;
-        if new {}
         Ok(new)
     }
 

@@ -441,6 +441,7 @@ impl Store {
         .await?)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_signature(
         &self,
         learner_id: i64,
