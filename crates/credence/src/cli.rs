@@ -127,6 +127,13 @@ pub struct BenchArgs {
     /// Portfolio page requests to time (0 to skip), 32 at a time.
     #[arg(long, default_value_t = 3200)]
     pub portfolio_requests: usize,
+    /// Audited writes to time (0 to skip), 32 writers at once, each a change with its
+    /// audit entry in one transaction.
+    #[arg(long, default_value_t = 3200)]
+    pub audit_appends: usize,
+    /// Also time the audited writes on this (empty, throwaway) PostgreSQL database.
+    #[arg(long)]
+    pub audit_postgres: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
