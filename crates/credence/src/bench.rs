@@ -84,7 +84,11 @@ pub async fn audit_appends(what: &str, url: &str, n: usize) -> Result<()> {
     let store = crate::store::Store::connect(url).await?;
     store.migrate().await?;
     let person = store
-        .insert_person(&format!("bench-{}@audit.test", std::process::id()), "Bench", None)
+        .insert_person(
+            &format!("bench-{}@audit.test", std::process::id()),
+            "Bench",
+            None,
+        )
         .await?;
     let t = Instant::now();
     let mut tasks = Vec::new();

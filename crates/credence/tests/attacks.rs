@@ -711,3 +711,29 @@ async fn common_url(url: &str) -> String {
         common::postgres_url().await.unwrap()
     }
 }
+
+// --- Migrations: an applied file that was edited is refused -----------------------------------
+
+async fn an_edited_migration_is_refused(url: String) {
+    let d = demo(&url).await;
+    // A database made before checksums were kept gets them on its next start...
+    sqlx::query("update schema_migration set checksum = null")
+        .execute(d.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(d.app.store.migrate().await.unwrap(), 0, "nothing to apply");
+    // ...and from then on a file that no longer matches what was applied stops the start.
+    sqlx::query("update schema_migration set checksum = 'edited' where version = 2")
+        .execute(d.app.store.pool())
+        .await
+        .unwrap();
+    let err = d.app.store.migrate().await.unwrap_err().to_string();
+    assert!(
+        err.contains("0002_people") && err.contains("edited"),
+        "{err}"
+    );
+}
+both_databases!(
+    an_edited_migration_is_refused,
+    an_edited_migration_is_refused
+);
