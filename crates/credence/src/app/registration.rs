@@ -12,6 +12,23 @@ use credence_domain::people::registration::{
 use credence_domain::people::uln::Uln;
 use std::collections::{HashMap, HashSet};
 
+/// One learner as typed in the registration page.
+#[derive(Default, serde::Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    pub given_name: String,
+    #[serde(default)]
+    pub family_name: String,
+    #[serde(default)]
+    pub date_of_birth: String,
+    #[serde(default)]
+    pub uln: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub qan: String,
+}
+
 pub enum RegisterError {
     /// (field id, message) for the form.
     Fields(Vec<(String, String)>),
@@ -157,7 +174,7 @@ impl App {
         &self,
         actor: &Actor,
         centre: i64,
-        form: &crate::web::people::RegisterForm,
+        form: &RegisterForm,
         address: &str,
     ) -> Result<i64, RegisterError> {
         let (ctx, versions) = self.registration_context(centre).await?;

@@ -969,21 +969,7 @@ async fn audit(State(app): State<AppState>, Path(id): Path<i64>) -> Result<Respo
 
 // --- registration -------------------------------------------------------------------------
 
-#[derive(Default, Deserialize)]
-pub struct RegisterForm {
-    #[serde(default)]
-    pub given_name: String,
-    #[serde(default)]
-    pub family_name: String,
-    #[serde(default)]
-    pub date_of_birth: String,
-    #[serde(default)]
-    pub uln: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub qan: String,
-}
+pub use crate::app::registration::RegisterForm;
 
 #[derive(Template)]
 #[template(path = "register.html")]
