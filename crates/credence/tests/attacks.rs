@@ -25,17 +25,6 @@ struct Demo {
     t_eqa: String,
 }
 
-async fn learner_of(app: &credence::app::App, email: &str) -> i64 {
-    let p = app.store.person_by_email(email).await.unwrap().unwrap();
-    app.store
-        .grants(p.person_id)
-        .await
-        .unwrap()
-        .iter()
-        .find_map(|g| g.learner_id)
-        .unwrap()
-}
-
 async fn demo(url: &str) -> Demo {
     let app = common::app_on(url).await;
     common::demo(&app).await;
@@ -50,7 +39,7 @@ async fn demo(url: &str) -> Demo {
         .unwrap()
         .learner_id;
     Demo {
-        tom: learner_of(&app, "tom.learner@demo").await,
+        tom: common::learner_of(&app, "tom.learner@demo").await,
         marek,
         t_admin_n: common::token_for(&app, "admin@northgate.demo").await,
         t_admin_r: common::token_for(&app, "admin@riverside.demo").await,
@@ -65,29 +54,15 @@ async fn demo(url: &str) -> Demo {
 }
 
 fn req(method: &str, uri: &str, token: &str) -> axum::http::request::Builder {
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+    common::bearer(method, uri, token)
 }
 
 async fn get(d: &Demo, uri: &str, token: &str) -> Reply {
-    send(
-        &d.router,
-        req("GET", uri, token).body(Body::empty()).unwrap(),
-    )
-    .await
+    common::get(&d.router, uri, token).await
 }
 
 async fn post(d: &Demo, uri: &str, token: &str, content_type: &str, body: &str) -> Reply {
-    send(
-        &d.router,
-        req("POST", uri, token)
-            .header(header::CONTENT_TYPE, content_type)
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-    )
-    .await
+    common::post(&d.router, uri, token, content_type, body.to_string()).await
 }
 
 async fn post_json(d: &Demo, uri: &str, token: &str, body: Value) -> Reply {
@@ -489,7 +464,7 @@ async fn an_ao_moderates_only_its_own(url: String) {
     let r = post_json(&d, &uri, &d.t_ismm, body(5)).await;
     assert_eq!(r.status, StatusCode::CREATED, "ISMM moderates: {}", r.body);
     // ISP's staff still read ISP learners at Northgate.
-    let priya = learner_of(&d.app, "priya.learner@demo").await;
+    let priya = common::learner_of(&d.app, "priya.learner@demo").await;
     let r = get(&d, &format!("/api/v1/learners/{priya}/portfolio"), &d.t_isp).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

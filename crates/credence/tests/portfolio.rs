@@ -7,7 +7,7 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use common::{Reply, send};
 use serde_json::Value;
 
@@ -31,22 +31,9 @@ async fn demo(url: &str) -> Demo {
     let app = common::app_on(url).await;
     common::demo(&app).await;
     let router = credence::web::router(app.clone());
-    let learner_of = |email: &'static str| {
-        let app = app.clone();
-        async move {
-            let p = app.store.person_by_email(email).await.unwrap().unwrap();
-            app.store
-                .grants(p.person_id)
-                .await
-                .unwrap()
-                .iter()
-                .find_map(|g| g.learner_id)
-                .unwrap()
-        }
-    };
     Demo {
-        priya: learner_of("priya.learner@demo").await,
-        tom: learner_of("tom.learner@demo").await,
+        priya: common::learner_of(&app, "priya.learner@demo").await,
+        tom: common::learner_of(&app, "tom.learner@demo").await,
         t_priya: common::token_for(&app, "priya.learner@demo").await,
         t_sam: common::token_for(&app, "sam.assessor@demo").await,
         t_admin_n: common::token_for(&app, "admin@northgate.demo").await,
@@ -61,38 +48,24 @@ async fn demo(url: &str) -> Demo {
 }
 
 fn req(method: &str, uri: &str, token: &str) -> axum::http::request::Builder {
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+    common::bearer(method, uri, token)
 }
 
 async fn get(d: &Demo, uri: &str, token: &str) -> Reply {
-    send(
-        &d.router,
-        req("GET", uri, token).body(Body::empty()).unwrap(),
-    )
-    .await
+    common::get(&d.router, uri, token).await
 }
 
 async fn post_json(d: &Demo, uri: &str, token: &str, body: Value) -> Reply {
-    send(
-        &d.router,
-        req("POST", uri, token)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-    )
-    .await
+    common::post(&d.router, uri, token, "application/json", body.to_string()).await
 }
 
 async fn post_form(d: &Demo, uri: &str, token: &str, body: &str) -> Reply {
-    send(
+    common::post(
         &d.router,
-        req("POST", uri, token)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body.to_string()))
-            .unwrap(),
+        uri,
+        token,
+        "application/x-www-form-urlencoded",
+        body.to_string(),
     )
     .await
 }

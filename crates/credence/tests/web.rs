@@ -301,19 +301,21 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
     assert!(form.body.contains("enctype=\"multipart/form-data\""));
     let boundary = "XbOuNdArY";
     let seed = &common::seeds()[4];
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ocr.txt\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes());
-    body.extend_from_slice(seed.text);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let res = call(
-        &router,
-        authed(Request::post("/catalogue/import"), &token)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap(),
+    let import = |token: &str, body: Vec<u8>| {
+        call(
+            &router,
+            authed(Request::post("/catalogue/import"), token)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+    };
+    let res = import(
+        &token,
+        common::multipart_file(boundary, "file", "ocr.txt", seed.text),
     )
     .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
@@ -334,20 +336,11 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
     );
 
     // ISP's staff may not import OCR's specification: the page says whose it is.
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ocr.txt\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes());
-    body.extend_from_slice(seed.text);
-    body.extend_from_slice(b"\n");
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let res = call(
-        &router,
-        authed(Request::post("/catalogue/import"), &isp_token)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap(),
+    let mut edited = seed.text.to_vec();
+    edited.push(b'\n');
+    let res = import(
+        &isp_token,
+        common::multipart_file(boundary, "file", "ocr.txt", &edited),
     )
     .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
@@ -357,17 +350,7 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
     let empty = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"publish\"\r\n\r\nyes\r\n--{boundary}--\r\n"
     );
-    let res = call(
-        &router,
-        authed(Request::post("/catalogue/import"), &token)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(empty))
-            .unwrap(),
-    )
-    .await;
+    let res = import(&token, empty.into_bytes()).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("There is a problem"));
     assert!(res.body.contains("Select a specification file"));

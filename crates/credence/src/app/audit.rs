@@ -110,6 +110,27 @@ impl App {
         }
     }
 
+    /// An audit entry by a signed-in person (named by id, never by name or email).
+    pub fn entry_by(
+        actor: &super::people::Actor,
+        address: Option<&str>,
+        action: &str,
+        subject: &str,
+        centre_id: Option<i64>,
+        learner_id: Option<i64>,
+        detail: serde_json::Value,
+    ) -> AuditDraft {
+        Self::entry(
+            Some(&person_ref(actor.person_id)),
+            address,
+            action,
+            subject,
+            centre_id,
+            learner_id,
+            detail,
+        )
+    }
+
     /// Append an entry about an act that changes nothing else in the database (a sign-in, a
     /// checkpoint). Writes commit theirs through [`crate::store::Store::audited`].
     pub async fn audit(

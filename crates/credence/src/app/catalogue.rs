@@ -156,13 +156,10 @@ impl App {
             }
         }
         let open = imported.report.open_count() as i64;
-        let entry = Self::entry(
-            Some(scope.who()),
-            None,
+        let entry = Self::catalogue_entry(
+            scope,
             "catalogue.import",
             &format!("specification {}", imported.specification.key),
-            None,
-            None,
             serde_json::json!({"ao": imported.specification.awarding_organisation.code, "source": source_name, "sha256": sha, "open_findings": open}),
         );
         let id = self
@@ -190,13 +187,10 @@ impl App {
                 )));
             }
             self.store
-                .audited(Self::entry(
-                    Some(scope.who()),
-                    None,
+                .audited(Self::catalogue_entry(
+                    scope,
                     "catalogue.publish",
                     &format!("catalogue version {id}"),
-                    None,
-                    None,
                     serde_json::json!({"specification": imported.specification.key}),
                 ))
                 .publish_version(id, &imported.specification)
@@ -265,13 +259,10 @@ impl App {
             } else {
                 "draft"
             };
-            let entry = Self::entry(
-                Some(scope.who()),
-                None,
+            let entry = Self::catalogue_entry(
+                scope,
                 "catalogue.import_export",
                 &format!("specification {}", v.key),
-                None,
-                None,
                 serde_json::json!({"ao": v.specification.awarding_organisation.code, "version": v.version, "status": status}),
             );
             let id = self
@@ -323,13 +314,10 @@ impl App {
         corrections::apply(&mut imported, corrections_file)?;
         export::check_specification(&imported.specification).map_err(AppError::Validation)?;
         self.store
-            .audited(Self::entry(
-                Some(scope.who()),
-                None,
+            .audited(Self::catalogue_entry(
+                scope,
                 "catalogue.correct",
                 &format!("catalogue version {id}"),
-                None,
-                None,
                 serde_json::json!({"specification": row.spec_key, "corrections": corrections_file.corrections.len()}),
             ))
             .update_draft(
@@ -346,13 +334,10 @@ impl App {
         let (row, imported) = self.version_in_scope(scope, id).await?;
         self.check_ownership(scope, &imported.specification).await?;
         self.store
-            .audited(Self::entry(
-                Some(scope.who()),
-                None,
+            .audited(Self::catalogue_entry(
+                scope,
                 "catalogue.publish",
                 &format!("catalogue version {id}"),
-                None,
-                None,
                 serde_json::json!({"specification": row.spec_key}),
             ))
             .publish_version(id, &imported.specification)
@@ -361,6 +346,16 @@ impl App {
             .version(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("catalogue version {id}")))
+    }
+
+    /// An audit entry about the catalogue, by the scope's person or the operator.
+    fn catalogue_entry(
+        scope: &CatalogueScope,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> crate::store::AuditDraft {
+        Self::entry(Some(scope.who()), None, action, subject, None, None, detail)
     }
 
     /// The versions the scope covers, drafts included.

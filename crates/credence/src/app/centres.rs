@@ -53,8 +53,8 @@ impl App {
                 AppError::Validation("Only awarding organisation staff add centres".into())
             })?;
         let id = self.store.insert_centre(name).await?;
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "centre_created",
             &format!("centre {id}"),
@@ -101,8 +101,8 @@ impl App {
                 "{qan} is awarded by {ao}: only {ao} staff approve centres for it"
             )));
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "centre_approved",
             &format!("centre {centre}"),
@@ -132,8 +132,8 @@ impl App {
                 "Only {ao} staff set direct claim status for {ao}"
             )));
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             if granted {
                 "direct_claim_granted"
@@ -178,8 +178,8 @@ impl App {
                 "That person is not an EQA for {ao}: invite them as EQA first"
             )));
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "eqa_appointed",
             &format!("centre {centre}"),

@@ -42,8 +42,8 @@ impl App {
                     .join("; "),
             )
         })?;
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "competence_recorded",
             &format!("person {}", actor.person_id),
@@ -102,8 +102,8 @@ impl App {
             return Err(AppError::NotFound(format!("learner {learner_id}")));
         }
         let kind = parse_kind(kind, note)?;
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "interest_declared",
             &format!("learner {learner_id}"),
@@ -229,8 +229,8 @@ impl App {
         if !reasons.is_empty() {
             return Err(AppError::Validation(reasons.join("; ")));
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "staff_assigned",
             &format!("registration {registration_id}"),

@@ -285,8 +285,8 @@ impl App {
             ));
         }
         let token = format!("cred_{}", random_token());
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             None,
             "api_token_created",
             &format!("person {}", actor.person_id),
@@ -302,8 +302,8 @@ impl App {
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> AppResult<()> {
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             None,
             "api_token_revoked",
             &format!("person {}", actor.person_id),
@@ -395,8 +395,8 @@ impl App {
         let token = random_token();
         let expires = (chrono::Utc::now() + chrono::Duration::days(INVITATION_DAYS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "person_invited",
             "invitation",

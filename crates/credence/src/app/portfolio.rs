@@ -439,8 +439,8 @@ impl App {
         centre: Option<i64>,
         detail: serde_json::Value,
     ) -> crate::store::AuditDraft {
-        Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        Self::entry_by(
+            actor,
             Some(address),
             action,
             &format!("learner {learner_id}"),
@@ -1620,8 +1620,8 @@ impl App {
         }];
         portfolio::grade(&probe, &component, &[("check".into(), 0)], 0, &[])
             .map_err(|e| AppError::Validation(e.to_string()))?;
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "grading.boundaries",
             qan,
@@ -1690,8 +1690,8 @@ impl App {
                 "Say why the learner is moving centre".into(),
             ));
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "transfer.request",
             &format!("learner {}", reg.learner_id),
@@ -1757,8 +1757,8 @@ impl App {
                 "Say why the transfer is refused, for the centre".into(),
             ));
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             if approve {
                 "transfer.approve"

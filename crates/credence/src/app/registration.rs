@@ -211,8 +211,8 @@ impl App {
                 capitalise(&why),
             )]));
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "learner_registered",
             &format!("centre {centre}"),
@@ -294,8 +294,8 @@ impl App {
                 errors,
             });
         }
-        let entry = Self::entry(
-            Some(&super::audit::person_ref(actor.person_id)),
+        let entry = Self::entry_by(
+            actor,
             Some(address),
             "learners_registered_from_file",
             &format!("centre {centre}"),

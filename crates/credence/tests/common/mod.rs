@@ -313,3 +313,61 @@ pub async fn send(router: &axum::Router, req: axum::http::Request<axum::body::Bo
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
+
+/// A request carrying an API token.
+pub fn bearer(method: &str, uri: &str, token: &str) -> axum::http::request::Builder {
+    axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+}
+
+/// GET with an API token.
+pub async fn get(router: &axum::Router, uri: &str, token: &str) -> Reply {
+    send(
+        router,
+        bearer("GET", uri, token)
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+/// POST a body of the given type with an API token.
+pub async fn post(
+    router: &axum::Router,
+    uri: &str,
+    token: &str,
+    content_type: &str,
+    body: impl Into<axum::body::Body>,
+) -> Reply {
+    send(
+        router,
+        bearer("POST", uri, token)
+            .header(axum::http::header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .unwrap(),
+    )
+    .await
+}
+
+/// The learner record of a person with a learner role.
+pub async fn learner_of(app: &App, email: &str) -> i64 {
+    let p = app.store.person_by_email(email).await.unwrap().unwrap();
+    app.store
+        .grants(p.person_id)
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|g| g.learner_id)
+        .unwrap()
+}
+
+/// A multipart form body with one file field (and the closing boundary).
+pub fn multipart_file(boundary: &str, field: &str, file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: text/plain\r\n\r\n").as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
