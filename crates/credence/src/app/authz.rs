@@ -244,3 +244,173 @@ impl App {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! A property over random registrations, transfers and people: nobody sees a record made
+    //! at a centre unless they have a right to it, stated here independently of `scope_of`.
+    use super::*;
+    use crate::store::GrantRow;
+    use proptest::prelude::*;
+
+    const AOS: [&str; 2] = ["ISP", "ISMM"];
+    const CENTRES: i64 = 3;
+    const LEARNER: i64 = 7;
+
+    fn registration(id: i64, centre: i64, ao: usize, transferred: bool) -> RegistrationRow {
+        RegistrationRow {
+            registration_id: id,
+            learner_id: LEARNER,
+            centre_id: centre,
+            qan: format!("q{ao}"),
+            catalogue_version_id: 1,
+            status: if transferred {
+                "transferred"
+            } else {
+                "registered"
+            }
+            .into(),
+            registered_at: "2026-01-01T00:00:00.000000Z".into(),
+            uln: None,
+            given_name: String::new(),
+            family_name: String::new(),
+            date_of_birth: String::new(),
+            centre_name: String::new(),
+            ao_code: AOS[ao].into(),
+        }
+    }
+
+    fn transfer(from: &RegistrationRow, to: &RegistrationRow, approved: bool) -> TransferRow {
+        TransferRow {
+            transfer_id: from.registration_id,
+            learner_id: LEARNER,
+            from_registration_id: from.registration_id,
+            from_centre_id: from.centre_id,
+            from_centre_name: String::new(),
+            to_centre_id: to.centre_id,
+            to_centre_name: String::new(),
+            qan: from.qan.clone(),
+            reason: String::new(),
+            requested_by: 1,
+            requested_at: "2026-01-01T00:00:00.000000Z".into(),
+            status: if approved { "approved" } else { "refused" }.into(),
+            decided_by: Some(1),
+            decided_at: Some("2026-02-01T00:00:00.000000Z".into()),
+            decision_note: None,
+            new_registration_id: approved.then_some(to.registration_id),
+            given_name: String::new(),
+            family_name: String::new(),
+        }
+    }
+
+    /// (role, ao index, centre) grants: role 0 centre staff, 1 AO staff, 2 EQA, 3 learner.
+    fn actor(grants: &[(u8, usize, i64)], eqa: &[(i64, usize)]) -> Actor {
+        let grants = grants
+            .iter()
+            .enumerate()
+            .map(|(i, (role, ao, centre))| GrantRow {
+                role_grant_id: i as i64,
+                person_id: 1,
+                role: match role {
+                    0 => "assessor",
+                    1 => "ao_staff",
+                    2 => "eqa",
+                    _ => "learner",
+                }
+                .into(),
+                ao_code: (*role == 1 || *role == 2).then(|| AOS[*ao].to_string()),
+                centre_id: (*role == 0 || *role == 3).then_some(*centre),
+                learner_id: (*role == 3).then_some(LEARNER + i64::from(*centre == 0)),
+            })
+            .collect();
+        Actor {
+            person_id: 1,
+            email: String::new(),
+            name: String::new(),
+            grants,
+            active: None,
+            eqa_centres: eqa.iter().map(|(c, a)| (*c, AOS[*a].to_string())).collect(),
+            csrf: None,
+            session_hash: None,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn nobody_sees_records_they_have_no_right_to(
+            regs in proptest::collection::vec((0..CENTRES, 0..2usize), 1..5),
+            moves in proptest::collection::vec((0..5usize, 0..5usize, any::<bool>()), 0..4),
+            grants in proptest::collection::vec((0..4u8, 0..2usize, 0..CENTRES), 0..4),
+            eqa in proptest::collection::vec((0..CENTRES, 0..2usize), 0..2),
+        ) {
+            let mut rows: Vec<RegistrationRow> = regs
+                .iter()
+                .enumerate()
+                .map(|(i, (c, a))| registration(i as i64 + 1, *c, *a, false))
+                .collect();
+            let mut transfers = Vec::new();
+            for (from, to, approved) in moves {
+                let (from, to) = (from % rows.len(), to % rows.len());
+                if from == to || rows[from].status == "transferred" {
+                    continue;
+                }
+                if approved {
+                    rows[from].status = "transferred".into();
+                }
+                transfers.push(transfer(&rows[from], &rows[to], approved));
+            }
+            let who = actor(&grants, &eqa);
+            let is_learner = who.learner_ids().contains(&LEARNER);
+            // The rights, stated plainly: a registration is the actor's to see if they are
+            // staff at its centre, staff of its AO, or its AO's EQA at its centre.
+            let right = |r: &RegistrationRow| {
+                who.grants.iter().any(|g| g.role == "assessor" && g.centre_id == Some(r.centre_id))
+                    || who.grants.iter().any(|g| g.role == "ao_staff" && g.ao_code.as_deref() == Some(&r.ao_code))
+                    || who.eqa_centres.iter().any(|(c, a)| *c == r.centre_id && *a == r.ao_code)
+            };
+            // Centres whose records reach a registration: its own, and (fixpoint) the
+            // centres of registrations an approved transfer led from into it.
+            let reach = |r: &RegistrationRow| {
+                let mut into = vec![r.registration_id];
+                loop {
+                    let before = into.len();
+                    for t in transfers.iter().filter(|t| t.status == "approved") {
+                        if t.new_registration_id.is_some_and(|n| into.contains(&n))
+                            && !into.contains(&t.from_registration_id)
+                        {
+                            into.push(t.from_registration_id);
+                        }
+                    }
+                    if into.len() == before {
+                        break;
+                    }
+                }
+                rows.iter()
+                    .filter(|x| into.contains(&x.registration_id))
+                    .map(|x| x.centre_id)
+                    .collect::<Vec<_>>()
+            };
+            match scope_of(&who, LEARNER, rows.clone(), &transfers) {
+                None => prop_assert!(!is_learner && !rows.iter().any(right)),
+                Some(s) => {
+                    if s.as_learner() {
+                        prop_assert!(is_learner);
+                    } else {
+                        prop_assert!(!is_learner);
+                        for r in s.registrations() {
+                            prop_assert!(right(r), "sees registration {} without a right", r.registration_id);
+                        }
+                        for c in 0..CENTRES {
+                            if s.sees_centre(c) {
+                                prop_assert!(
+                                    rows.iter().any(|r| right(r) && reach(r).contains(&c)),
+                                    "sees centre {c}'s records without a right"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
