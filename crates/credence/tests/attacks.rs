@@ -712,3 +712,148 @@ both_databases!(
     an_edited_migration_is_refused,
     an_edited_migration_is_refused
 );
+
+// --- Upgrading a database the previous Credence made, with data in it -------------------------
+
+async fn a_database_with_data_upgrades(url: String) {
+    use credence::store::{NewEvidence, NewLearnerRegistration, NewVersion, Store};
+    use credence_domain::people::audit;
+    let store = Store::connect(&url).await.unwrap();
+    // The schema as the previous release left it (migrations 1 to 4), and its data.
+    store.migrate_to(4).await.unwrap();
+    let seed = &common::seeds()[0];
+    let mut imported = credence_domain::import::import(seed.text).unwrap();
+    let c = credence_domain::corrections::Corrections::parse(seed.corrections).unwrap();
+    credence_domain::corrections::apply(&mut imported, &c).unwrap();
+    let spec = &imported.specification;
+    let version = store
+        .insert_catalogue_version(NewVersion {
+            spec,
+            status: "published",
+            source_name: seed.name,
+            source_sha256: "0",
+            source_text: "",
+            specification_json: &serde_json::to_string(spec).unwrap(),
+            report_json: &serde_json::to_string(&imported.report).unwrap(),
+            open_findings: 0,
+            imported_at: None,
+            published_at: Some("2026-01-01T00:00:00Z"),
+            version_number: None,
+        })
+        .await
+        .unwrap();
+    let qualification = &spec.qualifications[0];
+    let unit = &qualification.units[0].unit;
+    let criterion = spec.unit(unit).unwrap().learning_outcomes[0].criteria[0]
+        .number
+        .clone();
+    let assessor = store
+        .insert_person("old@assessor.test", "Old Assessor", None)
+        .await
+        .unwrap();
+    let centre = store.insert_centre("Old Centre").await.unwrap();
+    let learner = store
+        .register_learners(
+            centre,
+            &[NewLearnerRegistration {
+                uln: None,
+                given_name: "Olive".into(),
+                family_name: "Oldham".into(),
+                date_of_birth: "1990-01-01".into(),
+                email: None,
+                qan: qualification.qan.clone(),
+                catalogue_version_id: version,
+            }],
+            |_| {},
+        )
+        .await
+        .unwrap()[0];
+    let evidence = store
+        .insert_evidence(&NewEvidence {
+            learner_id: learner,
+            centre_id: centre,
+            title: "Observation".into(),
+            evidence_date: "2026-01-02".into(),
+            kind: "observation_checklist".into(),
+            kind_other: None,
+            witness_name: None,
+            witness_role: None,
+            source: "workplace".into(),
+            simulation_note: None,
+            file_name: "obs.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: 3,
+            sha256: "0".repeat(64),
+            object_key: "evidence/old".into(),
+            added_by: assessor,
+        })
+        .await
+        .unwrap();
+    let pool = store.pool();
+    sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at) values ($1, $2, $3, $4, 'page 1', $5, '2026-01-03T00:00:00Z')")
+        .bind(evidence).bind(learner).bind(unit).bind(&criterion).bind(assessor)
+        .execute(pool).await.unwrap();
+    sqlx::query("insert into judgement (learner_id, unit_key, criterion, outcome, feedback, rpl, assessor_id, at) values ($1, $2, $3, 'met', '', 0, $4, '2030-01-04T00:00:00Z')")
+        .bind(learner).bind(unit).bind(&criterion).bind(assessor)
+        .execute(pool).await.unwrap();
+    // The log as the previous release wrote it: encoding version 1, the centre in the detail.
+    let mut prev = audit::GENESIS.to_string();
+    for seq in 1..=3i64 {
+        let detail = format!(r#"{{"centre":{centre},"n":{seq}}}"#);
+        let at = format!("2026-01-0{seq}T00:00:00Z");
+        let hash = audit::chain_hash(
+            &prev,
+            seq as u64,
+            &at,
+            Some("old@assessor.test"),
+            None,
+            "old.act",
+            "centre",
+            &detail,
+        );
+        sqlx::query("insert into audit_log (seq, at, actor, address, action, subject, centre_id, detail, prev_hash, hash) values ($1, $2, 'old@assessor.test', null, 'old.act', 'centre', $3, $4, $5, $6)")
+            .bind(seq).bind(&at).bind(centre).bind(&detail).bind(&prev).bind(&hash)
+            .execute(pool).await.unwrap();
+        prev = hash;
+    }
+
+    // The upgrade.
+    assert_eq!(store.migrate().await.unwrap(), 1, "migration 5 runs");
+    let mappings = store.mappings_of_learner(learner).await.unwrap();
+    assert_eq!(
+        mappings[0].centre_id,
+        Some(centre),
+        "a mapping is the evidence's centre's"
+    );
+    let judgements = store.judgements_of_learner(learner).await.unwrap();
+    assert_eq!(
+        judgements[0].centre_id,
+        Some(centre),
+        "a decision is filed under its centre"
+    );
+    let app = credence::app::App::new(
+        store.clone(),
+        credence::evidence_store::EvidenceStore::local(&common::temp_dir("evidence")).unwrap(),
+    );
+    assert_eq!(
+        app.verify_audit(None).await.unwrap(),
+        Ok(3),
+        "the old chain verifies"
+    );
+    // New entries chain on from the old ones, with the new encoding.
+    app.store
+        .grant_role(assessor, "assessor", None, Some(centre), None)
+        .await
+        .unwrap();
+    let token = common::token_for(&app, "old@assessor.test").await;
+    assert_eq!(app.verify_audit(None).await.unwrap(), Ok(4));
+    let last = app.store.audit_entries(None, 1).await.unwrap();
+    assert_eq!((last[0].seq, last[0].hash_version), (4, 2));
+    assert_eq!(last[0].prev_hash, prev, "linked to the last old entry");
+    // The centre's staff still see the learner's records.
+    let actor = app.actor_from_api_token(&token).await.unwrap().unwrap();
+    let p = app.portfolio(&actor, learner).await.unwrap();
+    assert_eq!(p.evidence.len(), 1);
+    assert_eq!(p.judgements.len(), 1);
+}
+both_databases!(a_database_with_data_upgrades, a_database_with_data_upgrades);
