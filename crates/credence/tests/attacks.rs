@@ -778,7 +778,7 @@ async fn a_database_with_data_upgrades(url: String) {
             kind_other: None,
             witness_name: None,
             witness_role: None,
-            source: "workplace".into(),
+            source: "real_workplace".into(),
             simulation_note: None,
             file_name: "obs.pdf".into(),
             media_type: "application/pdf".into(),

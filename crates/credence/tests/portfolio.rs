@@ -1281,3 +1281,122 @@ both_databases!(
     signed_off_units_achieve_the_qualification,
     signed_off_units_achieve_the_qualification
 );
+
+/// A write states the portfolio stamp it was decided on: when someone else changed the
+/// portfolio in between, it is refused (409, "reload … and try again") and changes nothing.
+async fn a_write_on_a_view_that_moved_is_refused(url: String) {
+    let d = demo(&url).await;
+    let (unit, criteria) = first_unit(&d, d.priya, &d.t_priya).await;
+    let r = upload(
+        &d,
+        d.priya,
+        &d.t_priya,
+        "Plan",
+        "real_workplace",
+        "plan.pdf",
+        b"plan",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let sam = actor(&d, &d.t_sam).await;
+    let seen = d.app.portfolio(&sam, d.priya).await.unwrap().stamp;
+    // Priya changes her portfolio while Sam is looking at it.
+    let priya = actor(&d, &d.t_priya).await;
+    let item = d.app.store.evidence_of_learner(d.priya).await.unwrap()[0].evidence_id;
+    d.app
+        .map_evidence(
+            &priya,
+            d.priya,
+            item,
+            &unit,
+            &criteria[0],
+            "page 1",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let before = d
+        .app
+        .store
+        .judgements_of_learner(d.priya)
+        .await
+        .unwrap()
+        .len();
+    let stale = d
+        .app
+        .store
+        .expecting(seen)
+        .insert_judgement(
+            d.priya,
+            &unit,
+            &criteria[0],
+            "met",
+            "",
+            false,
+            sam.person_id,
+            1,
+        )
+        .await;
+    assert!(
+        matches!(&stale, Err(credence::store::StoreError::Conflict(m)) if m.contains("reload")),
+        "{stale:?}"
+    );
+    assert_eq!(
+        d.app
+            .store
+            .judgements_of_learner(d.priya)
+            .await
+            .unwrap()
+            .len(),
+        before,
+        "nothing recorded"
+    );
+    // On the current view the same decision goes through.
+    let now = d.app.portfolio(&sam, d.priya).await.unwrap().stamp;
+    assert_ne!(now, seen);
+    d.app
+        .store
+        .expecting(now)
+        .insert_judgement(
+            d.priya,
+            &unit,
+            &criteria[0],
+            "met",
+            "",
+            false,
+            sam.person_id,
+            1,
+        )
+        .await
+        .unwrap();
+    // Two decisions at the same moment: each is decided on the view it read, and at most
+    // the ones whose view did not move succeed; the rest are told to reload.
+    let view = d.app.portfolio(&sam, d.priya).await.unwrap().stamp;
+    let tries: Vec<_> = criteria
+        .iter()
+        .take(4)
+        .map(|c| {
+            let store = d.app.store.expecting(view);
+            let (unit, c) = (unit.clone(), c.clone());
+            let (learner, who) = (d.priya, sam.person_id);
+            tokio::spawn(async move {
+                store
+                    .insert_judgement(learner, &unit, &c, "not_yet_met", "more", false, who, 1)
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(credence::store::StoreError::Conflict(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one write wins against one view");
+}
+both_databases!(
+    a_write_on_a_view_that_moved_is_refused,
+    a_write_on_a_view_that_moved_is_refused
+);

@@ -288,6 +288,9 @@ pub struct Portfolio {
     pub is_learner: bool,
     /// Set when the viewer's centre keeps only its record up to a transfer.
     pub record_until: Option<String>,
+    /// The learner's portfolio stamp this view was made from: a change states it, and is
+    /// refused if someone else changed the portfolio since.
+    pub stamp: i64,
 }
 
 impl std::ops::Deref for Portfolio {
@@ -599,6 +602,7 @@ impl App {
             may_assess,
             is_learner,
             record_until: until,
+            stamp,
         })
     }
 
@@ -973,6 +977,7 @@ impl App {
         );
         self.store
             .audited(entry)
+            .expecting(p.stamp)
             .map_evidence(
                 learner_id,
                 evidence_id,
@@ -1012,6 +1017,7 @@ impl App {
         if !self
             .store
             .audited(entry)
+            .expecting(p.stamp)
             .unmap_evidence(evidence_id, unit_key, criterion)
             .await?
         {
@@ -1058,6 +1064,7 @@ impl App {
         );
         self.store
             .audited(entry)
+            .expecting(p.stamp)
             .map_ksb(learner_id, evidence_id, &ksb, actor.person_id)
             .await?;
         Ok(())
@@ -1105,6 +1112,7 @@ impl App {
         let key = self
             .store
             .audited(entry)
+            .expecting(p.stamp)
             .delete_evidence(evidence_id)
             .await?;
         if let Err(e) = self.evidence.delete(&key).await {
@@ -1258,6 +1266,7 @@ impl App {
         );
         self.store
             .audited(entry)
+            .expecting(p.stamp)
             .insert_judgement(
                 learner_id,
                 &unit.unit.key,
@@ -1316,6 +1325,7 @@ impl App {
         );
         self.store
             .audited(entry)
+            .expecting(p.stamp)
             .insert_signature(
                 learner_id,
                 &unit.unit.key,
@@ -1549,6 +1559,7 @@ impl App {
         );
         self.store
             .audited(entry)
+            .expecting(p.stamp)
             .insert_unit_result(
                 learner_id,
                 pq.registration.registration_id,

@@ -51,6 +51,8 @@ pub struct Store {
     backend: Backend,
     /// The audit entry every write through this handle commits with (see [`Store::audited`]).
     audit: Option<std::sync::Arc<AuditDraft>>,
+    /// The portfolio stamp a write was decided on (see [`Store::expecting`]).
+    expect_stamp: Option<i64>,
 }
 
 /// An audit entry to seal into the chain inside a write's own transaction: the change and
@@ -152,6 +154,7 @@ impl Store {
             pool,
             backend,
             audit: None,
+            expect_stamp: None,
         })
     }
 
@@ -159,9 +162,18 @@ impl Store {
     /// write's own transaction.
     pub fn audited(&self, entry: AuditDraft) -> Store {
         Store {
-            pool: self.pool.clone(),
-            backend: self.backend,
             audit: Some(std::sync::Arc::new(entry)),
+            ..self.clone()
+        }
+    }
+
+    /// This store, with every portfolio write through it refused (a conflict) unless the
+    /// learner's portfolio stamp is still `stamp`, the one the write was decided on: two
+    /// people acting at once cannot both succeed against a view one of them changed.
+    pub fn expecting(&self, stamp: i64) -> Store {
+        Store {
+            expect_stamp: Some(stamp),
+            ..self.clone()
         }
     }
 

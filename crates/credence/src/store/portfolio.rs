@@ -140,15 +140,6 @@ pub struct TransferRow {
 
 const TRANSFER_SELECT: &str = "select t.transfer_id, t.learner_id, t.from_registration_id, r.centre_id as from_centre_id, fc.name as from_centre_name, t.to_centre_id, tc.name as to_centre_name, r.qan, t.reason, t.requested_by, t.requested_at, t.status, t.decided_by, t.decided_at, t.decision_note, t.new_registration_id, l.given_name, l.family_name from transfer t join registration r on r.registration_id = t.from_registration_id join centre fc on fc.centre_id = r.centre_id join centre tc on tc.centre_id = t.to_centre_id join learner l on l.learner_id = t.learner_id";
 
-/// Bump the learner's portfolio stamp, in the transaction of the change.
-async fn bump(tx: &mut sqlx::AnyConnection, learner_id: i64) -> StoreResult<()> {
-    sqlx::query("insert into portfolio_stamp (learner_id, version) values ($1, 1) on conflict (learner_id) do update set version = portfolio_stamp.version + 1")
-        .bind(learner_id)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
 /// The learner an evidence item belongs to.
 async fn learner_of_evidence(tx: &mut sqlx::AnyConnection, evidence_id: i64) -> StoreResult<i64> {
     let row: Option<(i64,)> =
@@ -159,7 +150,30 @@ async fn learner_of_evidence(tx: &mut sqlx::AnyConnection, evidence_id: i64) -> 
     row.map(|(l,)| l).ok_or(StoreError::NotFound)
 }
 
+/// What a write decided on a view that has since changed is told.
+pub const STALE_VIEW: &str = "someone else changed this portfolio a moment ago: reload the page, check what changed, and try again";
+
 impl Store {
+    /// Bump the learner's portfolio stamp, in the transaction of the change; with an
+    /// expected stamp ([`Store::expecting`]), only if it has not moved.
+    async fn bump(&self, tx: &mut sqlx::AnyConnection, learner_id: i64) -> StoreResult<()> {
+        let done = match self.expect_stamp {
+            None => sqlx::query("insert into portfolio_stamp (learner_id, version) values ($1, 1) on conflict (learner_id) do update set version = portfolio_stamp.version + 1")
+                .bind(learner_id)
+                .execute(&mut *tx)
+                .await?,
+            Some(stamp) => sqlx::query("insert into portfolio_stamp (learner_id, version) values ($1, 1) on conflict (learner_id) do update set version = portfolio_stamp.version + 1 where portfolio_stamp.version = $2")
+                .bind(learner_id)
+                .bind(stamp)
+                .execute(&mut *tx)
+                .await?,
+        };
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(STALE_VIEW.into()));
+        }
+        Ok(())
+    }
+
     /// The learner's portfolio stamp: it changes with every change to their portfolio.
     pub async fn portfolio_stamp(&self, learner_id: i64) -> StoreResult<i64> {
         let row: Option<(i64,)> =
@@ -196,7 +210,7 @@ impl Store {
         .bind(super::now())
         .fetch_one(&mut *tx)
         .await?;
-        bump(&mut tx, e.learner_id).await?;
+        self.bump(&mut tx, e.learner_id).await?;
         self.commit(tx, &[("evidence", id.into())]).await?;
         Ok(id)
     }
@@ -289,7 +303,7 @@ impl Store {
                     .await?;
             }
         }
-        bump(&mut tx, learner_id).await?;
+        self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(())
     }
@@ -310,7 +324,7 @@ impl Store {
         .bind(criterion)
         .execute(&mut *tx)
         .await?;
-        bump(&mut tx, learner).await?;
+        self.bump(&mut tx, learner).await?;
         self.commit(tx, &[]).await?;
         Ok(done.rows_affected() > 0)
     }
@@ -340,7 +354,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        bump(&mut tx, learner_id).await?;
+        self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(())
     }
@@ -372,7 +386,7 @@ impl Store {
             .bind(old)
             .execute(&mut *tx)
             .await?;
-        bump(&mut tx, learner).await?;
+        self.bump(&mut tx, learner).await?;
         self.commit(tx, &[]).await?;
         Ok(())
     }
@@ -395,7 +409,7 @@ impl Store {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
-        bump(&mut tx, learner).await?;
+        self.bump(&mut tx, learner).await?;
         self.commit(tx, &[]).await?;
         Ok(key)
     }
@@ -427,7 +441,7 @@ impl Store {
             .bind(centre_id)
             .fetch_one(&mut *tx)
             .await?;
-        bump(&mut tx, learner_id).await?;
+        self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(id)
     }
@@ -464,7 +478,7 @@ impl Store {
             .bind(centre_id)
             .fetch_one(&mut *tx)
             .await?;
-        bump(&mut tx, learner_id).await?;
+        self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(id)
     }
@@ -507,7 +521,7 @@ impl Store {
             .bind(super::now())
             .fetch_one(&mut *tx)
             .await?;
-        bump(&mut tx, learner_id).await?;
+        self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(id)
     }
@@ -593,7 +607,7 @@ impl Store {
             .bind(super::now())
             .fetch_one(&mut *tx)
             .await?;
-        bump(&mut tx, learner_id).await?;
+        self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[("transfer", id.into())]).await?;
         Ok(id)
     }
@@ -688,7 +702,7 @@ impl Store {
             .bind(t.learner_id)
             .execute(&mut *tx)
             .await?;
-        bump(&mut tx, t.learner_id).await?;
+        self.bump(&mut tx, t.learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(new_id)
     }
@@ -713,7 +727,7 @@ impl Store {
                 "this transfer is not waiting for a decision".into(),
             ));
         }
-        bump(&mut tx, learner).await?;
+        self.bump(&mut tx, learner).await?;
         self.commit(tx, &[]).await?;
         Ok(())
     }
