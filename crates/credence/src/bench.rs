@@ -156,22 +156,20 @@ async fn registrations(n: usize) -> Result<()> {
         .await?;
     let today = chrono::Utc::now().date_naive();
     let csv = credence_domain::people::registration::synthetic_csv(n, "610/3788/6", today);
-    let actor = crate::app::people::Actor {
-        person_id: 0,
-        email: "bench".into(),
-        name: "bench".into(),
-        grants: Vec::new(),
-        active: None,
-        eqa_centres: Vec::new(),
-        csrf: None,
-        session_hash: None,
-    };
+    let operator = app
+        .operator(None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let bar = crate::progress(n as u64, "registering");
     let t = Instant::now();
     let outcome = app
-        .register_csv(&actor, centre, csv.as_bytes(), false, "bench", |k| {
-            bar.inc(k as u64)
-        })
+        .register_csv(
+            &operator.centre(centre),
+            csv.as_bytes(),
+            false,
+            "bench",
+            |k| bar.inc(k as u64),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secs = t.elapsed().as_secs_f64();
@@ -345,18 +343,18 @@ async fn portfolio_page(requests: usize) -> Result<()> {
     for qan in ["610/5684/4", "610/3790/4"] {
         app.store.approve_centre(centre, qan, "ISP", None).await?;
     }
-    let admin = crate::app::people::Actor {
-        person_id: 0,
-        email: "bench".into(),
-        name: "bench".into(),
-        grants: Vec::new(),
-        active: None,
-        eqa_centres: Vec::new(),
-        csrf: None,
-        session_hash: None,
-    };
+    let operator = app
+        .operator(None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let outcome = app
-        .register_csv(&admin, centre, csv.as_bytes(), false, "bench", |_| {})
+        .register_csv(
+            &operator.centre(centre),
+            csv.as_bytes(),
+            false,
+            "bench",
+            |_| {},
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(outcome.registered == 2, "registered {}", outcome.registered);

@@ -51,6 +51,10 @@ pub struct Cli {
     /// `instance.key` in the data folder. Servers sharing one database share one key file.
     #[arg(long, global = true, env = "CREDENCE_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// Who is acting at the command line (the email of an existing person), named in the
+    /// audit log for what the operator does: `operator:ID`; without it, `operator`.
+    #[arg(long, global = true, env = "CREDENCE_BY")]
+    pub by: Option<String>,
     /// Do not import the shipped specifications into an empty catalogue.
     #[arg(long, global = true, env = "CREDENCE_NO_SEED")]
     pub no_seed: bool,
@@ -95,9 +99,6 @@ pub enum Command {
         /// Register the good rows even if some rows have errors.
         #[arg(long)]
         good_rows: bool,
-        /// The person registering (their email), for the audit log.
-        #[arg(long, default_value = "cli")]
-        by: String,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -317,6 +318,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
         return Ok(true);
     }
     let app = crate::open(&config).await?;
+    let by = cli.by.clone();
     match cli.command {
         Command::Migrate => {
             eprintln!("Database is up to date.");
@@ -458,7 +460,8 @@ pub async fn run(cli: Cli) -> Result<bool> {
             }
         }
         Command::Audit(AuditCommand::Checkpoint { output }) => {
-            let c = app.audit_checkpoint().await.map_err(user_error)?;
+            let operator = app.operator(by.as_deref()).await.map_err(user_error)?;
+            let c = app.audit_checkpoint(&operator).await.map_err(user_error)?;
             match output {
                 Some(path) => {
                     std::fs::write(&path, c.to_text())
@@ -477,19 +480,13 @@ pub async fn run(cli: Cli) -> Result<bool> {
             centre,
             file,
             good_rows,
-            by,
         } => {
             let bytes = read(&file, "CSV file")?;
-            let actor = crate::app::people::Actor {
-                person_id: 0,
-                email: by.clone(),
-                name: by,
-                grants: Vec::new(),
-                active: None,
-                eqa_centres: Vec::new(),
-                csrf: None,
-                session_hash: None,
-            };
+            let scope = app
+                .operator(by.as_deref())
+                .await
+                .map_err(user_error)?
+                .centre(centre);
             let lines = bytes
                 .iter()
                 .filter(|b| **b == b'\n')
@@ -498,9 +495,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
             let bar = crate::progress(lines.max(1), "registering");
             let started = std::time::Instant::now();
             let outcome = app
-                .register_csv(&actor, centre, &bytes, good_rows, "cli", |n| {
-                    bar.inc(n as u64)
-                })
+                .register_csv(&scope, &bytes, good_rows, "cli", |n| bar.inc(n as u64))
                 .await
                 .map_err(user_error)?;
             bar.finish_and_clear();
@@ -524,7 +519,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
             }
             Ok(outcome.bad_rows == 0)
         }
-        Command::Catalogue(c) => catalogue(&app, c).await.map(|()| true),
+        Command::Catalogue(c) => catalogue(&app, c, by.as_deref()).await.map(|()| true),
         Command::Rules(r) => rules(&app, r).await,
         Command::Openapi | Command::Bench(_) => Ok(true),
     }
@@ -694,9 +689,9 @@ fn user_error(e: AppError) -> anyhow::Error {
     anyhow::anyhow!(crate::web::public_message(&e))
 }
 
-async fn catalogue(app: &App, c: CatalogueCommand) -> Result<()> {
+async fn catalogue(app: &App, c: CatalogueCommand, by: Option<&str>) -> Result<()> {
     // The operator's own, audited acts.
-    let operator = crate::app::authz::CatalogueScope::operator("operator");
+    let operator = app.operator(by).await.map_err(user_error)?.catalogue();
     let mut out = std::io::stdout().lock();
     match c {
         CatalogueCommand::Import {

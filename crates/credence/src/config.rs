@@ -28,6 +28,7 @@ const KNOWN_VARIABLES: &[&str] = &[
     "CREDENCE_EVIDENCE_STORE",
     "CREDENCE_MAX_UPLOAD_MB",
     "CREDENCE_KEY_FILE",
+    "CREDENCE_BY",
 ];
 
 impl Config {

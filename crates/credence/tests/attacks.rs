@@ -604,7 +604,8 @@ async fn a_shortened_or_moved_audit_log_is_caught(url: String) {
     )
     .await;
     assert_eq!(json(&r)["registered"], 1, "{}", r.body);
-    let checkpoint = d.app.audit_checkpoint().await.unwrap();
+    let operator = d.app.operator(None).await.unwrap();
+    let checkpoint = d.app.audit_checkpoint(&operator).await.unwrap();
     assert!(d.app.verify_audit(Some(&checkpoint)).await.unwrap().is_ok());
     let text = checkpoint.to_text();
     let back = credence::app::audit::Checkpoint::parse(&text).unwrap();

@@ -273,3 +273,138 @@ fn catalogue_commands_list_show_import_and_export() {
         std::fs::read(&again).unwrap()
     );
 }
+
+/// The operator's acts are logged under the person `--by` names (who must exist); a signed
+/// checkpoint of the log is written, and `audit verify --checkpoint` holds the log to it.
+#[test]
+fn the_operator_is_named_and_the_log_is_held_to_its_checkpoint() {
+    let data = common::temp_dir("cli-audit");
+    let demo = credence(&data, &["demo"]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let csv = data.join("learners.csv");
+    std::fs::write(
+        &csv,
+        "given_name,family_name,date_of_birth,qan\nAda,Lovelace,1990-12-10,610/3788/6\n",
+    )
+    .unwrap();
+    let csv = csv.to_str().unwrap();
+    // Nobody of that name: refused, saying what to give.
+    let r = credence(
+        &data,
+        &[
+            "--by",
+            "nobody@nowhere.test",
+            "register",
+            "--centre",
+            "1",
+            csv,
+        ],
+    );
+    assert!(!r.status.success());
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("not a person here"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let r = credence(
+        &data,
+        &[
+            "--by",
+            "admin@northgate.demo",
+            "register",
+            "--centre",
+            "1",
+            csv,
+        ],
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+
+    let cp = data.join("checkpoint.json");
+    let r = credence(
+        &data,
+        &["audit", "checkpoint", "--output", cp.to_str().unwrap()],
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(&cp).unwrap();
+    let c: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(c["format"], "credence-audit-checkpoint");
+    assert_eq!(
+        c["signature"].as_str().unwrap().len(),
+        128,
+        "an Ed25519 signature"
+    );
+    let key = std::fs::metadata(data.join("instance.key")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            key.permissions().mode() & 0o777,
+            0o600,
+            "the key is the owner's only"
+        );
+    }
+    let ok = credence(
+        &data,
+        &["audit", "verify", "--checkpoint", cp.to_str().unwrap()],
+    );
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("intact"), "{}", stdout(&ok));
+
+    // The registration's entry names the operator by the person's id.
+    let db = data.join("credence.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (admin, actor): (i64, String) = rt.block_on(async {
+        let store = credence::store::Store::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let admin = store
+            .person_by_email("admin@northgate.demo")
+            .await
+            .unwrap()
+            .unwrap()
+            .person_id;
+        let e = store
+            .audit_log()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "learners_registered_from_file")
+            .unwrap();
+        (admin, e.actor.unwrap())
+    });
+    assert_eq!(actor, format!("operator:{admin}"));
+
+    // A forged checkpoint file is refused; so is the log once its tail is cut.
+    let forged = text.replacen("\"entries\": ", "\"entries\": 1", 1);
+    std::fs::write(&cp, forged).unwrap();
+    let bad = credence(
+        &data,
+        &["audit", "verify", "--checkpoint", cp.to_str().unwrap()],
+    );
+    assert!(!bad.status.success());
+    std::fs::write(&cp, &text).unwrap();
+    rt.block_on(async {
+        let store = credence::store::Store::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        // The checkpoint's own entry comes after the head it signed: cut that and one more.
+        sqlx::query("delete from audit_log where seq >= (select max(seq) - 1 from audit_log)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("update audit_head set seq = seq - 2, hash = (select hash from audit_log where seq = (select max(seq) from audit_log))")
+            .execute(store.pool())
+            .await
+            .unwrap();
+    });
+    let cut = credence(
+        &data,
+        &["audit", "verify", "--checkpoint", cp.to_str().unwrap()],
+    );
+    assert_eq!(cut.status.code(), Some(1), "{}", stdout(&cut));
+    assert!(stdout(&cut).contains("NOT intact"), "{}", stdout(&cut));
+}

@@ -253,7 +253,10 @@ impl App {
     }
 
     /// A signed checkpoint of the log's head, recorded in the log itself too.
-    pub async fn audit_checkpoint(&self) -> AppResult<Checkpoint> {
+    pub async fn audit_checkpoint(
+        &self,
+        operator: &super::authz::Operator,
+    ) -> AppResult<Checkpoint> {
         let key = self.instance_key()?;
         let (entries, hash) = self.store.audit_head().await?;
         let at = crate::store::now();
@@ -267,7 +270,7 @@ impl App {
             signature: hex::encode(signature.to_bytes()),
         };
         self.audit(
-            Some("operator"),
+            Some(operator.who()),
             None,
             "audit.checkpoint",
             "audit log",

@@ -245,6 +245,93 @@ impl App {
     }
 }
 
+/// A centre's administration (registering learners): its administrators, or the operator.
+/// Built only by [`App::centre_admin_scope`] and [`Operator::centre`].
+#[derive(Debug, Clone)]
+pub struct CentreScope {
+    centre_id: i64,
+    who: String,
+}
+
+impl CentreScope {
+    pub fn centre_id(&self) -> i64 {
+        self.centre_id
+    }
+    /// As the audit log names them.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+}
+
+/// The operator at the command line: an audited scope only command-line entry points
+/// obtain ([`App::operator`]), naming an existing person (`--by`) for the log.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    who: String,
+}
+
+impl Operator {
+    /// As the audit log names them: `operator:ID`, or `operator` when nobody was named.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+    pub fn centre(&self, centre_id: i64) -> CentreScope {
+        CentreScope {
+            centre_id,
+            who: self.who.clone(),
+        }
+    }
+    pub fn catalogue(&self) -> CatalogueScope {
+        CatalogueScope::operator(&self.who)
+    }
+}
+
+impl App {
+    /// The operator's scope, for command-line entry points only. `by` is the email of an
+    /// existing person, named in the log for what the operator does.
+    pub async fn operator(&self, by: Option<&str>) -> AppResult<Operator> {
+        let who = match by {
+            None => "operator".to_string(),
+            Some(email) => {
+                let p = self
+                    .store
+                    .person_by_email(&email.trim().to_lowercase())
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Validation(format!(
+                            "--by names {email}, who is not a person here: give the email of an existing person (see `credence user add`)"
+                        ))
+                    })?;
+                format!("operator:{}", p.person_id)
+            }
+        };
+        Ok(Operator { who })
+    }
+
+    /// A centre administrator's scope over their centre; others who know the centre are
+    /// refused with who may, the rest get NotFound.
+    pub async fn centre_admin_scope(
+        &self,
+        actor: &Actor,
+        centre_id: i64,
+    ) -> AppResult<CentreScope> {
+        let roles = actor.centre_roles(centre_id);
+        if roles.contains(&"centre_admin") {
+            return Ok(CentreScope {
+                centre_id,
+                who: super::audit::person_ref(actor.person_id),
+            });
+        }
+        if roles.is_empty() {
+            Err(AppError::NotFound(format!("centre {centre_id}")))
+        } else {
+            Err(AppError::Forbidden(
+                "Only the centre's administrators register learners".into(),
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! A property over random registrations, transfers and people: nobody sees a record made

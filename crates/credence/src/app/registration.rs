@@ -2,7 +2,6 @@
 //! (ULN, age, approval, duplicates) are `credence_domain::people::registration`; this
 //! gathers what they check against and stores the result in one transaction.
 
-use super::people::Actor;
 use super::{App, AppError, AppResult};
 use crate::store::NewLearnerRegistration;
 use credence_domain::ident::Qan;
@@ -172,11 +171,11 @@ impl App {
     /// Register one learner typed in the page. Returns the learner's id.
     pub async fn register_one(
         &self,
-        actor: &Actor,
-        centre: i64,
+        scope: &super::authz::CentreScope,
         form: &RegisterForm,
         address: &str,
     ) -> Result<i64, RegisterError> {
+        let centre = scope.centre_id();
         let (ctx, versions) = self.registration_context(centre).await?;
         let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         let input = RegistrationInput {
@@ -211,8 +210,8 @@ impl App {
                 capitalise(&why),
             )]));
         }
-        let entry = Self::entry_by(
-            actor,
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             "learner_registered",
             &format!("centre {centre}"),
@@ -240,13 +239,13 @@ impl App {
     /// unless `good_rows` asks for the valid rows to be registered anyway.
     pub async fn register_csv(
         &self,
-        actor: &Actor,
-        centre: i64,
+        scope: &super::authz::CentreScope,
         bytes: &[u8],
         good_rows: bool,
         address: &str,
         progress: impl FnMut(usize),
     ) -> AppResult<BulkOutcome> {
+        let centre = scope.centre_id();
         let (ctx, versions) = self.registration_context(centre).await?;
         let batch = registration::parse_registrations(bytes, &ctx);
         if let Some(e) = batch.file_error {
@@ -294,8 +293,8 @@ impl App {
                 errors,
             });
         }
-        let entry = Self::entry_by(
-            actor,
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             "learners_registered_from_file",
             &format!("centre {centre}"),

@@ -190,8 +190,14 @@ async fn create_registrations(
         form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "good_rows" && v == "true")
     });
     Ok(Json(
-        app.register_csv(&a, id, &body, good_rows, &client_address(&headers), |_| {})
-            .await?,
+        app.register_csv(
+            &app.centre_admin_scope(&a, id).await?,
+            &body,
+            good_rows,
+            &client_address(&headers),
+            |_| {},
+        )
+        .await?,
     ))
 }
 

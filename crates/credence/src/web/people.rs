@@ -1068,8 +1068,9 @@ async fn register_one(
     Path(id): Path<i64>,
     Form(f): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
+    let scope = app.centre_admin_scope(&actor, id).await?;
     match app
-        .register_one(&actor, id, &f, &client_address(&headers))
+        .register_one(&scope, &f, &client_address(&headers))
         .await
     {
         Ok(learner) => Ok(Redirect::to(&format!("/learners/{learner}")).into_response()),
@@ -1117,15 +1118,9 @@ async fn register_upload(
         )
         .await;
     };
+    let scope = app.centre_admin_scope(&actor, id).await?;
     let outcome = app
-        .register_csv(
-            &actor,
-            id,
-            &bytes,
-            good_rows,
-            &client_address(&headers),
-            |_| {},
-        )
+        .register_csv(&scope, &bytes, good_rows, &client_address(&headers), |_| {})
         .await?;
     if outcome.registered == 0 || !outcome.errors.is_empty() && !good_rows {
         let summary = if outcome.errors.is_empty() {
