@@ -130,7 +130,7 @@ async function signedIn(email) {
 
 const signedInPages = {
   'ao@isp.demo': ['/home', '/centres', '/centres/1', '/centres/1/audit', '/learners/1', '/catalogue/versions',
-    '/catalogue/import', '/catalogue/versions/1', '/account/tokens'],
+    '/catalogue/import', '/catalogue/versions/1', '/account/tokens', '/account/second-factor'],
   'admin@northgate.demo': ['/home', '/centres/1', '/centres/1/registrations/new', '/learners/1'],
   'sam.assessor@demo': ['/home', '/account/competence'],
   'priya.learner@demo': ['/home', '/learners/1'],

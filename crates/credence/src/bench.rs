@@ -242,6 +242,7 @@ async fn token_of(app: &crate::app::App, email: &str) -> Result<String> {
         eqa_centres: Vec::new(),
         csrf: None,
         session_hash: None,
+        second_factor: false,
     };
     app.create_api_token(&actor, "bench")
         .await
@@ -388,6 +389,7 @@ async fn portfolio_page(requests: usize) -> Result<()> {
         eqa_centres: Vec::new(),
         csrf: None,
         session_hash: None,
+        second_factor: false,
     };
     let p = app
         .portfolio(&reader, learner)

@@ -170,6 +170,12 @@ pub enum UserCommand {
         #[arg(long)]
         centre: Option<i64>,
     },
+    /// Remove a person's second factor (a lost device without recovery codes). They sign in
+    /// with their password and set it up again; the removal is audited under `--by`.
+    RemoveSecondFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -384,6 +390,16 @@ pub async fn run(cli: Cli) -> Result<bool> {
                 .map_err(user_error)?;
             println!(
                 "Removed {orphans} files no record names and {staging} staging files of cut-off uploads."
+            );
+            Ok(true)
+        }
+        Command::User(UserCommand::RemoveSecondFactor { email }) => {
+            let operator = app.operator(by.as_deref()).await.map_err(user_error)?;
+            app.remove_second_factor(&operator, &email)
+                .await
+                .map_err(user_error)?;
+            println!(
+                "Removed the second factor of {email}: they sign in with their password and set it up again at /account/second-factor."
             );
             Ok(true)
         }

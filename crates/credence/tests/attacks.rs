@@ -330,6 +330,11 @@ async fn an_ao_owns_its_catalogue(url: String) {
         r.status,
         r.body
     );
+    // Changing the catalogue needs a second factor.
+    let r = post(&d, uri, &d.t_isp, "text/plain", &edited).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("second factor"), "{}", r.body);
+    common::enrol_second_factor(&d.app, "ao@isp.demo").await;
     let r = post(&d, uri, &d.t_isp, "text/plain", &edited).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let v = json(&r)["versions"][0].clone();
@@ -819,7 +824,7 @@ async fn a_database_with_data_upgrades(url: String) {
     }
 
     // The upgrade.
-    assert_eq!(store.migrate().await.unwrap(), 1, "migration 5 runs");
+    assert_eq!(store.migrate().await.unwrap(), 2, "migrations 5 and 6 run");
     let mappings = store.mappings_of_learner(learner).await.unwrap();
     assert_eq!(
         mappings[0].centre_id,

@@ -906,3 +906,194 @@ both_databases!(
     spoofed_address,
     a_spoofed_address_does_not_escape_the_rate_limit
 );
+
+/// The second factor end to end through the pages: AO staff without one are refused a
+/// catalogue change; they set it up (QR code, key, first code, recovery codes); from then on
+/// signing in asks for a code, a code works once, a recovery code works once, and the
+/// operator can remove a lost one.
+async fn a_second_factor_for_those_who_publish(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let s1 = sign_in(&router, "ao%40isp.demo").await;
+    let setup = send(&router, page("/account/second-factor", &s1)).await;
+    assert_eq!(setup.status, StatusCode::OK);
+    assert!(setup.body.contains("Your roles need a second factor"));
+    assert!(setup.body.contains("<svg"), "a QR code to scan");
+    let key_at = setup.body.find("<code class=\"key\">").unwrap() + 18;
+    let key = setup.body[key_at..key_at + setup.body[key_at..].find('<').unwrap()].to_string();
+    let csrf = csrf_in(&setup.body);
+
+    // Without a second factor, no catalogue change.
+    let seed = &common::seeds()[0];
+    let import = |cookie: String, csrf: String| {
+        let router = router.clone();
+        async move {
+            send(
+                &router,
+                Request::post("/api/v1/catalogue/versions?name=again.txt")
+                    .header(header::COOKIE, cookie)
+                    .header("x-csrf-token", csrf)
+                    .header(header::CONTENT_TYPE, "text/plain")
+                    .body(Body::from([seed.text, b"\n"].concat()))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let r = import(s1.clone(), csrf.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("/account/second-factor"), "{}", r.body);
+
+    // A wrong first code is refused; the right one turns it on, with recovery codes.
+    let r = send(
+        &router,
+        form(
+            "/account/second-factor",
+            &format!("csrf={csrf}&code=000000"),
+            Some(&s1),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("That code is not right"));
+    let first = common::totp_code(&key);
+    let r = send(
+        &router,
+        form(
+            "/account/second-factor",
+            &format!("csrf={csrf}&code={first}"),
+            Some(&s1),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let recovery: Vec<String> = r
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s[..s.find('<').unwrap()].to_string())
+        .collect();
+    assert_eq!(recovery.len(), 10, "ten recovery codes, shown once");
+    // The session that set it up did not pass it: still no catalogue change.
+    let r = import(s1.clone(), csrf.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Signing in now asks for a code.
+    let password = |next: &str| {
+        form(
+            "/sign-in",
+            &format!("email=ao%40isp.demo&password=credence-demo-2026&next={next}"),
+            None,
+        )
+    };
+    let challenge = |r: &common::Reply| {
+        r.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|v| v.starts_with("credence_challenge="))
+            .map(|v| v.split(';').next().unwrap().to_string())
+            .unwrap()
+    };
+    let r = send(&router, password("%2Fcatalogue%2Fversions")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "/sign-in/second-factor?next=%2Fcatalogue%2Fversions"
+    );
+    assert!(
+        !r.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("credence_session=")),
+        "no session on the password alone"
+    );
+    let c = challenge(&r);
+    let page_ = send(&router, page("/sign-in/second-factor", &c)).await;
+    assert_eq!(page_.status, StatusCode::OK);
+    let answer = |c: &str, code: &str| {
+        form(
+            "/sign-in/second-factor",
+            &format!("code={code}&next=%2Fcatalogue%2Fversions"),
+            Some(c),
+        )
+    };
+    let r = send(&router, answer(&c, "123456")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a wrong code");
+    // The first code was used to turn it on: a code is accepted once, so this is the next.
+    let r = send(&router, answer(&c, &first)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the code that turned it on, again"
+    );
+    let code = common::totp_code_in(&key, 30);
+    let r = send(&router, answer(&c, &code)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.headers[header::LOCATION], "/catalogue/versions");
+    let s2 = r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("credence_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .unwrap();
+    let home = send(&router, page("/home", &s2)).await;
+    let r = import(s2.clone(), csrf_in(&home.body)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "with the second factor: {}",
+        r.body
+    );
+
+    // The same code does not sign in twice.
+    let c = challenge(&send(&router, password("%2Fhome")).await);
+    let r = send(&router, answer(&c, &code)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "a code is accepted once"
+    );
+    // A recovery code does, once.
+    let r = send(&router, answer(&c, &recovery[0].to_uppercase())).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a recovery code: {}",
+        r.body
+    );
+    let c = challenge(&send(&router, password("%2Fhome")).await);
+    let r = send(&router, answer(&c, &recovery[0])).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "a recovery code is accepted once"
+    );
+    // Without a challenge there is nothing to answer.
+    let r = send(
+        &router,
+        form("/sign-in/second-factor", &format!("code={code}"), None),
+    )
+    .await;
+    assert_eq!(r.headers[header::LOCATION], "/sign-in");
+
+    // A lost device: the operator removes it (audited), and the password signs in again.
+    let operator = app.operator(Some("admin@northgate.demo")).await.unwrap();
+    app.remove_second_factor(&operator, "ao@isp.demo")
+        .await
+        .unwrap();
+    sign_in(&router, "ao%40isp.demo").await;
+    let log = app.store.audit_log().await.unwrap();
+    assert!(log.iter().any(|e| e.action == "second_factor.confirm"));
+    assert!(log.iter().any(|e| {
+        e.action == "second_factor.remove"
+            && e.actor
+                .as_deref()
+                .is_some_and(|a| a.starts_with("operator:"))
+    }));
+    assert!(app.verify_audit(None).await.unwrap().is_ok());
+}
+both_databases!(second_factor, a_second_factor_for_those_who_publish);

@@ -199,6 +199,7 @@ async fn the_openapi_document_describes_every_api_route() {
 async fn a_specification_is_imported_corrected_and_published_through_the_api() {
     let app = common::app_on(&common::sqlite_url()).await;
     let token = common::ao_staff_token(&app).await;
+    common::enrol_second_factor(&app, "staff@ao.test").await;
     let router = credence::web::router(app);
     let seed = &common::seeds()[0];
     let anonymous = call(
@@ -289,6 +290,7 @@ async fn the_import_page_takes_an_upload_and_shows_the_report() {
         .await
         .unwrap();
     let token = common::token_for(&app, "staff@ocr.test").await;
+    common::enrol_second_factor(&app, "staff@ocr.test").await;
     let isp_token = common::ao_staff_token(&app).await;
     let router = credence::web::router(app);
     let form = call(

@@ -204,6 +204,8 @@ pub struct CatalogueScope {
     who: String,
     /// `None` for the operator.
     aos: Option<Vec<String>>,
+    /// The sign-in passed a second factor (the operator's command line counts as one).
+    second_factor: bool,
 }
 
 impl CatalogueScope {
@@ -213,6 +215,18 @@ impl CatalogueScope {
         CatalogueScope {
             who: by.to_string(),
             aos: None,
+            second_factor: true,
+        }
+    }
+
+    /// Changing the catalogue needs a second factor.
+    pub fn require_second_factor(&self) -> AppResult<()> {
+        if self.second_factor {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Changing the catalogue needs a second factor: set up an authenticator app on your account page (/account/second-factor), then sign out and sign in again with a code".into(),
+            ))
         }
     }
     pub fn who(&self) -> &str {
@@ -241,6 +255,7 @@ impl App {
         Ok(CatalogueScope {
             who: super::audit::person_ref(actor.person_id),
             aos: Some(aos),
+            second_factor: actor.second_factor,
         })
     }
 }
@@ -419,6 +434,7 @@ mod tests {
             eqa_centres: eqa.iter().map(|(c, a)| (*c, AOS[*a].to_string())).collect(),
             csrf: None,
             session_hash: None,
+            second_factor: false,
         }
     }
 

@@ -156,6 +156,7 @@ impl App {
             }
         }
         let open = imported.report.open_count() as i64;
+        scope.require_second_factor()?;
         let entry = Self::catalogue_entry(
             scope,
             "catalogue.import",
@@ -237,6 +238,7 @@ impl App {
         for v in &parsed.versions {
             self.check_ownership(scope, &v.specification).await?;
         }
+        scope.require_second_factor()?;
         for v in &parsed.versions {
             if existing
                 .iter()
@@ -313,6 +315,7 @@ impl App {
         }
         corrections::apply(&mut imported, corrections_file)?;
         export::check_specification(&imported.specification).map_err(AppError::Validation)?;
+        scope.require_second_factor()?;
         self.store
             .audited(Self::catalogue_entry(
                 scope,
@@ -333,6 +336,7 @@ impl App {
     pub async fn publish(&self, scope: &CatalogueScope, id: i64) -> AppResult<VersionRow> {
         let (row, imported) = self.version_in_scope(scope, id).await?;
         self.check_ownership(scope, &imported.specification).await?;
+        scope.require_second_factor()?;
         self.store
             .audited(Self::catalogue_entry(
                 scope,

@@ -132,6 +132,7 @@ impl App {
                 "Only {ao} staff set direct claim status for {ao}"
             )));
         }
+        Self::require_second_factor(actor)?;
         let entry = Self::entry_by(
             actor,
             Some(address),

@@ -11,6 +11,7 @@ pub mod people;
 pub mod portfolio;
 pub mod registration;
 pub mod rules;
+pub mod second_factor;
 
 use crate::evidence_store::EvidenceStore;
 use crate::store::{Store, StoreError};

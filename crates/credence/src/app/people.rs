@@ -90,6 +90,8 @@ pub struct Actor {
     /// Set for a browser session: the token every form must carry.
     pub csrf: Option<String>,
     pub session_hash: Option<String>,
+    /// This sign-in passed a second factor (or, for an API token, the person has one).
+    pub second_factor: bool,
 }
 
 impl Actor {
@@ -139,14 +141,25 @@ impl From<AppError> for SignInError {
     }
 }
 
+/// A right password: a session, or (for a person with a second factor) a challenge to
+/// answer with a code before the session is opened.
+#[derive(Debug)]
+pub enum SignedIn {
+    /// The session cookie's token, and the person.
+    Session(String, i64),
+    /// The challenge cookie's token: ask for a code.
+    SecondFactor(String),
+}
+
 impl App {
-    /// Check an email and password; on success open a session and return its cookie token.
+    /// Check an email and password; on success open a session and return its cookie token,
+    /// or, when the person has a second factor, a challenge to answer first.
     pub async fn sign_in(
         &self,
         email: &str,
         password: &str,
         address: &str,
-    ) -> Result<(String, i64), SignInError> {
+    ) -> Result<SignedIn, SignInError> {
         let email = email.trim().to_lowercase();
         let (by_email, by_address) = self
             .store
@@ -180,33 +193,110 @@ impl App {
                 .map_err(AppError::from)?;
             return Err(SignInError::Wrong);
         };
+        let has_factor = self
+            .store
+            .second_factor(person.person_id)
+            .await
+            .map_err(AppError::from)?
+            .is_some_and(|f| f.confirmed_at.is_some());
+        if has_factor {
+            // The failures are cleared only once the second factor is right too.
+            let challenge = random_token();
+            let expires = crate::store::timestamp(
+                chrono::Utc::now()
+                    + chrono::Duration::minutes(super::second_factor::CHALLENGE_MINUTES),
+            );
+            self.store
+                .create_challenge(&token_hash(&challenge), person.person_id, &expires)
+                .await
+                .map_err(AppError::from)?;
+            return Ok(SignedIn::SecondFactor(challenge));
+        }
         self.store
             .clear_sign_in_failures(&email)
             .await
             .map_err(AppError::from)?;
+        let token = self.open_session(person.person_id, address, false).await?;
+        Ok(SignedIn::Session(token, person.person_id))
+    }
+
+    /// Answer a sign-in's challenge with a code from the authenticator app (or a recovery
+    /// code): the session opens. Wrong codes count against the same limit as passwords.
+    pub async fn sign_in_second_factor(
+        &self,
+        challenge: &str,
+        code: &str,
+        address: &str,
+    ) -> Result<(String, i64), SignInError> {
+        let hash = token_hash(challenge);
+        let Some(person_id) = self.store.challenge(&hash).await.map_err(AppError::from)? else {
+            return Err(SignInError::Other(AppError::Conflict(
+                "This sign-in has expired: sign in again with your email and password".into(),
+            )));
+        };
+        let person = self
+            .store
+            .person(person_id)
+            .await
+            .map_err(AppError::from)?
+            .ok_or(SignInError::Wrong)?;
+        let (by_email, by_address) = self
+            .store
+            .sign_in_failures(&person.email, address, &minutes_ago(RATE_WINDOW_MINUTES))
+            .await
+            .map_err(AppError::from)?;
+        if by_email >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+            return Err(SignInError::Limited);
+        }
+        if !self.check_second_factor(person_id, code).await? {
+            self.store
+                .record_sign_in_failure(&person.email, address)
+                .await
+                .map_err(AppError::from)?;
+            return Err(SignInError::Wrong);
+        }
+        self.store
+            .delete_challenge(&hash)
+            .await
+            .map_err(AppError::from)?;
+        self.store
+            .clear_sign_in_failures(&person.email)
+            .await
+            .map_err(AppError::from)?;
+        let token = self.open_session(person_id, address, true).await?;
+        Ok((token, person_id))
+    }
+
+    /// Open a session (audited); returns its cookie token.
+    async fn open_session(
+        &self,
+        person_id: i64,
+        address: &str,
+        second_factor: bool,
+    ) -> AppResult<String> {
         let token = random_token();
         let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let entry = Self::entry(
-            Some(&super::audit::person_ref(person.person_id)),
+            Some(&super::audit::person_ref(person_id)),
             Some(address),
             "sign_in",
-            &format!("person {}", person.person_id),
+            &format!("person {person_id}"),
             None,
             None,
-            serde_json::json!({}),
+            serde_json::json!({"second_factor": second_factor}),
         );
         self.store
             .audited(entry)
             .create_session(
                 &token_hash(&token),
-                person.person_id,
+                person_id,
                 &random_token(),
                 &expires,
+                second_factor,
             )
-            .await
-            .map_err(AppError::from)?;
-        Ok((token, person.person_id))
+            .await?;
+        Ok(token)
     }
 
     pub async fn sign_out(&self, session_token_hash: &str) -> AppResult<()> {
@@ -219,6 +309,7 @@ impl App {
         active: Option<i64>,
         csrf: Option<String>,
         session_hash: Option<String>,
+        second_factor: bool,
     ) -> AppResult<Option<Actor>> {
         let Some(p) = self.store.person(person_id).await? else {
             return Ok(None);
@@ -239,6 +330,7 @@ impl App {
             active,
             csrf,
             session_hash,
+            second_factor,
         }))
     }
 
@@ -253,6 +345,7 @@ impl App {
             s.active_grant_id,
             Some(s.csrf_token),
             Some(hash),
+            s.second_factor != 0,
         )
         .await
     }
@@ -260,7 +353,16 @@ impl App {
     /// The actor behind an API token (`Authorization: Bearer ...`).
     pub async fn actor_from_api_token(&self, token: &str) -> AppResult<Option<Actor>> {
         match self.store.api_token_person(&token_hash(token)).await? {
-            Some(p) => self.actor_for(p, None, None, None).await,
+            // A token is made in a signed-in session: it counts as a second factor once the
+            // person has one (their sign-ins need it from then on).
+            Some(p) => {
+                let factor = self
+                    .store
+                    .second_factor(p)
+                    .await?
+                    .is_some_and(|f| f.confirmed_at.is_some());
+                self.actor_for(p, None, None, None, factor).await
+            }
             None => Ok(None),
         }
     }
@@ -428,7 +530,7 @@ impl App {
         token: &str,
         password: &str,
         address: &str,
-    ) -> AppResult<String> {
+    ) -> AppResult<Option<String>> {
         let inv = self
             .store
             .invitation(&token_hash(token))
@@ -498,12 +600,15 @@ impl App {
                 None,
             )
             .await?;
-        let session = random_token();
-        let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        self.store
-            .create_session(&token_hash(&session), person, &random_token(), &expires)
-            .await?;
-        Ok(session)
+        // Someone with a second factor signs in with it: the password alone opens nothing.
+        if self
+            .store
+            .second_factor(person)
+            .await?
+            .is_some_and(|f| f.confirmed_at.is_some())
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.open_session(person, address, false).await?))
     }
 }

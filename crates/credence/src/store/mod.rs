@@ -16,10 +16,12 @@
 mod catalogue;
 mod people;
 mod portfolio;
+mod second_factor;
 
 pub use catalogue::*;
 pub use people::*;
 pub use portfolio::*;
+pub use second_factor::*;
 
 use sqlx::{AnyPool, any::AnyPoolOptions};
 use std::time::Duration;
@@ -111,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "trust",
         sqlite: include_str!("../../migrations/sqlite/0005_trust.sql"),
         postgres: include_str!("../../migrations/postgres/0005_trust.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "second_factor",
+        sqlite: include_str!("../../migrations/sqlite/0006_second_factor.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_second_factor.sql"),
     },
 ];
 

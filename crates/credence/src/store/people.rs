@@ -51,6 +51,8 @@ pub struct SessionRow {
     pub csrf_token: String,
     pub active_grant_id: Option<i64>,
     pub expires_at: String,
+    /// The sign-in passed a second factor.
+    pub second_factor: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -365,14 +367,16 @@ impl Store {
         person_id: i64,
         csrf: &str,
         expires_at: &str,
+        second_factor: bool,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("insert into session (session_hash, person_id, csrf_token, active_grant_id, created_at, expires_at) values ($1, $2, $3, null, $4, $5)")
+        sqlx::query("insert into session (session_hash, person_id, csrf_token, active_grant_id, created_at, expires_at, second_factor) values ($1, $2, $3, null, $4, $5, $6)")
             .bind(hash)
             .bind(person_id)
             .bind(csrf)
             .bind(now())
             .bind(expires_at)
+            .bind(i64::from(second_factor))
             .execute(&mut *tx)
             .await?;
         self.commit(tx, &[]).await?;
@@ -382,7 +386,7 @@ impl Store {
     /// A live session (not expired).
     pub async fn session(&self, hash: &str) -> StoreResult<Option<SessionRow>> {
         Ok(sqlx::query_as(
-            "select session_hash, person_id, csrf_token, active_grant_id, expires_at from session where session_hash = $1 and expires_at > $2",
+            "select session_hash, person_id, csrf_token, active_grant_id, expires_at, second_factor from session where session_hash = $1 and expires_at > $2",
         )
         .bind(hash)
         .bind(now())

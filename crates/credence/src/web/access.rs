@@ -102,6 +102,10 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     // Signing in and out, one's own account.
     ("GET", "/sign-in", Policy::Public),
     ("POST", "/sign-in", Policy::Public),
+    ("GET", "/sign-in/second-factor", Policy::Public),
+    ("POST", "/sign-in/second-factor", Policy::Public),
+    ("GET", "/account/second-factor", Policy::SignedIn),
+    ("POST", "/account/second-factor", Policy::SignedIn),
     ("POST", "/sign-out", Policy::SignedIn),
     ("GET", "/home", Policy::SignedIn),
     ("POST", "/context", Policy::SignedIn),

@@ -8,6 +8,7 @@ mod case;
 pub mod pages;
 pub mod people;
 pub mod portfolio;
+pub mod second_factor;
 
 use crate::app::{App, AppError};
 use axum::Router;
@@ -35,6 +36,7 @@ pub fn router(app: App) -> Router {
         .merge(pages::router())
         .merge(people::router())
         .merge(portfolio::router())
+        .merge(second_factor::router())
         .merge(api_router)
         .merge(case::router());
     let r = access::route(

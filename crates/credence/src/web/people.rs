@@ -149,7 +149,17 @@ async fn sign_in(
         .sign_in(&f.email, &f.password, &client_address(&headers))
         .await
     {
-        Ok((token, _)) => {
+        Ok(crate::app::people::SignedIn::SecondFactor(challenge)) => {
+            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            let mut res =
+                Redirect::to(&format!("/sign-in/second-factor?next={next}")).into_response();
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                super::second_factor::challenge_cookie(Some(&challenge)),
+            );
+            res
+        }
+        Ok(crate::app::people::SignedIn::Session(token, _)) => {
             let secure = headers
                 .get("x-forwarded-proto")
                 .and_then(|v| v.to_str().ok())
@@ -1814,7 +1824,9 @@ async fn accept_invitation(
         .accept_invitation(&token, &f.password, &client_address(&headers))
         .await
     {
-        Ok(session) => {
+        // They have a second factor: they sign in with it to use the new role.
+        Ok(None) => Ok(Redirect::to("/sign-in?next=%2Fhome").into_response()),
+        Ok(Some(session)) => {
             let cookie = format!(
                 "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
                 crate::app::people::SESSION_HOURS * 3600
