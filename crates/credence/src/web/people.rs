@@ -233,6 +233,8 @@ struct Dashboard {
     error: Option<String>,
     /// Transfers waiting for this AO staff member: (id, description).
     transfers: Vec<(i64, String)>,
+    /// Their roles need a second factor and this sign-in has none.
+    needs_second_factor: bool,
 }
 
 async fn home(
@@ -538,6 +540,8 @@ async fn home_page(
             notice,
             error,
             transfers,
+            needs_second_factor: crate::app::second_factor::required_for(actor)
+                && !actor.second_factor,
         },
     ))
 }
