@@ -863,3 +863,29 @@ async fn a_database_with_data_upgrades(url: String) {
     assert_eq!(p.judgements.len(), 1);
 }
 both_databases!(a_database_with_data_upgrades, a_database_with_data_upgrades);
+
+// --- Unique violations are recognised by the database's error code ---------------------------
+
+async fn unique_violations_are_recognised_by_code(url: String) {
+    let app = common::app_on(&url).await;
+    let insert = "insert into person (email, display_name, password_hash, disabled, created_at, updated_at) values ('twice@x.test', 'Twice', null, 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')";
+    sqlx::query(insert).execute(app.store.pool()).await.unwrap();
+    let err = sqlx::query(insert)
+        .execute(app.store.pool())
+        .await
+        .unwrap_err();
+    assert!(credence::store::is_unique_violation(&err), "{err}");
+    let other = sqlx::query("insert into person (email) values (null)")
+        .execute(app.store.pool())
+        .await
+        .unwrap_err();
+    assert!(!credence::store::is_unique_violation(&other), "{other}");
+    assert!(matches!(
+        credence::store::StoreError::from(err),
+        credence::store::StoreError::Conflict(_)
+    ));
+}
+both_databases!(
+    unique_violations_are_recognised_by_code,
+    unique_violations_are_recognised_by_code
+);

@@ -39,12 +39,32 @@ pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Whether the database refused a row because a unique constraint already holds its key:
+/// recognised by the database's own error code (SQLite's constraint code, PostgreSQL's
+/// 23505), never by the words of the message.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unique_violation(&e) {
+            // Two writers raced for the same key: the later one is told it exists.
+            StoreError::Conflict(
+                "that already exists (someone else added it a moment ago): reload and check".into(),
+            )
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
 
 /// The database. Cheap to clone (a pool handle).
 #[derive(Clone)]

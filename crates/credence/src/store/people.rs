@@ -730,7 +730,7 @@ impl Store {
                 q = q.bind(*id).bind(&r.qan).bind(r.catalogue_version_id);
             }
             q.bind(centre_id).bind(&at).execute(&mut *tx).await.map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.message().to_lowercase().contains("unique") || d.message().contains("duplicate key") => {
+                e if super::is_unique_violation(e) => {
                     StoreError::Conflict("a learner is already registered on that qualification at this centre: nothing was registered".into())
                 }
                 _ => StoreError::Database(e),
