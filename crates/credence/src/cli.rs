@@ -945,7 +945,7 @@ async fn catalogue(app: &App, c: CatalogueCommand, by: Option<&str>) -> Result<(
                 let status = if v.is_current == 1 {
                     "current".to_string()
                 } else {
-                    v.status.clone()
+                    v.status.to_string()
                 };
                 writeln!(
                     out,

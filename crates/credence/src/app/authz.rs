@@ -352,7 +352,7 @@ mod tests {
     //! A property over random registrations, transfers and people: nobody sees a record made
     //! at a centre unless they have a right to it, stated here independently of `scope_of`.
     use super::*;
-    use crate::store::GrantRow;
+    use crate::store::{GrantRow, RegistrationStatus, Role, TransferStatus};
     use proptest::prelude::*;
 
     const AOS: [&str; 2] = ["ISP", "ISMM"];
@@ -367,11 +367,10 @@ mod tests {
             qan: format!("q{ao}"),
             catalogue_version_id: 1,
             status: if transferred {
-                "transferred"
+                RegistrationStatus::Transferred
             } else {
-                "registered"
-            }
-            .into(),
+                RegistrationStatus::Registered
+            },
             registered_at: "2026-01-01T00:00:00.000000Z".into(),
             uln: None,
             given_name: String::new(),
@@ -395,7 +394,11 @@ mod tests {
             reason: String::new(),
             requested_by: 1,
             requested_at: "2026-01-01T00:00:00.000000Z".into(),
-            status: if approved { "approved" } else { "refused" }.into(),
+            status: if approved {
+                TransferStatus::Approved
+            } else {
+                TransferStatus::Refused
+            },
             decided_by: Some(1),
             decided_at: Some("2026-02-01T00:00:00.000000Z".into()),
             decision_note: None,
@@ -414,12 +417,11 @@ mod tests {
                 role_grant_id: i as i64,
                 person_id: 1,
                 role: match role {
-                    0 => "assessor",
-                    1 => "ao_staff",
-                    2 => "eqa",
-                    _ => "learner",
-                }
-                .into(),
+                    0 => Role::Assessor,
+                    1 => Role::AoStaff,
+                    2 => Role::Eqa,
+                    _ => Role::Learner,
+                },
                 ao_code: (*role == 1 || *role == 2).then(|| AOS[*ao].to_string()),
                 centre_id: (*role == 0 || *role == 3).then_some(*centre),
                 learner_id: (*role == 3).then_some(LEARNER + i64::from(*centre == 0)),
@@ -458,7 +460,7 @@ mod tests {
                     continue;
                 }
                 if approved {
-                    rows[from].status = "transferred".into();
+                    rows[from].status = RegistrationStatus::Transferred;
                 }
                 transfers.push(transfer(&rows[from], &rows[to], approved));
             }

@@ -147,7 +147,7 @@ impl App {
                             id: v.catalogue_version_id,
                             spec_key: v.spec_key.clone(),
                             version_number: v.version_number,
-                            status: v.status.clone(),
+                            status: v.status.to_string(),
                             report: imported.report,
                             unchanged_from: Some(v.catalogue_version_id),
                         }],

@@ -9,7 +9,8 @@ pub struct VersionRow {
     pub catalogue_version_id: i64,
     pub spec_key: String,
     pub version_number: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: super::VersionStatus,
     pub is_current: i64,
     pub ao_code: String,
     pub title: String,

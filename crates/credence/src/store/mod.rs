@@ -17,11 +17,13 @@ mod catalogue;
 mod people;
 mod portfolio;
 mod second_factor;
+mod types;
 
 pub use catalogue::*;
 pub use people::*;
 pub use portfolio::*;
 pub use second_factor::*;
+pub use types::*;
 
 use sqlx::{AnyPool, any::AnyPoolOptions};
 use std::time::Duration;

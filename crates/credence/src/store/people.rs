@@ -38,7 +38,8 @@ pub struct ApprovalRow {
 pub struct GrantRow {
     pub role_grant_id: i64,
     pub person_id: i64,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: super::Role,
     pub ao_code: Option<String>,
     pub centre_id: Option<i64>,
     pub learner_id: Option<i64>,
@@ -72,7 +73,8 @@ pub struct RegistrationRow {
     pub centre_id: i64,
     pub qan: String,
     pub catalogue_version_id: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: super::RegistrationStatus,
     pub registered_at: String,
     pub uln: Option<String>,
     pub given_name: String,

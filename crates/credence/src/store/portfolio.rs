@@ -77,7 +77,8 @@ pub struct JudgementRow {
     pub judgement_id: i64,
     pub unit_key: String,
     pub criterion: String,
-    pub outcome: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: super::Outcome,
     pub feedback: String,
     pub rpl: i64,
     pub assessor_id: i64,
@@ -91,7 +92,8 @@ pub struct JudgementRow {
 pub struct SignatureRow {
     pub signature_id: i64,
     pub unit_key: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: super::SignerRole,
     pub person_id: i64,
     pub person_name: String,
     pub at: String,
@@ -129,7 +131,8 @@ pub struct TransferRow {
     pub reason: String,
     pub requested_by: i64,
     pub requested_at: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: super::TransferStatus,
     pub decided_by: Option<i64>,
     pub decided_at: Option<String>,
     pub decision_note: Option<String>,

@@ -548,7 +548,7 @@ impl NavUser {
             role: a
                 .active
                 .as_ref()
-                .map(|g| crate::app::people::role_name(&g.role).to_string())
+                .map(|g| crate::app::people::role_name(g.role.as_str()).to_string())
                 .unwrap_or_default(),
             csrf: a.csrf.clone().unwrap_or_default(),
         }

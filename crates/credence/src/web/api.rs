@@ -320,7 +320,7 @@ impl From<VersionRow> for CatalogueVersion {
             id: v.catalogue_version_id,
             specification: v.spec_key,
             version: v.version_number,
-            status: v.status,
+            status: v.status.to_string(),
             current: v.is_current == 1,
             awarding_organisation: v.ao_code,
             title: v.title,

@@ -54,7 +54,7 @@ async fn get_me(CurrentActor(a): CurrentActor) -> Json<Me> {
             .iter()
             .map(|g| RoleView {
                 id: g.role_grant_id,
-                role: g.role.clone(),
+                role: g.role.to_string(),
                 awarding_organisation: g.ao_code.clone(),
                 centre: g.centre_id,
                 learner: g.learner_id,
@@ -150,7 +150,7 @@ impl From<crate::store::RegistrationRow> for RegistrationView {
             date_of_birth: r.date_of_birth,
             qan: r.qan,
             catalogue_version: r.catalogue_version_id,
-            status: r.status,
+            status: r.status.to_string(),
             registered_at: r.registered_at,
         }
     }

@@ -318,7 +318,7 @@ async fn home_page(
             };
             (
                 g.role_grant_id,
-                format!("{}{at}", role_name(&g.role)),
+                format!("{}{at}", role_name(g.role.as_str())),
                 actor
                     .active
                     .as_ref()
@@ -420,7 +420,7 @@ async fn home_page(
                 let centre_id = active.centre_id.unwrap_or_default();
                 let regs = app
                     .store
-                    .assigned_registrations(actor.person_id, centre_id, &active.role)
+                    .assigned_registrations(actor.person_id, centre_id, active.role.as_str())
                     .await
                     .map_err(AppError::from)?;
                 let what = if active.role == "iqa" {
