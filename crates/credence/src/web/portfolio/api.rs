@@ -1,0 +1,383 @@
+//! The portfolio's JSON API.
+
+use super::*;
+
+/// One criterion's standing in the portfolio.
+#[derive(Serialize, ToSchema)]
+pub struct ApiCriterion {
+    pub number: String,
+    pub status: CriterionStatus,
+    /// Current evidence mapped to it: id and location.
+    pub evidence: Vec<ApiMappedEvidence>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiMappedEvidence {
+    pub evidence: i64,
+    pub location: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiUnit {
+    pub unit: String,
+    pub ao_ref: String,
+    pub title: String,
+    pub met: usize,
+    pub total: usize,
+    pub signed_off: bool,
+    /// SHA-256 of the unit's evidence set now: what a signature would carry.
+    pub evidence_hash: String,
+    pub criteria: Vec<ApiCriterion>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiEvidence {
+    pub id: i64,
+    pub title: String,
+    pub date: String,
+    pub kind: String,
+    pub source: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub superseded_by: Option<i64>,
+    pub supersede_reason: Option<String>,
+    /// Where to download it.
+    pub href: String,
+}
+
+/// A learner's portfolio.
+#[derive(Serialize, ToSchema)]
+pub struct ApiPortfolio {
+    pub learner: i64,
+    pub met: usize,
+    pub total: usize,
+    /// Qualifications (QANs) the signed-off units achieve.
+    pub achieved: Vec<String>,
+    pub units: Vec<ApiUnit>,
+    pub evidence: Vec<ApiEvidence>,
+}
+
+pub(super) fn api_portfolio_of(p: &Portfolio) -> ApiPortfolio {
+    ApiPortfolio {
+        learner: p.learner.learner_id,
+        met: p.progress.met,
+        total: p.progress.total,
+        achieved: p.achieved.iter().map(|(q, _)| q.clone()).collect(),
+        units: p
+            .units
+            .iter()
+            .map(|u| ApiUnit {
+                unit: u.unit.key.clone(),
+                ao_ref: u.unit.ao_ref.clone(),
+                title: u.unit.title.clone(),
+                met: u.progress.met,
+                total: u.progress.total,
+                signed_off: u.locked,
+                evidence_hash: u.current_hash.clone(),
+                criteria: u
+                    .progress
+                    .per_criterion
+                    .iter()
+                    .map(|(n, s)| ApiCriterion {
+                        number: n.clone(),
+                        status: s.clone(),
+                        evidence: u
+                            .evidence_by_criterion
+                            .get(n)
+                            .map(|v| {
+                                v.iter()
+                                    .map(|(id, loc)| ApiMappedEvidence {
+                                        evidence: *id,
+                                        location: loc.clone(),
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        evidence: p
+            .evidence
+            .iter()
+            .map(|e| ApiEvidence {
+                id: e.evidence_id,
+                title: e.title.clone(),
+                date: e.evidence_date.clone(),
+                kind: e.kind.clone(),
+                source: e.source.clone(),
+                file_name: e.file_name.clone(),
+                media_type: e.media_type.clone(),
+                size: e.size,
+                sha256: e.sha256.clone(),
+                superseded_by: e.superseded_by,
+                supersede_reason: e.supersede_reason.clone(),
+                href: format!("/learners/{}/evidence/{}/file", e.learner_id, e.evidence_id),
+            })
+            .collect(),
+    }
+}
+
+/// A learner's portfolio: every unit and criterion with its status and evidence, and the
+/// evidence items.
+#[utoipa::path(get, path = "/api/v1/learners/{learner}/portfolio", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id")),
+    responses((status = 200, body = ApiPortfolio), (status = 401, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+pub async fn api_portfolio(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    crate::web::ApiPath(learner): crate::web::ApiPath<i64>,
+) -> Result<axum::Json<ApiPortfolio>, ApiError> {
+    let p = app.portfolio(&actor, learner).await?;
+    Ok(axum::Json(api_portfolio_of(&p)))
+}
+
+/// What the uploader says about the file, as query parameters; the request body is the
+/// file itself.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    pub title: String,
+    /// YYYY-MM-DD
+    pub date: String,
+    /// worksheet, questioning, assignment, candidate_or_peer_report, professional_discussion,
+    /// observation_checklist, witness_testimony, reflective_account, product_evidence,
+    /// work_based_project, rpl_record, other
+    pub kind: String,
+    /// real_workplace, realistic_working_environment, simulation
+    pub source: String,
+    pub file_name: String,
+    pub kind_other: Option<String>,
+    pub witness_name: Option<String>,
+    pub witness_role: Option<String>,
+    pub simulation_note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Upload one evidence file: the body is the file's bytes, streamed; the details are query
+/// parameters. Re-sending the same file with the same title and date returns the same item,
+/// so an interrupted upload can simply be sent again.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/evidence", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Created), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody), (status = 413, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_upload(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath(learner): crate::web::ApiPath<i64>,
+    crate::web::ApiQuery(q): crate::web::ApiQuery<UploadParams>,
+    body: Body,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let meta = EvidenceMeta {
+        title: q.title,
+        date: q.date,
+        kind: q.kind,
+        kind_other: q.kind_other,
+        witness_name: q.witness_name,
+        witness_role: q.witness_role,
+        source: q.source,
+        simulation_note: q.simulation_note,
+        file_name: q.file_name,
+    };
+    let stream = body.into_data_stream().map_err(|e| e.to_string());
+    let id = app
+        .add_evidence(&actor, learner, &meta, stream, &client_address(&headers))
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(Created { id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiMapping {
+    /// The unit's key (`L/650/7899`) as the portfolio lists it.
+    pub unit: String,
+    /// `1.2`
+    pub criterion: String,
+    /// Where in the evidence it is shown.
+    pub location: String,
+}
+
+/// Map an evidence item to a criterion of one of the learner's units.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/evidence/{evidence}/mappings", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("evidence" = i64, Path, description = "The evidence item's id")),
+    request_body = ApiMapping,
+    responses((status = 204), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_map(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, evidence)): crate::web::ApiPath<(i64, i64)>,
+    ApiJson(m): ApiJson<ApiMapping>,
+) -> Result<StatusCode, ApiError> {
+    app.map_evidence(
+        &actor,
+        learner,
+        evidence,
+        &m.unit,
+        &m.criterion,
+        &m.location,
+        &client_address(&headers),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiJudgement {
+    pub unit: String,
+    pub criterion: String,
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub feedback: String,
+    /// Met by recognised prior learning (before assessment).
+    #[serde(default)]
+    pub rpl: bool,
+}
+
+/// Record an assessor's decision on a criterion.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/judgements", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id")),
+    request_body = ApiJudgement,
+    responses((status = 204), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_judge(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath(learner): crate::web::ApiPath<i64>,
+    ApiJson(j): ApiJson<ApiJudgement>,
+) -> Result<StatusCode, ApiError> {
+    app.judge(
+        &actor,
+        learner,
+        &j.unit,
+        &j.criterion,
+        j.outcome,
+        &j.feedback,
+        j.rpl,
+        &client_address(&headers),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiSignature {
+    #[serde(default)]
+    pub comments: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Signed {
+    /// `assessor` or `learner`.
+    pub role: String,
+}
+
+/// Sign a unit's declaration, as its assessor or as the learner (the learner signs after the
+/// assessor, on the same evidence).
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/signatures", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key or its URL form (L-650-7899)")),
+    request_body = ApiSignature,
+    responses((status = 201, body = Signed), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_sign(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, unit)): crate::web::ApiPath<(i64, String)>,
+    ApiJson(s): ApiJson<ApiSignature>,
+) -> Result<(StatusCode, axum::Json<Signed>), ApiError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let role = app
+        .sign_unit(
+            &actor,
+            learner,
+            &key,
+            &s.comments,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Signed {
+            role: match role {
+                credence_domain::portfolio::SignerRole::Assessor => "assessor".into(),
+                credence_domain::portfolio::SignerRole::Learner => "learner".into(),
+            },
+        }),
+    ))
+}
+
+/// Delete an evidence item that no signed-off unit uses (its file goes too). Under a
+/// signed-off unit an item can only be replaced, with a reason, on its page.
+#[utoipa::path(delete, path = "/api/v1/learners/{learner}/evidence/{evidence}", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("evidence" = i64, Path, description = "The evidence item's id")),
+    responses((status = 204), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody)))]
+pub async fn api_delete_evidence(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, evidence)): crate::web::ApiPath<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    app.delete_evidence(&actor, learner, evidence, &client_address(&headers))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiComponentMark {
+    /// The component's name as the unit lists it ("Report", "Presentation").
+    pub component: String,
+    /// Percent, 0 to 100.
+    pub mark: u32,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiMarks {
+    pub marks: Vec<ApiComponentMark>,
+    /// The moderator's adjustment in percentage points: the awarding organisation's (its
+    /// staff or the centre's EQA). Left out, the last one recorded stands.
+    #[serde(default)]
+    pub moderator_adjustment: Option<i32>,
+    /// Reasonable adjustments and special consideration, recorded with the result.
+    #[serde(default)]
+    pub considerations: Vec<SpecialConsideration>,
+}
+
+/// Record marks for a marked unit (ISMM): the grade follows the AO's boundaries.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/marks", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key or its URL form (ISMM-Unit-1)")),
+    request_body = ApiMarks,
+    responses((status = 201, body = credence_domain::portfolio::GradeResult), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_marks(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, unit)): crate::web::ApiPath<(i64, String)>,
+    ApiJson(m): ApiJson<ApiMarks>,
+) -> Result<
+    (
+        StatusCode,
+        axum::Json<credence_domain::portfolio::GradeResult>,
+    ),
+    ApiError,
+> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let marks: Vec<(String, u32)> = m.marks.into_iter().map(|c| (c.component, c.mark)).collect();
+    let result = app
+        .record_marks(
+            &actor,
+            learner,
+            &key,
+            &marks,
+            m.moderator_adjustment,
+            &m.considerations,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(result)))
+}

@@ -1,0 +1,88 @@
+//! Achievement logs (page and PDF) and the portfolio zip.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "achievement_log.html")]
+pub(super) struct LogPage {
+    title: String,
+    has_error: bool,
+    learner_id: i64,
+    slug: String,
+    log: crate::pdf::AchievementLog,
+}
+
+pub(super) async fn log_page(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((learner, qan)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    let (_, log) = app
+        .achievement_log(&actor, learner, &qan_from_slug(&qan))
+        .await?;
+    Ok(render(&LogPage {
+        title: format!("{}: {}", log.title, log.learner_name),
+        has_error: false,
+        learner_id: learner,
+        slug: qan_slug(&qan_from_slug(&qan)),
+        log,
+    }))
+}
+
+pub(super) async fn log_pdf(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((learner, qan)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    let qan = qan_from_slug(&qan);
+    let (_, log) = app.achievement_log(&actor, learner, &qan).await?;
+    let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(&log))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let len = bytes.len() as u64;
+    Ok(file_response(
+        Body::from(bytes),
+        "application/pdf",
+        "inline",
+        &format!("achievement-log-{}-{learner}.pdf", qan_slug(&qan)),
+        Some(len),
+        "",
+    ))
+}
+
+pub(super) async fn zip(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(learner): Path<i64>,
+) -> Result<Response, PageError> {
+    let file = app.portfolio_zip(&actor, learner).await?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    let stream = tokio_util_stream(file);
+    Ok(file_response(
+        Body::from_stream(stream),
+        "application/zip",
+        "attachment",
+        &format!("portfolio-{learner}.zip"),
+        size,
+        "",
+    ))
+}
+
+/// Stream an (already unlinked) temporary file in 64 KiB chunks.
+pub(super) fn tokio_util_stream(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    let file = tokio::fs::File::from_std(file);
+    futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
+}

@@ -1,0 +1,736 @@
+//! The portfolio page and a unit's page, with judging, signing and marks.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "portfolio.html")]
+pub(super) struct PortfolioPage {
+    title: String,
+    has_error: bool,
+    error: Option<String>,
+    notice: Option<String>,
+    learner_id: i64,
+    name: String,
+    /// The page's main content, rendered once per portfolio state (see [`portfolio_body`]).
+    body: std::sync::Arc<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portfolio_body.html")]
+pub(super) struct PortfolioBody {
+    learner_id: i64,
+    name: String,
+    quals: Vec<QualRow>,
+    met: usize,
+    total: usize,
+    percent: usize,
+    complete_units: usize,
+    units: Vec<UnitRow>,
+    evidence: Vec<EvRow>,
+    may_add: bool,
+    achieved: Vec<String>,
+    record_until: Option<String>,
+}
+
+pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
+    let titles: std::collections::HashMap<i64, &str> = p
+        .evidence
+        .iter()
+        .map(|e| (e.evidence_id, e.title.as_str()))
+        .collect();
+    p.units
+        .iter()
+        .map(|u| {
+            let headings: std::collections::HashMap<&str, (String, String)> = u
+                .unit
+                .learning_outcomes
+                .iter()
+                .filter_map(|lo| {
+                    lo.criteria.first().map(|ac| {
+                        (
+                            ac.number.as_str(),
+                            (
+                                format!("LO {}: {}", lo.number, lo.text),
+                                lo.assessor_guidance.clone().unwrap_or_default(),
+                            ),
+                        )
+                    })
+                })
+                .collect();
+            let criteria = u
+                .unit
+                .judged_items()
+                .into_iter()
+                .map(|(number, text)| {
+                    let status = u
+                        .progress
+                        .per_criterion
+                        .iter()
+                        .find(|(n, _)| n == number)
+                        .map(|(_, s)| s.clone())
+                        .unwrap_or(CriterionStatus::NoEvidence);
+                    let (tag, label) = status_tag(&status);
+                    CritRow {
+                        lo_heading: headings
+                            .get(number)
+                            .map(|h| h.0.clone())
+                            .unwrap_or_default(),
+                        lo_guidance: headings
+                            .get(number)
+                            .map(|h| h.1.clone())
+                            .unwrap_or_default(),
+                        number: number.to_string(),
+                        text: text.to_string(),
+                        tag,
+                        status: label,
+                        feedback: match &status {
+                            CriterionStatus::NotYetMet { feedback } => feedback.clone(),
+                            _ => String::new(),
+                        },
+                        evidence: u
+                            .evidence_by_criterion
+                            .get(number)
+                            .map(|items| {
+                                items
+                                    .iter()
+                                    .filter_map(|(id, loc)| {
+                                        titles.get(id).map(|t| (*id, t.to_string(), loc.clone()))
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect();
+            let (state, state_tag) = if u.signed_off_current {
+                ("Signed off".to_string(), "tag--green")
+            } else if u.locked {
+                ("Signed off; evidence added since".to_string(), "tag--green")
+            } else if u.progress.complete {
+                ("Ready to sign off".to_string(), "tag--blue")
+            } else if u
+                .progress
+                .per_criterion
+                .iter()
+                .all(|(_, s)| *s == CriterionStatus::NoEvidence)
+            {
+                ("Not started".to_string(), "tag--grey")
+            } else {
+                ("In progress".to_string(), "tag--yellow")
+            };
+            UnitRow {
+                slug: unit_slug(&u.unit.key),
+                ao_ref: u.unit.ao_ref.clone(),
+                title: u.unit.title.clone(),
+                groups: u
+                    .in_qualifications
+                    .iter()
+                    .filter_map(|(_, g)| g.clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                met: u.progress.met,
+                total: u.progress.total,
+                percent: percent(u.progress.met, u.progress.total),
+                state,
+                state_tag,
+                criteria,
+            }
+        })
+        .collect()
+}
+
+pub(super) fn evidence_rows(p: &Portfolio) -> Vec<EvRow> {
+    let mut mapped: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for m in p.mappings.iter() {
+        *mapped.entry(m.evidence_id).or_default() += 1;
+    }
+    p.evidence
+        .iter()
+        .rev()
+        .map(|e| EvRow {
+            id: e.evidence_id,
+            title: e.title.clone(),
+            kind: KINDS
+                .iter()
+                .find(|(c, _)| *c == e.kind)
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_else(|| e.kind.clone()),
+            date: e.evidence_date.clone(),
+            source: SOURCES
+                .iter()
+                .find(|(c, _)| *c == e.source)
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default(),
+            size: crate::evidence_store::human_size(u64::try_from(e.size).unwrap_or(0)),
+            superseded: e.superseded_by.is_some(),
+            mappings: mapped.get(&e.evidence_id).copied().unwrap_or(0),
+            ksbs: p
+                .ksbs
+                .iter()
+                .filter(|k| k.evidence_id == e.evidence_id)
+                .map(|k| k.ksb.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect()
+}
+
+/// The portfolio page's main content. Everything in it follows from the computed portfolio
+/// and what the viewer may do, so it is rendered once per state and kept (most portfolio
+/// views are reads of an unchanged portfolio).
+pub(super) fn portfolio_body(
+    app: &AppState,
+    p: &Portfolio,
+    learner: i64,
+    name: &str,
+    quals: Vec<QualRow>,
+) -> std::sync::Arc<String> {
+    use std::sync::Arc;
+    let key = format!("{}|{}|{:?}|{name}", p.core.key, p.may_add, p.record_until);
+    if let Ok(bodies) = app.portfolio_pages.read()
+        && let Some((k, body)) = bodies.get(&learner)
+        && *k == key
+    {
+        return body.clone();
+    }
+    let page = PortfolioBody {
+        learner_id: learner,
+        name: name.to_string(),
+        quals,
+        met: p.progress.met,
+        total: p.progress.total,
+        percent: percent(p.progress.met, p.progress.total),
+        complete_units: p.units.iter().filter(|u| u.locked).count(),
+        units: unit_rows(p),
+        evidence: evidence_rows(p),
+        may_add: p.may_add,
+        achieved: p
+            .achieved
+            .iter()
+            .map(|(qan, title)| format!("{title} ({qan})"))
+            .collect(),
+        record_until: p.record_until.as_deref().map(human_date),
+    };
+    let body = Arc::new(page.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "portfolio template failed");
+        "<p>The portfolio could not be shown.</p>".into()
+    }));
+    if let Ok(mut bodies) = app.portfolio_pages.write() {
+        if bodies.len() >= crate::app::portfolio::PORTFOLIO_CACHE_SIZE {
+            bodies.clear();
+        }
+        bodies.insert(learner, (key, body.clone()));
+    }
+    body
+}
+
+pub(super) async fn portfolio_response(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    learner: i64,
+    error: Option<AppError>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let p = app.portfolio(actor, learner).await?;
+    let name = format!("{} {}", p.learner.given_name, p.learner.family_name);
+    let quals = p
+        .qualifications
+        .iter()
+        .map(|q| {
+            let achieved = p
+                .achieved
+                .iter()
+                .any(|(qan, _)| *qan == q.qualification.qan);
+            QualRow {
+                qan: q.qualification.qan.clone(),
+                slug: qan_slug(&q.qualification.qan),
+                title: q.qualification.title.clone(),
+                centre: q.registration.centre_name.clone(),
+                status: if achieved {
+                    "Achieved by the signed-off units".into()
+                } else {
+                    "Not yet achieved".into()
+                },
+            }
+        })
+        .collect();
+    let body = portfolio_body(app, &p, learner, &name, quals);
+    let status = error.as_ref().map(crate::web::status_of);
+    let page = PortfolioPage {
+        title: format!("Portfolio: {name}"),
+        has_error: error.is_some(),
+        error: error.map(|e| crate::web::public_message(&e)),
+        notice,
+        learner_id: learner,
+        name,
+        body,
+    };
+    Ok(render_as(status, &page))
+}
+
+pub(super) async fn portfolio_page(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(learner): Path<i64>,
+    Query(n): Query<Notice>,
+) -> Result<Response, PageError> {
+    portfolio_response(&app, &actor, learner, None, notice_text(n.done.as_deref())).await
+}
+
+// --- the unit page: judging, RPL, sign-off, marks ----------------------------------------------
+
+pub(super) struct SigRow {
+    role: String,
+    name: String,
+    at: String,
+    comments: String,
+    hash: String,
+    current: bool,
+}
+
+pub(super) struct ComponentRow {
+    name: String,
+    weight: u32,
+    words: String,
+    mark: String,
+}
+
+pub(super) struct ResultRow {
+    grade: String,
+    mark: String,
+    moderated: String,
+    adjustments: String,
+    by: String,
+    at: String,
+}
+
+pub(super) struct GuidanceRow {
+    lo: String,
+    text: String,
+    guidance: String,
+}
+
+#[derive(Template)]
+#[template(path = "portfolio_unit.html")]
+pub(super) struct UnitPage {
+    title: String,
+    has_error: bool,
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: String,
+    learner_id: i64,
+    name: String,
+    unit: UnitRow,
+    level: u8,
+    credit: String,
+    simulation: String,
+    method: String,
+    guidance: Vec<GuidanceRow>,
+    occasions: Option<u32>,
+    may_assess: bool,
+    may_sign_assessor: bool,
+    may_sign_learner: bool,
+    sign_block: String,
+    signatures: Vec<SigRow>,
+    current_hash: String,
+    components: Vec<ComponentRow>,
+    results: Vec<ResultRow>,
+    may_mark: bool,
+    rpl_allowed: Vec<String>,
+}
+
+pub(super) async fn unit_response(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    learner: i64,
+    unit_slug_or_key: &str,
+    error: Option<AppError>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let p = app.portfolio(actor, learner).await?;
+    let pu = p
+        .units
+        .iter()
+        .find(|u| unit_slug(&u.unit.key) == unit_slug_or_key || u.unit.key == unit_slug_or_key)
+        .ok_or_else(|| PageError::from(AppError::NotFound("that unit of this learner".into())))?;
+    let rows = unit_rows(&p);
+    let unit = rows
+        .into_iter()
+        .find(|r| r.slug == unit_slug(&pu.unit.key))
+        .ok_or_else(|| PageError::from(AppError::NotFound("that unit".into())))?;
+    let existing: Vec<credence_domain::portfolio::Signature> = pu
+        .signatures
+        .iter()
+        .map(|s| credence_domain::portfolio::Signature {
+            role: if s.role == "assessor" {
+                credence_domain::portfolio::SignerRole::Assessor
+            } else {
+                credence_domain::portfolio::SignerRole::Learner
+            },
+            person: s.person_id.to_string(),
+            at: s.at.clone(),
+            comments: s.comments.clone(),
+            evidence_hash: s.evidence_hash.clone(),
+        })
+        .collect();
+    let check = |role| {
+        credence_domain::portfolio::can_sign(role, &pu.progress, &existing, &pu.current_hash)
+    };
+    let assessor_check = check(credence_domain::portfolio::SignerRole::Assessor);
+    let learner_check = check(credence_domain::portfolio::SignerRole::Learner);
+    let sign_block = if p.may_assess {
+        assessor_check.as_ref().err().map(ToString::to_string)
+    } else if p.is_learner {
+        learner_check.as_ref().err().map(ToString::to_string)
+    } else {
+        None
+    }
+    .unwrap_or_default();
+    let latest = pu.results.last();
+    let last_marks: Vec<(String, u32)> = latest
+        .and_then(|r| serde_json::from_str(&r.marks).ok())
+        .unwrap_or_default();
+    let status = error.as_ref().map(crate::web::status_of);
+    let rpl_allowed = unit
+        .criteria
+        .iter()
+        .filter(|c| {
+            !p.judgements
+                .iter()
+                .any(|j| j.unit_key == pu.unit.key && j.criterion == c.number && j.rpl == 0)
+        })
+        .map(|c| c.number.clone())
+        .collect();
+    let page = UnitPage {
+        title: format!("{} {}: portfolio", pu.unit.ao_ref, pu.unit.title),
+        has_error: error.is_some(),
+        error: error.map(|e| crate::web::public_message(&e)),
+        notice,
+        csrf: crate::web::access::csrf_token(),
+        learner_id: learner,
+        name: format!("{} {}", p.learner.given_name, p.learner.family_name),
+        level: pu.unit.level,
+        credit: pu
+            .unit
+            .credit
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "not given".into()),
+        simulation: match pu.unit.simulation {
+            credence_domain::model::Simulation::Permitted => {
+                "Simulation is permitted, in a realistic working environment (RWE) only.".into()
+            }
+            credence_domain::model::Simulation::NotPermitted => {
+                "Simulation is not permitted: evidence comes from real work.".into()
+            }
+            credence_domain::model::Simulation::ExceptionalOnly => {
+                "Simulation only in exceptional circumstances, in an RWE, with the reason recorded."
+                    .into()
+            }
+        },
+        method: pu.unit.assessment_method.clone().unwrap_or_default(),
+        guidance: pu
+            .unit
+            .learning_outcomes
+            .iter()
+            .map(|lo| GuidanceRow {
+                lo: lo.number.clone(),
+                text: lo.text.clone(),
+                guidance: lo.assessor_guidance.clone().unwrap_or_default(),
+            })
+            .collect(),
+        occasions: pu.unit.evidence_occasions,
+        may_assess: p.may_assess,
+        may_sign_assessor: p.may_assess && assessor_check.is_ok(),
+        may_sign_learner: p.is_learner && learner_check.is_ok(),
+        sign_block,
+        signatures: pu
+            .signatures
+            .iter()
+            .map(|s| SigRow {
+                role: if s.role == "assessor" {
+                    "Assessor".into()
+                } else {
+                    "Learner".into()
+                },
+                name: s.person_name.clone(),
+                at: s.at.clone(),
+                comments: s.comments.clone(),
+                hash: s.evidence_hash.clone(),
+                current: s.evidence_hash == pu.current_hash,
+            })
+            .collect(),
+        current_hash: pu.current_hash.clone(),
+        components: pu
+            .unit
+            .assessment_components
+            .iter()
+            .map(|c| ComponentRow {
+                name: c.name.clone(),
+                weight: c.weight_percent,
+                words: c.words.map(|w| format!("{w} words")).unwrap_or_default(),
+                mark: last_marks
+                    .iter()
+                    .find(|(n, _)| *n == c.name)
+                    .map(|(_, m)| m.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        results: pu
+            .results
+            .iter()
+            .rev()
+            .filter_map(|r| {
+                let g: credence_domain::portfolio::GradeResult =
+                    serde_json::from_str(&r.result).ok()?;
+                Some(ResultRow {
+                    grade: r.grade.clone(),
+                    mark: format!("{:.1}%", g.percent),
+                    moderated: format!("{:+} points, {:.1}%", g.moderator_adjustment, g.moderated),
+                    adjustments: if g.considerations.is_empty() {
+                        "None".into()
+                    } else {
+                        g.considerations
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "{}: {} (+{}%)",
+                                    match c.kind {
+                                        ConsiderationKind::ReasonableAdjustment =>
+                                            "Reasonable adjustment",
+                                        ConsiderationKind::SpecialConsideration =>
+                                            "Special consideration",
+                                    },
+                                    c.note,
+                                    c.adjustment_percent
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    },
+                    by: r.recorded_by_name.clone(),
+                    at: human_date(&r.recorded_at),
+                })
+            })
+            .collect(),
+        may_mark: !pu.unit.assessment_components.is_empty()
+            && (p.may_assess
+                || actor.has_role("centre_admin")
+                || actor.has_role("ao_staff")
+                || actor.has_role("eqa")),
+        rpl_allowed,
+        unit,
+    };
+    Ok(render_as(status, &page))
+}
+
+pub(super) async fn unit_page(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((learner, unit)): Path<(i64, String)>,
+    Query(n): Query<Notice>,
+) -> Result<Response, PageError> {
+    unit_response(
+        &app,
+        &actor,
+        learner,
+        &unit,
+        None,
+        notice_text(n.done.as_deref()),
+    )
+    .await
+}
+
+/// The unit's key from its URL form, among the learner's units.
+pub(super) async fn unit_key(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    learner: i64,
+    slug: &str,
+) -> AppResult<String> {
+    let p = app.portfolio(actor, learner).await?;
+    p.units
+        .iter()
+        .find(|u| unit_slug(&u.unit.key) == slug || u.unit.key == slug)
+        .map(|u| u.unit.key.clone())
+        .ok_or_else(|| AppError::NotFound("that unit of this learner".into()))
+}
+
+#[derive(Deserialize)]
+pub(super) struct JudgeForm {
+    criterion: String,
+    outcome: String,
+    #[serde(default)]
+    feedback: String,
+    #[serde(default)]
+    rpl: Option<String>,
+}
+
+pub(super) fn outcome_of(s: &str) -> AppResult<Outcome> {
+    match s {
+        "met" => Ok(Outcome::Met),
+        "not_yet_met" => Ok(Outcome::NotYetMet),
+        _ => Err(AppError::Validation("Choose 'met' or 'not yet met'".into())),
+    }
+}
+
+pub(super) async fn unit_action(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    learner: i64,
+    unit: &str,
+    result: AppResult<()>,
+    done: &str,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/learners/{learner}/portfolio/units/{}?done={done}",
+            unit_slug(unit)
+        ))
+        .into_response()),
+        Err(e) if is_user_error(&e) => {
+            unit_response(app, actor, learner, unit, Some(e), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn judge(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    axum::Form(f): axum::Form<JudgeForm>,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let result = async {
+        let outcome = outcome_of(&f.outcome)?;
+        app.judge(
+            &actor,
+            learner,
+            &key,
+            &f.criterion,
+            outcome,
+            &f.feedback,
+            f.rpl.is_some(),
+            &client_address(&headers),
+        )
+        .await
+    }
+    .await;
+    unit_action(&app, &actor, learner, &key, result, "judged").await
+}
+
+#[derive(Deserialize)]
+pub(super) struct SignForm {
+    #[serde(default)]
+    comments: String,
+}
+
+pub(super) async fn sign(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    axum::Form(f): axum::Form<SignForm>,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let result = app
+        .sign_unit(
+            &actor,
+            learner,
+            &key,
+            &f.comments,
+            &client_address(&headers),
+        )
+        .await
+        .map(|_| ());
+    unit_action(&app, &actor, learner, &key, result, "signed").await
+}
+
+pub(super) async fn marks(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    // Fields: mark:<component>=N, moderator_adjustment, consideration_kind, consideration_note,
+    // consideration_percent.
+    let mut marks = Vec::new();
+    let mut adjustment = None;
+    let (mut kind, mut note, mut pct) = (String::new(), String::new(), String::new());
+    let mut problem = None;
+    for (k, v) in form_urlencoded::parse(&body) {
+        if let Some(c) = k.strip_prefix("mark:") {
+            match v.trim().parse::<u32>() {
+                Ok(m) => marks.push((c.to_string(), m)),
+                Err(_) => {
+                    problem = Some(format!(
+                        "Enter the mark for '{c}' as a whole number from 0 to 100"
+                    ))
+                }
+            }
+        } else if k == "moderator_adjustment" && !v.trim().is_empty() {
+            match v.trim().parse::<i32>() {
+                Ok(a) => adjustment = Some(a),
+                Err(_) => problem = Some(
+                    "Enter the moderator's adjustment as a whole number of points, such as -3 or 2"
+                        .into(),
+                ),
+            }
+        } else if k == "consideration_kind" {
+            kind = v.to_string();
+        } else if k == "consideration_note" {
+            note = v.trim().to_string();
+        } else if k == "consideration_percent" {
+            pct = v.trim().to_string();
+        }
+    }
+    let result = async {
+        if let Some(p) = problem {
+            return Err(AppError::Validation(p));
+        }
+        let mut considerations = Vec::new();
+        if !note.is_empty() || !pct.is_empty() {
+            let adjustment_percent = if pct.is_empty() {
+                0
+            } else {
+                pct.parse::<u32>().map_err(|_| {
+                    AppError::Validation(
+                        "Enter special consideration as 0 to 5 percentage points".into(),
+                    )
+                })?
+            };
+            if note.is_empty() {
+                return Err(AppError::Validation(
+                    "Describe the reasonable adjustment or special consideration".into(),
+                ));
+            }
+            considerations.push(SpecialConsideration {
+                kind: if kind == "reasonable_adjustment" {
+                    ConsiderationKind::ReasonableAdjustment
+                } else {
+                    ConsiderationKind::SpecialConsideration
+                },
+                note: note.clone(),
+                adjustment_percent,
+            });
+        }
+        app.record_marks(
+            &actor,
+            learner,
+            &key,
+            &marks,
+            adjustment,
+            &considerations,
+            &client_address(&headers),
+        )
+        .await
+        .map(|_| ())
+    }
+    .await;
+    unit_action(&app, &actor, learner, &key, result, "marks").await
+}
