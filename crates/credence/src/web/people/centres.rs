@@ -1,0 +1,356 @@
+//! Centres: the list, a centre's page, approvals, direct claim status, its audit log, EQAs.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "centres.html")]
+pub(super) struct CentresPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    can_create: bool,
+    /// (id, name, AOs, my roles)
+    centres: Vec<(i64, String, String, String)>,
+}
+
+pub(super) async fn centres_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let list = app.visible_centres(actor).await?;
+    Ok(render_status(
+        error.is_some(),
+        &CentresPage {
+            title: "Centres".into(),
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            can_create: actor.has_role("ao_staff"),
+            centres: list
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.centre.centre_id,
+                        c.centre.name,
+                        c.aos
+                            .iter()
+                            .map(|a| a.ao_code.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        c.my_roles.join(", "),
+                    )
+                })
+                .collect(),
+        },
+    ))
+}
+
+pub(super) async fn centres(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    centres_page(&app, &actor, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct CentreForm {
+    name: String,
+}
+
+pub(super) async fn create_centre(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<CentreForm>,
+) -> Result<Response, PageError> {
+    match app
+        .create_centre(&actor, &f.name, &client_address(&headers))
+        .await
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/centres/{id}")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            centres_page(&app, &actor, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) struct CentreView {
+    id: i64,
+    name: String,
+    /// (AO, direct claim status)
+    aos: Vec<(String, bool)>,
+    my_aos: Vec<String>,
+    oversee: bool,
+    admin: bool,
+    /// (title, slug, QAN, approved at)
+    approvals: Vec<(String, String, String, String)>,
+    /// (QAN, title) the actor may approve the centre for
+    approvable: Vec<(String, String)>,
+    registration_count: i64,
+    /// (learner id, name, ULN, QAN, registered)
+    registrations: Vec<(i64, String, String, String, String)>,
+    /// (name, role, competence, flags)
+    staff: Vec<(String, String, String, Vec<String>)>,
+    /// "name (AO)" of the EQAs appointed
+    eqas: Vec<String>,
+    /// (person, name) EQAs of the actor's AO not yet appointed here
+    appointable: Vec<(i64, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "centre.html")]
+pub(super) struct CentrePage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    c: CentreView,
+}
+
+pub(super) async fn centre_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let centre = app.centre(id).await?;
+    let aos = app.store.centre_aos(id).await.map_err(AppError::from)?;
+    let oversee = crate::web::access::oversees(app, actor, id).await;
+    let cat = app.catalogue().await?;
+    let approvals = app.approvals(id).await?;
+    let my_aos: Vec<String> = actor.ao_codes().into_iter().map(str::to_string).collect();
+    let approvable = cat
+        .qualifications()
+        .filter(|(cs, q)| {
+            my_aos.contains(&cs.spec.awarding_organisation.code)
+                && !approvals.iter().any(|a| a.qan == q.qan)
+        })
+        .map(|(_, q)| (q.qan.clone(), q.title.clone()))
+        .collect();
+    let mut staff = Vec::new();
+    for s in app.store.centre_staff(id).await.map_err(AppError::from)? {
+        let Some(kind) = crate::app::competence::staff_role(&s.role) else {
+            continue;
+        };
+        let record = app.competence(s.person_id).await?;
+        let summary = record
+            .as_ref()
+            .map(|r| {
+                format!(
+                    "Level {}, {} award(s), {} CPD entries",
+                    r.occupational_level,
+                    r.awards.len(),
+                    r.cpd.len()
+                )
+            })
+            .unwrap_or_else(|| "Not recorded".into());
+        staff.push((
+            s.display_name,
+            role_name(&s.role).to_string(),
+            summary,
+            app.competence_flags(s.person_id, kind).await?,
+        ));
+    }
+    let appointed = app.store.centre_eqas(id).await.map_err(AppError::from)?;
+    let mut appointable = Vec::new();
+    if let Some(ao) = actor.ao_codes().first() {
+        for (p, name) in app.store.eqas_of(ao).await.map_err(AppError::from)? {
+            if !appointed.iter().any(|(q, _, a)| *q == p && a == ao) {
+                appointable.push((p, name));
+            }
+        }
+    }
+    let view = CentreView {
+        eqas: appointed
+            .iter()
+            .map(|(_, n, a)| format!("{n} ({a})"))
+            .collect(),
+        appointable,
+        staff,
+        id,
+        name: centre.name.clone(),
+        aos: aos
+            .iter()
+            .map(|a| (a.ao_code.clone(), a.direct_claim_status == 1))
+            .collect(),
+        my_aos,
+        oversee,
+        admin: actor.centre_roles(id).contains(&"centre_admin"),
+        approvals: approvals
+            .iter()
+            .map(|a| {
+                let title = cat
+                    .qualification(&a.qan)
+                    .map(|(_, q)| q.title.clone())
+                    .unwrap_or_else(|| a.qan.clone());
+                (
+                    title,
+                    crate::app::catalogue::qan_slug(&a.qan),
+                    a.qan.clone(),
+                    a.created_at.clone(),
+                )
+            })
+            .collect(),
+        approvable,
+        registration_count: app
+            .store
+            .count_registrations(id)
+            .await
+            .map_err(AppError::from)?,
+        registrations: app
+            .store
+            .registrations_at_centre(id, 200)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.learner_id,
+                    format!("{} {}", r.given_name, r.family_name),
+                    r.uln.unwrap_or_default(),
+                    r.qan,
+                    r.registered_at,
+                )
+            })
+            .collect(),
+    };
+    Ok(render_status(
+        error.is_some(),
+        &CentrePage {
+            title: centre.name,
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            notice,
+            c: view,
+        },
+    ))
+}
+
+pub(super) async fn centre(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    centre_page(&app, &actor, id, None, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ApproveForm {
+    qan: String,
+}
+
+pub(super) async fn approve(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ApproveForm>,
+) -> Result<Response, PageError> {
+    match app
+        .approve_centre(&actor, id, &f.qan, &client_address(&headers))
+        .await
+    {
+        Ok(_) => {
+            centre_page(
+                &app,
+                &actor,
+                id,
+                None,
+                Some(format!("Approved for {}.", f.qan)),
+            )
+            .await
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            centre_page(&app, &actor, id, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct DcsForm {
+    ao: String,
+    granted: String,
+}
+
+pub(super) async fn direct_claim(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<DcsForm>,
+) -> Result<Response, PageError> {
+    let granted = f.granted == "yes";
+    match app
+        .set_direct_claim_status(&actor, id, &f.ao, granted, &client_address(&headers))
+        .await
+    {
+        Ok(()) => {
+            centre_page(
+                &app,
+                &actor,
+                id,
+                None,
+                Some(format!(
+                    "Direct claim status for {} {}.",
+                    f.ao,
+                    if granted { "granted" } else { "withdrawn" }
+                )),
+            )
+            .await
+        }
+        Err(e @ AppError::Validation(_)) => {
+            centre_page(&app, &actor, id, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub(super) struct AuditPage {
+    title: String,
+    has_error: bool,
+    centre_id: i64,
+    centre_name: String,
+    /// (seq, at, who, from, action, subject, detail)
+    entries: Vec<(i64, String, String, String, String, String, String)>,
+}
+
+pub(super) async fn audit(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let centre = app.centre(id).await?;
+    let entries = app
+        .store
+        .audit_entries(Some(id), 500)
+        .await
+        .map_err(AppError::from)?;
+    Ok(render(&AuditPage {
+        title: format!("Audit log: {}", centre.name),
+        has_error: false,
+        centre_id: id,
+        centre_name: centre.name,
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                (
+                    e.seq,
+                    e.at,
+                    e.actor.unwrap_or_default(),
+                    e.address.unwrap_or_default(),
+                    e.action,
+                    e.subject,
+                    e.detail,
+                )
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,359 @@
+//! Each role's home page, switching roles, inviting AO staff and EQAs.
+
+use super::*;
+
+pub(super) struct Row {
+    link: String,
+    cells: Vec<String>,
+}
+
+pub(super) struct Section {
+    heading: String,
+    intro: String,
+    columns: Vec<&'static str>,
+    rows: Vec<Row>,
+    actions: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub(super) struct Dashboard {
+    title: String,
+    has_error: bool,
+    name: String,
+    csrf: String,
+    /// (grant id, label, active)
+    grants: Vec<(i64, String, bool)>,
+    sections: Vec<Section>,
+    /// The AO whose staff and EQAs this person may invite.
+    invite_ao: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// Transfers waiting for this AO staff member: (id, description).
+    transfers: Vec<(i64, String)>,
+    /// Their roles need a second factor and this sign-in has none.
+    needs_second_factor: bool,
+}
+
+pub(super) async fn home(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    home_page(&app, &actor, None, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct AoInviteForm {
+    name: String,
+    email: String,
+    role: String,
+    ao: String,
+}
+
+pub(super) async fn invite_ao(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<AoInviteForm>,
+) -> Result<Response, PageError> {
+    match app
+        .invite(
+            &actor,
+            &f.email,
+            &f.name,
+            &f.role,
+            Some(&f.ao),
+            None,
+            &client_address(&headers),
+        )
+        .await
+    {
+        Ok(token) => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let link = format!("http://{host}/invitations/{token}");
+            home_page(
+                &app,
+                &actor,
+                Some(format!(
+                    "Send {} this one-time link (it works for {} days): {link}",
+                    f.email,
+                    crate::app::people::INVITATION_DAYS
+                )),
+                None,
+            )
+            .await
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            home_page(&app, &actor, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn home_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let centres = app.visible_centres(actor).await?;
+    let centre_name = |id: Option<i64>| {
+        id.and_then(|id| centres.iter().find(|c| c.centre.centre_id == id))
+            .map(|c| c.centre.name.clone())
+            .unwrap_or_default()
+    };
+    let grants = actor
+        .grants
+        .iter()
+        .map(|g| {
+            let at = match (&g.ao_code, g.centre_id) {
+                (Some(ao), _) => format!(" for {ao}"),
+                (_, Some(c)) => format!(" at {}", centre_name(Some(c))),
+                _ => String::new(),
+            };
+            (
+                g.role_grant_id,
+                format!("{}{at}", role_name(g.role.as_str())),
+                actor
+                    .active
+                    .as_ref()
+                    .is_some_and(|a| a.role_grant_id == g.role_grant_id),
+            )
+        })
+        .collect();
+    let mut sections = Vec::new();
+    if let Some(active) = &actor.active {
+        match active.role.as_str() {
+            "ao_staff" | "eqa" => {
+                let mut rows = Vec::new();
+                for c in &centres {
+                    let n = app
+                        .store
+                        .count_registrations(c.centre.centre_id)
+                        .await
+                        .map_err(AppError::from)?;
+                    let approvals = app.approvals(c.centre.centre_id).await?.len();
+                    let dcs = c
+                        .aos
+                        .iter()
+                        .filter(|a| a.direct_claim_status == 1)
+                        .map(|a| a.ao_code.clone())
+                        .collect::<Vec<_>>();
+                    rows.push(Row {
+                        link: format!("/centres/{}", c.centre.centre_id),
+                        cells: vec![
+                            c.centre.name.clone(),
+                            approvals.to_string(),
+                            n.to_string(),
+                            if dcs.is_empty() {
+                                "No".into()
+                            } else {
+                                dcs.join(", ")
+                            },
+                        ],
+                    });
+                }
+                let mut actions = vec![("All centres".to_string(), "/centres".to_string())];
+                if active.role == "ao_staff" {
+                    actions.push(("Catalogue versions".into(), "/catalogue/versions".into()));
+                }
+                sections.push(Section {
+                    heading: if active.role == "ao_staff" {
+                        "Your awarding organisation's centres".into()
+                    } else {
+                        "Centres you are appointed to".into()
+                    },
+                    intro: String::new(),
+                    columns: vec![
+                        "Centre",
+                        "Approved qualifications",
+                        "Registrations",
+                        "Direct claim status",
+                    ],
+                    rows,
+                    actions,
+                });
+            }
+            "centre_admin" => {
+                let centre_id = active.centre_id.unwrap_or_default();
+                let regs = app
+                    .store
+                    .registrations_at_centre(centre_id, 50)
+                    .await
+                    .map_err(AppError::from)?;
+                let n = app
+                    .store
+                    .count_registrations(centre_id)
+                    .await
+                    .map_err(AppError::from)?;
+                sections.push(Section {
+                    heading: format!("Registrations at {} ({n})", centre_name(active.centre_id)),
+                    intro: String::new(),
+                    columns: vec!["Learner", "ULN", "Qualification", "Registered"],
+                    rows: regs
+                        .into_iter()
+                        .map(|r| Row {
+                            link: format!("/learners/{}", r.learner_id),
+                            cells: vec![
+                                format!("{} {}", r.given_name, r.family_name),
+                                r.uln.unwrap_or_default(),
+                                r.qan,
+                                r.registered_at,
+                            ],
+                        })
+                        .collect(),
+                    actions: vec![
+                        ("The centre".to_string(), format!("/centres/{centre_id}")),
+                        (
+                            "Register learners".into(),
+                            format!("/centres/{centre_id}/registrations/new"),
+                        ),
+                    ],
+                });
+            }
+            "assessor" | "iqa" => {
+                let centre_id = active.centre_id.unwrap_or_default();
+                let regs = app
+                    .store
+                    .assigned_registrations(actor.person_id, centre_id, active.role.as_str())
+                    .await
+                    .map_err(AppError::from)?;
+                let what = if active.role == "iqa" {
+                    "to quality assure"
+                } else {
+                    "to assess"
+                };
+                sections.push(Section {
+                    heading: format!("Your caseload at {} ({})", centre_name(active.centre_id), regs.len()),
+                    intro: if regs.is_empty() { format!("No learner is assigned to you {what} yet: the centre's administrator assigns learners.") } else { format!("Learners assigned to you {what}.") },
+                    columns: vec!["Learner", "ULN", "Qualification", "Criteria met", "Units signed off"],
+                    rows: {
+                        let mut rows = Vec::new();
+                        for r in regs {
+                            let (met, units) = match app.portfolio(actor, r.learner_id).await {
+                                Ok(p) => (
+                                    format!("{} of {}", p.progress.met, p.progress.total),
+                                    format!("{} of {}", p.units.iter().filter(|u| u.locked).count(), p.units.len()),
+                                ),
+                                Err(_) => (String::new(), String::new()),
+                            };
+                            rows.push(Row {
+                                link: format!("/learners/{}/portfolio", r.learner_id),
+                                cells: vec![format!("{} {}", r.given_name, r.family_name), r.uln.unwrap_or_default(), r.qan, met, units],
+                            });
+                        }
+                        rows
+                    },
+                    actions: vec![
+                        ("The centre".to_string(), format!("/centres/{centre_id}")),
+                        ("Your competence".into(), "/account/competence".into()),
+                    ],
+                });
+            }
+            "learner" => {
+                let learner = active.learner_id.unwrap_or_default();
+                let regs = app
+                    .store
+                    .registrations_of_learner(learner)
+                    .await
+                    .map_err(AppError::from)?;
+                let cat = app.catalogue().await?;
+                sections.push(Section {
+                    heading: "Your qualifications".into(),
+                    intro: String::new(),
+                    columns: vec!["Qualification", "Centre", "Units", "Registered"],
+                    rows: regs
+                        .into_iter()
+                        .map(|r| {
+                            let (title, units) = cat
+                                .qualification(&r.qan)
+                                .map(|(_, q)| (q.title.clone(), q.units.len().to_string()))
+                                .unwrap_or((r.qan.clone(), String::new()));
+                            Row {
+                                link: format!(
+                                    "/qualifications/{}",
+                                    crate::app::catalogue::qan_slug(&r.qan)
+                                ),
+                                cells: vec![title, r.centre_name, units, r.registered_at],
+                            }
+                        })
+                        .collect(),
+                    actions: vec![
+                        (
+                            "Your portfolio".into(),
+                            format!("/learners/{learner}/portfolio"),
+                        ),
+                        (
+                            "Add evidence".into(),
+                            format!("/learners/{learner}/evidence/new"),
+                        ),
+                        ("Your record".into(), format!("/learners/{learner}")),
+                    ],
+                });
+            }
+            _ => {}
+        }
+    }
+    let transfers = if actor.active.as_ref().is_some_and(|g| g.role == "ao_staff") {
+        app.transfers_to_decide(actor)
+            .await?
+            .into_iter()
+            .map(|t| {
+                (
+                    t.transfer_id,
+                    format!(
+                        "{} {}, {}: from {} to {}, asked {}. Reason: {}",
+                        t.given_name,
+                        t.family_name,
+                        t.qan,
+                        t.from_centre_name,
+                        t.to_centre_name,
+                        t.requested_at.chars().take(10).collect::<String>(),
+                        t.reason
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let invite_ao = actor
+        .active
+        .as_ref()
+        .filter(|g| g.role == "ao_staff")
+        .and_then(|g| g.ao_code.clone());
+    Ok(render_status(
+        error.is_some(),
+        &Dashboard {
+            title: "Your work".into(),
+            has_error: error.is_some(),
+            name: actor.name.clone(),
+            csrf: csrf_of(actor),
+            grants,
+            sections,
+            invite_ao,
+            notice,
+            error,
+            transfers,
+            needs_second_factor: crate::app::second_factor::required_for(actor)
+                && !actor.second_factor,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ContextForm {
+    grant: i64,
+}
+
+pub(super) async fn switch_context(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Form(f): Form<ContextForm>,
+) -> Result<Response, PageError> {
+    app.switch_context(&actor, f.grant).await?;
+    Ok(Redirect::to("/home").into_response())
+}

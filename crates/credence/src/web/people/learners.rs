@@ -1,0 +1,234 @@
+//! A learner's page: registrations, assignments, transfers.
+
+use super::*;
+
+pub(super) struct RegView {
+    id: i64,
+    centre_id: i64,
+    slug: String,
+    title: String,
+    centre: String,
+    version: i64,
+    registered: String,
+    staff: String,
+    /// ("person:role", label) the actor may assign
+    assignable: Vec<(String, String)>,
+    status: String,
+    /// (centre id, name) the learner may move to, for the centre's administrators.
+    transfer_to: Vec<(i64, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "learner.html")]
+pub(super) struct LearnerPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    name: String,
+    uln: String,
+    dob: String,
+    registrations: Vec<RegView>,
+    learner_id: i64,
+    transfers: Vec<String>,
+}
+
+pub(crate) async fn learner_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let l = app
+        .store
+        .learner(id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| PageError::from(AppError::NotFound(format!("learner {id}"))))?;
+    let cat = app.catalogue().await?;
+    let mut regs = Vec::new();
+    // The learner sees all their registrations; staff those at centres they may see.
+    for r in app
+        .store
+        .registrations_of_learner(id)
+        .await
+        .map_err(AppError::from)?
+    {
+        let visible =
+            actor.learner_ids().contains(&id) || crate::app::authz::sees_registration(actor, &r);
+        if !visible {
+            continue;
+        }
+        let assigned = app
+            .store
+            .assignments(r.registration_id)
+            .await
+            .map_err(AppError::from)?;
+        let staff = assigned
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({})",
+                    a.display_name,
+                    if a.role == "iqa" { "IQA" } else { "assessor" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let assignable = if actor.centre_roles(r.centre_id).contains(&"centre_admin") {
+            app.store
+                .centre_staff(r.centre_id)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .filter(|s| s.role == "assessor" || s.role == "iqa")
+                .map(|s| {
+                    (
+                        format!("{}:{}", s.person_id, s.role),
+                        format!(
+                            "{} as {}",
+                            s.display_name,
+                            if s.role == "iqa" { "IQA" } else { "assessor" }
+                        ),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let title = cat
+            .qualification(&r.qan)
+            .map(|(_, q)| q.title.clone())
+            .unwrap_or_else(|| r.qan.clone());
+        let mut transfer_to = Vec::new();
+        if r.status != "transferred" && actor.centre_roles(r.centre_id).contains(&"centre_admin") {
+            for c in app.store.centres().await.map_err(AppError::from)? {
+                if c.centre_id != r.centre_id
+                    && app
+                        .store
+                        .approvals(c.centre_id)
+                        .await
+                        .map_err(AppError::from)?
+                        .iter()
+                        .any(|a| a.qan == r.qan)
+                {
+                    transfer_to.push((c.centre_id, c.name));
+                }
+            }
+        }
+        regs.push(RegView {
+            status: if r.status == "transferred" {
+                "Transferred to another centre".into()
+            } else {
+                "Registered".into()
+            },
+            transfer_to,
+            id: r.registration_id,
+            centre_id: r.centre_id,
+            slug: crate::app::catalogue::qan_slug(&r.qan),
+            title,
+            centre: r.centre_name,
+            version: r.catalogue_version_id,
+            registered: r.registered_at,
+            staff,
+            assignable,
+        });
+    }
+    Ok(render_status(
+        error.is_some(),
+        &LearnerPage {
+            title: format!("{} {}", l.given_name, l.family_name),
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            notice,
+            name: format!("{} {}", l.given_name, l.family_name),
+            uln: l.uln.unwrap_or_else(|| "None recorded".into()),
+            dob: l.date_of_birth,
+            registrations: regs,
+            learner_id: id,
+            transfers: app
+                .store
+                .transfers_of_learner(id)
+                .await
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|t| {
+                    format!(
+                        "{} from {} to {}: {}{}",
+                        t.qan,
+                        t.from_centre_name,
+                        t.to_centre_name,
+                        match t.status.as_str() {
+                            "requested" => "waiting for the awarding organisation",
+                            "approved" => "approved",
+                            _ => "refused",
+                        },
+                        t.decision_note
+                            .filter(|n| !n.is_empty())
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect(),
+        },
+    ))
+}
+
+pub(super) async fn learner(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let notice = (q.get("done").map(String::as_str) == Some("transfer"))
+        .then(|| "Transfer requested: the awarding organisation will decide.".to_string());
+    learner_page(&app, &actor, id, None, notice).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct AssignForm {
+    assignee: String,
+}
+
+pub(super) async fn assign(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((centre, registration)): Path<(i64, i64)>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, PageError> {
+    let reg = app
+        .store
+        .registration(registration)
+        .await
+        .map_err(AppError::from)?
+        .filter(|r| r.centre_id == centre)
+        .ok_or_else(|| {
+            PageError::from(AppError::NotFound(format!("registration {registration}")))
+        })?;
+    let (person, role) = f
+        .assignee
+        .split_once(':')
+        .and_then(|(p, r)| p.parse::<i64>().ok().map(|p| (p, r.to_string())))
+        .ok_or_else(|| PageError::from(AppError::Validation("Choose who to assign".into())))?;
+    match app
+        .assign(
+            &actor,
+            centre,
+            registration,
+            person,
+            &role,
+            &client_address(&headers),
+        )
+        .await
+    {
+        Ok(()) => learner_page(&app, &actor, reg.learner_id, None, Some("Assigned.".into())).await,
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            learner_page(&app, &actor, reg.learner_id, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

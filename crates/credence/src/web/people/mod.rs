@@ -1,0 +1,88 @@
+//! Pages for people: sign-in, the home page of each role, tokens, centres, registration,
+//! learners and the audit log. Access is decided in [`super::access`] before these run.
+
+mod centres;
+mod competence;
+mod home;
+mod invitations;
+mod learners;
+mod registration;
+mod sign_in;
+mod tokens;
+
+use centres::*;
+use competence::*;
+use home::*;
+use invitations::*;
+pub(crate) use learners::learner_page;
+use learners::*;
+pub use registration::RegisterForm;
+use registration::*;
+pub use sign_in::safe_next;
+use sign_in::*;
+use tokens::*;
+
+use super::AppState;
+use super::access::{CurrentActor, SESSION_COOKIE, client_address};
+use super::pages::{PageError, render, render_status};
+use crate::app::AppError;
+use crate::app::people::{SignInError, role_name};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+#[expect(
+    clippy::let_and_return,
+    reason = "one route a line, each through access::route"
+)]
+pub fn router() -> Router<AppState> {
+    let r = Router::new();
+    let r = super::access::route(r, "/sign-in", get(sign_in_form).post(sign_in));
+    let r = super::access::route(r, "/sign-out", post(sign_out));
+    let r = super::access::route(r, "/home", get(home));
+    let r = super::access::route(r, "/invitations", post(invite_ao));
+    let r = super::access::route(r, "/context", post(switch_context));
+    let r = super::access::route(r, "/account/tokens", get(tokens).post(create_token));
+    let r = super::access::route(r, "/account/tokens/{id}/revoke", post(revoke_token));
+    let r = super::access::route(r, "/centres", get(centres).post(create_centre));
+    let r = super::access::route(r, "/centres/{centre}", get(centre));
+    let r = super::access::route(r, "/centres/{centre}/approvals", post(approve));
+    let r = super::access::route(r, "/centres/{centre}/direct-claim", post(direct_claim));
+    let r = super::access::route(r, "/centres/{centre}/audit", get(audit));
+    let r = super::access::route(r, "/centres/{centre}/eqa", post(appoint_eqa));
+    let r = super::access::route(r, "/centres/{centre}/registrations/new", get(register_form));
+    let r = super::access::route(r, "/centres/{centre}/registrations", post(register_one));
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/registrations/upload",
+        post(register_upload),
+    );
+    let r = super::access::route(r, "/learners/{learner}", get(learner));
+    let r = super::access::route(
+        r,
+        "/account/competence",
+        get(competence).post(save_competence),
+    );
+    let r = super::access::route(r, "/account/competence/cpd", post(add_cpd));
+    let r = super::access::route(r, "/account/interests", post(declare_interest));
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/registrations/{registration}/assignments",
+        post(assign),
+    );
+    let r = super::access::route(r, "/centres/{centre}/invitations", post(invite_staff));
+    let r = super::access::route(
+        r,
+        "/invitations/{token}",
+        get(invitation).post(accept_invitation),
+    );
+    r
+}
+
+pub(super) fn csrf_of(a: &crate::app::people::Actor) -> String {
+    a.csrf.clone().unwrap_or_default()
+}

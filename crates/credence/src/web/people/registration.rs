@@ -1,0 +1,204 @@
+//! Registering learners: one in the page, or a CSV file.
+
+use super::*;
+
+pub use crate::app::registration::RegisterForm;
+
+#[derive(Template)]
+#[template(path = "register.html")]
+pub(super) struct RegisterPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    centre_id: i64,
+    centre_name: String,
+    summary: String,
+    /// (field id, message)
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+    form: RegisterForm,
+    /// (QAN, title) the centre is approved for
+    qualifications: Vec<(String, String)>,
+}
+
+impl RegisterPage {
+    /// The error message of one field, for the GOV.UK error pattern beside it.
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+pub(super) async fn register_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    form: RegisterForm,
+    summary: String,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let centre = app.centre(id).await?;
+    let cat = app.catalogue().await?;
+    let qualifications = app
+        .approvals(id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let t = cat
+                .qualification(&a.qan)
+                .map(|(_, q)| q.title.clone())
+                .unwrap_or_default();
+            (a.qan, t)
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&RegisterPage {
+            title: format!("Register learners: {}", centre.name),
+            has_error: !errors.is_empty(),
+            csrf: csrf_of(actor),
+            centre_id: id,
+            centre_name: centre.name,
+            summary,
+            errors,
+            notice,
+            form,
+            qualifications,
+        }),
+    )
+        .into_response())
+}
+
+pub(super) async fn register_form(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    register_page(
+        &app,
+        &actor,
+        id,
+        RegisterForm::default(),
+        String::new(),
+        Vec::new(),
+        None,
+    )
+    .await
+}
+
+pub(super) async fn register_one(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<RegisterForm>,
+) -> Result<Response, PageError> {
+    let scope = app.centre_admin_scope(&actor, id).await?;
+    match app
+        .register_one(&scope, &f, &client_address(&headers))
+        .await
+    {
+        Ok(learner) => Ok(Redirect::to(&format!("/learners/{learner}")).into_response()),
+        Err(crate::app::registration::RegisterError::Fields(errors)) => {
+            register_page(
+                &app,
+                &actor,
+                id,
+                f,
+                "Check the learner's details".into(),
+                errors,
+                None,
+            )
+            .await
+        }
+        Err(crate::app::registration::RegisterError::App(e)) => Err(e.into()),
+    }
+}
+
+pub(super) async fn register_upload(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let mut bytes = None;
+    let mut good_rows = false;
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("file") => bytes = field.bytes().await.ok().map(|b| b.to_vec()),
+            Some("good_rows") => good_rows = true,
+            _ => {}
+        }
+    }
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return register_page(
+            &app,
+            &actor,
+            id,
+            RegisterForm::default(),
+            "Select a CSV file".into(),
+            vec![("file".into(), "Select a CSV file".into())],
+            None,
+        )
+        .await;
+    };
+    let scope = app.centre_admin_scope(&actor, id).await?;
+    let outcome = app
+        .register_csv(&scope, &bytes, good_rows, &client_address(&headers), |_| {})
+        .await?;
+    if outcome.registered == 0 || !outcome.errors.is_empty() && !good_rows {
+        let summary = if outcome.errors.is_empty() {
+            "The file has no learners to register.".to_string()
+        } else {
+            format!(
+                "{} of {} rows have errors: nothing was registered. Correct the file, or tick 'register the good rows' to register the {} good rows.",
+                outcome.bad_rows,
+                outcome.rows,
+                outcome.rows - outcome.bad_rows
+            )
+        };
+        let errors = outcome
+            .errors
+            .iter()
+            .map(|e| ("file".to_string(), e.clone()))
+            .collect();
+        return register_page(
+            &app,
+            &actor,
+            id,
+            RegisterForm::default(),
+            summary,
+            errors,
+            None,
+        )
+        .await;
+    }
+    let notice = format!(
+        "Registered {} learners.{}",
+        outcome.registered,
+        if outcome.bad_rows > 0 {
+            format!(" {} rows with errors were left out.", outcome.bad_rows)
+        } else {
+            String::new()
+        }
+    );
+    register_page(
+        &app,
+        &actor,
+        id,
+        RegisterForm::default(),
+        String::new(),
+        Vec::new(),
+        Some(notice),
+    )
+    .await
+}

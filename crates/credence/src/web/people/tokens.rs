@@ -1,0 +1,70 @@
+//! Personal API tokens.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+pub(super) struct TokensPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    error: Option<String>,
+    new_token: Option<String>,
+    tokens: Vec<(i64, String, String, Option<String>)>,
+}
+
+pub(super) async fn tokens_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    Ok(render_status(
+        error.is_some(),
+        &TokensPage {
+            title: "API tokens".into(),
+            has_error: error.is_some(),
+            csrf: csrf_of(actor),
+            error,
+            new_token,
+            tokens: app
+                .store
+                .api_tokens(actor.person_id)
+                .await
+                .map_err(AppError::from)?,
+        },
+    ))
+}
+
+pub(super) async fn tokens(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    tokens_page(&app, &actor, None, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokenForm {
+    name: String,
+}
+
+pub(super) async fn create_token(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    match app.create_api_token(&actor, &f.name).await {
+        Ok(t) => tokens_page(&app, &actor, Some(t), None).await,
+        Err(AppError::Validation(m)) => tokens_page(&app, &actor, None, Some(m)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn revoke_token(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    app.revoke_api_token(&actor, id).await?;
+    Ok(Redirect::to("/account/tokens").into_response())
+}
