@@ -118,6 +118,18 @@ async fn killed_mid_upload_leaves_records_and_files_consistent() {
             .unwrap();
         (learner, common::token_for(&app, "priya.learner@demo").await)
     };
+    // The demo loader's own items (written by the system, under its one `demo` entry).
+    let demo_items: Vec<i64> = {
+        let url = format!("sqlite://{}?mode=rwc", data.join("credence.db").display());
+        let store = credence::store::Store::connect(&url).await.unwrap();
+        store
+            .evidence_object_keys()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, ..)| id)
+            .collect()
+    };
     let evidence_dir = data.join("evidence").join("evidence");
 
     // The demo's two items, one whole upload, then one cut off by SIGKILL half way through
@@ -198,6 +210,56 @@ async fn killed_mid_upload_leaves_records_and_files_consistent() {
         let text = String::from_utf8_lossy(&check.stdout);
         assert!(text.contains(" 0 problems"), "round {round}: {text}");
     }
+
+    // No change without its audit entry: each change commits with its entry, so whatever
+    // the kills caught half way, every evidence record has exactly one `evidence.add`
+    // entry naming it, and the chain holds.
+    let verify = credence(&data, &["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    let (records, logged): (Vec<i64>, Vec<i64>) = {
+        let store = credence::store::Store::connect(&format!(
+            "sqlite://{}",
+            data.join("credence.db").display()
+        ))
+        .await
+        .unwrap();
+        let records = store
+            .evidence_object_keys()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, ..)| id)
+            .filter(|id| !demo_items.contains(id))
+            .collect();
+        let logged = store
+            .audit_log()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "evidence.add")
+            .filter_map(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.detail).ok()?["evidence"].as_i64()
+            })
+            .collect();
+        (records, logged)
+    };
+    let mut logged_sorted = logged.clone();
+    logged_sorted.sort_unstable();
+    let mut records_sorted = records.clone();
+    records_sorted.sort_unstable();
+    assert!(
+        records.len() > 3,
+        "the kills caught uploads: {}",
+        records.len()
+    );
+    assert_eq!(
+        records_sorted, logged_sorted,
+        "every record has its entry, and every entry its record"
+    );
 
     // A crash between writing a file and writing its record leaves a file no record names
     // (simulated here by putting one there); check reports it and sweep removes it, along
