@@ -260,6 +260,69 @@ impl App {
     }
 }
 
+/// An awarding organisation's own business (approving centres, direct claim status,
+/// appointing EQAs, grade boundaries, deciding transfers): its staff only. Built only by
+/// [`App::ao_scope`].
+#[derive(Debug, Clone)]
+pub struct AoScope {
+    ao_code: String,
+    who: String,
+    person_id: i64,
+    second_factor: bool,
+}
+
+impl AoScope {
+    pub fn ao_code(&self) -> &str {
+        &self.ao_code
+    }
+    /// As the audit log names them.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+    pub fn person_id(&self) -> i64 {
+        self.person_id
+    }
+    /// Actions that publish, certify or decide need a second factor.
+    pub fn require_second_factor(&self) -> AppResult<()> {
+        if self.second_factor {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "This needs a second factor: set up an authenticator app on your account page (/account/second-factor), then sign out and sign in again with a code".into(),
+            ))
+        }
+    }
+}
+
+impl App {
+    /// The actor's scope over `ao`'s business, if they are its staff.
+    pub fn ao_scope(&self, actor: &Actor, ao: &str) -> AppResult<AoScope> {
+        if !actor.ao_codes().contains(&ao) {
+            return Err(AppError::Forbidden(format!(
+                "Only {ao}'s staff may do this"
+            )));
+        }
+        Ok(AoScope {
+            ao_code: ao.to_string(),
+            who: super::audit::person_ref(actor.person_id),
+            person_id: actor.person_id,
+            second_factor: actor.second_factor,
+        })
+    }
+
+    /// The actor's scope over their first AO's business (adding centres, appointing EQAs).
+    pub fn own_ao_scope(&self, actor: &Actor) -> AppResult<AoScope> {
+        let ao = actor
+            .ao_codes()
+            .first()
+            .map(|s| s.to_string())
+            .ok_or_else(|| {
+                AppError::Validation("Only awarding organisation staff do this".into())
+            })?;
+        self.ao_scope(actor, &ao)
+    }
+}
+
 /// A centre's administration (registering learners): its administrators, or the operator.
 /// Built only by [`App::centre_admin_scope`] and [`Operator::centre`].
 #[derive(Debug, Clone)]

@@ -45,28 +45,24 @@ impl App {
         if name.is_empty() {
             return Err(AppError::Validation("Enter the centre's name".into()));
         }
-        let ao = actor
-            .ao_codes()
-            .first()
-            .map(|s| s.to_string())
-            .ok_or_else(|| {
-                AppError::Validation("Only awarding organisation staff add centres".into())
-            })?;
-        let id = self.store.insert_centre(name).await?;
-        let entry = Self::entry_by(
-            actor,
+        let scope = self.own_ao_scope(actor).map_err(|_| {
+            AppError::Validation("Only awarding organisation staff add centres".into())
+        })?;
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             "centre_created",
-            &format!("centre {id}"),
-            Some(id),
+            "centre",
             None,
-            serde_json::json!({"name": name, "ao": ao}),
+            None,
+            serde_json::json!({"name": name, "ao": scope.ao_code()}),
         );
-        self.store
+        // The centre, its AO and the entry in one transaction.
+        Ok(self
+            .store
             .audited(entry)
-            .set_direct_claim_status(id, &ao, false)
-            .await?;
-        Ok(id)
+            .create_centre(name, scope.ao_code())
+            .await?)
     }
 
     pub async fn centre(&self, id: i64) -> AppResult<CentreRow> {
@@ -96,13 +92,13 @@ impl App {
             ))
         })?;
         let ao = cs.spec.awarding_organisation.code.clone();
-        if !actor.ao_codes().contains(&ao.as_str()) {
-            return Err(AppError::Validation(format!(
+        let scope = self.ao_scope(actor, &ao).map_err(|_| {
+            AppError::Validation(format!(
                 "{qan} is awarded by {ao}: only {ao} staff approve centres for it"
-            )));
-        }
-        let entry = Self::entry_by(
-            actor,
+            ))
+        })?;
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             "centre_approved",
             &format!("centre {centre}"),
@@ -113,7 +109,7 @@ impl App {
         let new = self
             .store
             .audited(entry)
-            .approve_centre(centre, qan, &ao, Some(actor.person_id))
+            .approve_centre(centre, qan, scope.ao_code(), Some(scope.person_id()))
             .await?;
         Ok(new)
     }
@@ -127,14 +123,12 @@ impl App {
         granted: bool,
         address: &str,
     ) -> AppResult<()> {
-        if !actor.ao_codes().contains(&ao) {
-            return Err(AppError::Validation(format!(
-                "Only {ao} staff set direct claim status for {ao}"
-            )));
-        }
-        Self::require_second_factor(actor)?;
-        let entry = Self::entry_by(
-            actor,
+        let scope = self.ao_scope(actor, ao).map_err(|_| {
+            AppError::Validation(format!("Only {ao} staff set direct claim status for {ao}"))
+        })?;
+        scope.require_second_factor()?;
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             if granted {
                 "direct_claim_granted"
@@ -148,7 +142,7 @@ impl App {
         );
         self.store
             .audited(entry)
-            .set_direct_claim_status(centre, ao, granted)
+            .set_direct_claim_status(centre, scope.ao_code(), granted)
             .await?;
         Ok(())
     }
@@ -163,11 +157,10 @@ impl App {
         person: i64,
         address: &str,
     ) -> AppResult<()> {
-        let Some(ao) = actor.ao_codes().first().map(|s| s.to_string()) else {
-            return Err(AppError::Validation(
-                "Only awarding organisation staff appoint EQAs".into(),
-            ));
-        };
+        let scope = self.own_ao_scope(actor).map_err(|_| {
+            AppError::Validation("Only awarding organisation staff appoint EQAs".into())
+        })?;
+        let ao = scope.ao_code().to_string();
         if !self
             .store
             .eqas_of(&ao)
@@ -179,8 +172,8 @@ impl App {
                 "That person is not an EQA for {ao}: invite them as EQA first"
             )));
         }
-        let entry = Self::entry_by(
-            actor,
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             "eqa_appointed",
             &format!("centre {centre}"),

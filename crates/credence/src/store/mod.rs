@@ -225,6 +225,13 @@ impl Store {
                     m.insert((*k).to_string(), v.clone());
                 }
             }
+            // A write that creates its subject (a centre) files the entry under it.
+            for (k, v) in ids {
+                if *k == "centre" && entry.centre_id.is_none() {
+                    entry.centre_id = v.as_i64();
+                    entry.subject = format!("centre {}", v);
+                }
+            }
             seal_audit(&mut tx, &entry).await?;
         }
         tx.commit().await?;

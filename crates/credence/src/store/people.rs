@@ -175,6 +175,30 @@ impl Store {
 
     // --- centres ------------------------------------------------------------------------
 
+    /// A new centre working with an AO, in one transaction (with this handle's audit entry,
+    /// which is given the centre's id).
+    pub async fn create_centre(&self, name: &str, ao_code: &str) -> StoreResult<i64> {
+        let at = now();
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into centre (name, created_at, updated_at) values ($1, $2, $2) returning centre_id",
+        )
+        .bind(name)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                StoreError::Conflict(format!("a centre called '{name}' already exists"))
+            } else {
+                StoreError::from(e)
+            }
+        })?;
+        ensure_centre_ao(&mut tx, id, ao_code, &at).await?;
+        self.commit(tx, &[("centre", id.into())]).await?;
+        Ok(id)
+    }
+
     pub async fn insert_centre(&self, name: &str) -> StoreResult<i64> {
         let exists: Option<(i64,)> = sqlx::query_as("select centre_id from centre where name = $1")
             .bind(name)

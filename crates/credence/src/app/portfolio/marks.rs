@@ -143,15 +143,12 @@ impl App {
                 "this qualification is Pass only: it has no grade boundaries".into(),
             ));
         };
-        if !actor
-            .ao_codes()
-            .contains(&cs.spec.awarding_organisation.code.as_str())
-        {
-            return Err(AppError::Forbidden(format!(
-                "Only {}'s staff set this qualification's grade boundaries",
-                cs.spec.awarding_organisation.code
-            )));
-        }
+        let ao = &cs.spec.awarding_organisation.code;
+        let scope = self.ao_scope(actor, ao).map_err(|_| {
+            AppError::Forbidden(format!(
+                "Only {ao}'s staff set this qualification's grade boundaries"
+            ))
+        })?;
         // Check the order with the domain's own rule.
         let probe = Grading::Marked {
             pass_mark,
@@ -165,8 +162,8 @@ impl App {
         }];
         portfolio::grade(&probe, &component, &[("check".into(), 0)], 0, &[])
             .map_err(|e| AppError::Validation(e.to_string()))?;
-        let entry = Self::entry_by(
-            actor,
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             "grading.boundaries",
             qan,

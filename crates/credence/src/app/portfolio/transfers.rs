@@ -111,16 +111,17 @@ impl App {
             .qualification(&t.qan)
             .map(|(cs, _)| cs.spec.awarding_organisation.code.clone())
             .unwrap_or_default();
-        if !actor.ao_codes().contains(&ao.as_str()) {
-            return Err(AppError::NotFound(format!("transfer {transfer_id}")));
-        }
+        // Another AO's transfer is not there for them.
+        let scope = self
+            .ao_scope(actor, &ao)
+            .map_err(|_| AppError::NotFound(format!("transfer {transfer_id}")))?;
         if !approve && note.trim().is_empty() {
             return Err(AppError::Validation(
                 "Say why the transfer is refused, for the centre".into(),
             ));
         }
-        let entry = Self::entry_by(
-            actor,
+        let entry = Self::entry(
+            Some(scope.who()),
             Some(address),
             if approve {
                 "transfer.approve"
