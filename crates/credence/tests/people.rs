@@ -944,6 +944,17 @@ async fn a_second_factor_for_those_who_publish(url: String) {
     let r = import(s1.clone(), csrf.clone()).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(r.body.contains("/account/second-factor"), "{}", r.body);
+    // Nor a change of a centre's direct claim status.
+    let dcs = |cookie: &str, csrf: &str| {
+        form(
+            "/centres/2/direct-claim",
+            &format!("csrf={csrf}&ao=ISP&granted=yes"),
+            Some(cookie),
+        )
+    };
+    let r = send(&router, dcs(&s1, &csrf)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("second factor"), "{}", r.body);
 
     // A wrong first code is refused; the right one turns it on, with recovery codes.
     let r = send(
@@ -1048,6 +1059,14 @@ async fn a_second_factor_for_those_who_publish(url: String) {
         "with the second factor: {}",
         r.body
     );
+    let r = send(&router, dcs(&s2, &csrf_in(&home.body))).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "direct claim status with it: {}",
+        r.body
+    );
+    assert!(r.body.contains("granted"), "{}", r.body);
 
     // The same code does not sign in twice.
     let c = challenge(&send(&router, password("%2Fhome")).await);
