@@ -550,15 +550,7 @@ async fn ids_that_do_not_match_two_centres_and_other_aos() {
     let router = credence::web::router(app.clone());
     let priya = common::learner_of(&app, "priya.learner@demo").await;
     let tom = common::learner_of(&app, "tom.learner@demo").await;
-    let marek = app
-        .store
-        .registrations_at_centre(1, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.qan == "500/3707/9")
-        .unwrap()
-        .learner_id;
+    let marek = common::learner_registered_on(&app, 1, "500/3707/9").await;
     let tom_ev = app.store.evidence_of_learner(tom).await.unwrap()[0].evidence_id;
     let ismm_version = app
         .store

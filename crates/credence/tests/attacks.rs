@@ -29,15 +29,7 @@ async fn demo(url: &str) -> Demo {
     let app = common::app_on(url).await;
     common::demo(&app).await;
     let router = credence::web::router(app.clone());
-    let marek = app
-        .store
-        .registrations_at_centre(1, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.qan == "500/3707/9")
-        .unwrap()
-        .learner_id;
+    let marek = common::learner_registered_on(&app, 1, "500/3707/9").await;
     Demo {
         tom: common::learner_of(&app, "tom.learner@demo").await,
         marek,

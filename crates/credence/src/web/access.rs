@@ -359,7 +359,8 @@ fn refuse(r: Refusal, path: &str, uri: &str) -> Response {
     super::pages::message_page(status, message)
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A cookie of the request, by name.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -2,7 +2,7 @@
 //! of signing in (`/sign-in/second-factor`).
 
 use super::AppState;
-use super::access::{CurrentActor, SESSION_COOKIE, client_address, csrf_token};
+use super::access::{CurrentActor, SESSION_COOKIE, client_address, cookie, csrf_token};
 use super::pages::{PageError, render_status};
 use super::people::safe_next;
 use crate::app::AppError;
@@ -39,17 +39,6 @@ pub fn challenge_cookie(token: Option<&str>) -> HeaderValue {
         None => format!("{CHALLENGE_COOKIE}=; Path=/sign-in; HttpOnly; SameSite=Lax; Max-Age=0"),
     };
     HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static(""))
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
 }
 
 #[derive(Template)]

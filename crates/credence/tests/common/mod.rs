@@ -364,6 +364,19 @@ pub async fn learner_of(app: &App, email: &str) -> i64 {
         .unwrap()
 }
 
+/// The first learner registered at a centre on a qualification (Marek, for ISMM's at
+/// Northgate in the demo).
+pub async fn learner_registered_on(app: &App, centre: i64, qan: &str) -> i64 {
+    app.store
+        .registrations_at_centre(centre, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.qan == qan)
+        .unwrap()
+        .learner_id
+}
+
 /// A multipart form body with one file field (and the closing boundary).
 pub fn multipart_file(boundary: &str, field: &str, file_name: &str, bytes: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
