@@ -1395,6 +1395,49 @@ async fn a_write_on_a_view_that_moved_is_refused(url: String) {
         }
     }
     assert_eq!(ok, 1, "exactly one write wins against one view");
+
+    // Through the API: a decision states the stamp of the portfolio it was taken on.
+    let seen = portfolio(&d, d.priya, &d.t_sam).await["stamp"]
+        .as_i64()
+        .unwrap();
+    d.app
+        .map_evidence(
+            &priya,
+            d.priya,
+            item,
+            &unit,
+            &criteria[1],
+            "page 2",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let judge = |stamp: i64| serde_json::json!({"unit": unit, "criterion": criteria[2], "outcome": "not_yet_met", "feedback": "Show the plan in use", "stamp": stamp});
+    let uri = format!("/api/v1/learners/{}/judgements", d.priya);
+    let r = post_json(&d, &uri, &d.t_sam, judge(seen)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("reload"), "{}", r.body);
+    let now = portfolio(&d, d.priya, &d.t_sam).await["stamp"]
+        .as_i64()
+        .unwrap();
+    let r = post_json(&d, &uri, &d.t_sam, judge(now)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // The unit page's forms carry the stamp they were shown with.
+    let slug = unit.replace(['/', ':', ' '], "-");
+    let page = get(
+        &d,
+        &format!("/learners/{}/portfolio/units/{slug}", d.priya),
+        &d.t_sam,
+    )
+    .await;
+    let after = portfolio(&d, d.priya, &d.t_sam).await["stamp"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        page.body
+            .contains(&format!("name=\"stamp\" value=\"{after}\"")),
+        "the decision forms state the stamp"
+    );
 }
 both_databases!(
     a_write_on_a_view_that_moved_is_refused,

@@ -14,10 +14,12 @@ impl App {
         outcome: Outcome,
         feedback: &str,
         rpl: bool,
+        seen: Option<i64>,
         address: &str,
     ) -> AppResult<()> {
         let _reg = self.require_assessor(actor, learner_id).await?;
         let p = self.portfolio(actor, learner_id).await?;
+        Self::still_as_seen(&p, seen)?;
         let unit = Self::unit_of(&p, unit_key)?;
         portfolio::check_criterion(&unit.unit, criterion)
             .map_err(|e| AppError::Validation(e.to_string()))?;
@@ -112,6 +114,7 @@ impl App {
         learner_id: i64,
         unit_key: &str,
         comments: &str,
+        seen: Option<i64>,
         address: &str,
     ) -> AppResult<SignerRole> {
         if comments.chars().count() > MAX_FEEDBACK_CHARS {
@@ -126,6 +129,7 @@ impl App {
             SignerRole::Assessor
         };
         let p = self.portfolio(actor, learner_id).await?;
+        Self::still_as_seen(&p, seen)?;
         let unit = Self::unit_of(&p, unit_key)?;
         let existing: Vec<Signature> = unit.signatures.iter().map(to_signature).collect();
         portfolio::can_sign(role, &unit.progress, &existing, &unit.current_hash)

@@ -421,6 +421,17 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("a registration with {}", unit.unit.key)))
     }
 
+    /// Refuse a decision taken on a page (or a JSON view) whose stamp has since moved:
+    /// someone else changed the portfolio after the person looked at it.
+    pub(super) fn still_as_seen(p: &Portfolio, seen: Option<i64>) -> AppResult<()> {
+        match seen {
+            Some(s) if s != p.stamp => {
+                Err(AppError::Conflict(crate::store::STALE_VIEW.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The units of the learner (from their current registrations) by key.
     pub(super) fn unit_of<'a>(p: &'a Portfolio, unit_key: &str) -> AppResult<&'a PortfolioUnit> {
         p.unit(unit_key).ok_or_else(|| {

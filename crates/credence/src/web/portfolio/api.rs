@@ -57,11 +57,15 @@ pub struct ApiPortfolio {
     pub achieved: Vec<String>,
     pub units: Vec<ApiUnit>,
     pub evidence: Vec<ApiEvidence>,
+    /// The portfolio's stamp: it changes with every change. Send it back with a decision
+    /// (`stamp`) to have the decision refused (409) if the portfolio changed meanwhile.
+    pub stamp: i64,
 }
 
 pub(super) fn api_portfolio_of(p: &Portfolio) -> ApiPortfolio {
     ApiPortfolio {
         learner: p.learner.learner_id,
+        stamp: p.stamp,
         met: p.progress.met,
         total: p.progress.total,
         achieved: p.achieved.iter().map(|(q, _)| q.clone()).collect(),
@@ -238,6 +242,10 @@ pub struct ApiJudgement {
     /// Met by recognised prior learning (before assessment).
     #[serde(default)]
     pub rpl: bool,
+    /// The portfolio's stamp the decision was taken on (from the portfolio): refused with
+    /// 409 if it has moved since.
+    #[serde(default)]
+    pub stamp: Option<i64>,
 }
 
 /// Record an assessor's decision on a criterion.
@@ -260,6 +268,7 @@ pub async fn api_judge(
         j.outcome,
         &j.feedback,
         j.rpl,
+        j.stamp,
         &client_address(&headers),
     )
     .await?;
@@ -270,6 +279,10 @@ pub async fn api_judge(
 pub struct ApiSignature {
     #[serde(default)]
     pub comments: String,
+    /// The portfolio's stamp the signer decided on (from the portfolio): refused with 409
+    /// if it has moved since.
+    #[serde(default)]
+    pub stamp: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -298,6 +311,7 @@ pub async fn api_sign(
             learner,
             &key,
             &s.comments,
+            s.stamp,
             &client_address(&headers),
         )
         .await?;

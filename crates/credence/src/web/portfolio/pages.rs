@@ -339,6 +339,8 @@ pub(super) struct UnitPage {
     results: Vec<ResultRow>,
     may_mark: bool,
     rpl_allowed: Vec<String>,
+    /// The portfolio stamp this page shows; its forms state it.
+    stamp: i64,
 }
 
 pub(super) async fn unit_response(
@@ -404,6 +406,7 @@ pub(super) async fn unit_response(
         .map(|c| c.number.clone())
         .collect();
     let page = UnitPage {
+        stamp: p.stamp,
         title: format!("{} {}: portfolio", pu.unit.ao_ref, pu.unit.title),
         has_error: error.is_some(),
         error: error.map(|e| crate::web::public_message(&e)),
@@ -565,6 +568,9 @@ pub(super) struct JudgeForm {
     feedback: String,
     #[serde(default)]
     rpl: Option<String>,
+    /// The portfolio stamp the page showed.
+    #[serde(default)]
+    stamp: Option<i64>,
 }
 
 pub(super) fn outcome_of(s: &str) -> AppResult<Outcome> {
@@ -614,6 +620,7 @@ pub(super) async fn judge(
             outcome,
             &f.feedback,
             f.rpl.is_some(),
+            f.stamp,
             &client_address(&headers),
         )
         .await
@@ -626,6 +633,9 @@ pub(super) async fn judge(
 pub(super) struct SignForm {
     #[serde(default)]
     comments: String,
+    /// The portfolio stamp the page showed.
+    #[serde(default)]
+    stamp: Option<i64>,
 }
 
 pub(super) async fn sign(
@@ -642,6 +652,7 @@ pub(super) async fn sign(
             learner,
             &key,
             &f.comments,
+            f.stamp,
             &client_address(&headers),
         )
         .await
