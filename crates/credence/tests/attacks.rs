@@ -554,6 +554,24 @@ async fn an_invitation_is_no_password_oracle(url: String) {
         )
         .await
         .unwrap();
+    // The log keeps no address, only a keyed hash that proves which one was invited.
+    let entry = d
+        .app
+        .store
+        .audit_log()
+        .await
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.action == "person_invited")
+        .unwrap();
+    assert!(!entry.detail.contains("sam.assessor"), "{}", entry.detail);
+    assert!(
+        entry
+            .detail
+            .contains(&d.app.provable("Sam.Assessor@demo").unwrap()),
+        "{}",
+        entry.detail
+    );
     let uri = format!("/invitations/{token}");
     let mut limited = false;
     for i in 0..25 {

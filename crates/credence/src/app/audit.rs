@@ -252,6 +252,20 @@ impl App {
         Ok(Ok(checked))
     }
 
+    /// A keyed hash of a personal value (an email address) for an audit entry: the same value
+    /// always gives the same hash on this instance, so it can be proven later ("this entry
+    /// is about that address"), but the log alone does not reveal it, and erasing the
+    /// person's records leaves nothing readable behind. Keyed with the instance's key.
+    pub fn provable(&self, value: &str) -> AppResult<String> {
+        use sha2::Digest;
+        let key = self.instance_key()?;
+        let mut h = sha2::Sha256::new();
+        h.update(b"credence-provable-v1");
+        h.update(key.to_bytes());
+        h.update(value.trim().to_lowercase().as_bytes());
+        Ok(hex::encode(h.finalize()))
+    }
+
     /// A signed checkpoint of the log's head, recorded in the log itself too.
     pub async fn audit_checkpoint(
         &self,

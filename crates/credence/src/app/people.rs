@@ -504,7 +504,9 @@ impl App {
             "invitation",
             centre,
             None,
-            serde_json::json!({"role": role, "ao": ao}),
+            // The address is personal data: the log keeps only a keyed hash of it, enough
+            // to show later which address was invited (`App::provable`), nothing to read.
+            serde_json::json!({"role": role, "ao": ao, "email_hash": self.provable(&email)?}),
         );
         self.store
             .audited(entry)
