@@ -460,6 +460,39 @@ async fn an_ao_moderates_only_its_own(url: String) {
     );
     let r = post_json(&d, &uri, &d.t_ismm, body(5)).await;
     assert_eq!(r.status, StatusCode::CREATED, "ISMM moderates: {}", r.body);
+    // The centre's log: entries about Marek are ISMM's to read, not ISP's.
+    let about_marek = format!("learner {}", d.marek);
+    let log = |t: String| {
+        let d = &d;
+        async move {
+            let r = get(d, "/api/v1/centres/1/audit", &t).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body
+        }
+    };
+    assert!(log(d.t_ismm.clone()).await.contains(&about_marek));
+    assert!(!log(d.t_isp.clone()).await.contains(&about_marek));
+    // A centre's registrations: AO staff see those on their own AO's qualifications only.
+    let learners_seen = |t: String| {
+        let d = &d;
+        async move {
+            let r = get(d, "/api/v1/centres/1/registrations", &t).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            json(&r)
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["learner"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(!learners_seen(d.t_isp.clone()).await.contains(&d.marek));
+    assert!(learners_seen(d.t_ismm.clone()).await.contains(&d.marek));
+    let all = learners_seen(d.t_admin_n.clone()).await;
+    assert!(
+        all.contains(&d.marek) && all.len() > 1,
+        "the centre sees all its own"
+    );
     // ISP's staff still read ISP learners at Northgate.
     let priya = common::learner_of(&d.app, "priya.learner@demo").await;
     let r = get(&d, &format!("/api/v1/learners/{priya}/portfolio"), &d.t_isp).await;

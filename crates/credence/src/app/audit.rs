@@ -266,6 +266,42 @@ impl App {
         Ok(hex::encode(h.finalize()))
     }
 
+    /// A centre's log as the actor may read it (newest first): entries about a learner show
+    /// only to those who see one of that learner's registrations (an AO's staff and EQAs:
+    /// those on their own AO's qualifications).
+    pub async fn centre_audit(
+        &self,
+        actor: &super::people::Actor,
+        centre: i64,
+        limit: i64,
+    ) -> AppResult<Vec<crate::store::AuditRow>> {
+        let rows = self.store.audit_entries(Some(centre), limit).await?;
+        let mut seen: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            if let Some(l) = r.learner_id {
+                let visible = match seen.get(&l) {
+                    Some(v) => *v,
+                    None => {
+                        let v = self
+                            .store
+                            .registrations_of_learner(l)
+                            .await?
+                            .iter()
+                            .any(|reg| super::authz::sees_registration(actor, reg));
+                        seen.insert(l, v);
+                        v
+                    }
+                };
+                if !visible {
+                    continue;
+                }
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
     /// A signed checkpoint of the log's head, recorded in the log itself too.
     pub async fn audit_checkpoint(
         &self,

@@ -72,6 +72,23 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("centre {id}")))
     }
 
+    /// A centre's registrations as the actor may see them (newest first): all of them for
+    /// its staff, only those on their own AO's qualifications for AO staff and EQAs.
+    pub async fn registrations_at_centre(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        limit: i64,
+    ) -> AppResult<Vec<crate::store::RegistrationRow>> {
+        Ok(self
+            .store
+            .registrations_at_centre(centre, limit)
+            .await?
+            .into_iter()
+            .filter(|r| super::authz::sees_registration(actor, r))
+            .collect())
+    }
+
     pub async fn approvals(&self, centre: i64) -> AppResult<Vec<ApprovalRow>> {
         Ok(self.store.approvals(centre).await?)
     }

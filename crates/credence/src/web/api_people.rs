@@ -162,13 +162,10 @@ impl From<crate::store::RegistrationRow> for RegistrationView {
     responses((status = 200, body = Vec<RegistrationView>), (status = 404, body = ErrorBody)))]
 async fn list_registrations(
     State(app): State<AppState>,
+    CurrentActor(a): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<RegistrationView>>, ApiError> {
-    let rows = app
-        .store
-        .registrations_at_centre(id, 1000)
-        .await
-        .map_err(AppError::from)?;
+    let rows = app.registrations_at_centre(&a, id, 1000).await?;
     Ok(Json(rows.into_iter().map(RegistrationView::from).collect()))
 }
 
@@ -220,13 +217,10 @@ pub struct AuditEntryView {
     responses((status = 200, body = Vec<AuditEntryView>), (status = 404, body = ErrorBody)))]
 async fn list_audit_entries(
     State(app): State<AppState>,
+    CurrentActor(a): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AuditEntryView>>, ApiError> {
-    let rows = app
-        .store
-        .audit_entries(Some(id), 1000)
-        .await
-        .map_err(AppError::from)?;
+    let rows = app.centre_audit(&a, id, 1000).await?;
     Ok(Json(
         rows.into_iter()
             .map(|e| AuditEntryView {

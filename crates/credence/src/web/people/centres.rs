@@ -203,10 +203,8 @@ pub(super) async fn centre_page(
             .await
             .map_err(AppError::from)?,
         registrations: app
-            .store
-            .registrations_at_centre(id, 200)
-            .await
-            .map_err(AppError::from)?
+            .registrations_at_centre(actor, id, 200)
+            .await?
             .into_iter()
             .map(|r| {
                 (
@@ -325,14 +323,11 @@ pub(super) struct AuditPage {
 
 pub(super) async fn audit(
     State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let centre = app.centre(id).await?;
-    let entries = app
-        .store
-        .audit_entries(Some(id), 500)
-        .await
-        .map_err(AppError::from)?;
+    let entries = app.centre_audit(&actor, id, 500).await?;
     Ok(render(&AuditPage {
         title: format!("Audit log: {}", centre.name),
         has_error: false,

@@ -73,12 +73,7 @@ pub(super) async fn competence_page(
         .filter_map(|g| g.centre_id)
         .collect();
     for c in centres {
-        for r in app
-            .store
-            .registrations_at_centre(c, 500)
-            .await
-            .map_err(AppError::from)?
-        {
+        for r in app.registrations_at_centre(actor, c, 500).await? {
             if !learners.iter().any(|(id, _)| *id == r.learner_id) {
                 learners.push((
                     r.learner_id,

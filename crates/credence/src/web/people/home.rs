@@ -179,11 +179,7 @@ pub(super) async fn home_page(
             }
             "centre_admin" => {
                 let centre_id = active.centre_id.unwrap_or_default();
-                let regs = app
-                    .store
-                    .registrations_at_centre(centre_id, 50)
-                    .await
-                    .map_err(AppError::from)?;
+                let regs = app.registrations_at_centre(actor, centre_id, 50).await?;
                 let n = app
                     .store
                     .count_registrations(centre_id)
