@@ -410,6 +410,140 @@ impl App {
     }
 }
 
+/// How someone takes part in a centre's quality assurance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QaRole {
+    /// An IQA at the centre; the lead IQA sets the sampling strategy.
+    Iqa { lead: bool },
+    /// The centre's administrator: sees the plan, answers EQA actions, makes claims.
+    CentreAdmin,
+    /// An EQA appointed to the centre by these AOs: sees only their qualifications.
+    Eqa { aos: Vec<String> },
+    /// Staff of these AOs, with which the centre is approved.
+    AoStaff { aos: Vec<String> },
+}
+
+/// A centre's quality assurance as one person may take part in it. Built only by
+/// [`App::qa_scope`].
+#[derive(Debug, Clone)]
+pub struct QaScope {
+    centre_id: i64,
+    person_id: i64,
+    who: String,
+    role: QaRole,
+}
+
+impl QaScope {
+    pub fn centre_id(&self) -> i64 {
+        self.centre_id
+    }
+    pub fn person_id(&self) -> i64 {
+        self.person_id
+    }
+    /// As the audit log names them.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+    pub fn role(&self) -> &QaRole {
+        &self.role
+    }
+    pub fn is_iqa(&self) -> bool {
+        matches!(self.role, QaRole::Iqa { .. })
+    }
+    pub fn is_lead_iqa(&self) -> bool {
+        matches!(self.role, QaRole::Iqa { lead: true })
+    }
+    /// The AOs whose qualifications this person sees here (`None`: all, for centre staff).
+    pub fn aos(&self) -> Option<&[String]> {
+        match &self.role {
+            QaRole::Eqa { aos } | QaRole::AoStaff { aos } => Some(aos),
+            _ => None,
+        }
+    }
+    /// Whether a registration of this AO is within the scope.
+    pub fn sees_ao(&self, ao: &str) -> bool {
+        self.aos().is_none_or(|aos| aos.iter().any(|a| a == ao))
+    }
+    /// Refuse unless an IQA at the centre.
+    pub fn require_iqa(&self) -> AppResult<()> {
+        if self.is_iqa() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Only an IQA at this centre may do this".into(),
+            ))
+        }
+    }
+    /// Refuse unless an EQA appointed here for `ao`.
+    pub fn require_eqa_for(&self, ao: &str) -> AppResult<()> {
+        match &self.role {
+            QaRole::Eqa { aos } if aos.iter().any(|a| a == ao) => Ok(()),
+            _ => Err(AppError::Forbidden(format!(
+                "Only an EQA {ao} appointed to this centre may do this"
+            ))),
+        }
+    }
+}
+
+impl App {
+    /// The actor's part in a centre's quality assurance: IQA (lead or not), centre
+    /// administrator, an EQA appointed to it, or staff of an AO that approved it. Anyone else
+    /// gets NotFound.
+    pub async fn qa_scope(&self, actor: &Actor, centre_id: i64) -> AppResult<QaScope> {
+        let roles = actor.centre_roles(centre_id);
+        let who = super::audit::person_ref(actor.person_id);
+        let make = |role| QaScope {
+            centre_id,
+            person_id: actor.person_id,
+            who: who.clone(),
+            role,
+        };
+        if roles.contains(&"iqa") {
+            let lead = self
+                .store
+                .lead_iqas(centre_id)
+                .await?
+                .contains(&actor.person_id);
+            return Ok(make(QaRole::Iqa { lead }));
+        }
+        if roles.contains(&"centre_admin") {
+            return Ok(make(QaRole::CentreAdmin));
+        }
+        let eqa: Vec<String> = actor
+            .eqa_centres
+            .iter()
+            .filter(|(c, _)| *c == centre_id)
+            .map(|(_, ao)| ao.clone())
+            .collect();
+        if !eqa.is_empty() {
+            return Ok(make(QaRole::Eqa { aos: eqa }));
+        }
+        let approved: BTreeSet<String> = self
+            .store
+            .approvals(centre_id)
+            .await?
+            .into_iter()
+            .map(|a| a.ao_code)
+            .collect();
+        let aos: Vec<String> = actor
+            .ao_codes()
+            .into_iter()
+            .filter(|a| approved.contains(*a))
+            .map(str::to_string)
+            .collect();
+        if !aos.is_empty() {
+            return Ok(make(QaRole::AoStaff { aos }));
+        }
+        if roles.is_empty() {
+            Err(AppError::NotFound(format!("centre {centre_id}")))
+        } else {
+            Err(AppError::Forbidden(
+                "Quality assurance is for the centre's IQAs and administrators, its EQAs and its awarding organisations".into(),
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! A property over random registrations, transfers and people: nobody sees a record made

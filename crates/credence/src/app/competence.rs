@@ -124,7 +124,7 @@ impl App {
         Ok(())
     }
 
-    async fn interests_about(&self, learner_id: i64) -> AppResult<Vec<Interest>> {
+    pub(crate) async fn interests_about(&self, learner_id: i64) -> AppResult<Vec<Interest>> {
         let rows = self.store.interests(None, Some(learner_id)).await?;
         let mut out = Vec::new();
         for r in rows {

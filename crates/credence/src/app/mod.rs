@@ -9,6 +9,7 @@ pub mod competence;
 pub mod demo;
 pub mod people;
 pub mod portfolio;
+pub mod quality;
 pub mod registration;
 pub mod rules;
 pub mod second_factor;

@@ -16,12 +16,14 @@
 mod catalogue;
 mod people;
 mod portfolio;
+mod quality;
 mod second_factor;
 mod types;
 
 pub use catalogue::*;
 pub use people::*;
 pub use portfolio::*;
+pub use quality::*;
 pub use second_factor::*;
 pub use types::*;
 
@@ -141,6 +143,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "second_factor",
         sqlite: include_str!("../../migrations/sqlite/0006_second_factor.sql"),
         postgres: include_str!("../../migrations/postgres/0006_second_factor.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "quality",
+        sqlite: include_str!("../../migrations/sqlite/0007_quality.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_quality.sql"),
     },
 ];
 

@@ -101,6 +101,8 @@ pub struct SignatureRow {
     pub evidence_hash: String,
     /// The centre the declaration was signed at.
     pub centre_id: Option<i64>,
+    /// Set when an IQA's referral withdrew the sign-off (the unit reopened).
+    pub withdrawn_at: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -159,7 +161,7 @@ pub const STALE_VIEW: &str = "someone else changed this portfolio a moment ago: 
 impl Store {
     /// Bump the learner's portfolio stamp, in the transaction of the change; with an
     /// expected stamp ([`Store::expecting`]), only if it has not moved.
-    async fn bump(&self, tx: &mut sqlx::AnyConnection, learner_id: i64) -> StoreResult<()> {
+    pub(super) async fn bump(&self, tx: &mut sqlx::AnyConnection, learner_id: i64) -> StoreResult<()> {
         let done = match self.expect_stamp {
             None => sqlx::query("insert into portfolio_stamp (learner_id, version) values ($1, 1) on conflict (learner_id) do update set version = portfolio_stamp.version + 1")
                 .bind(learner_id)
@@ -488,7 +490,7 @@ impl Store {
 
     pub async fn signatures_of_learner(&self, learner_id: i64) -> StoreResult<Vec<SignatureRow>> {
         Ok(sqlx::query_as(
-            "select s.signature_id, s.unit_key, s.role, s.person_id, p.display_name as person_name, s.at, s.comments, s.evidence_hash, s.centre_id from signature s join person p on p.person_id = s.person_id where s.learner_id = $1 order by s.signature_id",
+            "select s.signature_id, s.unit_key, s.role, s.person_id, p.display_name as person_name, s.at, s.comments, s.evidence_hash, s.centre_id, s.withdrawn_at from signature s join person p on p.person_id = s.person_id where s.learner_id = $1 order by s.signature_id",
         )
         .bind(learner_id)
         .fetch_all(&self.pool)

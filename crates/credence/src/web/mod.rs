@@ -8,6 +8,7 @@ mod case;
 pub mod pages;
 pub mod people;
 pub mod portfolio;
+mod quality;
 pub mod second_factor;
 
 use crate::app::{App, AppError};
@@ -30,12 +31,14 @@ pub fn router(app: App) -> Router {
     let (api_router, openapi) = api::router()
         .merge(api_people::router())
         .merge(portfolio::api_router())
+        .merge(quality::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
         .merge(pages::router())
         .merge(people::router())
         .merge(portfolio::router())
+        .merge(quality::router())
         .merge(second_factor::router())
         .merge(api_router)
         .merge(case::router());
@@ -70,6 +73,7 @@ pub fn openapi_json() -> String {
     let (_, openapi) = api::router()
         .merge(api_people::router())
         .merge(portfolio::api_router())
+        .merge(quality::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }

@@ -23,7 +23,7 @@ impl App {
         let unit = Self::unit_of(&p, unit_key)?;
         portfolio::check_criterion(&unit.unit, criterion)
             .map_err(|e| AppError::Validation(e.to_string()))?;
-        if unit.locked {
+        if unit.signed_off {
             return Err(AppError::Conflict(format!(
                 "unit {} is signed off: its decisions are final",
                 unit.unit.ao_ref
@@ -131,7 +131,13 @@ impl App {
         let p = self.portfolio(actor, learner_id).await?;
         Self::still_as_seen(&p, seen)?;
         let unit = Self::unit_of(&p, unit_key)?;
-        let existing: Vec<Signature> = unit.signatures.iter().map(to_signature).collect();
+        // A sign-off an IQA's referral withdrew does not count: both sign again.
+        let existing: Vec<Signature> = unit
+            .signatures
+            .iter()
+            .filter(|s| s.withdrawn_at.is_none())
+            .map(to_signature)
+            .collect();
         portfolio::can_sign(role, &unit.progress, &existing, &unit.current_hash)
             .map_err(|e| AppError::Conflict(e.to_string()))?;
         let role_code = match role {

@@ -78,11 +78,11 @@ impl App {
                     rpl: met && latest.is_some_and(|j| j.rpl != 0),
                 });
             }
-            let status = if pu.locked {
+            let status = if pu.signed_off {
                 let when = pu
                     .signatures
                     .iter()
-                    .filter(|s| s.role == "learner")
+                    .filter(|s| s.role == "learner" && s.withdrawn_at.is_none())
                     .map(|s| s.at.chars().take(10).collect::<String>())
                     .next_back()
                     .unwrap_or_default();

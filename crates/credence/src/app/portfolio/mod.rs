@@ -250,8 +250,15 @@ pub struct PortfolioUnit {
     pub signatures: Vec<SignatureRow>,
     /// The hash of the evidence set as it is now.
     pub current_hash: String,
-    /// Signed off by assessor and learner on the same evidence.
+    /// Signed off by assessor and learner on the same evidence, at any time: the evidence
+    /// under it is superseded, never deleted, even after a referral reopened the unit.
     pub locked: bool,
+    /// Signed off now: a sign-off that no IQA referral has withdrawn. Decisions are final
+    /// and the unit counts towards claims.
+    pub signed_off: bool,
+    /// Signed off once, and reopened by an IQA's referral: the assessor re-judges, both sign
+    /// again.
+    pub reopened: bool,
     /// Signed off, and the evidence has not changed since.
     pub signed_off_current: bool,
     pub results: Vec<UnitResultRow>,

@@ -31,7 +31,7 @@ impl App {
     }
 
     /// An audit entry about a learner's portfolio, by `actor`.
-    pub(super) fn learner_entry(
+    pub(crate) fn learner_entry(
         actor: &Actor,
         address: &str,
         action: &str,
@@ -328,13 +328,21 @@ impl App {
                     .cloned()
                     .collect();
                 let domain_sigs: Vec<Signature> = unit_sigs.iter().map(to_signature).collect();
+                let active_sigs: Vec<Signature> = unit_sigs
+                    .iter()
+                    .filter(|s| s.withdrawn_at.is_none())
+                    .map(to_signature)
+                    .collect();
                 let current_hash = portfolio::evidence_set_hash(&unit.key, maps, &items);
-                let signed = portfolio::signed_off_hash(&domain_sigs).map(str::to_string);
+                let ever = portfolio::is_locked(&domain_sigs);
+                let signed = portfolio::signed_off_hash(&active_sigs).map(str::to_string);
                 units.push(PortfolioUnit {
                     in_qualifications: vec![(pq.qualification.qan.clone(), qu.group.clone())],
                     progress,
                     evidence_by_criterion,
-                    locked: signed.is_some(),
+                    locked: ever,
+                    signed_off: signed.is_some(),
+                    reopened: ever && signed.is_none(),
                     signed_off_current: signed.as_deref() == Some(current_hash.as_str()),
                     current_hash,
                     signatures: unit_sigs,
@@ -360,7 +368,7 @@ impl App {
         // Which of the learner's qualifications the signed-off units achieve.
         let signed_off: Vec<String> = units
             .iter()
-            .filter(|u| u.locked)
+            .filter(|u| u.signed_off)
             .map(|u| u.unit.key.clone())
             .collect();
         let mut achieved = Vec::new();

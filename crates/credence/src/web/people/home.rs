@@ -232,7 +232,7 @@ pub(super) async fn home_page(
                             let (met, units) = match app.portfolio(actor, r.learner_id).await {
                                 Ok(p) => (
                                     format!("{} of {}", p.progress.met, p.progress.total),
-                                    format!("{} of {}", p.units.iter().filter(|u| u.locked).count(), p.units.len()),
+                                    format!("{} of {}", p.units.iter().filter(|u| u.signed_off).count(), p.units.len()),
                                 ),
                                 Err(_) => (String::new(), String::new()),
                             };

@@ -78,7 +78,7 @@ pub(super) fn api_portfolio_of(p: &Portfolio) -> ApiPortfolio {
                 title: u.unit.title.clone(),
                 met: u.progress.met,
                 total: u.progress.total,
-                signed_off: u.locked,
+                signed_off: u.signed_off,
                 evidence_hash: u.current_hash.clone(),
                 criteria: u
                     .progress

@@ -104,8 +104,10 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                 .collect();
             let (state, state_tag) = if u.signed_off_current {
                 ("Signed off".to_string(), "tag--green")
-            } else if u.locked {
+            } else if u.signed_off {
                 ("Signed off; evidence added since".to_string(), "tag--green")
+            } else if u.reopened {
+                ("Referred back by the IQA".to_string(), "tag--red")
             } else if u.progress.complete {
                 ("Ready to sign off".to_string(), "tag--blue")
             } else if u
@@ -202,7 +204,7 @@ pub(super) fn portfolio_body(
         met: p.progress.met,
         total: p.progress.total,
         percent: percent(p.progress.met, p.progress.total),
-        complete_units: p.units.iter().filter(|u| u.locked).count(),
+        complete_units: p.units.iter().filter(|u| u.signed_off).count(),
         units: unit_rows(p),
         evidence: evidence_rows(p),
         may_add: p.may_add,

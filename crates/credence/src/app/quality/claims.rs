@@ -1,0 +1,708 @@
+//! Claims and the gate that releases them, and appeals against assessment decisions.
+//!
+//! A claim names the units it is made with; the rules engine checks them when it is made (a
+//! claim the rules do not meet is refused with every unmet requirement). Then the gate
+//! (`credence_domain::qa::gate`) says what it waits for: sign-offs, the IQA where a unit was
+//! sampled, open appeals, an EQA sanction, and for a centre without direct claim status its
+//! first satisfactory EQA visit and the EQA's release. Released claims are what
+//! certification turns into certificates.
+
+use super::bounded;
+use crate::app::authz::QaRole;
+use crate::app::people::Actor;
+use crate::app::{App, AppError, AppResult};
+use crate::store::{AppealRow, ClaimRow, RegistrationRow};
+use credence_domain::portfolio::{self, Signature, SignerRole};
+use credence_domain::qa::{ClaimGate, GateAnswer, UnitGate, UnitQa, Wait, gate};
+use credence_domain::rules::Catalogue as RulesCatalogue;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// A claim as people and scripts read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimView {
+    pub claim: i64,
+    pub registration: i64,
+    pub learner: i64,
+    pub learner_name: String,
+    pub uln: Option<String>,
+    pub centre: i64,
+    pub ao: String,
+    pub qan: String,
+    pub units: Vec<String>,
+    /// held, released or withdrawn.
+    pub status: String,
+    pub claimed_at: String,
+    pub released_at: Option<String>,
+    pub release_note: Option<String>,
+    /// For a held claim: everything it waits for.
+    pub waits: Vec<Wait>,
+    /// In words, one per wait.
+    pub waiting_for: Vec<String>,
+    /// Held only for the EQA's sampling: an EQA may release it now.
+    pub releasable_by_eqa: bool,
+}
+
+impl App {
+    /// The gate's answer for a claim as things stand (ignoring whether it was released).
+    async fn gate_of(&self, c: &ClaimRow, eqa_released: bool) -> AppResult<Vec<Wait>> {
+        let reg = self
+            .store
+            .registration(c.registration_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("registration {}", c.registration_id)))?;
+        let units: Vec<String> = serde_json::from_str(&c.units)?;
+        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        // The centres whose records count: the claim's, and those a transfer brought in.
+        let mut centres = BTreeSet::from([reg.centre_id]);
+        for t in self.store.transfers_of_learner(c.learner_id).await? {
+            if t.status == "approved" && t.new_registration_id == Some(reg.registration_id) {
+                if let Some(from) = self.store.registration(t.from_registration_id).await? {
+                    centres.insert(from.centre_id);
+                }
+            }
+        }
+        let sigs = self.store.signatures_of_learner(c.learner_id).await?;
+        let samples = self.store.samples_of_learner(c.learner_id).await?;
+        let appeals = self.store.appeals(None, Some(c.learner_id)).await?;
+        let mut unit_gates = Vec::new();
+        for key in &units {
+            let name = spec
+                .unit(key)
+                .map_or_else(|| key.clone(), |u| format!("unit {} '{}'", u.ao_ref, u.title));
+            let active: Vec<Signature> = sigs
+                .iter()
+                .filter(|s| {
+                    s.unit_key == *key
+                        && s.withdrawn_at.is_none()
+                        && s.centre_id.is_some_and(|x| centres.contains(&x))
+                })
+                .map(|s| Signature {
+                    role: if s.role == "assessor" {
+                        SignerRole::Assessor
+                    } else {
+                        SignerRole::Learner
+                    },
+                    person: s.person_id.to_string(),
+                    at: s.at.clone(),
+                    comments: s.comments.clone(),
+                    evidence_hash: s.evidence_hash.clone(),
+                })
+                .collect();
+            let mine: Vec<&crate::store::SampleRow> = samples
+                .iter()
+                .filter(|s| {
+                    s.registration_id == reg.registration_id
+                        && s.unit_key == *key
+                        && s.state != "swapped"
+                })
+                .collect();
+            let qa = if mine.iter().any(|s| s.state == "referred") {
+                UnitQa::Referred
+            } else if mine.iter().any(|s| matches!(s.state.as_str(), "planned" | "open")) {
+                UnitQa::Awaiting
+            } else if mine.iter().any(|s| s.state == "agreed") {
+                UnitQa::Agreed
+            } else {
+                UnitQa::NotSelected
+            };
+            unit_gates.push(UnitGate {
+                unit: key.clone(),
+                name,
+                signed_off: portfolio::is_locked(&active),
+                qa,
+                open_appeal: appeals.iter().any(|a| {
+                    a.registration_id == reg.registration_id
+                        && a.unit_key == *key
+                        && a.stage != "closed"
+                }),
+            });
+        }
+        let dcs = self
+            .store
+            .direct_claims(reg.centre_id)
+            .await?
+            .iter()
+            .any(|d| d.qan == reg.qan);
+        let visits = self
+            .store
+            .visits(Some(reg.centre_id), Some(&reg.ao_code))
+            .await?;
+        let satisfactory = visits
+            .iter()
+            .any(|v| v.outcome.as_deref() == Some("satisfactory"));
+        let bad: Vec<i64> = visits
+            .iter()
+            .filter(|v| v.outcome.as_deref() == Some("unsatisfactory"))
+            .map(|v| v.visit_id)
+            .collect();
+        let sanction_open_actions = self
+            .store
+            .actions_of_visits(&bad)
+            .await?
+            .iter()
+            .filter(|a| a.closed_at.is_none())
+            .count();
+        let answer = gate(&ClaimGate {
+            units: unit_gates,
+            direct_claim_status: dcs,
+            satisfactory_visit: satisfactory,
+            sanction_open_actions,
+            eqa_released,
+        });
+        Ok(match answer {
+            GateAnswer::Released => Vec::new(),
+            GateAnswer::Held(w) => w,
+        })
+    }
+
+    async fn claim_view(&self, c: &ClaimRow) -> AppResult<ClaimView> {
+        let (waits, releasable_by_eqa) = if c.status == "held" {
+            let waits = self.gate_of(c, false).await?;
+            let only_eqa = !waits.is_empty() && waits.iter().all(|w| matches!(w, Wait::EqaSampling));
+            (waits, only_eqa)
+        } else {
+            (Vec::new(), false)
+        };
+        Ok(ClaimView {
+            claim: c.claim_id,
+            registration: c.registration_id,
+            learner: c.learner_id,
+            learner_name: format!("{} {}", c.given_name, c.family_name),
+            uln: c.uln.clone(),
+            centre: c.centre_id,
+            ao: c.ao_code.clone(),
+            qan: c.qan.clone(),
+            units: serde_json::from_str(&c.units)?,
+            status: c.status.clone(),
+            claimed_at: c.claimed_at.clone(),
+            released_at: c.released_at.clone(),
+            release_note: c.release_note.clone(),
+            waiting_for: waits.iter().map(Wait::message).collect(),
+            waits,
+            releasable_by_eqa,
+        })
+    }
+
+    /// Release every held claim at the centre whose gate has opened (called after each
+    /// change that can open it, and when claims are listed). Returns how many.
+    pub async fn release_open_claims(&self, centre: i64) -> AppResult<usize> {
+        let mut n = 0;
+        for c in self
+            .store
+            .claims(Some(centre))
+            .await?
+            .into_iter()
+            .filter(|c| c.status == "held")
+        {
+            if self.gate_of(&c, false).await?.is_empty() {
+                let entry = Self::entry(
+                    Some("system:gate"),
+                    None,
+                    "claim.released",
+                    &format!("learner {}", c.learner_id),
+                    Some(c.centre_id),
+                    Some(c.learner_id),
+                    serde_json::json!({"claim": c.claim_id, "qan": c.qan, "by": "gate"}),
+                );
+                match self
+                    .store
+                    .audited(entry)
+                    .release_claim(c.claim_id, None, "released: nothing held it any more")
+                    .await
+                {
+                    Ok(()) => n += 1,
+                    // Another server released it a moment ago.
+                    Err(crate::store::StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// The units to propose for a claim: the learner's signed-off units that meet the
+    /// qualification (a valid subset where they hold more), or all they hold of it.
+    pub async fn proposed_claim_units(&self, reg: &RegistrationRow) -> AppResult<Vec<String>> {
+        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let sigs = self.store.signatures_of_learner(reg.learner_id).await?;
+        let units: BTreeSet<String> = sigs
+            .iter()
+            .filter(|s| s.withdrawn_at.is_none() && s.centre_id == Some(reg.centre_id))
+            .map(|s| s.unit_key.clone())
+            .collect();
+        let signed: Vec<String> = units
+            .into_iter()
+            .filter(|u| {
+                let list: Vec<Signature> = sigs
+                    .iter()
+                    .filter(|s| s.unit_key == *u && s.withdrawn_at.is_none())
+                    .map(|s| Signature {
+                        role: if s.role == "assessor" {
+                            SignerRole::Assessor
+                        } else {
+                            SignerRole::Learner
+                        },
+                        person: s.person_id.to_string(),
+                        at: s.at.clone(),
+                        comments: s.comments.clone(),
+                        evidence_hash: s.evidence_hash.clone(),
+                    })
+                    .collect();
+                portfolio::is_locked(&list)
+            })
+            .collect();
+        let rc = RulesCatalogue::new(&spec.qualifications, &spec.units);
+        let claimable = rc.claimable(&signed)?;
+        Ok(claimable
+            .into_iter()
+            .find(|c| c.qan == reg.qan)
+            .map(|c| {
+                if c.met {
+                    c.claim_with.into_iter().map(|k| k.to_string()).collect()
+                } else {
+                    c.held.into_iter().map(|k| k.to_string()).collect()
+                }
+            })
+            .unwrap_or_default())
+    }
+
+    /// Claim a learner's qualification with these units (the centre's administrator).
+    /// Refused with every unmet requirement when the rules are not met; otherwise made, and
+    /// released at once when nothing holds it (a centre with direct claim status).
+    pub async fn make_claim(
+        &self,
+        actor: &Actor,
+        registration: i64,
+        units: &[String],
+        address: &str,
+    ) -> AppResult<ClaimView> {
+        let reg = self
+            .store
+            .registration(registration)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("registration {registration}")))?;
+        let scope = self
+            .centre_admin_scope(actor, reg.centre_id)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound(format!("registration {registration}")),
+                _ => AppError::Forbidden("Only the centre's administrators make claims".into()),
+            })?;
+        if reg.status != "registered" {
+            return Err(AppError::Conflict(format!(
+                "this registration is {}: only a current registration is claimed",
+                reg.status
+            )));
+        }
+        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let rc = RulesCatalogue::new(&spec.qualifications, &spec.units);
+        let units: Vec<String> = if units.is_empty() {
+            self.proposed_claim_units(&reg).await?
+        } else {
+            units.to_vec()
+        };
+        let eval = rc.evaluate(&reg.qan, &units)?;
+        if !eval.achieved {
+            let mut why: Vec<String> = eval.unmet.iter().map(|u| u.message.clone()).collect();
+            why.extend(
+                eval.not_counted
+                    .iter()
+                    .map(|n| format!("{} does not count towards {}", n.unit, reg.qan)),
+            );
+            return Err(AppError::Validation(format!(
+                "These units do not meet {}: {}",
+                reg.qan,
+                why.join("; ")
+            )));
+        }
+        let keys: Vec<String> = eval.counted.iter().map(ToString::to_string).collect();
+        let draft = ClaimRow {
+            claim_id: 0,
+            registration_id: reg.registration_id,
+            learner_id: reg.learner_id,
+            centre_id: reg.centre_id,
+            ao_code: reg.ao_code.clone(),
+            qan: reg.qan.clone(),
+            units: serde_json::to_string(&keys)?,
+            status: "held".into(),
+            claimed_by: actor.person_id,
+            claimed_at: String::new(),
+            released_by: None,
+            released_at: None,
+            release_note: None,
+            given_name: reg.given_name.clone(),
+            family_name: reg.family_name.clone(),
+            uln: reg.uln.clone(),
+        };
+        let waits = self.gate_of(&draft, false).await?;
+        let released = waits.is_empty();
+        let entry = Self::entry(
+            Some(scope.who()),
+            Some(address),
+            "claim.made",
+            &format!("learner {}", reg.learner_id),
+            Some(reg.centre_id),
+            Some(reg.learner_id),
+            serde_json::json!({"registration": registration, "qan": reg.qan, "units": keys, "released": released}),
+        );
+        let id = self
+            .store
+            .audited(entry)
+            .insert_claim(&reg, &keys, actor.person_id, released)
+            .await?;
+        let row = self
+            .store
+            .claim(id)
+            .await?
+            .ok_or_else(|| AppError::Internal("the claim just made is missing".into()))?;
+        self.claim_view(&row).await
+    }
+
+    /// Claims the actor may see: a centre's (its staff; an EQA or AO staff only their AO's),
+    /// or with no centre every centre they oversee. Held claims whose gate opened are
+    /// released first.
+    pub async fn claims(&self, actor: &Actor, centre: Option<i64>) -> AppResult<Vec<ClaimView>> {
+        let rows = match centre {
+            Some(c) => {
+                let scope = self.qa_scope(actor, c).await?;
+                self.release_open_claims(c).await?;
+                self.store
+                    .claims(Some(c))
+                    .await?
+                    .into_iter()
+                    .filter(|r| scope.sees_ao(&r.ao_code))
+                    .collect::<Vec<_>>()
+            }
+            None => {
+                let aos = actor.ao_codes();
+                let staff_centres: BTreeSet<i64> = actor
+                    .grants
+                    .iter()
+                    .filter(|g| matches!(g.role.as_str(), "centre_admin" | "iqa"))
+                    .filter_map(|g| g.centre_id)
+                    .collect();
+                self.store
+                    .claims(None)
+                    .await?
+                    .into_iter()
+                    .filter(|r| {
+                        aos.contains(&r.ao_code.as_str())
+                            || staff_centres.contains(&r.centre_id)
+                            || actor
+                                .eqa_centres
+                                .iter()
+                                .any(|(c, a)| *c == r.centre_id && *a == r.ao_code)
+                    })
+                    .collect()
+            }
+        };
+        let mut out = Vec::new();
+        for r in &rows {
+            out.push(self.claim_view(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// Every claim, for the operator's command line (optionally one centre's).
+    pub async fn claims_for_operator(
+        &self,
+        _operator: &crate::app::authz::Operator,
+        centre: Option<i64>,
+    ) -> AppResult<Vec<ClaimView>> {
+        if let Some(c) = centre {
+            self.release_open_claims(c).await?;
+        }
+        let mut out = Vec::new();
+        for r in self.store.claims(centre).await? {
+            out.push(self.claim_view(&r).await?);
+        }
+        Ok(out)
+    }
+
+    /// An EQA samples a held claim and releases it (only when the EQA's sampling is all it
+    /// waits for).
+    pub async fn eqa_release_claim(
+        &self,
+        actor: &Actor,
+        claim: i64,
+        note: &str,
+        address: &str,
+    ) -> AppResult<()> {
+        let c = self
+            .store
+            .claim(claim)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("claim {claim}")))?;
+        let scope = self
+            .qa_scope(actor, c.centre_id)
+            .await
+            .map_err(|_| AppError::NotFound(format!("claim {claim}")))?;
+        if !scope.sees_ao(&c.ao_code) {
+            return Err(AppError::NotFound(format!("claim {claim}")));
+        }
+        scope.require_eqa_for(&c.ao_code)?;
+        let interests = self.interests_about(c.learner_id).await?;
+        credence_domain::people::conflict::may_act(
+            &actor.person_id.to_string(),
+            &c.learner_id.to_string(),
+            credence_domain::people::conflict::Activity::ExternalQualityAssure,
+            &interests,
+        )
+        .map_err(|e| AppError::Forbidden(e.to_string()))?;
+        if c.status != "held" {
+            return Err(AppError::Conflict(format!("this claim is {} already", c.status)));
+        }
+        let waits = self.gate_of(&c, true).await?;
+        if !waits.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "this claim cannot be released yet: {}",
+                waits.iter().map(Wait::message).collect::<Vec<_>>().join("; ")
+            )));
+        }
+        let note = bounded("The note", note, 4000)?;
+        let entry = Self::entry(
+            Some(scope.who()),
+            Some(address),
+            "claim.released",
+            &format!("learner {}", c.learner_id),
+            Some(c.centre_id),
+            Some(c.learner_id),
+            serde_json::json!({"claim": claim, "qan": c.qan, "by": "eqa"}),
+        );
+        let text = if note.is_empty() {
+            "sampled and released by the EQA".to_string()
+        } else {
+            format!("sampled and released by the EQA: {note}")
+        };
+        self.store
+            .audited(entry)
+            .release_claim(claim, Some(actor.person_id), &text)
+            .await?;
+        Ok(())
+    }
+
+    // --- appeals ------------------------------------------------------------------------
+
+    /// A learner appeals an assessment decision on a unit (optionally one criterion).
+    pub async fn open_appeal(
+        &self,
+        actor: &Actor,
+        registration: i64,
+        unit: &str,
+        criterion: Option<&str>,
+        grounds: &str,
+        address: &str,
+    ) -> AppResult<i64> {
+        let reg = self
+            .store
+            .registration(registration)
+            .await?
+            .filter(|r| actor.learner_ids().contains(&r.learner_id))
+            .ok_or_else(|| AppError::NotFound(format!("registration {registration}")))?;
+        let judged = self
+            .store
+            .judgements_of_learner(reg.learner_id)
+            .await?
+            .iter()
+            .any(|j| j.unit_key == unit && criterion.is_none_or(|c| j.criterion == c));
+        if !judged {
+            return Err(AppError::Validation(
+                "There is no assessment decision on that to appeal against".into(),
+            ));
+        }
+        let grounds = bounded("The grounds", grounds, 8000)?;
+        if grounds.is_empty() {
+            return Err(AppError::Validation(
+                "Say why you think the decision is wrong".into(),
+            ));
+        }
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "appeal.opened",
+            reg.learner_id,
+            Some(reg.centre_id),
+            serde_json::json!({"registration": registration, "unit": unit, "criterion": criterion}),
+        );
+        Ok(self
+            .store
+            .audited(entry)
+            .open_appeal(
+                reg.learner_id,
+                registration,
+                reg.centre_id,
+                unit,
+                criterion,
+                &grounds,
+                actor.person_id,
+            )
+            .await?)
+    }
+
+    /// Appeals the actor may see: the learner's own, a centre's (its staff), or with the
+    /// AO (its staff).
+    pub async fn appeals(&self, actor: &Actor) -> AppResult<Vec<AppealRow>> {
+        let mut out: Vec<AppealRow> = Vec::new();
+        for l in actor.learner_ids() {
+            out.extend(self.store.appeals(None, Some(l)).await?);
+        }
+        let centres: BTreeSet<i64> = actor
+            .grants
+            .iter()
+            .filter(|g| matches!(g.role.as_str(), "centre_admin" | "iqa" | "assessor"))
+            .filter_map(|g| g.centre_id)
+            .collect();
+        for c in centres {
+            out.extend(self.store.appeals(Some(c), None).await?);
+        }
+        let aos = actor.ao_codes();
+        if !aos.is_empty() {
+            for a in self.store.appeals(None, None).await? {
+                if a.stage == "ao" || a.ao_decided_at.is_some() {
+                    if let Some(r) = self.store.registration(a.registration_id).await?
+                        && aos.contains(&r.ao_code.as_str())
+                    {
+                        out.push(a);
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|a| std::cmp::Reverse(a.appeal_id));
+        out.dedup_by_key(|a| a.appeal_id);
+        Ok(out)
+    }
+
+    /// The centre reviews an appeal: someone on its staff other than the assessor whose
+    /// decision it is.
+    pub async fn review_appeal(
+        &self,
+        actor: &Actor,
+        appeal: i64,
+        upheld: bool,
+        reason: &str,
+        address: &str,
+    ) -> AppResult<()> {
+        let a = self
+            .store
+            .appeal(appeal)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("appeal {appeal}")))?;
+        let roles = actor.centre_roles(a.centre_id);
+        if !roles
+            .iter()
+            .any(|r| matches!(*r, "centre_admin" | "iqa" | "assessor"))
+        {
+            return Err(AppError::NotFound(format!("appeal {appeal}")));
+        }
+        let assessed = self
+            .store
+            .judgements_of_learner(a.learner_id)
+            .await?
+            .iter()
+            .any(|j| {
+                j.unit_key == a.unit_key
+                    && j.assessor_id == actor.person_id
+                    && a.criterion.as_ref().is_none_or(|c| *c == j.criterion)
+            });
+        if assessed {
+            return Err(AppError::Forbidden(
+                "You made the decision appealed against: someone else at the centre reviews it".into(),
+            ));
+        }
+        let reason = bounded("The reason", reason, 8000)?;
+        if reason.is_empty() {
+            return Err(AppError::Validation("Give the reason for the outcome".into()));
+        }
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "appeal.reviewed",
+            a.learner_id,
+            Some(a.centre_id),
+            serde_json::json!({"appeal": appeal, "upheld": upheld}),
+        );
+        self.store
+            .audited(entry)
+            .review_appeal_at_centre(
+                appeal,
+                actor.person_id,
+                if upheld { "upheld" } else { "not_upheld" },
+                &reason,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The learner takes a reviewed appeal to the awarding organisation.
+    pub async fn escalate_appeal(&self, actor: &Actor, appeal: i64, address: &str) -> AppResult<()> {
+        let a = self
+            .store
+            .appeal(appeal)
+            .await?
+            .filter(|a| actor.learner_ids().contains(&a.learner_id))
+            .ok_or_else(|| AppError::NotFound(format!("appeal {appeal}")))?;
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "appeal.escalated",
+            a.learner_id,
+            Some(a.centre_id),
+            serde_json::json!({"appeal": appeal}),
+        );
+        self.store.audited(entry).escalate_appeal(appeal).await?;
+        Ok(())
+    }
+
+    /// The awarding organisation decides an appeal taken to it (its staff).
+    pub async fn decide_appeal(
+        &self,
+        actor: &Actor,
+        appeal: i64,
+        upheld: bool,
+        reason: &str,
+        address: &str,
+    ) -> AppResult<()> {
+        let a = self
+            .store
+            .appeal(appeal)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("appeal {appeal}")))?;
+        let reg = self
+            .store
+            .registration(a.registration_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("appeal {appeal}")))?;
+        let scope = self
+            .ao_scope(actor, &reg.ao_code)
+            .map_err(|_| AppError::NotFound(format!("appeal {appeal}")))?;
+        let reason = bounded("The reason", reason, 8000)?;
+        if reason.is_empty() {
+            return Err(AppError::Validation("Give the reason for the outcome".into()));
+        }
+        let entry = Self::entry(
+            Some(scope.who()),
+            Some(address),
+            "appeal.decided",
+            &format!("learner {}", a.learner_id),
+            Some(a.centre_id),
+            Some(a.learner_id),
+            serde_json::json!({"appeal": appeal, "upheld": upheld}),
+        );
+        self.store
+            .audited(entry)
+            .decide_appeal_at_ao(
+                appeal,
+                actor.person_id,
+                if upheld { "upheld" } else { "not_upheld" },
+                &reason,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Whether a scope is the centre's own staff (not the AO's oversight).
+pub fn is_centre_staff(role: &QaRole) -> bool {
+    matches!(role, QaRole::Iqa { .. } | QaRole::CentreAdmin)
+}

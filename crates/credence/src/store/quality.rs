@@ -1,0 +1,1015 @@
+//! Quality assurance: the lead IQA, sampling strategies, samples and IQA decisions,
+//! standardisation, EQA visits and their actions, direct claim status per qualification,
+//! claims and appeals (issue 12).
+
+use super::{Store, StoreError, StoreResult, now};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StrategyRow {
+    pub centre_id: i64,
+    pub qan: String,
+    pub strategy: String,
+    pub set_by: i64,
+    pub set_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SampleRow {
+    pub sample_id: i64,
+    pub centre_id: i64,
+    pub registration_id: i64,
+    pub learner_id: i64,
+    pub unit_key: String,
+    pub assessor_id: i64,
+    pub assessor_name: String,
+    pub stage: String,
+    pub state: String,
+    pub origin: String,
+    pub reasons: String,
+    pub due_on: String,
+    pub iqa_id: Option<i64>,
+    pub snapshot: Option<String>,
+    pub snapshot_hash: Option<String>,
+    pub opened_at: Option<String>,
+    pub decided_at: Option<String>,
+    pub replaced_by: Option<i64>,
+    pub replace_reason: Option<String>,
+    pub created_at: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub qan: String,
+}
+
+/// A sample to put on a plan.
+#[derive(Debug, Clone)]
+pub struct NewSample {
+    pub centre_id: i64,
+    pub registration_id: i64,
+    pub learner_id: i64,
+    pub unit_key: String,
+    pub assessor_id: i64,
+    pub stage: String,
+    pub origin: String,
+    pub reasons: Vec<String>,
+    pub due_on: String,
+    pub created_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub decision_id: i64,
+    pub sample_id: i64,
+    pub criterion: Option<String>,
+    pub verdict: String,
+    pub comments: String,
+    pub action: String,
+    pub due_on: Option<String>,
+    pub iqa_id: i64,
+    pub iqa_name: String,
+    pub at: String,
+    pub closed_at: Option<String>,
+    pub closed_by: Option<i64>,
+    pub closing_note: Option<String>,
+}
+
+/// One decision of an IQA on a sample.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    pub criterion: Option<String>,
+    pub verdict: String,
+    pub comments: String,
+    pub action: String,
+    pub due_on: Option<String>,
+}
+
+/// A learner's unit as the plan sees it: who judged it, when, and how.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JudgedUnitRow {
+    pub learner_id: i64,
+    pub unit_key: String,
+    pub assessor_id: i64,
+    pub last_at: String,
+    pub first_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnitMethodRow {
+    pub learner_id: i64,
+    pub unit_key: String,
+    pub kind: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignOffRow {
+    pub learner_id: i64,
+    pub unit_key: String,
+    pub role: String,
+    pub evidence_hash: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StandardisationRow {
+    pub standardisation_id: i64,
+    pub centre_id: i64,
+    pub kind: String,
+    pub held_on: String,
+    pub assessor_id: Option<i64>,
+    pub attendees: String,
+    pub units: String,
+    pub outcome: String,
+    pub notes: String,
+    pub actions: String,
+    pub recorded_by: i64,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VisitRow {
+    pub visit_id: i64,
+    pub centre_id: i64,
+    pub centre_name: String,
+    pub ao_code: String,
+    pub eqa_id: i64,
+    pub eqa_name: String,
+    pub planned_on: String,
+    pub visited_on: Option<String>,
+    pub outcome: Option<String>,
+    pub risk: Option<String>,
+    pub sampled: String,
+    pub findings: String,
+    pub reported_at: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActionRow {
+    pub action_id: i64,
+    pub visit_id: i64,
+    pub text: String,
+    pub due_on: String,
+    pub response: Option<String>,
+    pub responded_at: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+/// The report an EQA writes after a visit.
+#[derive(Debug, Clone)]
+pub struct VisitReport {
+    pub visited_on: String,
+    pub outcome: String,
+    pub risk: String,
+    pub sampled: String,
+    pub findings: String,
+    /// (what, due on)
+    pub actions: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct DirectClaimRow {
+    pub centre_id: i64,
+    pub qan: String,
+    pub ao_code: String,
+    pub granted_by: Option<i64>,
+    pub reason: String,
+    pub granted_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimRow {
+    pub claim_id: i64,
+    pub registration_id: i64,
+    pub learner_id: i64,
+    pub centre_id: i64,
+    pub ao_code: String,
+    pub qan: String,
+    pub units: String,
+    pub status: String,
+    pub claimed_by: i64,
+    pub claimed_at: String,
+    pub released_by: Option<i64>,
+    pub released_at: Option<String>,
+    pub release_note: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub uln: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppealRow {
+    pub appeal_id: i64,
+    pub learner_id: i64,
+    pub registration_id: i64,
+    pub centre_id: i64,
+    pub unit_key: String,
+    pub criterion: Option<String>,
+    pub grounds: String,
+    pub stage: String,
+    pub opened_by: i64,
+    pub opened_at: String,
+    pub centre_reviewer: Option<i64>,
+    pub centre_outcome: Option<String>,
+    pub centre_reason: Option<String>,
+    pub centre_decided_at: Option<String>,
+    pub escalated_at: Option<String>,
+    pub ao_reviewer: Option<i64>,
+    pub ao_outcome: Option<String>,
+    pub ao_reason: Option<String>,
+    pub ao_decided_at: Option<String>,
+}
+
+const SAMPLE_SELECT: &str = "select s.sample_id, s.centre_id, s.registration_id, s.learner_id, s.unit_key, s.assessor_id, p.display_name as assessor_name, \
+     s.stage, s.state, s.origin, s.reasons, s.due_on, s.iqa_id, s.snapshot, s.snapshot_hash, s.opened_at, s.decided_at, s.replaced_by, s.replace_reason, s.created_at, \
+     l.given_name, l.family_name, r.qan \
+     from qa_sample s join person p on p.person_id = s.assessor_id join learner l on l.learner_id = s.learner_id \
+     join registration r on r.registration_id = s.registration_id";
+
+const VISIT_SELECT: &str = "select v.visit_id, v.centre_id, c.name as centre_name, v.ao_code, v.eqa_id, p.display_name as eqa_name, v.planned_on, v.visited_on, \
+     v.outcome, v.risk, v.sampled, v.findings, v.reported_at \
+     from eqa_visit v join centre c on c.centre_id = v.centre_id join person p on p.person_id = v.eqa_id";
+
+const CLAIM_SELECT: &str = "select c.claim_id, c.registration_id, c.learner_id, c.centre_id, c.ao_code, c.qan, c.units, c.status, c.claimed_by, c.claimed_at, \
+     c.released_by, c.released_at, c.release_note, l.given_name, l.family_name, l.uln \
+     from claim c join learner l on l.learner_id = c.learner_id";
+
+const APPEAL_SELECT: &str = "select appeal_id, learner_id, registration_id, centre_id, unit_key, criterion, grounds, stage, opened_by, opened_at, \
+     centre_reviewer, centre_outcome, centre_reason, centre_decided_at, escalated_at, ao_reviewer, ao_outcome, ao_reason, ao_decided_at from appeal";
+
+impl Store {
+    // --- lead IQA and strategy -----------------------------------------------------------
+
+    /// Make an IQA the centre's lead IQA, or not.
+    pub async fn set_lead_iqa(
+        &self,
+        person_id: i64,
+        centre_id: i64,
+        lead: bool,
+        by: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("delete from lead_iqa where person_id = $1 and centre_id = $2")
+            .bind(person_id)
+            .bind(centre_id)
+            .execute(&mut *tx)
+            .await?;
+        if lead {
+            sqlx::query("insert into lead_iqa (person_id, centre_id, set_by, created_at) values ($1, $2, $3, $4)")
+                .bind(person_id)
+                .bind(centre_id)
+                .bind(by)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.commit(tx, &[]).await
+    }
+
+    pub async fn lead_iqas(&self, centre_id: i64) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("select person_id from lead_iqa where centre_id = $1 order by person_id")
+                .bind(centre_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+
+    pub async fn set_strategy(
+        &self,
+        centre_id: i64,
+        qan: &str,
+        strategy_json: &str,
+        by: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("delete from sampling_strategy where centre_id = $1 and qan = $2")
+            .bind(centre_id)
+            .bind(qan)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("insert into sampling_strategy (centre_id, qan, strategy, set_by, set_at) values ($1, $2, $3, $4, $5)")
+            .bind(centre_id)
+            .bind(qan)
+            .bind(strategy_json)
+            .bind(by)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, &[]).await
+    }
+
+    pub async fn strategies(&self, centre_id: i64) -> StoreResult<Vec<StrategyRow>> {
+        Ok(sqlx::query_as(
+            "select centre_id, qan, strategy, set_by, set_at from sampling_strategy where centre_id = $1 order by qan",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // --- what the plan is made from --------------------------------------------------------
+
+    /// Each learner's unit judged at the centre, by assessor: first and latest decision.
+    pub async fn judged_units_at_centre(&self, centre_id: i64) -> StoreResult<Vec<JudgedUnitRow>> {
+        Ok(sqlx::query_as(
+            "select learner_id, unit_key, assessor_id, max(at) as last_at, min(at) as first_at from judgement where centre_id = $1 group by learner_id, unit_key, assessor_id order by learner_id, unit_key, assessor_id",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The methods (evidence kinds) and locations (sources) of the evidence mapped to each
+    /// learner's unit at the centre.
+    pub async fn unit_methods_at_centre(&self, centre_id: i64) -> StoreResult<Vec<UnitMethodRow>> {
+        Ok(sqlx::query_as(
+            "select distinct m.learner_id, m.unit_key, e.kind, e.source from evidence_mapping m join evidence e on e.evidence_id = m.evidence_id where e.centre_id = $1 and e.superseded_by is null",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Sign-off signatures made at the centre and not withdrawn.
+    pub async fn sign_offs_at_centre(&self, centre_id: i64) -> StoreResult<Vec<SignOffRow>> {
+        Ok(sqlx::query_as(
+            "select learner_id, unit_key, role, evidence_hash, at from signature where centre_id = $1 and withdrawn_at is null order by signature_id",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// When each assessor made their first decision at the centre.
+    pub async fn first_decisions_at_centre(&self, centre_id: i64) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "select assessor_id, min(at) from judgement where centre_id = $1 group by assessor_id",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // --- samples ---------------------------------------------------------------------------
+
+    pub async fn insert_samples(&self, samples: &[NewSample]) -> StoreResult<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let at = now();
+        let mut ids = Vec::with_capacity(samples.len());
+        for s in samples {
+            let (id,): (i64,) = sqlx::query_as("insert into qa_sample (centre_id, registration_id, learner_id, unit_key, assessor_id, stage, state, origin, reasons, due_on, created_by, created_at) values ($1, $2, $3, $4, $5, $6, 'planned', $7, $8, $9, $10, $11) returning sample_id")
+                .bind(s.centre_id)
+                .bind(s.registration_id)
+                .bind(s.learner_id)
+                .bind(&s.unit_key)
+                .bind(s.assessor_id)
+                .bind(&s.stage)
+                .bind(&s.origin)
+                .bind(serde_json::to_string(&s.reasons).unwrap_or_else(|_| "[]".into()))
+                .bind(&s.due_on)
+                .bind(s.created_by)
+                .bind(&at)
+                .fetch_one(&mut *tx)
+                .await?;
+            ids.push(id);
+        }
+        self.commit(tx, &[("samples", serde_json::json!(ids))]).await?;
+        Ok(ids)
+    }
+
+    /// Swap a planned sample for another, with the reason.
+    pub async fn swap_sample(&self, old: i64, new: &NewSample, reason: &str) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into qa_sample (centre_id, registration_id, learner_id, unit_key, assessor_id, stage, state, origin, reasons, due_on, created_by, created_at) values ($1, $2, $3, $4, $5, $6, 'planned', 'manual', $7, $8, $9, $10) returning sample_id")
+            .bind(new.centre_id)
+            .bind(new.registration_id)
+            .bind(new.learner_id)
+            .bind(&new.unit_key)
+            .bind(new.assessor_id)
+            .bind(&new.stage)
+            .bind(serde_json::to_string(&new.reasons).unwrap_or_else(|_| "[]".into()))
+            .bind(&new.due_on)
+            .bind(new.created_by)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        let done = sqlx::query("update qa_sample set state = 'swapped', replaced_by = $1, replace_reason = $2 where sample_id = $3 and state = 'planned'")
+            .bind(id)
+            .bind(reason)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "that sample was opened or decided a moment ago, so it can no longer be swapped: reload the plan".into(),
+            ));
+        }
+        self.commit(tx, &[("sample", serde_json::json!(id))]).await?;
+        Ok(id)
+    }
+
+    pub async fn samples_at_centre(&self, centre_id: i64) -> StoreResult<Vec<SampleRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SAMPLE_SELECT} where s.centre_id = $1 order by s.sample_id"
+        )))
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn samples_of_learner(&self, learner_id: i64) -> StoreResult<Vec<SampleRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SAMPLE_SELECT} where s.learner_id = $1 order by s.sample_id"
+        )))
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn sample(&self, id: i64) -> StoreResult<Option<SampleRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SAMPLE_SELECT} where s.sample_id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Open a sample: the IQA and the unit as it stands now, kept unchanged from here on.
+    pub async fn open_sample(
+        &self,
+        id: i64,
+        iqa: i64,
+        snapshot: &str,
+        snapshot_hash: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update qa_sample set state = 'open', iqa_id = $1, snapshot = $2, snapshot_hash = $3, opened_at = $4 where sample_id = $5 and state = 'planned'")
+            .bind(iqa)
+            .bind(snapshot)
+            .bind(snapshot_hash)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "that sample was opened a moment ago: reload it".into(),
+            ));
+        }
+        self.commit(tx, &[]).await
+    }
+
+    /// Record an IQA's decisions on an open sample. A referral withdraws the unit's sign-off
+    /// (its signatures are kept, marked withdrawn; the evidence stays locked).
+    pub async fn decide_sample(
+        &self,
+        id: i64,
+        iqa: i64,
+        decisions: &[NewDecision],
+        learner_id: i64,
+        unit_key: &str,
+    ) -> StoreResult<String> {
+        let referred = decisions.iter().any(|d| d.verdict == "refer");
+        let state = if referred { "referred" } else { "agreed" };
+        let at = now();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update qa_sample set state = $1, decided_at = $2 where sample_id = $3 and state = 'open' and iqa_id = $4")
+            .bind(state)
+            .bind(&at)
+            .bind(id)
+            .bind(iqa)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "that sample is not open for your decision any more: reload it".into(),
+            ));
+        }
+        let mut ids = Vec::new();
+        for d in decisions {
+            let (did,): (i64,) = sqlx::query_as("insert into qa_decision (sample_id, criterion, verdict, comments, action, due_on, iqa_id, at) values ($1, $2, $3, $4, $5, $6, $7, $8) returning decision_id")
+                .bind(id)
+                .bind(&d.criterion)
+                .bind(&d.verdict)
+                .bind(&d.comments)
+                .bind(&d.action)
+                .bind(&d.due_on)
+                .bind(iqa)
+                .bind(&at)
+                .fetch_one(&mut *tx)
+                .await?;
+            ids.push(did);
+        }
+        if referred {
+            sqlx::query("update signature set withdrawn_at = $1, withdrawn_reason = $2 where learner_id = $3 and unit_key = $4 and withdrawn_at is null")
+                .bind(&at)
+                .bind(format!("referred back by the IQA (sample {id})"))
+                .bind(learner_id)
+                .bind(unit_key)
+                .execute(&mut *tx)
+                .await?;
+            self.bump(&mut tx, learner_id).await?;
+        }
+        self.commit(tx, &[("decisions", serde_json::json!(ids))]).await?;
+        Ok(state.to_string())
+    }
+
+    /// Close a sample's open referrals: the IQA is satisfied the actions were done. The
+    /// sample is then agreed.
+    pub async fn close_referral(&self, sample_id: i64, by: i64, note: &str) -> StoreResult<()> {
+        let at = now();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update qa_decision set closed_at = $1, closed_by = $2, closing_note = $3 where sample_id = $4 and verdict = 'refer' and closed_at is null")
+            .bind(&at)
+            .bind(by)
+            .bind(note)
+            .bind(sample_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "that sample has no open referral: reload it".into(),
+            ));
+        }
+        sqlx::query("update qa_sample set state = 'agreed', decided_at = $1 where sample_id = $2 and state = 'referred'")
+            .bind(&at)
+            .bind(sample_id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, &[]).await
+    }
+
+    pub async fn decisions_of_samples(&self, ids: &[i64]) -> StoreResult<Vec<DecisionRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select d.decision_id, d.sample_id, d.criterion, d.verdict, d.comments, d.action, d.due_on, d.iqa_id, p.display_name as iqa_name, d.at, d.closed_at, d.closed_by, d.closing_note \
+             from qa_decision d join person p on p.person_id = d.iqa_id where d.sample_id in ({list}) order by d.decision_id"
+        )))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Open referrals on decisions made by an assessor (their action list).
+    pub async fn open_referrals_for_assessor(&self, assessor: i64) -> StoreResult<Vec<(SampleRow, DecisionRow)>> {
+        let samples: Vec<SampleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SAMPLE_SELECT} where s.assessor_id = $1 and s.state = 'referred' order by s.sample_id"
+        )))
+        .bind(assessor)
+        .fetch_all(&self.pool)
+        .await?;
+        let ids: Vec<i64> = samples.iter().map(|s| s.sample_id).collect();
+        let decisions = self.decisions_of_samples(&ids).await?;
+        Ok(decisions
+            .into_iter()
+            .filter(|d| d.verdict == "refer" && d.closed_at.is_none())
+            .filter_map(|d| {
+                samples
+                    .iter()
+                    .find(|s| s.sample_id == d.sample_id)
+                    .map(|s| (s.clone(), d))
+            })
+            .collect())
+    }
+
+    /// Referrals in the last `since` period for each assessor at a centre.
+    pub async fn referral_counts(&self, centre_id: i64, since: &str) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "select s.assessor_id, count(*) from qa_decision d join qa_sample s on s.sample_id = d.sample_id where s.centre_id = $1 and d.verdict = 'refer' and d.at >= $2 group by s.assessor_id",
+        )
+        .bind(centre_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // --- standardisation ---------------------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_standardisation(
+        &self,
+        centre_id: i64,
+        kind: &str,
+        held_on: &str,
+        assessor_id: Option<i64>,
+        attendees: &[i64],
+        units: &[String],
+        outcome: &str,
+        notes: &str,
+        actions: &str,
+        by: i64,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into standardisation (centre_id, kind, held_on, assessor_id, attendees, units, outcome, notes, actions, recorded_by, recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning standardisation_id")
+            .bind(centre_id)
+            .bind(kind)
+            .bind(held_on)
+            .bind(assessor_id)
+            .bind(serde_json::to_string(attendees).unwrap_or_default())
+            .bind(serde_json::to_string(units).unwrap_or_default())
+            .bind(outcome)
+            .bind(notes)
+            .bind(actions)
+            .bind(by)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        self.commit(tx, &[("standardisation", serde_json::json!(id))]).await?;
+        Ok(id)
+    }
+
+    pub async fn standardisations(&self, centre_id: i64) -> StoreResult<Vec<StandardisationRow>> {
+        Ok(sqlx::query_as(
+            "select standardisation_id, centre_id, kind, held_on, assessor_id, attendees, units, outcome, notes, actions, recorded_by, recorded_at from standardisation where centre_id = $1 order by held_on desc, standardisation_id desc",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Each centre with learners on the AO's qualifications, with its first registration.
+    pub async fn first_registrations_for_ao(&self, ao_code: &str) -> StoreResult<Vec<(i64, String, String)>> {
+        Ok(sqlx::query_as(
+            "select r.centre_id, c.name, min(r.registered_at) from registration r join catalogue_version v on v.catalogue_version_id = r.catalogue_version_id join centre c on c.centre_id = r.centre_id where v.ao_code = $1 group by r.centre_id, c.name order by r.centre_id",
+        )
+        .bind(ao_code)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // --- EQA visits --------------------------------------------------------------------------
+
+    pub async fn schedule_visit(
+        &self,
+        centre_id: i64,
+        ao_code: &str,
+        eqa: i64,
+        planned_on: &str,
+        by: i64,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into eqa_visit (centre_id, ao_code, eqa_id, planned_on, created_by, created_at) values ($1, $2, $3, $4, $5, $6) returning visit_id")
+            .bind(centre_id)
+            .bind(ao_code)
+            .bind(eqa)
+            .bind(planned_on)
+            .bind(by)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        self.commit(tx, &[("visit", serde_json::json!(id))]).await?;
+        Ok(id)
+    }
+
+    pub async fn visits(&self, centre_id: Option<i64>, ao_code: Option<&str>) -> StoreResult<Vec<VisitRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{VISIT_SELECT} where ($1 is null or v.centre_id = $1) and ($2 is null or v.ao_code = $2) order by v.planned_on desc, v.visit_id desc"
+        )))
+        .bind(centre_id)
+        .bind(ao_code)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn visit(&self, id: i64) -> StoreResult<Option<VisitRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{VISIT_SELECT} where v.visit_id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Write a visit's report (once) with its actions. An unsatisfactory visit withdraws
+    /// the centre's direct claim status for the AO's qualifications in the same transaction.
+    pub async fn report_visit(&self, id: i64, r: &VisitReport) -> StoreResult<Vec<i64>> {
+        let at = now();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update eqa_visit set visited_on = $1, outcome = $2, risk = $3, sampled = $4, findings = $5, reported_at = $6 where visit_id = $7 and reported_at is null")
+            .bind(&r.visited_on)
+            .bind(&r.outcome)
+            .bind(&r.risk)
+            .bind(&r.sampled)
+            .bind(&r.findings)
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "this visit's report was written already: a report is not rewritten".into(),
+            ));
+        }
+        let mut ids = Vec::new();
+        for (text, due) in &r.actions {
+            let (aid,): (i64,) = sqlx::query_as("insert into eqa_action (visit_id, text, due_on) values ($1, $2, $3) returning action_id")
+                .bind(id)
+                .bind(text)
+                .bind(due)
+                .fetch_one(&mut *tx)
+                .await?;
+            ids.push(aid);
+        }
+        let mut withdrawn = Vec::new();
+        if r.outcome == "unsatisfactory" {
+            let rows: Vec<(String,)> = sqlx::query_as("delete from direct_claim where centre_id = (select centre_id from eqa_visit where visit_id = $1) and ao_code = (select ao_code from eqa_visit where visit_id = $1) returning qan")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+            withdrawn = rows.into_iter().map(|(q,)| q).collect();
+        }
+        self.commit(
+            tx,
+            &[
+                ("actions", serde_json::json!(ids)),
+                ("direct_claim_withdrawn", serde_json::json!(withdrawn)),
+            ],
+        )
+        .await?;
+        Ok(ids)
+    }
+
+    pub async fn actions_of_visits(&self, ids: &[i64]) -> StoreResult<Vec<ActionRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select action_id, visit_id, text, due_on, response, responded_at, closed_at from eqa_action where visit_id in ({list}) order by action_id"
+        )))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn action(&self, id: i64) -> StoreResult<Option<ActionRow>> {
+        Ok(sqlx::query_as(
+            "select action_id, visit_id, text, due_on, response, responded_at, closed_at from eqa_action where action_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn respond_action(&self, id: i64, by: i64, response: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("update eqa_action set response = $1, responded_by = $2, responded_at = $3 where action_id = $4 and closed_at is null")
+            .bind(response)
+            .bind(by)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, &[]).await
+    }
+
+    pub async fn close_action(&self, id: i64, by: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update eqa_action set closed_by = $1, closed_at = $2 where action_id = $3 and closed_at is null")
+            .bind(by)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("that action is closed already".into()));
+        }
+        self.commit(tx, &[]).await
+    }
+
+    // --- direct claim status -------------------------------------------------------------------
+
+    pub async fn direct_claims(&self, centre_id: i64) -> StoreResult<Vec<DirectClaimRow>> {
+        Ok(sqlx::query_as(
+            "select centre_id, qan, ao_code, granted_by, reason, granted_at from direct_claim where centre_id = $1 order by qan",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn set_direct_claim(
+        &self,
+        centre_id: i64,
+        qan: &str,
+        ao_code: &str,
+        granted: bool,
+        by: i64,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("delete from direct_claim where centre_id = $1 and qan = $2")
+            .bind(centre_id)
+            .bind(qan)
+            .execute(&mut *tx)
+            .await?;
+        if granted {
+            sqlx::query("insert into direct_claim (centre_id, qan, ao_code, granted_by, reason, granted_at) values ($1, $2, $3, $4, $5, $6)")
+                .bind(centre_id)
+                .bind(qan)
+                .bind(ao_code)
+                .bind(by)
+                .bind(reason)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.commit(tx, &[]).await
+    }
+
+    // --- claims -------------------------------------------------------------------------------
+
+    pub async fn insert_claim(
+        &self,
+        reg: &super::RegistrationRow,
+        units: &[String],
+        by: i64,
+        released: bool,
+    ) -> StoreResult<i64> {
+        let at = now();
+        let mut tx = self.begin().await?;
+        let open: Option<(i64,)> = sqlx::query_as(
+            "select claim_id from claim where registration_id = $1 and status in ('held', 'released')",
+        )
+        .bind(reg.registration_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((id,)) = open {
+            return Err(StoreError::Conflict(format!(
+                "this learner already has claim {id} for this qualification"
+            )));
+        }
+        let (id,): (i64,) = sqlx::query_as("insert into claim (registration_id, learner_id, centre_id, ao_code, qan, units, status, claimed_by, claimed_at, released_at, release_note) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning claim_id")
+            .bind(reg.registration_id)
+            .bind(reg.learner_id)
+            .bind(reg.centre_id)
+            .bind(&reg.ao_code)
+            .bind(&reg.qan)
+            .bind(serde_json::to_string(units).unwrap_or_default())
+            .bind(if released { "released" } else { "held" })
+            .bind(by)
+            .bind(&at)
+            .bind(released.then(|| at.clone()))
+            .bind(released.then_some("released at once: the centre has direct claim status"))
+            .fetch_one(&mut *tx)
+            .await?;
+        self.commit(tx, &[("claim", serde_json::json!(id))]).await?;
+        Ok(id)
+    }
+
+    pub async fn claims(&self, centre_id: Option<i64>) -> StoreResult<Vec<ClaimRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CLAIM_SELECT} where ($1 is null or c.centre_id = $1) order by c.claim_id desc"
+        )))
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn claim(&self, id: i64) -> StoreResult<Option<ClaimRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CLAIM_SELECT} where c.claim_id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Release a held claim (once).
+    pub async fn release_claim(&self, id: i64, by: Option<i64>, note: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update claim set status = 'released', released_by = $1, released_at = $2, release_note = $3 where claim_id = $4 and status = 'held'")
+            .bind(by)
+            .bind(now())
+            .bind(note)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "that claim is not held any more (released or withdrawn a moment ago)".into(),
+            ));
+        }
+        self.commit(tx, &[]).await
+    }
+
+    pub async fn withdraw_claim(&self, id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update claim set status = 'withdrawn' where claim_id = $1 and status = 'held'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "only a held claim can be withdrawn".into(),
+            ));
+        }
+        self.commit(tx, &[]).await
+    }
+
+    // --- appeals ------------------------------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn open_appeal(
+        &self,
+        learner_id: i64,
+        registration_id: i64,
+        centre_id: i64,
+        unit_key: &str,
+        criterion: Option<&str>,
+        grounds: &str,
+        by: i64,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into appeal (learner_id, registration_id, centre_id, unit_key, criterion, grounds, stage, opened_by, opened_at) values ($1, $2, $3, $4, $5, $6, 'centre', $7, $8) returning appeal_id")
+            .bind(learner_id)
+            .bind(registration_id)
+            .bind(centre_id)
+            .bind(unit_key)
+            .bind(criterion)
+            .bind(grounds)
+            .bind(by)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        self.commit(tx, &[("appeal", serde_json::json!(id))]).await?;
+        Ok(id)
+    }
+
+    pub async fn appeals(&self, centre_id: Option<i64>, learner_id: Option<i64>) -> StoreResult<Vec<AppealRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{APPEAL_SELECT} where ($1 is null or centre_id = $1) and ($2 is null or learner_id = $2) order by appeal_id desc"
+        )))
+        .bind(centre_id)
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn appeal(&self, id: i64) -> StoreResult<Option<AppealRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{APPEAL_SELECT} where appeal_id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The centre's review (once): upheld or not; closes the appeal.
+    pub async fn review_appeal_at_centre(&self, id: i64, by: i64, outcome: &str, reason: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update appeal set centre_reviewer = $1, centre_outcome = $2, centre_reason = $3, centre_decided_at = $4, stage = 'closed' where appeal_id = $5 and stage = 'centre' and centre_outcome is null")
+            .bind(by)
+            .bind(outcome)
+            .bind(reason)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("this appeal was reviewed already".into()));
+        }
+        self.commit(tx, &[]).await
+    }
+
+    /// The learner takes a reviewed appeal to the AO.
+    pub async fn escalate_appeal(&self, id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update appeal set stage = 'ao', escalated_at = $1 where appeal_id = $2 and centre_outcome is not null and ao_outcome is null and escalated_at is null")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "only an appeal the centre has reviewed can be taken to the awarding organisation, once".into(),
+            ));
+        }
+        self.commit(tx, &[]).await
+    }
+
+    pub async fn decide_appeal_at_ao(&self, id: i64, by: i64, outcome: &str, reason: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("update appeal set ao_reviewer = $1, ao_outcome = $2, ao_reason = $3, ao_decided_at = $4, stage = 'closed' where appeal_id = $5 and stage = 'ao'")
+            .bind(by)
+            .bind(outcome)
+            .bind(reason)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("this appeal is not with the awarding organisation".into()));
+        }
+        self.commit(tx, &[]).await
+    }
+}
