@@ -108,6 +108,12 @@ pub enum Command {
     /// Rules of combination: is it achieved, what can be claimed, the shortest way there.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Quality assurance: the IQA's sampling plan.
+    #[command(subcommand)]
+    Qa(QaCommand),
+    /// Claims for certificates, with what each held claim waits for.
+    #[command(subcommand)]
+    Claims(ClaimsCommand),
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Measure the importer (and the rules engine) on this machine.
@@ -175,6 +181,34 @@ pub enum UserCommand {
     RemoveSecondFactor {
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QaCommand {
+    /// Print a centre's current sampling plan: each sample with its assessor, learner, unit,
+    /// stage and status, and the coverage (per assessor and unit, gaps, overdue samples).
+    Plan {
+        /// The centre's id.
+        #[arg(long)]
+        centre: i64,
+        /// Only this qualification (its QAN); otherwise every one with learners.
+        #[arg(long)]
+        qualification: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClaimsCommand {
+    /// List claims with their status and, for a held claim, what it waits for.
+    List {
+        /// Only this centre's claims.
+        #[arg(long)]
+        centre: Option<i64>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
 }
 
@@ -537,6 +571,60 @@ pub async fn run(cli: Cli) -> Result<bool> {
         }
         Command::Catalogue(c) => catalogue(&app, c, by.as_deref()).await.map(|()| true),
         Command::Rules(r) => rules(&app, r).await,
+        Command::Qa(QaCommand::Plan {
+            centre,
+            qualification,
+            format,
+        }) => {
+            if app.store.centre(centre).await?.is_none() {
+                bail!("there is no centre {centre}: see `credence` pages or the API for centre ids");
+            }
+            let scope = app
+                .operator(by.as_deref())
+                .await
+                .map_err(user_error)?
+                .quality(centre);
+            let plan = app
+                .qa_plan_in(&scope, qualification.as_deref())
+                .await
+                .map_err(user_error)?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+                OutputFormat::Text => print_plan(&plan),
+            }
+            Ok(true)
+        }
+        Command::Claims(ClaimsCommand::List { centre, format }) => {
+            let op = app.operator(by.as_deref()).await.map_err(user_error)?;
+            let claims = app
+                .claims_for_operator(&op, centre)
+                .await
+                .map_err(user_error)?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&claims)?),
+                OutputFormat::Text => {
+                    if claims.is_empty() {
+                        println!("No claims.");
+                    }
+                    for c in &claims {
+                        println!(
+                            "claim {}  {}  {} ({})  {}  {} units  {}",
+                            c.claim,
+                            c.status,
+                            c.learner_name,
+                            c.uln.as_deref().unwrap_or("no ULN"),
+                            c.qan,
+                            c.units.len(),
+                            c.claimed_at.get(..10).unwrap_or("")
+                        );
+                        for w in &c.waiting_for {
+                            println!("    waits: {w}");
+                        }
+                    }
+                }
+            }
+            Ok(true)
+        }
         Command::Openapi | Command::Bench(_) => Ok(true),
     }
 }
@@ -1138,5 +1226,54 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+}
+
+fn print_plan(plan: &crate::app::quality::sampling::CentrePlan) {
+    if plan.qualifications.is_empty() {
+        println!("No learners with assessed work at centre {}: nothing to sample yet.", plan.centre);
+    }
+    for q in &plan.qualifications {
+        println!("{} {}", q.qan, q.title);
+        println!(
+            "  strategy: learners {}%, interim {}%, summative {}% ({})",
+            q.strategy.learner_rate,
+            q.strategy.interim_rate,
+            q.strategy.summative_rate,
+            q.strategy_set_at
+                .as_deref()
+                .map_or("the defaults".to_string(), |at| format!("set {}", &at[..10.min(at.len())]))
+        );
+        println!("  {} pieces of work, {} samples", q.work, q.samples.len());
+        for a in &q.coverage.assessors {
+            println!(
+                "  assessor {} {}: learners {}/{}, interim {}/{}, summative {}/{}{}",
+                a.assessor,
+                plan.assessors.get(&a.assessor).map_or("", String::as_str),
+                a.learners_sampled,
+                a.learners_required,
+                a.interim_sampled,
+                a.interim_required,
+                a.summative_sampled,
+                a.summative_required,
+                if a.compliant { "" } else { "  NOT COMPLIANT" }
+            );
+        }
+        for g in &q.coverage.gaps {
+            println!("  gap: {}", g.message());
+        }
+        for s in &q.samples {
+            println!(
+                "  sample {}  {}  {} {}  {}  {}  due {}{}",
+                s.sample,
+                s.status,
+                s.learner_name,
+                s.unit_ref,
+                s.assessor_name,
+                s.stage,
+                s.due_on,
+                if s.overdue { "  OVERDUE" } else { "" }
+            );
+        }
     }
 }

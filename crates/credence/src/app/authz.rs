@@ -362,6 +362,15 @@ impl Operator {
     pub fn catalogue(&self) -> CatalogueScope {
         CatalogueScope::operator(&self.who)
     }
+    /// A centre's quality assurance, read as its administrator would (plans, claims).
+    pub fn quality(&self, centre_id: i64) -> QaScope {
+        QaScope {
+            centre_id,
+            person_id: 0,
+            who: self.who.clone(),
+            role: QaRole::CentreAdmin,
+        }
+    }
 }
 
 impl App {

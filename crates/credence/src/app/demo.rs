@@ -55,7 +55,27 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         email: "tom.learner@demo",
         roles: "learner at Riverside (Level 5 Award in Coaching and Mentoring)",
     },
+    DemoAccount {
+        email: "eqa.riverside@isp.demo",
+        roles: "EQA for ISP, appointed to Riverside College (a visit is scheduled)",
+    },
+    DemoAccount {
+        email: "ben.learner@demo",
+        roles: "learner at Northgate (Level 3 Award in Sales Prospecting), unit signed off, not yet claimed",
+    },
 ];
+
+/// The demo's staff and centres, for the quality-assurance demo.
+struct DemoStaff {
+    isp: i64,
+    eqa: i64,
+    admin_n: i64,
+    admin_r: i64,
+    sam: i64,
+    iqa: i64,
+    north: i64,
+    river: i64,
+}
 
 impl App {
     async fn demo_person(&self, email: &str, name: &str) -> AppResult<i64> {
@@ -128,9 +148,23 @@ impl App {
         self.store
             .approve_centre(river, "603/5902/X", "ISP", Some(isp))
             .await?;
-        self.store
-            .set_direct_claim_status(north, "ISP", true)
-            .await?;
+        // Northgate has direct claim status for its ISP qualifications; Riverside has none.
+        if self.store.direct_claims(north).await?.is_empty() {
+            for a in self.store.approvals(north).await? {
+                if a.ao_code == "ISP" {
+                    self.store
+                        .set_direct_claim(
+                            north,
+                            &a.qan,
+                            "ISP",
+                            true,
+                            isp,
+                            "demo: satisfactory EQA visits and final portfolios sampled",
+                        )
+                        .await?;
+                }
+            }
+        }
 
         let eqa = self
             .demo_person("eqa@isp.demo", "Elena Quist (EQA)")
@@ -355,6 +389,17 @@ impl App {
             }
         }
         self.demo_portfolio(sam).await?;
+        self.demo_quality(DemoStaff {
+            isp,
+            eqa,
+            admin_n,
+            admin_r,
+            sam,
+            iqa,
+            north,
+            river,
+        })
+        .await?;
         self.audit(
             None,
             None,
@@ -503,3 +548,279 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Quality assurance in every state: learners with signed-off units, a plan with
+    /// coverage gaps and an open referral (Northgate), a held claim waiting for the first EQA
+    /// visit (Riverside, with a visit scheduled), a claim released at once (Northgate has
+    /// direct claim status), a past satisfactory visit and a standardisation meeting. Once
+    /// only.
+    async fn demo_quality(&self, s: DemoStaff) -> AppResult<()> {
+        if !self.store.claims(None).await?.is_empty() {
+            return Ok(());
+        }
+        let cat = self.catalogue().await?;
+        let eqa_r = self
+            .demo_person("eqa.riverside@isp.demo", "Victor Eze (EQA)")
+            .await?;
+        self.store
+            .grant_role(eqa_r, "eqa", Some("ISP"), None, None)
+            .await?;
+        self.store.appoint_eqa(eqa_r, s.river, "ISP").await?;
+
+        // (ULN stem, given, family, dob, centre, QAN, account, admin)
+        let people: [(&str, &str, &str, &str, i64, &str, &str, i64); 4] = [
+            ("100000070", "Ben", "Carter", "1998-03-14", s.north, "610/3795/3", "ben.learner@demo", s.admin_n),
+            ("100000080", "Chloe", "Davies", "1994-06-22", s.north, "610/3795/3", "chloe.learner@demo", s.admin_n),
+            ("100000090", "Farah", "Ali", "1991-12-01", s.north, "610/3795/3", "farah.learner@demo", s.admin_n),
+            ("100000100", "Hannah", "Wright", "1987-08-09", s.river, "610/5677/7", "hannah.learner@demo", s.admin_r),
+        ];
+        let sam = self.actor_of(s.sam).await?;
+        let mut registrations = Vec::new();
+        for (nine, given, family, dob, centre, qan, email, admin) in people {
+            let start: u64 = nine
+                .parse()
+                .map_err(|_| AppError::Internal("demo ULN".into()))?;
+            let uln = (start..start + 100)
+                .find_map(|n| uln_with_check_digit(&n.to_string()))
+                .ok_or_else(|| AppError::Internal("demo ULN".into()))?;
+            let version = cat
+                .qualification(qan)
+                .map(|(cs, _)| cs.version.catalogue_version_id)
+                .ok_or_else(|| AppError::Internal(format!("demo qualification {qan}")))?;
+            let learner = match self.store.learner_by_uln(&uln).await? {
+                Some(l) => l.learner_id,
+                None => self
+                    .store
+                    .register_learners(
+                        centre,
+                        &[crate::store::NewLearnerRegistration {
+                            uln: Some(uln.clone()),
+                            given_name: given.into(),
+                            family_name: family.into(),
+                            date_of_birth: dob.into(),
+                            email: Some(email.into()),
+                            qan: qan.into(),
+                            catalogue_version_id: version,
+                        }],
+                        |_| {},
+                    )
+                    .await?
+                    .first()
+                    .copied()
+                    .ok_or_else(|| AppError::Internal("demo learner".into()))?,
+            };
+            let person = self.demo_person(email, &format!("{given} {family}")).await?;
+            self.store
+                .grant_role(person, "learner", None, Some(centre), Some(learner))
+                .await?;
+            let reg = self
+                .store
+                .registrations_of_learner(learner)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::Internal("demo registration".into()))?;
+            self.store
+                .assign(reg.registration_id, s.sam, "assessor", admin)
+                .await?;
+            self.demo_signed_off_unit(&sam, person, &reg).await?;
+            registrations.push(reg);
+        }
+        let [ben, chloe, farah, hannah] = [
+            &registrations[0],
+            &registrations[1],
+            &registrations[2],
+            &registrations[3],
+        ];
+        let _ = ben;
+        let today = chrono::Utc::now().date_naive();
+        let day = |d: i64| (today + chrono::Duration::days(d)).format("%Y-%m-%d").to_string();
+
+        // Northgate: a satisfactory visit a hundred days ago, its action answered and closed.
+        let visit = self
+            .store
+            .schedule_visit(s.north, "ISP", s.eqa, &day(-100), s.isp)
+            .await?;
+        let actions = self
+            .store
+            .report_visit(
+                visit,
+                &crate::store::VisitReport {
+                    visited_on: day(-100),
+                    outcome: "satisfactory".into(),
+                    risk: "low".into(),
+                    sampled: "[]".into(),
+                    findings: "Assessment decisions sampled across both assessors were consistent and well evidenced. Internal quality assurance is planned and recorded.".into(),
+                    actions: vec![("Minute the next standardisation meeting and share it with assessors".into(), day(-60))],
+                },
+            )
+            .await?;
+        for a in actions {
+            self.store
+                .respond_action(a, s.admin_n, "Minutes are now kept with the standardisation record.")
+                .await?;
+            self.store.close_action(a, s.eqa).await?;
+        }
+        // Riverside: no visit yet; one is scheduled in a fortnight.
+        self.store
+            .schedule_visit(s.river, "ISP", eqa_r, &day(14), s.isp)
+            .await?;
+        // A standardisation meeting at Northgate.
+        self.store
+            .record_standardisation(
+                s.north,
+                "meeting",
+                &day(-30),
+                None,
+                &[s.sam, s.iqa],
+                &["L3C1".to_string()],
+                "satisfactory",
+                "Compared judgements on two prospecting portfolios; agreed what a sufficient prospecting log shows.",
+                "Use the agreed checklist for L3C1 from now on.",
+                s.iqa,
+            )
+            .await?;
+
+        // Chloe's unit, sampled by Irene and referred back: an open referral for Sam.
+        let irene = self.actor_of(s.iqa).await?;
+        let unit = self.demo_unit_of(chloe).await?;
+        let ids = self
+            .store
+            .insert_samples(&[crate::store::NewSample {
+                centre_id: s.north,
+                registration_id: chloe.registration_id,
+                learner_id: chloe.learner_id,
+                unit_key: unit,
+                assessor_id: s.sam,
+                stage: "summative".into(),
+                origin: "plan".into(),
+                reasons: vec!["assessor's first summative decisions on this qualification".into()],
+                due_on: day(10),
+                created_by: Some(s.iqa),
+            }])
+            .await?;
+        self.open_sample(&irene, ids[0], "demo").await?;
+        self.decide_sample(
+            &irene,
+            ids[0],
+            &[super::quality::sampling::DecisionInput {
+                criterion: None,
+                verdict: "refer".into(),
+                comments: "The prospecting log does not show how leads were qualified.".into(),
+                action: "Ask Chloe for the qualification notes behind her prospecting log, judge them, and sign the unit off again.".into(),
+                due_on: day(14),
+            }],
+            "demo",
+        )
+        .await?;
+
+        // Claims: Farah's released at once (Northgate has direct claim status), Chloe's held
+        // by the referral, Hannah's held until Riverside's first EQA visit.
+        let admin_n = self.actor_of(s.admin_n).await?;
+        let admin_r = self.actor_of(s.admin_r).await?;
+        self.make_claim(&admin_n, farah.registration_id, &[], "demo").await?;
+        let unit = self.demo_unit_of(chloe).await?;
+        self.make_claim(&admin_n, chloe.registration_id, &[unit], "demo").await?;
+        self.make_claim(&admin_r, hannah.registration_id, &[], "demo").await?;
+        Ok(())
+    }
+
+    /// The first unit of a registration's qualification.
+    async fn demo_unit_of(&self, reg: &crate::store::RegistrationRow) -> AppResult<String> {
+        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        spec.qualifications
+            .iter()
+            .find(|q| q.qan == reg.qan)
+            .and_then(|q| q.units.first())
+            .map(|u| u.unit.clone())
+            .ok_or_else(|| AppError::Internal("demo unit".into()))
+    }
+
+    /// A learner's first unit, evidenced, judged met on every criterion by the assessor and
+    /// signed off by both.
+    async fn demo_signed_off_unit(
+        &self,
+        assessor: &super::people::Actor,
+        learner_person: i64,
+        reg: &crate::store::RegistrationRow,
+    ) -> AppResult<()> {
+        let unit_key = self.demo_unit_of(reg).await?;
+        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let unit = spec
+            .unit(&unit_key)
+            .ok_or_else(|| AppError::Internal("demo unit".into()))?
+            .clone();
+        let text = format!(
+            "Prospecting and qualification log kept by {} {} at work, with notes of each call.\n",
+            reg.given_name, reg.family_name
+        );
+        let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+            axum::body::Bytes::from(text.into_bytes()),
+        )]);
+        let stored = self
+            .evidence
+            .put_stream(body, self.max_upload)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let id = self
+            .store
+            .insert_evidence(&crate::store::NewEvidence {
+                learner_id: reg.learner_id,
+                centre_id: reg.centre_id,
+                title: "Workplace log with call notes".into(),
+                evidence_date: "2026-10-05".into(),
+                kind: "product_evidence".into(),
+                kind_other: None,
+                witness_name: None,
+                witness_role: None,
+                source: "real_workplace".into(),
+                simulation_note: None,
+                file_name: "workplace-log.txt".into(),
+                media_type: "text/plain".into(),
+                size: i64::try_from(stored.size).unwrap_or(0),
+                sha256: stored.sha256,
+                object_key: stored.key,
+                added_by: learner_person,
+            })
+            .await?;
+        let criteria: Vec<String> = unit
+            .judged_items()
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        for (k, c) in criteria.iter().enumerate() {
+            self.store
+                .map_evidence(
+                    reg.learner_id,
+                    id,
+                    &unit.key,
+                    c,
+                    &format!("page {}", k + 1),
+                    learner_person,
+                )
+                .await?;
+        }
+        for c in &criteria {
+            self.judge(
+                assessor,
+                reg.learner_id,
+                &unit.key,
+                c,
+                credence_domain::portfolio::Outcome::Met,
+                "Shown in the log.",
+                false,
+                None,
+                "demo",
+            )
+            .await?;
+        }
+        self.sign_unit(assessor, reg.learner_id, &unit.key, "Competent throughout.", None, "demo")
+            .await?;
+        let learner = self.actor_of(learner_person).await?;
+        self.sign_unit(&learner, reg.learner_id, &unit.key, "This is my own work.", None, "demo")
+            .await?;
+        Ok(())
+    }
+}
+

@@ -334,6 +334,14 @@ impl App {
         }))
     }
 
+    /// A person as an actor outside any sign-in (demo data and tests act through the use
+    /// cases as the people they make).
+    pub(crate) async fn actor_of(&self, person_id: i64) -> AppResult<Actor> {
+        self.actor_for(person_id, None, None, None, false)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("person {person_id}")))
+    }
+
     /// The actor behind a session cookie's token, if the session is live.
     pub async fn actor_from_session(&self, token: &str) -> AppResult<Option<Actor>> {
         let hash = token_hash(token);

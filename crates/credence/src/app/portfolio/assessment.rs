@@ -166,6 +166,7 @@ impl App {
                 centre,
             )
             .await?;
+        self.reopen_gate(centre).await;
         Ok(role)
     }
 }

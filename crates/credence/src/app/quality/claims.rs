@@ -221,6 +221,15 @@ impl App {
         Ok(n)
     }
 
+    /// After a change that can open the gate (an IQA's agreement, a visit, a grant, a
+    /// sign-off): release what it opened. A failure here never undoes the change; the next
+    /// listing releases it.
+    pub async fn reopen_gate(&self, centre: i64) {
+        if let Err(e) = self.release_open_claims(centre).await {
+            tracing::warn!(centre, error = %e, "could not release claims after a change");
+        }
+    }
+
     /// The units to propose for a claim: the learner's signed-off units that meet the
     /// qualification (a valid subset where they hold more), or all they hold of it.
     pub async fn proposed_claim_units(&self, reg: &RegistrationRow) -> AppResult<Vec<String>> {
@@ -631,6 +640,7 @@ impl App {
                 &reason,
             )
             .await?;
+        self.reopen_gate(a.centre_id).await;
         Ok(())
     }
 
@@ -698,6 +708,7 @@ impl App {
                 &reason,
             )
             .await?;
+        self.reopen_gate(a.centre_id).await;
         Ok(())
     }
 }

@@ -314,6 +314,7 @@ impl App {
             serde_json::json!({"visit": visit, "ao": v.ao, "outcome": report.outcome, "risk": report.risk, "sampled": list.len()}),
         );
         self.store.audited(entry).report_visit(visit, &report).await?;
+        self.reopen_gate(v.centre).await;
         Ok(())
     }
 
@@ -389,6 +390,7 @@ impl App {
             .audited(entry)
             .close_action(action, actor.person_id)
             .await?;
+        self.reopen_gate(v.centre).await;
         Ok(())
     }
 
@@ -548,6 +550,7 @@ impl App {
             .audited(entry)
             .set_direct_claim(centre, qan, &approval.ao_code, granted, actor.person_id, &reason)
             .await?;
+        self.reopen_gate(centre).await;
         Ok(())
     }
 }

@@ -962,11 +962,13 @@ impl App {
             Some(s.centre_id),
             serde_json::json!({"sample": sample, "unit": s.unit_key, "criteria": out.iter().map(|d| (d.criterion.clone(), d.verdict.clone())).collect::<Vec<_>>()}),
         );
-        Ok(self
+        let state = self
             .store
             .audited(entry)
             .decide_sample(sample, actor.person_id, &out, s.learner_id, &s.unit_key)
-            .await?)
+            .await?;
+        self.reopen_gate(s.centre_id).await;
+        Ok(state)
     }
 
     /// Close a sample's referral (the IQA, once the assessor has acted): the sample is
@@ -994,6 +996,7 @@ impl App {
             .audited(entry)
             .close_referral(sample, actor.person_id, &note)
             .await?;
+        self.reopen_gate(s.centre_id).await;
         Ok(())
     }
 
