@@ -141,6 +141,10 @@ pub struct BenchArgs {
     /// Also time the audited writes on this (empty, throwaway) PostgreSQL database.
     #[arg(long)]
     pub audit_postgres: Option<String>,
+    /// Learners at the centre whose IQA sampling plan is timed (0 to skip): 40 assessors and
+    /// 40 judgements a learner (5,000 learners: 200,000 judgements).
+    #[arg(long, default_value_t = 5000)]
+    pub qa_learners: usize,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
