@@ -9,4 +9,6 @@ pub mod import;
 pub mod model;
 pub mod people;
 pub mod portfolio;
+/// Quality assurance: IQA sampling plans and coverage, claim gating, EQA visits and DCS.
+pub mod qa;
 pub mod rules;
