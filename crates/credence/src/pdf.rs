@@ -326,6 +326,10 @@ fn declaration_block(w: &mut Writer, d: &LogDeclaration) {
             "I confirm that the evidence listed above is my own work and was produced under the \
              conditions required."
         }
+        "iqa" => {
+            "I sampled the assessment decisions on this unit and agree with them (internal \
+             quality assurance)."
+        }
         _ => "I confirm the record above.",
     };
     let heading = if role.is_empty() {

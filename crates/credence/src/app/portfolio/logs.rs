@@ -16,6 +16,18 @@ impl App {
             .iter()
             .find(|q| q.qualification.qan == qan)
             .ok_or_else(|| AppError::NotFound(format!("the learner's qualification {qan}")))?;
+        // The IQA's countersignature: a sample of this registration's unit agreed.
+        let samples: Vec<crate::store::SampleRow> = self
+            .store
+            .samples_of_learner(learner_id)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.registration_id == pq.registration.registration_id && s.state == "agreed"
+            })
+            .collect();
+        let ids: Vec<i64> = samples.iter().map(|s| s.sample_id).collect();
+        let decisions = self.store.decisions_of_samples(&ids).await?;
         let mut units = Vec::new();
         for qu in &pq.qualification.units {
             let Some(pu) = p.unit(&qu.unit) else {
@@ -108,16 +120,46 @@ impl App {
                     .signatures
                     .iter()
                     .map(|s| crate::pdf::LogDeclaration {
-                        role: if s.role == "assessor" {
-                            "Assessor".into()
-                        } else {
-                            "Learner".into()
+                        role: match (s.role == "assessor", s.withdrawn_at.is_some()) {
+                            (true, false) => "Assessor".into(),
+                            (false, false) => "Learner".into(),
+                            (true, true) => "Assessor (withdrawn by an IQA referral)".into(),
+                            (false, true) => "Learner (withdrawn by an IQA referral)".into(),
                         },
                         name: s.person_name.clone(),
                         at: s.at.clone(),
                         comments: s.comments.clone(),
                         evidence_hash: s.evidence_hash.clone(),
                     })
+                    .chain(
+                        samples
+                            .iter()
+                            .filter(|s| s.unit_key == pu.unit.key)
+                            .map(|s| {
+                                let by = decisions
+                                    .iter()
+                                    .filter(|d| d.sample_id == s.sample_id)
+                                    .next_back();
+                                crate::pdf::LogDeclaration {
+                                    role: "IQA".into(),
+                                    name: by.map(|d| d.iqa_name.clone()).unwrap_or_default(),
+                                    at: s.decided_at.clone().unwrap_or_default(),
+                                    comments: format!(
+                                        "{} sample agreed{}",
+                                        if s.stage == "summative" { "Summative" } else { "Interim" },
+                                        by.map(|d| d
+                                            .closing_note
+                                            .clone()
+                                            .filter(|n| !n.is_empty())
+                                            .unwrap_or_else(|| d.comments.clone()))
+                                            .filter(|c| !c.is_empty())
+                                            .map(|c| format!(": {c}"))
+                                            .unwrap_or_default()
+                                    ),
+                                    evidence_hash: s.snapshot_hash.clone().unwrap_or_default(),
+                                }
+                            }),
+                    )
                     .collect(),
             });
         }
