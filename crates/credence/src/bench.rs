@@ -88,7 +88,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
 async fn qa_plan(learners: usize) -> Result<()> {
     use axum::body::Body;
     use tower::ServiceExt;
-    let (app, dir) = bench_app("qa").await?;
+    let (app, dir) = bench_app_without_demo("qa").await?;
     let qan = "610/3789/8";
     let centre = app.store.insert_centre("Bench QA Centre").await?;
     app.store.approve_centre(centre, qan, "ISP", None).await?;
@@ -102,7 +102,12 @@ async fn qa_plan(learners: usize) -> Result<()> {
         .register_csv(&operator.centre(centre), csv.as_bytes(), false, "bench", |_| {})
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    anyhow::ensure!(outcome.registered == learners, "registered {}", outcome.registered);
+    anyhow::ensure!(
+        outcome.registered == learners,
+        "registered {}: {:?}",
+        outcome.registered,
+        outcome.errors.first()
+    );
     let regs = app.store.registrations_at_centre(centre, i64::MAX).await?;
     let spec = app
         .specification_of_version(regs[0].catalogue_version_id)
@@ -430,6 +435,15 @@ fn reset_peak_memory() {
 
 /// A fresh application with demo data on SQLite in a temp folder.
 async fn bench_app(what: &str) -> Result<(crate::app::App, std::path::PathBuf)> {
+    let (app, dir) = bench_app_without_demo(what).await?;
+    app.create_demo()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((app, dir))
+}
+
+/// A fresh application with the shipped specifications only, on SQLite in a temp folder.
+async fn bench_app_without_demo(what: &str) -> Result<(crate::app::App, std::path::PathBuf)> {
     let dir = std::env::temp_dir().join(format!("credence-bench-{what}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -442,9 +456,6 @@ async fn bench_app(what: &str) -> Result<(crate::app::App, std::path::PathBuf)> 
         key_file: dir.join("instance.key"),
     };
     let app = crate::open(&config).await?;
-    app.create_demo()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((app, dir))
 }
 

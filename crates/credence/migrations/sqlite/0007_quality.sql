@@ -48,7 +48,7 @@ create table qa_sample (
     created_by integer references person (person_id),
     created_at text not null
 );
-create index qa_sample_centre on qa_sample (centre_id, state);
+create index qa_sample_centre on qa_sample (centre_id, state, due_on, sample_id);
 create index qa_sample_registration on qa_sample (registration_id, unit_key);
 
 -- An IQA's decision on a sample: agree or refer back, for the unit or one criterion. A
@@ -184,6 +184,11 @@ create table appeal (
 );
 create index appeal_learner on appeal (learner_id);
 create index appeal_centre on appeal (centre_id, stage);
+
+-- What the plan reads at a centre, in index order.
+create index judgement_centre on judgement (centre_id, learner_id, unit_key, assessor_id, at);
+create index signature_centre on signature (centre_id, learner_id, unit_key);
+create index evidence_centre on evidence (centre_id);
 
 -- A sign-off withdrawn by an IQA's referral: the unit reopens, its evidence stays locked.
 alter table signature add column withdrawn_at text;

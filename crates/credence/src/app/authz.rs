@@ -488,7 +488,7 @@ impl QaScope {
         match &self.role {
             QaRole::Eqa { aos } if aos.iter().any(|a| a == ao) => Ok(()),
             _ => Err(AppError::Forbidden(format!(
-                "Only an EQA {ao} appointed to this centre may do this"
+                "Only an EQA of {ao} appointed to this centre may do this"
             ))),
         }
     }

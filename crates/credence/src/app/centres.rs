@@ -130,39 +130,6 @@ impl App {
             .await?;
         Ok(new)
     }
-
-    /// Grant or withdraw direct claim status for the actor's AO.
-    pub async fn set_direct_claim_status(
-        &self,
-        actor: &Actor,
-        centre: i64,
-        ao: &str,
-        granted: bool,
-        address: &str,
-    ) -> AppResult<()> {
-        let scope = self.ao_scope(actor, ao).map_err(|_| {
-            AppError::Validation(format!("Only {ao} staff set direct claim status for {ao}"))
-        })?;
-        scope.require_second_factor()?;
-        let entry = Self::entry(
-            Some(scope.who()),
-            Some(address),
-            if granted {
-                "direct_claim_granted"
-            } else {
-                "direct_claim_withdrawn"
-            },
-            &format!("centre {centre}"),
-            Some(centre),
-            None,
-            serde_json::json!({"ao": ao}),
-        );
-        self.store
-            .audited(entry)
-            .set_direct_claim_status(centre, scope.ao_code(), granted)
-            .await?;
-        Ok(())
-    }
 }
 
 impl App {

@@ -245,6 +245,9 @@ impl Store {
         .await?)
     }
 
+    /// The per-AO flag direct claim status was before migration 7 made it per
+    /// qualification (`direct_claim`); nothing reads it now. Kept so a test can make a
+    /// database as it was.
     pub async fn set_direct_claim_status(
         &self,
         centre_id: i64,

@@ -416,6 +416,41 @@ impl Store {
         .await?)
     }
 
+    /// An IQA's queue at these centres: samples to open (planned), their own open ones and
+    /// referrals to close, due first; at most `limit`, with how many there are in all.
+    pub async fn iqa_queue(
+        &self,
+        centres: &[i64],
+        iqa: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<SampleRow>, i64)> {
+        if centres.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let list = centres
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let filter = format!(
+            "s.centre_id in ({list}) and (s.state in ('planned', 'referred') or (s.state = 'open' and s.iqa_id = $1))"
+        );
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SAMPLE_SELECT} where {filter} order by s.due_on, s.sample_id limit $2"
+        )))
+        .bind(iqa)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select count(*) from qa_sample s where {filter}"
+        )))
+        .bind(iqa)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((rows, n))
+    }
+
     pub async fn samples_of_learner(&self, learner_id: i64) -> StoreResult<Vec<SampleRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{SAMPLE_SELECT} where s.learner_id = $1 order by s.sample_id"

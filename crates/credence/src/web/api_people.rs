@@ -75,19 +75,34 @@ pub struct CentreView {
 #[derive(Serialize, ToSchema)]
 pub struct CentreAoView {
     pub code: String,
+    /// Direct claim status for every one of the AO's qualifications the centre is approved
+    /// for (it is granted per qualification: see `direct_claim_qualifications`).
     pub direct_claim_status: bool,
+    /// The QANs of this AO with direct claim status at the centre.
+    pub direct_claim_qualifications: Vec<String>,
 }
 
 async fn centre_view(app: &AppState, id: i64, name: String) -> Result<CentreView, ApiError> {
     let aos = app.store.centre_aos(id).await.map_err(AppError::from)?;
+    let grants = app.store.direct_claims(id).await.map_err(AppError::from)?;
+    let approvals = app.store.approvals(id).await.map_err(AppError::from)?;
     Ok(CentreView {
         id,
         name,
         awarding_organisations: aos
             .into_iter()
-            .map(|a| CentreAoView {
-                code: a.ao_code,
-                direct_claim_status: a.direct_claim_status == 1,
+            .map(|a| {
+                let granted: Vec<String> = grants
+                    .iter()
+                    .filter(|g| g.ao_code == a.ao_code)
+                    .map(|g| g.qan.clone())
+                    .collect();
+                let approved = approvals.iter().filter(|x| x.ao_code == a.ao_code).count();
+                CentreAoView {
+                    direct_claim_status: approved > 0 && granted.len() == approved,
+                    direct_claim_qualifications: granted,
+                    code: a.ao_code,
+                }
             })
             .collect(),
         approved_qualifications: app

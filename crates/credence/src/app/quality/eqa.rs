@@ -179,7 +179,9 @@ impl App {
         planned_on: &str,
         address: &str,
     ) -> AppResult<i64> {
-        let scope = self.own_ao_scope(actor)?;
+        let scope = self.own_ao_scope(actor).map_err(|_| {
+            AppError::Forbidden("Only awarding organisation staff do this".into())
+        })?;
         let ao = scope.ao_code().to_string();
         let appointed = self
             .store
@@ -454,7 +456,9 @@ impl App {
     /// Direct claim status at a centre for the actor's AO, per qualification, with whether
     /// the centre meets the AO's eligibility (AO staff).
     pub async fn direct_claim_view(&self, actor: &Actor, centre: i64) -> AppResult<DcsView> {
-        let scope = self.own_ao_scope(actor)?;
+        let scope = self.own_ao_scope(actor).map_err(|_| {
+            AppError::Forbidden("Only awarding organisation staff do this".into())
+        })?;
         let ao = scope.ao_code().to_string();
         let grants = self.store.direct_claims(centre).await?;
         let qualifications = self

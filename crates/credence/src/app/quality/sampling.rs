@@ -1000,30 +1000,29 @@ impl App {
         Ok(())
     }
 
+    /// How many of the IQA's queue [`App::iqa_queue`] lists at most.
+    pub const IQA_QUEUE_PAGE: i64 = 50;
+
     /// The IQA's queue: samples to open or decide and referrals to close, at every centre
-    /// they are IQA, due first.
+    /// they are IQA, due first: the first [`App::IQA_QUEUE_PAGE`].
     pub async fn iqa_queue(&self, actor: &Actor) -> AppResult<Vec<SampleRow>> {
-        let centres: BTreeSet<i64> = actor
+        Ok(self.iqa_queue_page(actor).await?.0)
+    }
+
+    /// The first page of the IQA's queue and how many are in it in all.
+    pub async fn iqa_queue_page(&self, actor: &Actor) -> AppResult<(Vec<SampleRow>, i64)> {
+        let centres: Vec<i64> = actor
             .grants
             .iter()
             .filter(|g| g.role == "iqa")
             .filter_map(|g| g.centre_id)
+            .collect::<BTreeSet<i64>>()
+            .into_iter()
             .collect();
-        let mut out = Vec::new();
-        for c in centres {
-            out.extend(
-                self.store
-                    .samples_at_centre(c)
-                    .await?
-                    .into_iter()
-                    .filter(|s| {
-                        matches!(s.state.as_str(), "planned" | "referred")
-                            || (s.state == "open" && s.iqa_id == Some(actor.person_id))
-                    }),
-            );
-        }
-        out.sort_by(|a, b| (&a.due_on, a.sample_id).cmp(&(&b.due_on, b.sample_id)));
-        Ok(out)
+        Ok(self
+            .store
+            .iqa_queue(&centres, actor.person_id, Self::IQA_QUEUE_PAGE)
+            .await?)
     }
 
     /// An assessor's open referrals: what the IQA asked them to do.
