@@ -1,4 +1,5 @@
-//! Centres: the list, a centre's page, approvals, direct claim status, its audit log, EQAs.
+//! Centres: the list, a centre's page (with its links to quality assurance: direct claim
+//! status itself is `web::quality::eqa`'s), approvals, its audit log, EQAs.
 
 use super::*;
 
@@ -80,24 +81,45 @@ pub(super) async fn create_centre(
 pub(super) struct CentreView {
     id: i64,
     name: String,
-    /// (AO, direct claim status)
-    aos: Vec<(String, bool)>,
-    my_aos: Vec<String>,
+    /// The awarding organisations the centre works with.
+    aos: Vec<String>,
     oversee: bool,
     admin: bool,
-    /// (title, slug, QAN, approved at)
-    approvals: Vec<(String, String, String, String)>,
+    /// The person takes part in the centre's quality assurance (IQA, administrator, its EQA,
+    /// its AO's staff): the quality assurance links are theirs.
+    qa: bool,
+    /// Staff of an AO the centre works with: they grant and withdraw direct claim status.
+    manage_dcs: bool,
+    /// (title, slug, QAN, approved on, direct claim status granted on: empty when not)
+    approvals: Vec<(String, String, String, String, String)>,
     /// (QAN, title) the actor may approve the centre for
     approvable: Vec<(String, String)>,
     registration_count: i64,
     /// (learner id, name, ULN, QAN, registered)
     registrations: Vec<(i64, String, String, String, String)>,
-    /// (name, role, competence, flags)
-    staff: Vec<(String, String, String, Vec<String>)>,
+    staff: Vec<StaffLine>,
     /// "name (AO)" of the EQAs appointed
     eqas: Vec<String>,
     /// (person, name) EQAs of the actor's AO not yet appointed here
     appointable: Vec<(i64, String)>,
+}
+
+pub(super) struct StaffLine {
+    person: i64,
+    name: String,
+    role: String,
+    competence: String,
+    flags: Vec<String>,
+    /// An IQA's role here, and whether they are the lead IQA.
+    iqa: bool,
+    lead: bool,
+}
+
+/// A stored date or timestamp as people in the UK write it: "29 November 2026".
+fn uk_date(s: &str) -> String {
+    chrono::NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d")
+        .map(|d| d.format("%-d %B %Y").to_string())
+        .unwrap_or_else(|_| s.to_string())
 }
 
 #[derive(Template)]
@@ -132,6 +154,7 @@ pub(super) async fn centre_page(
         })
         .map(|(_, q)| (q.qan.clone(), q.title.clone()))
         .collect();
+    let leads = app.store.lead_iqas(id).await.map_err(AppError::from)?;
     let mut staff = Vec::new();
     for s in app.store.centre_staff(id).await.map_err(AppError::from)? {
         let Some(kind) = crate::app::competence::staff_role(&s.role) else {
@@ -149,12 +172,15 @@ pub(super) async fn centre_page(
                 )
             })
             .unwrap_or_else(|| "Not recorded".into());
-        staff.push((
-            s.display_name,
-            role_name(&s.role).to_string(),
-            summary,
-            app.competence_flags(s.person_id, kind).await?,
-        ));
+        staff.push(StaffLine {
+            person: s.person_id,
+            name: s.display_name,
+            role: role_name(&s.role).to_string(),
+            competence: summary,
+            flags: app.competence_flags(s.person_id, kind).await?,
+            iqa: s.role == "iqa",
+            lead: s.role == "iqa" && leads.contains(&s.person_id),
+        });
     }
     let appointed = app.store.centre_eqas(id).await.map_err(AppError::from)?;
     let mut appointable = Vec::new();
@@ -165,6 +191,9 @@ pub(super) async fn centre_page(
             }
         }
     }
+    let grants = app.store.direct_claims(id).await.map_err(AppError::from)?;
+    let qa = app.qa_scope(actor, id).await.is_ok();
+    let manage_dcs = aos.iter().any(|a| my_aos.contains(&a.ao_code));
     let view = CentreView {
         eqas: appointed
             .iter()
@@ -174,12 +203,10 @@ pub(super) async fn centre_page(
         staff,
         id,
         name: centre.name.clone(),
-        aos: aos
-            .iter()
-            .map(|a| (a.ao_code.clone(), a.direct_claim_status == 1))
-            .collect(),
-        my_aos,
+        aos: aos.iter().map(|a| a.ao_code.clone()).collect(),
         oversee,
+        qa,
+        manage_dcs,
         admin: actor.centre_roles(id).contains(&"centre_admin"),
         approvals: approvals
             .iter()
@@ -192,7 +219,12 @@ pub(super) async fn centre_page(
                     title,
                     crate::app::catalogue::qan_slug(&a.qan),
                     a.qan.clone(),
-                    a.created_at.clone(),
+                    uk_date(&a.created_at),
+                    grants
+                        .iter()
+                        .find(|g| g.qan == a.qan)
+                        .map(|g| uk_date(&g.granted_at))
+                        .unwrap_or_default(),
                 )
             })
             .collect(),
@@ -212,7 +244,7 @@ pub(super) async fn centre_page(
                     format!("{} {}", r.given_name, r.family_name),
                     r.uln.unwrap_or_default(),
                     r.qan,
-                    r.registered_at,
+                    uk_date(&r.registered_at),
                 )
             })
             .collect(),
@@ -265,45 +297,6 @@ pub(super) async fn approve(
             .await
         }
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            centre_page(&app, &actor, id, Some(e.to_string()), None).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-pub(super) struct DcsForm {
-    ao: String,
-    granted: String,
-}
-
-pub(super) async fn direct_claim(
-    State(app): State<AppState>,
-    CurrentActor(actor): CurrentActor,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(f): Form<DcsForm>,
-) -> Result<Response, PageError> {
-    let granted = f.granted == "yes";
-    match app
-        .set_direct_claim_status(&actor, id, &f.ao, granted, &client_address(&headers))
-        .await
-    {
-        Ok(()) => {
-            centre_page(
-                &app,
-                &actor,
-                id,
-                None,
-                Some(format!(
-                    "Direct claim status for {} {}.",
-                    f.ao,
-                    if granted { "granted" } else { "withdrawn" }
-                )),
-            )
-            .await
-        }
-        Err(e @ AppError::Validation(_)) => {
             centre_page(&app, &actor, id, Some(e.to_string()), None).await
         }
         Err(e) => Err(e.into()),

@@ -51,7 +51,6 @@ pub fn router() -> Router<AppState> {
     let r = super::access::route(r, "/centres", get(centres).post(create_centre));
     let r = super::access::route(r, "/centres/{centre}", get(centre));
     let r = super::access::route(r, "/centres/{centre}/approvals", post(approve));
-    let r = super::access::route(r, "/centres/{centre}/direct-claim", post(direct_claim));
     let r = super::access::route(r, "/centres/{centre}/audit", get(audit));
     let r = super::access::route(r, "/centres/{centre}/eqa", post(appoint_eqa));
     let r = super::access::route(r, "/centres/{centre}/registrations/new", get(register_form));
