@@ -227,6 +227,8 @@ impl App {
         regs: &[(RegistrationRow, BTreeSet<String>, String)],
         day: NaiveDate,
     ) -> AppResult<PlanFacts> {
+        let started = std::time::Instant::now();
+        let lap = |what: &str| tracing::debug!(centre, what, ms = started.elapsed().as_secs_f64() * 1e3, "plan facts");
         let (strategy, strategy_set_at) = self.sampling_strategy(centre, qan).await?;
         // Registrations of this qualification, by learner.
         let mut regs_of: HashMap<i64, Vec<(&RegistrationRow, &BTreeSet<String>)>> = HashMap::new();
@@ -246,6 +248,7 @@ impl App {
                 *slot = (j.assessor_id, j.last_at);
             }
         }
+        lap("judgements");
         // Signed off: the assessor's and the learner's signatures on one evidence hash.
         let mut sigs: HashMap<(i64, String), Vec<(String, String, String)>> = HashMap::new();
         for s in self.store.sign_offs_at_centre(centre).await? {
@@ -266,6 +269,7 @@ impl App {
                 .map(|(_, _, at)| at.clone())
                 .max()
         };
+        lap("sign-offs");
         let mut methods: HashMap<(i64, String), (BTreeSet<String>, BTreeSet<String>)> =
             HashMap::new();
         for m in self.store.unit_methods_at_centre(centre).await? {
@@ -275,6 +279,7 @@ impl App {
                 slot.1.insert(m.source);
             }
         }
+        lap("methods");
         let mut work = Vec::new();
         for (key, (assessor, last_at)) in &judged {
             let Some(list) = regs_of.get(&key.0) else {
@@ -307,6 +312,7 @@ impl App {
             (a.registration, &a.unit, a.stage).cmp(&(b.registration, &b.unit, b.stage))
         });
 
+        lap("work");
         // Each assessor's risks.
         let first_decision: HashMap<i64, String> = self
             .store
@@ -369,6 +375,7 @@ impl App {
             });
         }
 
+        lap("risks");
         let samples: Vec<SampleRow> = self
             .store
             .samples_at_centre(centre)
@@ -387,6 +394,7 @@ impl App {
                 due_on: day_of(&s.due_on),
             })
             .collect();
+        lap("samples");
         Ok(PlanFacts {
             strategy,
             strategy_set_at,
@@ -438,7 +446,9 @@ impl App {
     pub async fn qa_plan_in(&self, scope: &QaScope, qan: Option<&str>) -> AppResult<CentrePlan> {
         let centre = scope.centre_id();
         let day = today();
+        let started = std::time::Instant::now();
         let regs = self.plan_registrations(centre).await?;
+        tracing::debug!(centre, ms = started.elapsed().as_secs_f64() * 1e3, "plan registrations");
         let quals = self.plan_qualifications(scope, qan, &regs).await?;
         let mut out = CentrePlan {
             centre,
@@ -459,7 +469,9 @@ impl App {
                 existing: &facts.existing,
                 today: day,
             };
+            let t = std::time::Instant::now();
             let coverage = coverage_of(&input);
+            tracing::debug!(centre, ms = t.elapsed().as_secs_f64() * 1e3, "plan coverage");
             for s in &facts.samples {
                 out.assessors
                     .insert(s.assessor_id, s.assessor_name.clone());

@@ -5,6 +5,18 @@ use super::*;
 pub(super) struct Row {
     link: String,
     cells: Vec<String>,
+    /// Tags after the first cell: (class, words), e.g. ("tag--red", "Overdue").
+    tags: Vec<(&'static str, String)>,
+}
+
+impl Row {
+    fn new(link: String, cells: Vec<String>) -> Row {
+        Row {
+            link,
+            cells,
+            tags: Vec::new(),
+        }
+    }
 }
 
 pub(super) struct Section {
@@ -124,7 +136,7 @@ pub(super) async fn home_page(
             )
         })
         .collect();
-    let mut sections = Vec::new();
+    let mut sections = quality_sections(app, actor).await?;
     if let Some(active) = &actor.active {
         match active.role.as_str() {
             "ao_staff" | "eqa" => {
@@ -142,9 +154,9 @@ pub(super) async fn home_page(
                         .filter(|a| a.direct_claim_status == 1)
                         .map(|a| a.ao_code.clone())
                         .collect::<Vec<_>>();
-                    rows.push(Row {
-                        link: format!("/centres/{}", c.centre.centre_id),
-                        cells: vec![
+                    rows.push(Row::new(
+                        format!("/centres/{}", c.centre.centre_id),
+                        vec![
                             c.centre.name.clone(),
                             approvals.to_string(),
                             n.to_string(),
@@ -154,7 +166,7 @@ pub(super) async fn home_page(
                                 dcs.join(", ")
                             },
                         ],
-                    });
+                    ));
                 }
                 let mut actions = vec![("All centres".to_string(), "/centres".to_string())];
                 if active.role == "ao_staff" {
@@ -191,14 +203,16 @@ pub(super) async fn home_page(
                     columns: vec!["Learner", "ULN", "Qualification", "Registered"],
                     rows: regs
                         .into_iter()
-                        .map(|r| Row {
-                            link: format!("/learners/{}", r.learner_id),
-                            cells: vec![
-                                format!("{} {}", r.given_name, r.family_name),
-                                r.uln.unwrap_or_default(),
-                                r.qan,
-                                r.registered_at,
-                            ],
+                        .map(|r| {
+                            Row::new(
+                                format!("/learners/{}", r.learner_id),
+                                vec![
+                                    format!("{} {}", r.given_name, r.family_name),
+                                    r.uln.unwrap_or_default(),
+                                    r.qan,
+                                    r.registered_at,
+                                ],
+                            )
                         })
                         .collect(),
                     actions: vec![
@@ -207,6 +221,11 @@ pub(super) async fn home_page(
                             "Register learners".into(),
                             format!("/centres/{centre_id}/registrations/new"),
                         ),
+                        (
+                            "Quality assurance".into(),
+                            format!("/centres/{centre_id}/qa"),
+                        ),
+                        ("Claims".into(), format!("/centres/{centre_id}/claims")),
                     ],
                 });
             }
@@ -236,10 +255,10 @@ pub(super) async fn home_page(
                                 ),
                                 Err(_) => (String::new(), String::new()),
                             };
-                            rows.push(Row {
-                                link: format!("/learners/{}/portfolio", r.learner_id),
-                                cells: vec![format!("{} {}", r.given_name, r.family_name), r.uln.unwrap_or_default(), r.qan, met, units],
-                            });
+                            rows.push(Row::new(
+                                format!("/learners/{}/portfolio", r.learner_id),
+                                vec![format!("{} {}", r.given_name, r.family_name), r.uln.unwrap_or_default(), r.qan, met, units],
+                            ));
                         }
                         rows
                     },
@@ -268,13 +287,13 @@ pub(super) async fn home_page(
                                 .qualification(&r.qan)
                                 .map(|(_, q)| (q.title.clone(), q.units.len().to_string()))
                                 .unwrap_or((r.qan.clone(), String::new()));
-                            Row {
-                                link: format!(
+                            Row::new(
+                                format!(
                                     "/qualifications/{}",
                                     crate::app::catalogue::qan_slug(&r.qan)
                                 ),
-                                cells: vec![title, r.centre_name, units, r.registered_at],
-                            }
+                                vec![title, r.centre_name, units, r.registered_at],
+                            )
                         })
                         .collect(),
                     actions: vec![
@@ -338,6 +357,199 @@ pub(super) async fn home_page(
                 && !actor.second_factor,
         },
     ))
+}
+
+/// How many rows a home page panel shows.
+const PANEL_ROWS: usize = 50;
+
+/// A stored date or timestamp as people read it in the UK: "29 November 2026".
+fn uk_date(at: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(at.get(..10).unwrap_or(at), "%Y-%m-%d") {
+        Ok(d) => d.format("%-d %B %Y").to_string(),
+        Err(_) => at.to_string(),
+    }
+}
+
+fn overdue_tag(overdue: bool) -> Vec<(&'static str, String)> {
+    if overdue {
+        vec![("tag--red", "Overdue".to_string())]
+    } else {
+        Vec::new()
+    }
+}
+
+fn shown_of(n: usize) -> String {
+    if n > PANEL_ROWS {
+        format!(" Showing the first {PANEL_ROWS} of {n}.")
+    } else {
+        String::new()
+    }
+}
+
+/// Quality assurance on the home page: an IQA's sampling queue, what IQAs referred back to an
+/// assessor, and the EQA visits due for AO staff and EQAs.
+async fn quality_sections(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+) -> Result<Vec<Section>, PageError> {
+    let active = actor
+        .active
+        .as_ref()
+        .map(|g| g.role.as_str())
+        .unwrap_or_default();
+    let active_centre = actor.active.as_ref().and_then(|g| g.centre_id);
+    let today = crate::app::quality::today();
+    let past = |due: &str| crate::app::quality::day_of(due) < today;
+    let mut out = Vec::new();
+    if active == "iqa" {
+        let cat = app.catalogue().await?;
+        let unit_ref = |key: &str| {
+            cat.specs
+                .iter()
+                .find_map(|cs| cs.spec.unit(key))
+                .map(|u| u.ao_ref.clone())
+                .unwrap_or_else(|| key.to_string())
+        };
+        let queue = app.iqa_queue(actor).await?;
+        let n = queue.len();
+        let rows = queue
+            .into_iter()
+            .take(PANEL_ROWS)
+            .map(|s| {
+                let todo = match s.state.as_str() {
+                    "planned" => "Open and sample it",
+                    "open" => "Record your decisions",
+                    "referred" => "Close the referral once resolved",
+                    _ => "",
+                };
+                let overdue = matches!(s.state.as_str(), "planned" | "open") && past(&s.due_on);
+                Row {
+                    link: format!("/qa/samples/{}", s.sample_id),
+                    cells: vec![
+                        format!("{} {}", s.given_name, s.family_name),
+                        unit_ref(&s.unit_key),
+                        s.assessor_name.clone(),
+                        credence_domain::qa::Stage::parse(&s.stage)
+                            .map(|st| st.title().to_string())
+                            .unwrap_or(s.stage.clone()),
+                        todo.to_string(),
+                        uk_date(&s.due_on),
+                    ],
+                    tags: overdue_tag(overdue),
+                }
+            })
+            .collect();
+        let mut actions = Vec::new();
+        if let Some(c) = active_centre {
+            actions.push(("The sampling plan".to_string(), format!("/centres/{c}/qa")));
+            actions.push((
+                "Standardisation".to_string(),
+                format!("/centres/{c}/standardisation"),
+            ));
+        }
+        out.push(Section {
+            heading: format!("Your sampling queue ({n})"),
+            intro: if n == 0 {
+                "Nothing to sample now. Generate the sampling plan to add the samples the strategy calls for.".into()
+            } else {
+                format!(
+                    "Samples to open or decide and referrals to close at your centres, due first.{}",
+                    shown_of(n)
+                )
+            },
+            columns: vec!["Learner", "Unit", "Assessor", "Stage", "To do", "Due"],
+            rows,
+            actions,
+        });
+    }
+    if actor.has_role("assessor") {
+        let referrals = app.assessor_actions(actor).await?;
+        if active == "assessor" || !referrals.is_empty() {
+            let n = referrals.len();
+            let cat = app.catalogue().await?;
+            let rows = referrals
+                .into_iter()
+                .take(PANEL_ROWS)
+                .map(|(s, d)| {
+                    let unit = cat
+                        .specs
+                        .iter()
+                        .find_map(|cs| cs.spec.unit(&s.unit_key))
+                        .map(|u| u.ao_ref.clone())
+                        .unwrap_or_else(|| s.unit_key.clone());
+                    let due = d.due_on.clone().unwrap_or_default();
+                    Row {
+                        link: format!(
+                            "/learners/{}/portfolio/units/{}",
+                            s.learner_id,
+                            crate::app::catalogue::unit_slug(&s.unit_key)
+                        ),
+                        cells: vec![
+                            format!("{} {}", s.given_name, s.family_name),
+                            unit,
+                            d.criterion
+                                .clone()
+                                .unwrap_or_else(|| "The whole unit".into()),
+                            d.action.clone(),
+                            d.iqa_name.clone(),
+                            uk_date(&due),
+                        ],
+                        tags: overdue_tag(!due.is_empty() && past(&due)),
+                    }
+                })
+                .collect();
+            out.push(Section {
+                heading: format!("Referred back to you ({n})"),
+                intro: if n == 0 {
+                    "Nothing is referred back to you by an IQA.".into()
+                } else {
+                    format!(
+                        "The IQA sampled these units and referred them back: do what they ask, judge again and sign off again.{}",
+                        shown_of(n)
+                    )
+                },
+                columns: vec!["Learner", "Unit", "Criterion", "What to do", "IQA", "Due"],
+                rows,
+                actions: Vec::new(),
+            });
+        }
+    }
+    if matches!(active, "ao_staff" | "eqa") {
+        let due = app.visits_due(actor).await?;
+        let n = due.len();
+        let rows = due
+            .into_iter()
+            .take(PANEL_ROWS)
+            .map(|v| Row {
+                link: format!("/centres/{}/visits", v.centre),
+                cells: vec![
+                    v.centre_name.clone(),
+                    v.ao.clone(),
+                    uk_date(&v.due_by),
+                    v.scheduled
+                        .as_deref()
+                        .map(uk_date)
+                        .unwrap_or_else(|| "Not scheduled".into()),
+                ],
+                tags: overdue_tag(v.overdue),
+            })
+            .collect();
+        out.push(Section {
+            heading: format!("EQA visits due ({n})"),
+            intro: if n == 0 {
+                "No visit is due: every centre with learners has had its visit this year.".into()
+            } else {
+                format!(
+                    "Every centre with learners has an EQA visit at least once a year.{}",
+                    shown_of(n)
+                )
+            },
+            columns: vec!["Centre", "Awarding organisation", "Due by", "Scheduled"],
+            rows,
+            actions: Vec::new(),
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
