@@ -99,7 +99,13 @@ async fn qa_plan(learners: usize) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let outcome = app
-        .register_csv(&operator.centre(centre), csv.as_bytes(), false, "bench", |_| {})
+        .register_csv(
+            &operator.centre(centre),
+            csv.as_bytes(),
+            false,
+            "bench",
+            |_| {},
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(
@@ -125,7 +131,10 @@ async fn qa_plan(learners: usize) -> Result<()> {
         .map(|u| {
             (
                 u.key.clone(),
-                u.judged_items().iter().map(|(n, _)| n.to_string()).collect(),
+                u.judged_items()
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .collect(),
             )
         })
         .collect();
@@ -134,9 +143,15 @@ async fn qa_plan(learners: usize) -> Result<()> {
     for a in 0..40 {
         let p = app
             .store
-            .insert_person(&format!("assessor{a}@bench.test"), &format!("Assessor {a}"), None)
+            .insert_person(
+                &format!("assessor{a}@bench.test"),
+                &format!("Assessor {a}"),
+                None,
+            )
             .await?;
-        app.store.grant_role(p, "assessor", None, Some(centre), None).await?;
+        app.store
+            .grant_role(p, "assessor", None, Some(centre), None)
+            .await?;
         use credence_domain::people::competence::{
             AssessorAward, AwardHeld, AwardStatus, CompetenceRecord,
         };
@@ -161,11 +176,24 @@ async fn qa_plan(learners: usize) -> Result<()> {
         .store
         .insert_person("iqa@bench.test", "Bench IQA", None)
         .await?;
-    app.store.grant_role(iqa, "iqa", None, Some(centre), None).await?;
+    app.store
+        .grant_role(iqa, "iqa", None, Some(centre), None)
+        .await?;
     // The judgements, signatures, evidence and mappings, straight into the tables.
     let t = Instant::now();
-    let kinds = ["observation_checklist", "professional_discussion", "product_evidence", "witness_testimony", "questioning"];
-    let at = |d: usize| format!("{}T10:00:00.000000Z", today - chrono::Duration::days((d % 300) as i64 + 1));
+    let kinds = [
+        "observation_checklist",
+        "professional_discussion",
+        "product_evidence",
+        "witness_testimony",
+        "questioning",
+    ];
+    let at = |d: usize| {
+        format!(
+            "{}T10:00:00.000000Z",
+            today - chrono::Duration::days((d % 300) as i64 + 1)
+        )
+    };
     let mut judgements = 0usize;
     let mut tx = app.store.begin().await?;
     for (i, r) in regs.iter().enumerate() {

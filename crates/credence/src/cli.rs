@@ -581,7 +581,9 @@ pub async fn run(cli: Cli) -> Result<bool> {
             format,
         }) => {
             if app.store.centre(centre).await?.is_none() {
-                bail!("there is no centre {centre}: see `credence` pages or the API for centre ids");
+                bail!(
+                    "there is no centre {centre}: see `credence` pages or the API for centre ids"
+                );
             }
             let scope = app
                 .operator(by.as_deref())
@@ -1224,18 +1226,12 @@ fn print_outcome(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_command_line_is_well_formed() {
-        use clap::CommandFactory;
-        super::Cli::command().debug_assert();
-    }
-}
-
 fn print_plan(plan: &crate::app::quality::sampling::CentrePlan) {
     if plan.qualifications.is_empty() {
-        println!("No learners with assessed work at centre {}: nothing to sample yet.", plan.centre);
+        println!(
+            "No learners with assessed work at centre {}: nothing to sample yet.",
+            plan.centre
+        );
     }
     for q in &plan.qualifications {
         println!("{} {}", q.qan, q.title);
@@ -1246,7 +1242,10 @@ fn print_plan(plan: &crate::app::quality::sampling::CentrePlan) {
             q.strategy.summative_rate,
             q.strategy_set_at
                 .as_deref()
-                .map_or("the defaults".to_string(), |at| format!("set {}", &at[..10.min(at.len())]))
+                .map_or("the defaults".to_string(), |at| format!(
+                    "set {}",
+                    &at[..10.min(at.len())]
+                ))
         );
         println!("  {} pieces of work, {} samples", q.work, q.samples.len());
         for a in &q.coverage.assessors {
@@ -1279,5 +1278,14 @@ fn print_plan(plan: &crate::app::quality::sampling::CentrePlan) {
                 if s.overdue { "  OVERDUE" } else { "" }
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -89,6 +89,21 @@ const TABLE: &[(Policy, [Row; 10])] = &[
         ],
     ),
     (
+        Policy::CentreQa,
+        [
+            [SignIn, SignIn],     // nobody
+            [Allowed, Allowed],   // ao@isp.demo
+            [Hidden, Hidden],     // ao@ocr.demo
+            [Allowed, Hidden],    // eqa@isp.demo
+            [Allowed, Hidden],    // admin@northgate.demo
+            [Hidden, Allowed],    // admin@riverside.demo
+            [Forbidden, Allowed], // sam.assessor@demo: assessor at Northgate, IQA at Riverside
+            [Allowed, Hidden],    // iqa@northgate.demo
+            [Forbidden, Hidden],  // priya.learner@demo
+            [Hidden, Forbidden],  // tom.learner@demo
+        ],
+    ),
+    (
         Policy::CentreView,
         [
             [SignIn, SignIn],    // nobody

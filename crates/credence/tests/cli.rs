@@ -413,13 +413,30 @@ fn the_operator_is_named_and_the_log_is_held_to_its_checkpoint() {
 fn qa_plan_and_claims_list_for_scripts() {
     let data = common::temp_dir("cli-qa");
     let demo = credence(&data, &["demo"]);
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     // Northgate (centre 1): the referred sample of Chloe's unit is on the plan, with coverage.
     let plan = credence(
         &data,
-        &["qa", "plan", "--centre", "1", "--qualification", "610/3795/3", "--format", "json"],
+        &[
+            "qa",
+            "plan",
+            "--centre",
+            "1",
+            "--qualification",
+            "610/3795/3",
+            "--format",
+            "json",
+        ],
     );
-    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout(&plan)).unwrap();
     let q = &json["qualifications"][0];
     assert_eq!(q["qan"], "610/3795/3");
@@ -428,12 +445,24 @@ fn qa_plan_and_claims_list_for_scripts() {
         .iter()
         .find(|s| s["learner_name"] == "Chloe Davies")
         .expect("Chloe's sample");
-    for field in ["assessor", "assessor_name", "learner", "unit", "stage", "status", "due_on"] {
+    for field in [
+        "assessor",
+        "assessor_name",
+        "learner",
+        "unit",
+        "stage",
+        "status",
+        "due_on",
+    ] {
         assert!(!chloe[field].is_null(), "{field}");
     }
     assert_eq!(chloe["status"], "referred");
     assert_eq!(chloe["stage"], "summative");
-    assert!(q["coverage"]["assessors"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(
+        q["coverage"]["assessors"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
     // In words too.
     let text = credence(&data, &["qa", "plan", "--centre", "1"]);
     assert!(stdout(&text).contains("Chloe Davies"), "{}", stdout(&text));
@@ -443,14 +472,26 @@ fn qa_plan_and_claims_list_for_scripts() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("no centre 99"));
 
     // Claims: Riverside's (centre 2) is held, waiting for the first EQA visit.
-    let claims = credence(&data, &["claims", "list", "--centre", "2", "--format", "json"]);
-    assert!(claims.status.success(), "{}", String::from_utf8_lossy(&claims.stderr));
+    let claims = credence(
+        &data,
+        &["claims", "list", "--centre", "2", "--format", "json"],
+    );
+    assert!(
+        claims.status.success(),
+        "{}",
+        String::from_utf8_lossy(&claims.stderr)
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout(&claims)).unwrap();
     let list = json.as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["status"], "held");
     assert_eq!(list[0]["waits"][0]["kind"], "first_eqa_visit");
-    assert!(list[0]["waiting_for"][0].as_str().unwrap().contains("first EQA visit"));
+    assert!(
+        list[0]["waiting_for"][0]
+            .as_str()
+            .unwrap()
+            .contains("first EQA visit")
+    );
     let all = credence(&data, &["claims", "list"]);
     let text = stdout(&all);
     assert!(text.contains("released") && text.contains("held"), "{text}");

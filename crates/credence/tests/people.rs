@@ -948,7 +948,9 @@ async fn a_second_factor_for_those_who_publish(url: String) {
     let dcs = |cookie: &str, csrf: &str| {
         form(
             "/centres/2/direct-claim",
-            &format!("csrf={csrf}&qan=603%2F5902%2FX&granted=yes&reason=Satisfactory+first+visit&confirm=yes"),
+            &format!(
+                "csrf={csrf}&qan=603%2F5902%2FX&granted=yes&reason=Satisfactory+first+visit&confirm=yes"
+            ),
             Some(cookie),
         )
     };

@@ -81,7 +81,10 @@ async fn demo_shows_every_state(url: String) {
     let admin_n = actor(&d.app, "admin@northgate.demo").await;
     let admin_r = actor(&d.app, "admin@riverside.demo").await;
     let north = d.app.claims(&admin_n, Some(d.north)).await.unwrap();
-    let farah = north.iter().find(|c| c.learner_name == "Farah Ali").unwrap();
+    let farah = north
+        .iter()
+        .find(|c| c.learner_name == "Farah Ali")
+        .unwrap();
     assert_eq!(farah.status, "released", "{farah:?}");
     let chloe = north
         .iter()
@@ -89,15 +92,27 @@ async fn demo_shows_every_state(url: String) {
         .unwrap();
     assert_eq!(chloe.status, "held");
     assert!(
-        chloe.waits.iter().any(|w| matches!(w, Wait::ReferredBack { .. })),
+        chloe
+            .waits
+            .iter()
+            .any(|w| matches!(w, Wait::ReferredBack { .. })),
         "{:?}",
         chloe.waits
     );
-    assert!(chloe.waits.iter().any(|w| matches!(w, Wait::NotSignedOff { .. })));
+    assert!(
+        chloe
+            .waits
+            .iter()
+            .any(|w| matches!(w, Wait::NotSignedOff { .. }))
+    );
     let river = d.app.claims(&admin_r, Some(d.river)).await.unwrap();
     assert_eq!(river.len(), 1);
     assert_eq!(river[0].status, "held");
-    assert!(matches!(river[0].waits.as_slice(), [Wait::FirstEqaVisit]), "{:?}", river[0].waits);
+    assert!(
+        matches!(river[0].waits.as_slice(), [Wait::FirstEqaVisit]),
+        "{:?}",
+        river[0].waits
+    );
     assert!(river[0].waiting_for[0].contains("first EQA visit"));
     // Riverside's administrator sees nothing of Northgate's claims.
     assert!(matches!(
@@ -107,24 +122,52 @@ async fn demo_shows_every_state(url: String) {
 
     // Northgate's plan: Chloe's referred sample, and gaps (Ben's and Farah's work unsampled).
     let irene = actor(&d.app, "iqa@northgate.demo").await;
-    let plan = d.app.qa_plan(&irene, d.north, Some("610/3795/3")).await.unwrap();
+    let plan = d
+        .app
+        .qa_plan(&irene, d.north, Some("610/3795/3"))
+        .await
+        .unwrap();
     let q = &plan.qualifications[0];
-    assert!(q.samples.iter().any(|s| s.status == "referred" && s.learner_name == "Chloe Davies"));
+    assert!(
+        q.samples
+            .iter()
+            .any(|s| s.status == "referred" && s.learner_name == "Chloe Davies")
+    );
     assert!(q.work >= 3, "{}", q.work);
-    assert!(!q.coverage.assessors.iter().all(|a| a.compliant), "{:?}", q.coverage.assessors);
+    assert!(
+        !q.coverage.assessors.iter().all(|a| a.compliant),
+        "{:?}",
+        q.coverage.assessors
+    );
     // Sam's home shows the referral as his action.
     let sam = actor(&d.app, "sam.assessor@demo").await;
     let actions = d.app.assessor_actions(&sam).await.unwrap();
-    assert!(actions.iter().any(|(s, dec)| s.given_name == "Chloe" && dec.verdict == "refer"));
+    assert!(
+        actions
+            .iter()
+            .any(|(s, dec)| s.given_name == "Chloe" && dec.verdict == "refer")
+    );
     // Generating the plan closes the gaps and makes every assessor compliant.
-    let added = d.app.generate_qa_plan(&irene, d.north, None, "test").await.unwrap();
+    let added = d
+        .app
+        .generate_qa_plan(&irene, d.north, None, "test")
+        .await
+        .unwrap();
     assert!(added > 0);
-    let plan = d.app.qa_plan(&irene, d.north, Some("610/3795/3")).await.unwrap();
+    let plan = d
+        .app
+        .qa_plan(&irene, d.north, Some("610/3795/3"))
+        .await
+        .unwrap();
     let q = &plan.qualifications[0];
     assert!(q.coverage.gaps.is_empty(), "{:?}", q.coverage.gaps);
     assert!(q.coverage.assessors.iter().all(|a| a.compliant));
     // A second run adds nothing more.
-    let again = d.app.generate_qa_plan(&irene, d.north, None, "test").await.unwrap();
+    let again = d
+        .app
+        .generate_qa_plan(&irene, d.north, None, "test")
+        .await
+        .unwrap();
     assert_eq!(again, 0);
     // The audit log still verifies.
     assert!(d.app.verify_audit(None).await.unwrap().is_ok());
@@ -143,15 +186,36 @@ async fn referral_reopens_the_unit_and_closing_it_opens_the_gate(url: String) {
     // Selected for sampling: the claim waits for the IQA even though Northgate has DCS.
     let sample = d
         .app
-        .add_sample(&irene, d.north, reg.registration_id, &unit, "summative", "first claim of this learner", "test")
+        .add_sample(
+            &irene,
+            d.north,
+            reg.registration_id,
+            &unit,
+            "summative",
+            "first claim of this learner",
+            "test",
+        )
         .await
         .unwrap();
-    let claim = d.app.make_claim(&admin, reg.registration_id, &[], "test").await.unwrap();
+    let claim = d
+        .app
+        .make_claim(&admin, reg.registration_id, &[], "test")
+        .await
+        .unwrap();
     assert_eq!(claim.status, "held");
-    assert!(matches!(claim.waits.as_slice(), [Wait::AwaitingIqa { .. }]), "{:?}", claim.waits);
+    assert!(
+        matches!(claim.waits.as_slice(), [Wait::AwaitingIqa { .. }]),
+        "{:?}",
+        claim.waits
+    );
 
     // Deciding before opening is refused; opening keeps a snapshot.
-    assert!(d.app.decide_sample(&irene, sample, &refer("x"), "test").await.is_err());
+    assert!(
+        d.app
+            .decide_sample(&irene, sample, &refer("x"), "test")
+            .await
+            .is_err()
+    );
     d.app.open_sample(&irene, sample, "test").await.unwrap();
     let (s, _) = d.app.sample_view(&irene, sample).await.unwrap();
     let snapshot: serde_json::Value = serde_json::from_str(s.snapshot.as_deref().unwrap()).unwrap();
@@ -159,13 +223,31 @@ async fn referral_reopens_the_unit_and_closing_it_opens_the_gate(url: String) {
     assert!(!snapshot["criteria"].as_array().unwrap().is_empty());
     // A referral needs an action and a due date.
     let mut bad = refer("");
-    assert!(message(d.app.decide_sample(&irene, sample, &bad, "test").await.unwrap_err()).contains("Say what the assessor must do"));
+    assert!(
+        message(
+            d.app
+                .decide_sample(&irene, sample, &bad, "test")
+                .await
+                .unwrap_err()
+        )
+        .contains("Say what the assessor must do")
+    );
     bad = refer("Add the call notes");
     bad[0].due_on = "31/02/2020".into();
-    assert!(d.app.decide_sample(&irene, sample, &bad, "test").await.is_err());
+    assert!(
+        d.app
+            .decide_sample(&irene, sample, &bad, "test")
+            .await
+            .is_err()
+    );
     let state = d
         .app
-        .decide_sample(&irene, sample, &refer("Add the call notes and re-judge 1.1"), "test")
+        .decide_sample(
+            &irene,
+            sample,
+            &refer("Add the call notes and re-judge 1.1"),
+            "test",
+        )
         .await
         .unwrap();
     assert_eq!(state, "referred");
@@ -178,34 +260,90 @@ async fn referral_reopens_the_unit_and_closing_it_opens_the_gate(url: String) {
     let u = p.unit(&unit).unwrap();
     assert!(!u.signed_off && u.reopened && u.locked);
     let item = p.evidence[0].evidence_id;
-    let refused = d.app.delete_evidence(&sam, reg.learner_id, item, "test").await.unwrap_err();
+    let refused = d
+        .app
+        .delete_evidence(&sam, reg.learner_id, item, "test")
+        .await
+        .unwrap_err();
     assert!(message(refused).contains("supersede"));
     let claims = d.app.claims(&admin, Some(d.north)).await.unwrap();
     let held = claims.iter().find(|c| c.claim == claim.claim).unwrap();
-    assert!(held.waits.iter().any(|w| matches!(w, Wait::ReferredBack { .. })));
-    assert!(held.waits.iter().any(|w| matches!(w, Wait::NotSignedOff { .. })));
+    assert!(
+        held.waits
+            .iter()
+            .any(|w| matches!(w, Wait::ReferredBack { .. }))
+    );
+    assert!(
+        held.waits
+            .iter()
+            .any(|w| matches!(w, Wait::NotSignedOff { .. }))
+    );
     // The assessor sees the action, re-judges and signs again, then the learner.
-    assert!(d.app.assessor_actions(&sam).await.unwrap().iter().any(|(s, _)| s.sample_id == sample));
+    assert!(
+        d.app
+            .assessor_actions(&sam)
+            .await
+            .unwrap()
+            .iter()
+            .any(|(s, _)| s.sample_id == sample)
+    );
     let criterion = u.progress.per_criterion[0].0.clone();
     d.app
-        .judge(&sam, reg.learner_id, &unit, &criterion, Outcome::Met, "Call notes seen.", false, None, "test")
+        .judge(
+            &sam,
+            reg.learner_id,
+            &unit,
+            &criterion,
+            Outcome::Met,
+            "Call notes seen.",
+            false,
+            None,
+            "test",
+        )
         .await
         .unwrap();
-    d.app.sign_unit(&sam, reg.learner_id, &unit, "Re-judged after IQA referral.", None, "test").await.unwrap();
-    d.app.sign_unit(&ben, reg.learner_id, &unit, "My own work.", None, "test").await.unwrap();
+    d.app
+        .sign_unit(
+            &sam,
+            reg.learner_id,
+            &unit,
+            "Re-judged after IQA referral.",
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+    d.app
+        .sign_unit(&ben, reg.learner_id, &unit, "My own work.", None, "test")
+        .await
+        .unwrap();
     // Still held: the referral is open until the IQA closes it.
     let claims = d.app.claims(&admin, Some(d.north)).await.unwrap();
     let held = claims.iter().find(|c| c.claim == claim.claim).unwrap();
     assert_eq!(held.status, "held");
-    assert!(matches!(held.waits.as_slice(), [Wait::ReferredBack { .. }]), "{:?}", held.waits);
-    d.app.close_referral(&irene, sample, "Notes seen; decision now sound.", "test").await.unwrap();
+    assert!(
+        matches!(held.waits.as_slice(), [Wait::ReferredBack { .. }]),
+        "{:?}",
+        held.waits
+    );
+    d.app
+        .close_referral(&irene, sample, "Notes seen; decision now sound.", "test")
+        .await
+        .unwrap();
     // The gate opens: the centre has direct claim status for the qualification.
     let claims = d.app.claims(&admin, Some(d.north)).await.unwrap();
     let released = claims.iter().find(|c| c.claim == claim.claim).unwrap();
     assert_eq!(released.status, "released", "{:?}", released.waits);
     // The IQA's decisions are in the audit log, which verifies.
     let log = d.app.store.audit_log().await.unwrap();
-    for action in ["qa.sample_added", "qa.sample_opened", "qa.referred", "qa.referral_closed", "claim.made", "claim.released"] {
+    for action in [
+        "qa.sample_added",
+        "qa.sample_opened",
+        "qa.referred",
+        "qa.referral_closed",
+        "claim.made",
+        "claim.released",
+    ] {
         assert!(log.iter().any(|e| e.action == action), "{action}");
     }
     assert!(d.app.verify_audit(None).await.unwrap().is_ok());
@@ -223,11 +361,22 @@ async fn no_one_verifies_their_own_decision_or_where_they_declared_an_interest(u
     let unit = unit_of(&d.app, &reg).await;
     let sample = d
         .app
-        .add_sample(&sam, d.river, reg.registration_id, &unit, "summative", "check", "test")
+        .add_sample(
+            &sam,
+            d.river,
+            reg.registration_id,
+            &unit,
+            "summative",
+            "check",
+            "test",
+        )
         .await
         .unwrap();
     let refused = message(d.app.open_sample(&sam, sample, "test").await.unwrap_err());
-    assert!(refused.contains("their own assessment decision"), "{refused}");
+    assert!(
+        refused.contains("their own assessment decision"),
+        "{refused}"
+    );
     // Irene declares an interest in Ben: she may not sample his work.
     let irene = actor(&d.app, "iqa@northgate.demo").await;
     let ben = registration_of(&d.app, "ben.learner@demo").await;
@@ -238,7 +387,15 @@ async fn no_one_verifies_their_own_decision_or_where_they_declared_an_interest(u
     let unit = unit_of(&d.app, &ben).await;
     let sample = d
         .app
-        .add_sample(&irene, d.north, ben.registration_id, &unit, "summative", "check", "test")
+        .add_sample(
+            &irene,
+            d.north,
+            ben.registration_id,
+            &unit,
+            "summative",
+            "check",
+            "test",
+        )
         .await
         .unwrap();
     let refused = message(d.app.open_sample(&irene, sample, "test").await.unwrap_err());
@@ -252,10 +409,15 @@ async fn no_one_verifies_their_own_decision_or_where_they_declared_an_interest(u
     // Only the lead IQA sets the strategy; the administrator makes Irene lead.
     let strategy = credence_domain::qa::SamplingStrategy::default();
     assert!(matches!(
-        d.app.set_sampling_strategy(&irene, d.north, "610/3795/3", &strategy, "test").await,
+        d.app
+            .set_sampling_strategy(&irene, d.north, "610/3795/3", &strategy, "test")
+            .await,
         Err(AppError::Forbidden(_))
     ));
-    d.app.set_lead_iqa(&admin, d.north, irene.person_id, true, "test").await.unwrap();
+    d.app
+        .set_lead_iqa(&admin, d.north, irene.person_id, true, "test")
+        .await
+        .unwrap();
     let irene = actor(&d.app, "iqa@northgate.demo").await;
     let mut raised = strategy.clone();
     raised.summative_rate = 50;
@@ -265,10 +427,16 @@ async fn no_one_verifies_their_own_decision_or_where_they_declared_an_interest(u
         .unwrap();
     raised.summative_rate = 150;
     assert!(matches!(
-        d.app.set_sampling_strategy(&irene, d.north, "610/3795/3", &raised, "test").await,
+        d.app
+            .set_sampling_strategy(&irene, d.north, "610/3795/3", &raised, "test")
+            .await,
         Err(AppError::Validation(_))
     ));
-    let (now, set) = d.app.sampling_strategy(d.north, "610/3795/3").await.unwrap();
+    let (now, set) = d
+        .app
+        .sampling_strategy(d.north, "610/3795/3")
+        .await
+        .unwrap();
     assert_eq!(now.summative_rate, 50);
     assert!(set.is_some());
 }
@@ -283,55 +451,142 @@ async fn eqa_sees_only_their_centres_and_releases_after_the_first_visit(url: Str
     let eqa_r = actor(&d.app, "eqa.riverside@isp.demo").await;
     let ismm = actor(&d.app, "ao@ismm.demo").await;
     // Out of scope: another centre's plan, claims and visits; another AO's registrations.
-    assert!(matches!(d.app.qa_plan(&eqa_n, d.river, None).await, Err(AppError::NotFound(_))));
-    assert!(matches!(d.app.claims(&eqa_n, Some(d.river)).await, Err(AppError::NotFound(_))));
+    assert!(matches!(
+        d.app.qa_plan(&eqa_n, d.river, None).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        d.app.claims(&eqa_n, Some(d.river)).await,
+        Err(AppError::NotFound(_))
+    ));
     let ismm_plan = d.app.qa_plan(&ismm, d.north, None).await.unwrap();
-    assert!(ismm_plan.qualifications.iter().all(|q| q.qan == "500/3707/9"), "{:?}", ismm_plan.qualifications.iter().map(|q| &q.qan).collect::<Vec<_>>());
+    assert!(
+        ismm_plan
+            .qualifications
+            .iter()
+            .all(|q| q.qan == "500/3707/9"),
+        "{:?}",
+        ismm_plan
+            .qualifications
+            .iter()
+            .map(|q| &q.qan)
+            .collect::<Vec<_>>()
+    );
     let ismm_claims = d.app.claims(&ismm, Some(d.north)).await.unwrap();
     assert!(ismm_claims.is_empty());
 
     let hannah = d.app.claims(&eqa_r, Some(d.river)).await.unwrap().remove(0);
     assert!(!hannah.releasable_by_eqa);
-    let refused = message(d.app.eqa_release_claim(&eqa_r, hannah.claim, "", "test").await.unwrap_err());
+    let refused = message(
+        d.app
+            .eqa_release_claim(&eqa_r, hannah.claim, "", "test")
+            .await
+            .unwrap_err(),
+    );
     assert!(refused.contains("first EQA visit"), "{refused}");
     // The Northgate EQA cannot release it or report Riverside's visit.
-    assert!(d.app.eqa_release_claim(&eqa_n, hannah.claim, "", "test").await.is_err());
+    assert!(
+        d.app
+            .eqa_release_claim(&eqa_n, hannah.claim, "", "test")
+            .await
+            .is_err()
+    );
     let visit = d.app.visits(&eqa_r, Some(d.river)).await.unwrap().remove(0);
-    let today = chrono::Utc::now().date_naive().format("%d/%m/%Y").to_string();
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%d/%m/%Y")
+        .to_string();
     let sampled = [(hannah.registration, hannah.units[0].clone())];
-    assert!(d
-        .app
-        .report_visit(&eqa_n, visit.visit.visit, &today, "satisfactory", "low", &sampled, "Fine.", &[], "test")
-        .await
-        .is_err());
+    assert!(
+        d.app
+            .report_visit(
+                &eqa_n,
+                visit.visit.visit,
+                &today,
+                "satisfactory",
+                "low",
+                &sampled,
+                "Fine.",
+                &[],
+                "test"
+            )
+            .await
+            .is_err()
+    );
     // A report in the future, or unsatisfactory without actions, is refused.
-    assert!(d
-        .app
-        .report_visit(&eqa_r, visit.visit.visit, "01/01/2099", "satisfactory", "low", &sampled, "Fine.", &[], "test")
-        .await
-        .is_err());
-    assert!(d
-        .app
-        .report_visit(&eqa_r, visit.visit.visit, &today, "unsatisfactory", "high", &sampled, "Poor.", &[], "test")
-        .await
-        .is_err());
+    assert!(
+        d.app
+            .report_visit(
+                &eqa_r,
+                visit.visit.visit,
+                "01/01/2099",
+                "satisfactory",
+                "low",
+                &sampled,
+                "Fine.",
+                &[],
+                "test"
+            )
+            .await
+            .is_err()
+    );
+    assert!(
+        d.app
+            .report_visit(
+                &eqa_r,
+                visit.visit.visit,
+                &today,
+                "unsatisfactory",
+                "high",
+                &sampled,
+                "Poor.",
+                &[],
+                "test"
+            )
+            .await
+            .is_err()
+    );
     d.app
-        .report_visit(&eqa_r, visit.visit.visit, &today, "satisfactory", "medium", &sampled, "Decisions are sound; IQA sampling needs a second IQA.", &[("Appoint a second IQA".into(), "31/12/2026".into())], "test")
+        .report_visit(
+            &eqa_r,
+            visit.visit.visit,
+            &today,
+            "satisfactory",
+            "medium",
+            &sampled,
+            "Decisions are sound; IQA sampling needs a second IQA.",
+            &[("Appoint a second IQA".into(), "31/12/2026".into())],
+            "test",
+        )
         .await
         .unwrap();
     // Now the claim waits only for the EQA, who releases it.
     let hannah = d.app.claims(&eqa_r, Some(d.river)).await.unwrap().remove(0);
     assert!(hannah.releasable_by_eqa, "{:?}", hannah.waits);
     assert!(matches!(hannah.waits.as_slice(), [Wait::EqaSampling]));
-    d.app.eqa_release_claim(&eqa_r, hannah.claim, "Portfolio sampled.", "test").await.unwrap();
+    d.app
+        .eqa_release_claim(&eqa_r, hannah.claim, "Portfolio sampled.", "test")
+        .await
+        .unwrap();
     let hannah = d.app.claims(&eqa_r, Some(d.river)).await.unwrap().remove(0);
     assert_eq!(hannah.status, "released");
     // The report is written once.
-    assert!(d
-        .app
-        .report_visit(&eqa_r, visit.visit.visit, &today, "satisfactory", "low", &sampled, "Again.", &[], "test")
-        .await
-        .is_err());
+    assert!(
+        d.app
+            .report_visit(
+                &eqa_r,
+                visit.visit.visit,
+                &today,
+                "satisfactory",
+                "low",
+                &sampled,
+                "Again.",
+                &[],
+                "test"
+            )
+            .await
+            .is_err()
+    );
 }
 both_databases!(
     an_eqa_sees_only_their_centres_and_releases_after_the_first_visit,
@@ -350,42 +605,110 @@ async fn unsatisfactory_visit_withdraws_direct_claim_status_and_holds_claims(url
         .await
         .unwrap();
     d.app
-        .report_visit(&eqa, visit, "02/11/2026", "unsatisfactory", "high", &[], "Assessment decisions were not supported by evidence.", &[("Re-assess the L3C1 portfolios".into(), "31/12/2026".into())], "test")
+        .report_visit(
+            &eqa,
+            visit,
+            "02/11/2026",
+            "unsatisfactory",
+            "high",
+            &[],
+            "Assessment decisions were not supported by evidence.",
+            &[("Re-assess the L3C1 portfolios".into(), "31/12/2026".into())],
+            "test",
+        )
         .await
         .unwrap();
-    assert!(d.app.store.direct_claims(d.north).await.unwrap().iter().all(|g| g.ao_code != "ISP"));
+    assert!(
+        d.app
+            .store
+            .direct_claims(d.north)
+            .await
+            .unwrap()
+            .iter()
+            .all(|g| g.ao_code != "ISP")
+    );
     let reg = registration_of(&d.app, "ben.learner@demo").await;
-    let claim = d.app.make_claim(&admin, reg.registration_id, &[], "test").await.unwrap();
+    let claim = d
+        .app
+        .make_claim(&admin, reg.registration_id, &[], "test")
+        .await
+        .unwrap();
     assert_eq!(claim.status, "held");
-    assert!(claim.waits.iter().any(|w| matches!(w, Wait::Sanction { open_actions: 1 })), "{:?}", claim.waits);
+    assert!(
+        claim
+            .waits
+            .iter()
+            .any(|w| matches!(w, Wait::Sanction { open_actions: 1 })),
+        "{:?}",
+        claim.waits
+    );
     // The centre answers, the EQA closes: the sanction lifts; without DCS, the EQA samples.
     let v = d.app.visit(&admin, visit).await.unwrap();
     let action = v.actions[0].action;
-    assert!(d.app.close_action(&eqa, action, "test").await.is_err(), "not answered yet");
-    d.app.respond_action(&admin, action, "All re-assessed.", "test").await.unwrap();
+    assert!(
+        d.app.close_action(&eqa, action, "test").await.is_err(),
+        "not answered yet"
+    );
+    d.app
+        .respond_action(&admin, action, "All re-assessed.", "test")
+        .await
+        .unwrap();
     d.app.close_action(&eqa, action, "test").await.unwrap();
     let claims = d.app.claims(&admin, Some(d.north)).await.unwrap();
     let c = claims.iter().find(|c| c.claim == claim.claim).unwrap();
-    assert!(matches!(c.waits.as_slice(), [Wait::EqaSampling]), "{:?}", c.waits);
+    assert!(
+        matches!(c.waits.as_slice(), [Wait::EqaSampling]),
+        "{:?}",
+        c.waits
+    );
 
     // Direct claim status is per qualification, with a reason, and AO staff only.
     let iqa = actor(&d.app, "iqa@northgate.demo").await;
-    assert!(d.app.set_direct_claim(&iqa, d.north, "610/3795/3", true, "x", "test").await.is_err());
+    assert!(
+        d.app
+            .set_direct_claim(&iqa, d.north, "610/3795/3", true, "x", "test")
+            .await
+            .is_err()
+    );
     assert!(matches!(
-        d.app.set_direct_claim(&ao, d.north, "610/3795/3", true, "  ", "test").await,
+        d.app
+            .set_direct_claim(&ao, d.north, "610/3795/3", true, "  ", "test")
+            .await,
         Err(AppError::Validation(_))
     ));
     let ismm = actor(&d.app, "ao@ismm.demo").await;
-    assert!(d.app.set_direct_claim(&ismm, d.north, "610/3795/3", true, "mine", "test").await.is_err());
+    assert!(
+        d.app
+            .set_direct_claim(&ismm, d.north, "610/3795/3", true, "mine", "test")
+            .await
+            .is_err()
+    );
     d.app
-        .set_direct_claim(&ao, d.north, "610/3795/3", true, "actions closed; re-sampled", "test")
+        .set_direct_claim(
+            &ao,
+            d.north,
+            "610/3795/3",
+            true,
+            "actions closed; re-sampled",
+            "test",
+        )
         .await
         .unwrap();
     let grants = d.app.store.direct_claims(d.north).await.unwrap();
-    assert_eq!(grants.iter().map(|g| g.qan.as_str()).collect::<Vec<_>>(), ["610/3795/3"]);
+    assert_eq!(
+        grants.iter().map(|g| g.qan.as_str()).collect::<Vec<_>>(),
+        ["610/3795/3"]
+    );
     // Granting it released the held claim.
     let claims = d.app.claims(&admin, Some(d.north)).await.unwrap();
-    assert_eq!(claims.iter().find(|c| c.claim == claim.claim).unwrap().status, "released");
+    assert_eq!(
+        claims
+            .iter()
+            .find(|c| c.claim == claim.claim)
+            .unwrap()
+            .status,
+        "released"
+    );
     let view = d.app.direct_claim_view(&ao, d.north).await.unwrap();
     assert!(view.eligible.is_err(), "the last visit was unsatisfactory");
 }
@@ -403,16 +726,44 @@ async fn appeals_are_reviewed_by_someone_else_then_the_ao(url: String) {
     let reg = registration_of(&d.app, "ben.learner@demo").await;
     let unit = unit_of(&d.app, &reg).await;
     // Nothing to appeal against on a unit never judged; grounds are needed.
-    assert!(d.app.open_appeal(&ben, reg.registration_id, "no-such-unit", None, "x", "test").await.is_err());
-    assert!(d.app.open_appeal(&ben, reg.registration_id, &unit, None, " ", "test").await.is_err());
+    assert!(
+        d.app
+            .open_appeal(&ben, reg.registration_id, "no-such-unit", None, "x", "test")
+            .await
+            .is_err()
+    );
+    assert!(
+        d.app
+            .open_appeal(&ben, reg.registration_id, &unit, None, " ", "test")
+            .await
+            .is_err()
+    );
     let appeal = d
         .app
-        .open_appeal(&ben, reg.registration_id, &unit, None, "My log was not read in full.", "test")
+        .open_appeal(
+            &ben,
+            reg.registration_id,
+            &unit,
+            None,
+            "My log was not read in full.",
+            "test",
+        )
         .await
         .unwrap();
     // A claim is held while it is open.
-    let claim = d.app.make_claim(&admin, reg.registration_id, &[], "test").await.unwrap();
-    assert!(claim.waits.iter().any(|w| matches!(w, Wait::OpenAppeal { .. })), "{:?}", claim.waits);
+    let claim = d
+        .app
+        .make_claim(&admin, reg.registration_id, &[], "test")
+        .await
+        .unwrap();
+    assert!(
+        claim
+            .waits
+            .iter()
+            .any(|w| matches!(w, Wait::OpenAppeal { .. })),
+        "{:?}",
+        claim.waits
+    );
     // The assessor whose decision it is may not review it.
     assert!(matches!(
         d.app.review_appeal(&sam, appeal, true, "x", "test").await,
@@ -420,22 +771,60 @@ async fn appeals_are_reviewed_by_someone_else_then_the_ao(url: String) {
     ));
     // Escalating before the centre decides is refused.
     assert!(d.app.escalate_appeal(&ben, appeal, "test").await.is_err());
-    d.app.review_appeal(&admin, appeal, false, "The whole log was read; decision stands.", "test").await.unwrap();
+    d.app
+        .review_appeal(
+            &admin,
+            appeal,
+            false,
+            "The whole log was read; decision stands.",
+            "test",
+        )
+        .await
+        .unwrap();
     d.app.escalate_appeal(&ben, appeal, "test").await.unwrap();
     let ismm = actor(&d.app, "ao@ismm.demo").await;
-    assert!(d.app.decide_appeal(&ismm, appeal, true, "x", "test").await.is_err());
-    d.app.decide_appeal(&isp, appeal, false, "Centre's review was sound.", "test").await.unwrap();
+    assert!(
+        d.app
+            .decide_appeal(&ismm, appeal, true, "x", "test")
+            .await
+            .is_err()
+    );
+    d.app
+        .decide_appeal(&isp, appeal, false, "Centre's review was sound.", "test")
+        .await
+        .unwrap();
     let a = d.app.store.appeal(appeal).await.unwrap().unwrap();
     assert_eq!(a.stage, "closed");
     assert_eq!(a.centre_outcome.as_deref(), Some("not_upheld"));
     assert_eq!(a.ao_outcome.as_deref(), Some("not_upheld"));
     // Closed: the claim is released (Northgate has DCS).
     let claims = d.app.claims(&admin, Some(d.north)).await.unwrap();
-    assert_eq!(claims.iter().find(|c| c.claim == claim.claim).unwrap().status, "released");
+    assert_eq!(
+        claims
+            .iter()
+            .find(|c| c.claim == claim.claim)
+            .unwrap()
+            .status,
+        "released"
+    );
     // Ben sees his appeal; Riverside's administrator does not.
-    assert!(d.app.appeals(&ben).await.unwrap().iter().any(|x| x.appeal_id == appeal));
+    assert!(
+        d.app
+            .appeals(&ben)
+            .await
+            .unwrap()
+            .iter()
+            .any(|x| x.appeal_id == appeal)
+    );
     let admin_r = actor(&d.app, "admin@riverside.demo").await;
-    assert!(!d.app.appeals(&admin_r).await.unwrap().iter().any(|x| x.appeal_id == appeal));
+    assert!(
+        !d.app
+            .appeals(&admin_r)
+            .await
+            .unwrap()
+            .iter()
+            .any(|x| x.appeal_id == appeal)
+    );
 }
 both_databases!(
     appeals_are_reviewed_by_someone_else_then_by_the_ao,
@@ -458,13 +847,17 @@ async fn a_claim_the_rules_do_not_meet_is_refused_with_every_reason(url: String)
     // Another centre's administrator cannot claim for Priya at all.
     let admin_r = actor(&d.app, "admin@riverside.demo").await;
     assert!(matches!(
-        d.app.make_claim(&admin_r, reg.registration_id, &[], "test").await,
+        d.app
+            .make_claim(&admin_r, reg.registration_id, &[], "test")
+            .await,
         Err(AppError::NotFound(_))
     ));
     // One open claim per registration.
     let farah = registration_of(&d.app, "farah.learner@demo").await;
     assert!(matches!(
-        d.app.make_claim(&admin, farah.registration_id, &[], "test").await,
+        d.app
+            .make_claim(&admin, farah.registration_id, &[], "test")
+            .await,
         Err(AppError::Conflict(_))
     ));
 }
@@ -477,7 +870,9 @@ both_databases!(
 /// qualification the centre is approved for with that AO.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_claim_status_migrates_to_each_approved_qualification() {
-    let store = credence::store::Store::connect(&common::sqlite_url()).await.unwrap();
+    let store = credence::store::Store::connect(&common::sqlite_url())
+        .await
+        .unwrap();
     store.migrate_to(6).await.unwrap();
     let isp = store.insert_person("a@isp.test", "A", None).await.unwrap();
     let centre = store.insert_centre("Old Centre").await.unwrap();
@@ -486,9 +881,15 @@ async fn direct_claim_status_migrates_to_each_approved_qualification() {
         .await
         .ok();
     for qan in ["610/3788/6", "610/3789/8"] {
-        store.approve_centre(centre, qan, "ISP", Some(isp)).await.unwrap();
+        store
+            .approve_centre(centre, qan, "ISP", Some(isp))
+            .await
+            .unwrap();
     }
-    store.set_direct_claim_status(centre, "ISP", true).await.unwrap();
+    store
+        .set_direct_claim_status(centre, "ISP", true)
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     let grants = store.direct_claims(centre).await.unwrap();
     assert_eq!(

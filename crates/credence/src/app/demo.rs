@@ -572,11 +572,57 @@ impl App {
         self.store.appoint_eqa(eqa_r, s.river, "ISP").await?;
 
         // (ULN stem, given, family, dob, centre, QAN, account, admin)
-        let people: [(&str, &str, &str, &str, i64, &str, &str, i64); 4] = [
-            ("100000070", "Ben", "Carter", "1998-03-14", s.north, "610/3795/3", "ben.learner@demo", s.admin_n),
-            ("100000080", "Chloe", "Davies", "1994-06-22", s.north, "610/3795/3", "chloe.learner@demo", s.admin_n),
-            ("100000090", "Farah", "Ali", "1991-12-01", s.north, "610/3795/3", "farah.learner@demo", s.admin_n),
-            ("100000100", "Hannah", "Wright", "1987-08-09", s.river, "610/5677/7", "hannah.learner@demo", s.admin_r),
+        type Person<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            i64,
+            &'a str,
+            &'a str,
+            i64,
+        );
+        let people: [Person; 4] = [
+            (
+                "100000070",
+                "Ben",
+                "Carter",
+                "1998-03-14",
+                s.north,
+                "610/3795/3",
+                "ben.learner@demo",
+                s.admin_n,
+            ),
+            (
+                "100000080",
+                "Chloe",
+                "Davies",
+                "1994-06-22",
+                s.north,
+                "610/3795/3",
+                "chloe.learner@demo",
+                s.admin_n,
+            ),
+            (
+                "100000090",
+                "Farah",
+                "Ali",
+                "1991-12-01",
+                s.north,
+                "610/3795/3",
+                "farah.learner@demo",
+                s.admin_n,
+            ),
+            (
+                "100000100",
+                "Hannah",
+                "Wright",
+                "1987-08-09",
+                s.river,
+                "610/5677/7",
+                "hannah.learner@demo",
+                s.admin_r,
+            ),
         ];
         let sam = self.actor_of(s.sam).await?;
         let mut registrations = Vec::new();
@@ -613,7 +659,9 @@ impl App {
                     .copied()
                     .ok_or_else(|| AppError::Internal("demo learner".into()))?,
             };
-            let person = self.demo_person(email, &format!("{given} {family}")).await?;
+            let person = self
+                .demo_person(email, &format!("{given} {family}"))
+                .await?;
             self.store
                 .grant_role(person, "learner", None, Some(centre), Some(learner))
                 .await?;
@@ -638,7 +686,11 @@ impl App {
         ];
         let _ = ben;
         let today = chrono::Utc::now().date_naive();
-        let day = |d: i64| (today + chrono::Duration::days(d)).format("%Y-%m-%d").to_string();
+        let day = |d: i64| {
+            (today + chrono::Duration::days(d))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
 
         // Northgate: a satisfactory visit a hundred days ago, its action answered and closed.
         let visit = self
@@ -661,7 +713,11 @@ impl App {
             .await?;
         for a in actions {
             self.store
-                .respond_action(a, s.admin_n, "Minutes are now kept with the standardisation record.")
+                .respond_action(
+                    a,
+                    s.admin_n,
+                    "Minutes are now kept with the standardisation record.",
+                )
                 .await?;
             self.store.close_action(a, s.eqa).await?;
         }
@@ -722,16 +778,21 @@ impl App {
         // by the referral, Hannah's held until Riverside's first EQA visit.
         let admin_n = self.actor_of(s.admin_n).await?;
         let admin_r = self.actor_of(s.admin_r).await?;
-        self.make_claim(&admin_n, farah.registration_id, &[], "demo").await?;
+        self.make_claim(&admin_n, farah.registration_id, &[], "demo")
+            .await?;
         let unit = self.demo_unit_of(chloe).await?;
-        self.make_claim(&admin_n, chloe.registration_id, &[unit], "demo").await?;
-        self.make_claim(&admin_r, hannah.registration_id, &[], "demo").await?;
+        self.make_claim(&admin_n, chloe.registration_id, &[unit], "demo")
+            .await?;
+        self.make_claim(&admin_r, hannah.registration_id, &[], "demo")
+            .await?;
         Ok(())
     }
 
     /// The first unit of a registration's qualification.
     async fn demo_unit_of(&self, reg: &crate::store::RegistrationRow) -> AppResult<String> {
-        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
         spec.qualifications
             .iter()
             .find(|q| q.qan == reg.qan)
@@ -749,7 +810,9 @@ impl App {
         reg: &crate::store::RegistrationRow,
     ) -> AppResult<()> {
         let unit_key = self.demo_unit_of(reg).await?;
-        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
         let unit = spec
             .unit(&unit_key)
             .ok_or_else(|| AppError::Internal("demo unit".into()))?
@@ -818,12 +881,25 @@ impl App {
             )
             .await?;
         }
-        self.sign_unit(assessor, reg.learner_id, &unit.key, "Competent throughout.", None, "demo")
-            .await?;
+        self.sign_unit(
+            assessor,
+            reg.learner_id,
+            &unit.key,
+            "Competent throughout.",
+            None,
+            "demo",
+        )
+        .await?;
         let learner = self.actor_of(learner_person).await?;
-        self.sign_unit(&learner, reg.learner_id, &unit.key, "This is my own work.", None, "demo")
-            .await?;
+        self.sign_unit(
+            &learner,
+            reg.learner_id,
+            &unit.key,
+            "This is my own work.",
+            None,
+            "demo",
+        )
+        .await?;
         Ok(())
     }
 }
-

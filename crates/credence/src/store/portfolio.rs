@@ -161,7 +161,11 @@ pub const STALE_VIEW: &str = "someone else changed this portfolio a moment ago: 
 impl Store {
     /// Bump the learner's portfolio stamp, in the transaction of the change; with an
     /// expected stamp ([`Store::expecting`]), only if it has not moved.
-    pub(super) async fn bump(&self, tx: &mut sqlx::AnyConnection, learner_id: i64) -> StoreResult<()> {
+    pub(super) async fn bump(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        learner_id: i64,
+    ) -> StoreResult<()> {
         let done = match self.expect_stamp {
             None => sqlx::query("insert into portfolio_stamp (learner_id, version) values ($1, 1) on conflict (learner_id) do update set version = portfolio_stamp.version + 1")
                 .bind(learner_id)

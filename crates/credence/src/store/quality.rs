@@ -265,11 +265,12 @@ impl Store {
     }
 
     pub async fn lead_iqas(&self, centre_id: i64) -> StoreResult<Vec<i64>> {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("select person_id from lead_iqa where centre_id = $1 order by person_id")
-                .bind(centre_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "select person_id from lead_iqa where centre_id = $1 order by person_id",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(|(p,)| p).collect())
     }
 
@@ -340,7 +341,10 @@ impl Store {
     }
 
     /// When each assessor made their first decision at the centre.
-    pub async fn first_decisions_at_centre(&self, centre_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    pub async fn first_decisions_at_centre(
+        &self,
+        centre_id: i64,
+    ) -> StoreResult<Vec<(i64, String)>> {
         Ok(sqlx::query_as(
             "select assessor_id, min(at) from judgement where centre_id = $1 group by assessor_id",
         )
@@ -372,7 +376,8 @@ impl Store {
                 .await?;
             ids.push(id);
         }
-        self.commit(tx, &[("samples", serde_json::json!(ids))]).await?;
+        self.commit(tx, &[("samples", serde_json::json!(ids))])
+            .await?;
         Ok(ids)
     }
 
@@ -403,7 +408,8 @@ impl Store {
                 "that sample was opened or decided a moment ago, so it can no longer be swapped: reload the plan".into(),
             ));
         }
-        self.commit(tx, &[("sample", serde_json::json!(id))]).await?;
+        self.commit(tx, &[("sample", serde_json::json!(id))])
+            .await?;
         Ok(id)
     }
 
@@ -545,7 +551,8 @@ impl Store {
                 .await?;
             self.bump(&mut tx, learner_id).await?;
         }
-        self.commit(tx, &[("decisions", serde_json::json!(ids))]).await?;
+        self.commit(tx, &[("decisions", serde_json::json!(ids))])
+            .await?;
         Ok(state.to_string())
     }
 
@@ -578,11 +585,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select d.decision_id, d.sample_id, d.criterion, d.verdict, d.comments, d.action, d.due_on, d.iqa_id, p.display_name as iqa_name, d.at, d.closed_at, d.closed_by, d.closing_note \
              from qa_decision d join person p on p.person_id = d.iqa_id where d.sample_id in ({list}) order by d.decision_id"
@@ -592,7 +595,10 @@ impl Store {
     }
 
     /// Open referrals on decisions made by an assessor (their action list).
-    pub async fn open_referrals_for_assessor(&self, assessor: i64) -> StoreResult<Vec<(SampleRow, DecisionRow)>> {
+    pub async fn open_referrals_for_assessor(
+        &self,
+        assessor: i64,
+    ) -> StoreResult<Vec<(SampleRow, DecisionRow)>> {
         let samples: Vec<SampleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{SAMPLE_SELECT} where s.assessor_id = $1 and s.state = 'referred' order by s.sample_id"
         )))
@@ -614,7 +620,11 @@ impl Store {
     }
 
     /// Referrals in the last `since` period for each assessor at a centre.
-    pub async fn referral_counts(&self, centre_id: i64, since: &str) -> StoreResult<Vec<(i64, i64)>> {
+    pub async fn referral_counts(
+        &self,
+        centre_id: i64,
+        since: &str,
+    ) -> StoreResult<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(
             "select s.assessor_id, count(*) from qa_decision d join qa_sample s on s.sample_id = d.sample_id where s.centre_id = $1 and d.verdict = 'refer' and d.at >= $2 group by s.assessor_id",
         )
@@ -655,7 +665,8 @@ impl Store {
             .bind(now())
             .fetch_one(&mut *tx)
             .await?;
-        self.commit(tx, &[("standardisation", serde_json::json!(id))]).await?;
+        self.commit(tx, &[("standardisation", serde_json::json!(id))])
+            .await?;
         Ok(id)
     }
 
@@ -669,7 +680,10 @@ impl Store {
     }
 
     /// Each centre with learners on the AO's qualifications, with its first registration.
-    pub async fn first_registrations_for_ao(&self, ao_code: &str) -> StoreResult<Vec<(i64, String, String)>> {
+    pub async fn first_registrations_for_ao(
+        &self,
+        ao_code: &str,
+    ) -> StoreResult<Vec<(i64, String, String)>> {
         Ok(sqlx::query_as(
             "select r.centre_id, c.name, min(r.registered_at) from registration r join catalogue_version v on v.catalogue_version_id = r.catalogue_version_id join centre c on c.centre_id = r.centre_id where v.ao_code = $1 group by r.centre_id, c.name order by r.centre_id",
         )
@@ -702,7 +716,11 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn visits(&self, centre_id: Option<i64>, ao_code: Option<&str>) -> StoreResult<Vec<VisitRow>> {
+    pub async fn visits(
+        &self,
+        centre_id: Option<i64>,
+        ao_code: Option<&str>,
+    ) -> StoreResult<Vec<VisitRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{VISIT_SELECT} where ($1 is null or v.centre_id = $1) and ($2 is null or v.ao_code = $2) order by v.planned_on desc, v.visit_id desc"
         )))
@@ -774,11 +792,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select action_id, visit_id, text, due_on, response, responded_at, closed_at from eqa_action where visit_id in ({list}) order by action_id"
         )))
@@ -939,10 +953,12 @@ impl Store {
 
     pub async fn withdraw_claim(&self, id: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("update claim set status = 'withdrawn' where claim_id = $1 and status = 'held'")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "update claim set status = 'withdrawn' where claim_id = $1 and status = 'held'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(
                 "only a held claim can be withdrawn".into(),
@@ -976,11 +992,16 @@ impl Store {
             .bind(now())
             .fetch_one(&mut *tx)
             .await?;
-        self.commit(tx, &[("appeal", serde_json::json!(id))]).await?;
+        self.commit(tx, &[("appeal", serde_json::json!(id))])
+            .await?;
         Ok(id)
     }
 
-    pub async fn appeals(&self, centre_id: Option<i64>, learner_id: Option<i64>) -> StoreResult<Vec<AppealRow>> {
+    pub async fn appeals(
+        &self,
+        centre_id: Option<i64>,
+        learner_id: Option<i64>,
+    ) -> StoreResult<Vec<AppealRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{APPEAL_SELECT} where ($1 is null or centre_id = $1) and ($2 is null or learner_id = $2) order by appeal_id desc"
         )))
@@ -1000,7 +1021,13 @@ impl Store {
     }
 
     /// The centre's review (once): upheld or not; closes the appeal.
-    pub async fn review_appeal_at_centre(&self, id: i64, by: i64, outcome: &str, reason: &str) -> StoreResult<()> {
+    pub async fn review_appeal_at_centre(
+        &self,
+        id: i64,
+        by: i64,
+        outcome: &str,
+        reason: &str,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("update appeal set centre_reviewer = $1, centre_outcome = $2, centre_reason = $3, centre_decided_at = $4, stage = 'closed' where appeal_id = $5 and stage = 'centre' and centre_outcome is null")
             .bind(by)
@@ -1011,7 +1038,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict("this appeal was reviewed already".into()));
+            return Err(StoreError::Conflict(
+                "this appeal was reviewed already".into(),
+            ));
         }
         self.commit(tx, &[]).await
     }
@@ -1032,7 +1061,13 @@ impl Store {
         self.commit(tx, &[]).await
     }
 
-    pub async fn decide_appeal_at_ao(&self, id: i64, by: i64, outcome: &str, reason: &str) -> StoreResult<()> {
+    pub async fn decide_appeal_at_ao(
+        &self,
+        id: i64,
+        by: i64,
+        outcome: &str,
+        reason: &str,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("update appeal set ao_reviewer = $1, ao_outcome = $2, ao_reason = $3, ao_decided_at = $4, stage = 'closed' where appeal_id = $5 and stage = 'ao'")
             .bind(by)
@@ -1043,7 +1078,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict("this appeal is not with the awarding organisation".into()));
+            return Err(StoreError::Conflict(
+                "this appeal is not with the awarding organisation".into(),
+            ));
         }
         self.commit(tx, &[]).await
     }

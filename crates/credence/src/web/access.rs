@@ -35,6 +35,10 @@ pub enum Policy {
     CentreAdmin,
     /// AO staff of an AO the `{centre}` works with, or an EQA appointed to it.
     CentreOversight,
+    /// The `{centre}`'s quality assurance: its IQAs and administrators, AO staff of an AO it
+    /// works with, or an EQA appointed to it (the use case's `QaScope` decides the rest:
+    /// only IQAs sample, only the lead IQA sets the strategy, an EQA sees only their AO's).
+    CentreQa,
     /// The `{learner}` in the path themselves, staff of a centre they are registered at, or
     /// that centre's AO staff and EQA.
     LearnerView,
@@ -140,35 +144,47 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
         "/centres/{centre}/direct-claim",
         Policy::CentreOversight,
     ),
-    ("GET", "/centres/{centre}/direct-claim", Policy::CentreOversight),
+    (
+        "GET",
+        "/centres/{centre}/direct-claim",
+        Policy::CentreOversight,
+    ),
     // Quality assurance (issue 12): the policy lets in whoever has a part at the centre;
     // the use cases' QaScope decides what each may do (IQA, lead IQA, EQA, AO staff).
-    ("GET", "/centres/{centre}/qa", Policy::CentreView),
-    ("POST", "/centres/{centre}/qa/generate", Policy::CentreView),
-    ("POST", "/centres/{centre}/qa/samples", Policy::CentreView),
-    ("GET", "/centres/{centre}/qa/strategy", Policy::CentreView),
-    ("POST", "/centres/{centre}/qa/strategy", Policy::CentreView),
-    ("GET", "/centres/{centre}/standardisation", Policy::CentreView),
-    ("POST", "/centres/{centre}/standardisation", Policy::CentreView),
+    ("GET", "/centres/{centre}/qa", Policy::CentreQa),
+    ("POST", "/centres/{centre}/qa/generate", Policy::CentreQa),
+    ("POST", "/centres/{centre}/qa/samples", Policy::CentreQa),
+    ("GET", "/centres/{centre}/qa/strategy", Policy::CentreQa),
+    ("POST", "/centres/{centre}/qa/strategy", Policy::CentreQa),
+    ("GET", "/centres/{centre}/standardisation", Policy::CentreQa),
+    (
+        "POST",
+        "/centres/{centre}/standardisation",
+        Policy::CentreQa,
+    ),
     ("POST", "/centres/{centre}/lead-iqa", Policy::CentreAdmin),
     ("GET", "/qa/samples/{sample}", Policy::SignedIn),
     ("POST", "/qa/samples/{sample}/open", Policy::SignedIn),
     ("POST", "/qa/samples/{sample}/decision", Policy::SignedIn),
     ("POST", "/qa/samples/{sample}/close", Policy::SignedIn),
     ("POST", "/qa/samples/{sample}/swap", Policy::SignedIn),
-    ("GET", "/api/v1/centres/{centre}/qa/plan", Policy::CentreView),
-    ("GET", "/centres/{centre}/visits", Policy::CentreView),
+    ("GET", "/api/v1/centres/{centre}/qa/plan", Policy::CentreQa),
+    ("GET", "/centres/{centre}/visits", Policy::CentreQa),
     ("POST", "/centres/{centre}/visits", Policy::CentreOversight),
     ("GET", "/visits/{visit}", Policy::SignedIn),
     ("POST", "/visits/{visit}/report", Policy::SignedIn),
     ("POST", "/eqa-actions/{action}/response", Policy::SignedIn),
     ("POST", "/eqa-actions/{action}/close", Policy::SignedIn),
     ("GET", "/api/v1/visits", Policy::SignedIn),
-    ("GET", "/centres/{centre}/claims", Policy::CentreView),
+    ("GET", "/centres/{centre}/claims", Policy::CentreQa),
     ("POST", "/centres/{centre}/claims", Policy::CentreAdmin),
     ("POST", "/claims/{claim}/release", Policy::SignedIn),
     ("GET", "/api/v1/claims", Policy::SignedIn),
-    ("POST", "/api/v1/centres/{centre}/claims", Policy::CentreAdmin),
+    (
+        "POST",
+        "/api/v1/centres/{centre}/claims",
+        Policy::CentreAdmin,
+    ),
     ("GET", "/appeals", Policy::SignedIn),
     ("POST", "/appeals", Policy::SignedIn),
     ("POST", "/appeals/{appeal}/review", Policy::SignedIn),
@@ -655,7 +671,7 @@ async fn decide(
                 Err(Refusal::Forbidden)
             }
         }
-        Policy::CentreView | Policy::CentreAdmin | Policy::CentreOversight => {
+        Policy::CentreView | Policy::CentreAdmin | Policy::CentreOversight | Policy::CentreQa => {
             let centre: i64 = path_param(pattern, path, "centre")
                 .and_then(|c| c.parse().ok())
                 .ok_or(Refusal::Hidden)?;
@@ -664,6 +680,9 @@ async fn decide(
             let allowed = match policy {
                 Policy::CentreView => overseer || roles.iter().any(|r| *r != "learner"),
                 Policy::CentreAdmin => roles.contains(&"centre_admin"),
+                Policy::CentreQa => {
+                    overseer || roles.iter().any(|r| matches!(*r, "iqa" | "centre_admin"))
+                }
                 _ => overseer,
             };
             if allowed {

@@ -22,9 +22,7 @@ impl App {
             .samples_of_learner(learner_id)
             .await?
             .into_iter()
-            .filter(|s| {
-                s.registration_id == pq.registration.registration_id && s.state == "agreed"
-            })
+            .filter(|s| s.registration_id == pq.registration.registration_id && s.state == "agreed")
             .collect();
         let ids: Vec<i64> = samples.iter().map(|s| s.sample_id).collect();
         let decisions = self.store.decisions_of_samples(&ids).await?;
@@ -136,17 +134,18 @@ impl App {
                             .iter()
                             .filter(|s| s.unit_key == pu.unit.key)
                             .map(|s| {
-                                let by = decisions
-                                    .iter()
-                                    .filter(|d| d.sample_id == s.sample_id)
-                                    .next_back();
+                                let by = decisions.iter().rfind(|d| d.sample_id == s.sample_id);
                                 crate::pdf::LogDeclaration {
                                     role: "IQA".into(),
                                     name: by.map(|d| d.iqa_name.clone()).unwrap_or_default(),
                                     at: s.decided_at.clone().unwrap_or_default(),
                                     comments: format!(
                                         "{} sample agreed{}",
-                                        if s.stage == "summative" { "Summative" } else { "Interim" },
+                                        if s.stage == "summative" {
+                                            "Summative"
+                                        } else {
+                                            "Interim"
+                                        },
                                         by.map(|d| d
                                             .closing_note
                                             .clone()

@@ -52,14 +52,17 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("registration {}", c.registration_id)))?;
         let units: Vec<String> = serde_json::from_str(&c.units)?;
-        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
         // The centres whose records count: the claim's, and those a transfer brought in.
         let mut centres = BTreeSet::from([reg.centre_id]);
         for t in self.store.transfers_of_learner(c.learner_id).await? {
-            if t.status == "approved" && t.new_registration_id == Some(reg.registration_id) {
-                if let Some(from) = self.store.registration(t.from_registration_id).await? {
-                    centres.insert(from.centre_id);
-                }
+            if t.status == "approved"
+                && t.new_registration_id == Some(reg.registration_id)
+                && let Some(from) = self.store.registration(t.from_registration_id).await?
+            {
+                centres.insert(from.centre_id);
             }
         }
         let sigs = self.store.signatures_of_learner(c.learner_id).await?;
@@ -67,9 +70,10 @@ impl App {
         let appeals = self.store.appeals(None, Some(c.learner_id)).await?;
         let mut unit_gates = Vec::new();
         for key in &units {
-            let name = spec
-                .unit(key)
-                .map_or_else(|| key.clone(), |u| format!("unit {} '{}'", u.ao_ref, u.title));
+            let name = spec.unit(key).map_or_else(
+                || key.clone(),
+                |u| format!("unit {} '{}'", u.ao_ref, u.title),
+            );
             let active: Vec<Signature> = sigs
                 .iter()
                 .filter(|s| {
@@ -99,7 +103,10 @@ impl App {
                 .collect();
             let qa = if mine.iter().any(|s| s.state == "referred") {
                 UnitQa::Referred
-            } else if mine.iter().any(|s| matches!(s.state.as_str(), "planned" | "open")) {
+            } else if mine
+                .iter()
+                .any(|s| matches!(s.state.as_str(), "planned" | "open"))
+            {
                 UnitQa::Awaiting
             } else if mine.iter().any(|s| s.state == "agreed") {
                 UnitQa::Agreed
@@ -159,7 +166,8 @@ impl App {
     async fn claim_view(&self, c: &ClaimRow) -> AppResult<ClaimView> {
         let (waits, releasable_by_eqa) = if c.status == "held" {
             let waits = self.gate_of(c, false).await?;
-            let only_eqa = !waits.is_empty() && waits.iter().all(|w| matches!(w, Wait::EqaSampling));
+            let only_eqa =
+                !waits.is_empty() && waits.iter().all(|w| matches!(w, Wait::EqaSampling));
             (waits, only_eqa)
         } else {
             (Vec::new(), false)
@@ -233,7 +241,9 @@ impl App {
     /// The units to propose for a claim: the learner's signed-off units that meet the
     /// qualification (a valid subset where they hold more), or all they hold of it.
     pub async fn proposed_claim_units(&self, reg: &RegistrationRow) -> AppResult<Vec<String>> {
-        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
         let sigs = self.store.signatures_of_learner(reg.learner_id).await?;
         let units: BTreeSet<String> = sigs
             .iter()
@@ -304,7 +314,9 @@ impl App {
                 reg.status
             )));
         }
-        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
         let rc = RulesCatalogue::new(&spec.qualifications, &spec.units);
         let units: Vec<String> = if units.is_empty() {
             self.proposed_claim_units(&reg).await?
@@ -460,13 +472,20 @@ impl App {
         )
         .map_err(|e| AppError::Forbidden(e.to_string()))?;
         if c.status != "held" {
-            return Err(AppError::Conflict(format!("this claim is {} already", c.status)));
+            return Err(AppError::Conflict(format!(
+                "this claim is {} already",
+                c.status
+            )));
         }
         let waits = self.gate_of(&c, true).await?;
         if !waits.is_empty() {
             return Err(AppError::Conflict(format!(
                 "this claim cannot be released yet: {}",
-                waits.iter().map(Wait::message).collect::<Vec<_>>().join("; ")
+                waits
+                    .iter()
+                    .map(Wait::message)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )));
         }
         let note = bounded("The note", note, 4000)?;
@@ -568,12 +587,11 @@ impl App {
         let aos = actor.ao_codes();
         if !aos.is_empty() {
             for a in self.store.appeals(None, None).await? {
-                if a.stage == "ao" || a.ao_decided_at.is_some() {
-                    if let Some(r) = self.store.registration(a.registration_id).await?
-                        && aos.contains(&r.ao_code.as_str())
-                    {
-                        out.push(a);
-                    }
+                if (a.stage == "ao" || a.ao_decided_at.is_some())
+                    && let Some(r) = self.store.registration(a.registration_id).await?
+                    && aos.contains(&r.ao_code.as_str())
+                {
+                    out.push(a);
                 }
             }
         }
@@ -616,12 +634,15 @@ impl App {
             });
         if assessed {
             return Err(AppError::Forbidden(
-                "You made the decision appealed against: someone else at the centre reviews it".into(),
+                "You made the decision appealed against: someone else at the centre reviews it"
+                    .into(),
             ));
         }
         let reason = bounded("The reason", reason, 8000)?;
         if reason.is_empty() {
-            return Err(AppError::Validation("Give the reason for the outcome".into()));
+            return Err(AppError::Validation(
+                "Give the reason for the outcome".into(),
+            ));
         }
         let entry = Self::learner_entry(
             actor,
@@ -645,7 +666,12 @@ impl App {
     }
 
     /// The learner takes a reviewed appeal to the awarding organisation.
-    pub async fn escalate_appeal(&self, actor: &Actor, appeal: i64, address: &str) -> AppResult<()> {
+    pub async fn escalate_appeal(
+        &self,
+        actor: &Actor,
+        appeal: i64,
+        address: &str,
+    ) -> AppResult<()> {
         let a = self
             .store
             .appeal(appeal)
@@ -688,7 +714,9 @@ impl App {
             .map_err(|_| AppError::NotFound(format!("appeal {appeal}")))?;
         let reason = bounded("The reason", reason, 8000)?;
         if reason.is_empty() {
-            return Err(AppError::Validation("Give the reason for the outcome".into()));
+            return Err(AppError::Validation(
+                "Give the reason for the outcome".into(),
+            ));
         }
         let entry = Self::entry(
             Some(scope.who()),

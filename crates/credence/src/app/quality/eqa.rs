@@ -179,9 +179,9 @@ impl App {
         planned_on: &str,
         address: &str,
     ) -> AppResult<i64> {
-        let scope = self.own_ao_scope(actor).map_err(|_| {
-            AppError::Forbidden("Only awarding organisation staff do this".into())
-        })?;
+        let scope = self
+            .own_ao_scope(actor)
+            .map_err(|_| AppError::Forbidden("Only awarding organisation staff do this".into()))?;
         let ao = scope.ao_code().to_string();
         let appointed = self
             .store
@@ -271,7 +271,8 @@ impl App {
         }
         if outcome == VisitOutcome::Unsatisfactory && acts.is_empty() {
             return Err(AppError::Validation(
-                "An unsatisfactory visit needs at least one action for the centre, with a due date".into(),
+                "An unsatisfactory visit needs at least one action for the centre, with a due date"
+                    .into(),
             ));
         }
         // What was sampled: the centre's learners on the AO's qualifications, never one the
@@ -315,7 +316,10 @@ impl App {
             None,
             serde_json::json!({"visit": visit, "ao": v.ao, "outcome": report.outcome, "risk": report.risk, "sampled": list.len()}),
         );
-        self.store.audited(entry).report_visit(visit, &report).await?;
+        self.store
+            .audited(entry)
+            .report_visit(visit, &report)
+            .await?;
         self.reopen_gate(v.centre).await;
         Ok(())
     }
@@ -342,7 +346,9 @@ impl App {
         }
         let response = bounded("The answer", response, 8000)?;
         if response.is_empty() {
-            return Err(AppError::Validation("Write what the centre has done".into()));
+            return Err(AppError::Validation(
+                "Write what the centre has done".into(),
+            ));
         }
         let entry = Self::entry(
             Some(scope.who()),
@@ -456,9 +462,9 @@ impl App {
     /// Direct claim status at a centre for the actor's AO, per qualification, with whether
     /// the centre meets the AO's eligibility (AO staff).
     pub async fn direct_claim_view(&self, actor: &Actor, centre: i64) -> AppResult<DcsView> {
-        let scope = self.own_ao_scope(actor).map_err(|_| {
-            AppError::Forbidden("Only awarding organisation staff do this".into())
-        })?;
+        let scope = self
+            .own_ao_scope(actor)
+            .map_err(|_| AppError::Forbidden("Only awarding organisation staff do this".into()))?;
         let ao = scope.ao_code().to_string();
         let grants = self.store.direct_claims(centre).await?;
         let qualifications = self
@@ -552,7 +558,14 @@ impl App {
         );
         self.store
             .audited(entry)
-            .set_direct_claim(centre, qan, &approval.ao_code, granted, actor.person_id, &reason)
+            .set_direct_claim(
+                centre,
+                qan,
+                &approval.ao_code,
+                granted,
+                actor.person_id,
+                &reason,
+            )
             .await?;
         self.reopen_gate(centre).await;
         Ok(())

@@ -112,7 +112,9 @@ impl App {
             .into_iter()
             .filter(|r| r.status != "transferred" && r.status != "withdrawn")
         {
-            let spec = self.specification_of_version(r.catalogue_version_id).await?;
+            let spec = self
+                .specification_of_version(r.catalogue_version_id)
+                .await?;
             let Some(q) = spec.qualifications.iter().find(|q| q.qan == r.qan) else {
                 continue;
             };
@@ -177,7 +179,12 @@ impl App {
         );
         self.store
             .audited(entry)
-            .set_strategy(centre, qan, &serde_json::to_string(strategy)?, actor.person_id)
+            .set_strategy(
+                centre,
+                qan,
+                &serde_json::to_string(strategy)?,
+                actor.person_id,
+            )
             .await?;
         Ok(())
     }
@@ -206,7 +213,11 @@ impl App {
         let entry = Self::entry(
             Some(scope.who()),
             Some(address),
-            if lead { "qa.lead_iqa_set" } else { "qa.lead_iqa_removed" },
+            if lead {
+                "qa.lead_iqa_set"
+            } else {
+                "qa.lead_iqa_removed"
+            },
             &format!("centre {centre}"),
             Some(centre),
             None,
@@ -228,7 +239,14 @@ impl App {
         day: NaiveDate,
     ) -> AppResult<PlanFacts> {
         let started = std::time::Instant::now();
-        let lap = |what: &str| tracing::debug!(centre, what, ms = started.elapsed().as_secs_f64() * 1e3, "plan facts");
+        let lap = |what: &str| {
+            tracing::debug!(
+                centre,
+                what,
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "plan facts"
+            )
+        };
         let (strategy, strategy_set_at) = self.sampling_strategy(centre, qan).await?;
         // Registrations of this qualification, by learner.
         let mut regs_of: HashMap<i64, Vec<(&RegistrationRow, &BTreeSet<String>)>> = HashMap::new();
@@ -250,22 +268,23 @@ impl App {
         }
         lap("judgements");
         // Signed off: the assessor's and the learner's signatures on one evidence hash.
-        let mut sigs: HashMap<(i64, String), Vec<(String, String, String)>> = HashMap::new();
+        // (role, evidence hash, when) of each learner's unit's signatures.
+        type Signed = Vec<(String, String, String)>;
+        let mut sigs: HashMap<(i64, String), Signed> = HashMap::new();
         for s in self.store.sign_offs_at_centre(centre).await? {
             if regs_of.contains_key(&s.learner_id) {
-                sigs.entry((s.learner_id, s.unit_key))
-                    .or_default()
-                    .push((s.role, s.evidence_hash, s.at));
+                sigs.entry((s.learner_id, s.unit_key)).or_default().push((
+                    s.role,
+                    s.evidence_hash,
+                    s.at,
+                ));
             }
         }
         let signed_on = |key: &(i64, String)| -> Option<String> {
             let list = sigs.get(key)?;
             list.iter()
                 .filter(|(role, _, _)| role == "learner")
-                .filter(|(_, hash, _)| {
-                    list.iter()
-                        .any(|(r, h, _)| r == "assessor" && h == hash)
-                })
+                .filter(|(_, hash, _)| list.iter().any(|(r, h, _)| r == "assessor" && h == hash))
                 .map(|(_, _, at)| at.clone())
                 .max()
         };
@@ -280,6 +299,20 @@ impl App {
             }
         }
         lap("methods");
+        let samples: Vec<SampleRow> = self
+            .store
+            .samples_at_centre(centre)
+            .await?
+            .into_iter()
+            .filter(|s| s.qan == qan && s.state != "swapped")
+            .collect();
+        // Work under an IQA's referral is the work that sample checks, at its stage (the
+        // withdrawn sign-off makes it look interim again): not new work to sample.
+        let referred: HashMap<(i64, &str), Stage> = samples
+            .iter()
+            .filter(|s| s.state == "referred")
+            .map(|s| ((s.registration_id, s.unit_key.as_str()), stage_of(&s.stage)))
+            .collect();
         let mut work = Vec::new();
         for (key, (assessor, last_at)) in &judged {
             let Some(list) = regs_of.get(&key.0) else {
@@ -296,15 +329,19 @@ impl App {
                     learner: r.learner_id,
                     unit: key.1.clone(),
                     assessor: *assessor,
-                    stage: if signed.is_some() {
-                        Stage::Summative
-                    } else {
-                        Stage::Interim
+                    stage: match referred.get(&(r.registration_id, key.1.as_str())) {
+                        Some(stage) => *stage,
+                        None if signed.is_some() => Stage::Summative,
+                        None => Stage::Interim,
                     },
                     ready_on: day_of(signed.as_deref().unwrap_or(last_at)),
                     methods: m.iter().cloned().collect(),
                     locations: l.iter().cloned().collect(),
-                    group: format!("{} intake {}", r.qan, r.registered_at.get(..4).unwrap_or("")),
+                    group: format!(
+                        "{} intake {}",
+                        r.qan,
+                        r.registered_at.get(..4).unwrap_or("")
+                    ),
                 });
             }
         }
@@ -351,7 +388,8 @@ impl App {
                     (
                         f.iter()
                             .any(|x| matches!(x, CompetenceFlag::WorkingTowards { .. })),
-                        f.iter().any(|x| matches!(x, CompetenceFlag::BelowCpd { .. })),
+                        f.iter()
+                            .any(|x| matches!(x, CompetenceFlag::BelowCpd { .. })),
                     )
                 }
                 None => (false, true),
@@ -376,13 +414,6 @@ impl App {
         }
 
         lap("risks");
-        let samples: Vec<SampleRow> = self
-            .store
-            .samples_at_centre(centre)
-            .await?
-            .into_iter()
-            .filter(|s| s.qan == qan && s.state != "swapped")
-            .collect();
         let existing = samples
             .iter()
             .map(|s| ExistingSample {
@@ -448,7 +479,11 @@ impl App {
         let day = today();
         let started = std::time::Instant::now();
         let regs = self.plan_registrations(centre).await?;
-        tracing::debug!(centre, ms = started.elapsed().as_secs_f64() * 1e3, "plan registrations");
+        tracing::debug!(
+            centre,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "plan registrations"
+        );
         let quals = self.plan_qualifications(scope, qan, &regs).await?;
         let mut out = CentrePlan {
             centre,
@@ -471,13 +506,17 @@ impl App {
             };
             let t = std::time::Instant::now();
             let coverage = coverage_of(&input);
-            tracing::debug!(centre, ms = t.elapsed().as_secs_f64() * 1e3, "plan coverage");
+            tracing::debug!(
+                centre,
+                ms = t.elapsed().as_secs_f64() * 1e3,
+                "plan coverage"
+            );
             for s in &facts.samples {
-                out.assessors
-                    .insert(s.assessor_id, s.assessor_name.clone());
+                out.assessors.insert(s.assessor_id, s.assessor_name.clone());
             }
             for a in &facts.assessors {
-                if let std::collections::btree_map::Entry::Vacant(e) = out.assessors.entry(a.assessor)
+                if let std::collections::btree_map::Entry::Vacant(e) =
+                    out.assessors.entry(a.assessor)
                     && let Some(p) = self.store.person(a.assessor).await?
                 {
                     e.insert(p.display_name);
@@ -521,7 +560,9 @@ impl App {
         let mut seen_versions = BTreeSet::new();
         for (r, _, _) in &regs {
             if seen_versions.insert(r.catalogue_version_id) {
-                let spec = self.specification_of_version(r.catalogue_version_id).await?;
+                let spec = self
+                    .specification_of_version(r.catalogue_version_id)
+                    .await?;
                 for u in &spec.units {
                     out.units
                         .entry(u.key.clone())
@@ -580,7 +621,10 @@ impl App {
                 .map(|s| NewSample {
                     centre_id: centre,
                     registration_id: s.registration,
-                    learner_id: learner_of.get(&s.registration).copied().unwrap_or(s.learner),
+                    learner_id: learner_of
+                        .get(&s.registration)
+                        .copied()
+                        .unwrap_or(s.learner),
                     unit_key: s.unit.clone(),
                     assessor_id: s.assessor,
                     stage: s.stage.key().to_string(),
@@ -617,7 +661,9 @@ impl App {
             .await?
             .filter(|r| r.centre_id == scope.centre_id() && scope.sees_ao(&r.ao_code))
             .ok_or_else(|| AppError::NotFound(format!("registration {registration}")))?;
-        let spec = self.specification_of_version(reg.catalogue_version_id).await?;
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
         let has = spec
             .qualifications
             .iter()
@@ -692,11 +738,12 @@ impl App {
                 "Say why this sample is added by hand".into(),
             ));
         }
-        let stage = Stage::parse(stage).ok_or_else(|| {
-            AppError::Validation("The stage is interim or summative".into())
-        })?;
+        let stage = Stage::parse(stage)
+            .ok_or_else(|| AppError::Validation("The stage is interim or summative".into()))?;
         let reg = self.sample_registration(scope, registration, unit).await?;
-        let assessor = self.assessor_of(reg.learner_id, reg.centre_id, unit).await?;
+        let assessor = self
+            .assessor_of(reg.learner_id, reg.centre_id, unit)
+            .await?;
         let live = self.store.samples_of_learner(reg.learner_id).await?;
         if live.iter().any(|s| {
             s.registration_id == registration
@@ -757,7 +804,11 @@ impl App {
             serde_json::json!({"replaces": sample, "registration": registration, "unit": unit, "reason": new.reasons}),
         );
         let reason = new.reasons[0].clone();
-        Ok(self.store.audited(entry).swap_sample(sample, &new, &reason).await?)
+        Ok(self
+            .store
+            .audited(entry)
+            .swap_sample(sample, &new, &reason)
+            .await?)
     }
 
     /// A sample the actor may see (404 otherwise).
@@ -792,17 +843,27 @@ impl App {
             .chain([s.assessor_id])
             .collect();
         let me = actor.person_id.to_string();
+        let learner = s.learner_id.to_string();
+        // The domain's words name people by id: say their names.
+        let in_words = |e: conflict::ConflictRefusal| {
+            e.to_string()
+                .replacen(
+                    &format!("learner {learner}"),
+                    &format!("{} {}", s.given_name, s.family_name),
+                    1,
+                )
+                .replacen(&me, &actor.name, 1)
+        };
         let mut refusals: Vec<String> = Vec::new();
-        if assessors.contains(&actor.person_id) {
-            refusals.push(conflict::may_verify(&me, &me).unwrap_err().to_string());
+        if assessors.contains(&actor.person_id)
+            && let Err(e) = conflict::may_verify(&me, &me)
+        {
+            refusals.push(in_words(e));
         }
-        if let Err(e) = conflict::may_act(
-            &me,
-            &s.learner_id.to_string(),
-            Activity::InternalQualityAssure,
-            &interests,
-        ) {
-            refusals.push(e.to_string());
+        if let Err(e) =
+            conflict::may_act(&me, &learner, Activity::InternalQualityAssure, &interests)
+        {
+            refusals.push(in_words(e));
         }
         if refusals.is_empty() {
             Ok(())
@@ -845,9 +906,9 @@ impl App {
     /// signatures.
     async fn unit_snapshot(&self, actor: &Actor, s: &SampleRow) -> AppResult<serde_json::Value> {
         let p = self.portfolio(actor, s.learner_id).await?;
-        let u = p.unit(&s.unit_key).ok_or_else(|| {
-            AppError::NotFound(format!("unit {} in this portfolio", s.unit_key))
-        })?;
+        let u = p
+            .unit(&s.unit_key)
+            .ok_or_else(|| AppError::NotFound(format!("unit {} in this portfolio", s.unit_key)))?;
         let criteria: Vec<serde_json::Value> = u
             .unit
             .judged_items()
@@ -920,8 +981,32 @@ impl App {
                 "Agree or refer back at least one criterion or the whole unit".into(),
             ));
         }
+        let reg = self
+            .store
+            .registration(s.registration_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("sample {sample}")))?;
+        let spec = self
+            .specification_of_version(reg.catalogue_version_id)
+            .await?;
+        let numbers: BTreeSet<String> = spec
+            .unit(&s.unit_key)
+            .map(|u| {
+                u.judged_items()
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut out = Vec::new();
         for d in decisions {
+            if let Some(c) = &d.criterion
+                && !numbers.contains(c)
+            {
+                return Err(AppError::Validation(format!(
+                    "{c} is not a criterion of this unit"
+                )));
+            }
             let verdict = match d.verdict.as_str() {
                 "agree" | "refer" => d.verdict.clone(),
                 _ => {
@@ -1094,7 +1179,11 @@ impl App {
             ));
         }
         let staff = self.store.centre_staff(centre).await?;
-        let is_assessor = |p: i64| staff.iter().any(|s| s.person_id == p && s.role == "assessor");
+        let is_assessor = |p: i64| {
+            staff
+                .iter()
+                .any(|s| s.person_id == p && s.role == "assessor")
+        };
         if kind == "observation" {
             match assessor {
                 Some(a) if is_assessor(a) => {}
@@ -1131,7 +1220,11 @@ impl App {
                 centre,
                 kind,
                 &held.format("%Y-%m-%d").to_string(),
-                if kind == "observation" { assessor } else { None },
+                if kind == "observation" {
+                    assessor
+                } else {
+                    None
+                },
                 attendees,
                 units,
                 outcome,
