@@ -867,7 +867,11 @@ async fn a_database_with_data_upgrades(url: String) {
     }
 
     // The upgrade.
-    assert_eq!(store.migrate().await.unwrap(), 2, "migrations 5 and 6 run");
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        3,
+        "migrations 5, 6 and 7 run"
+    );
     let mappings = store.mappings_of_learner(learner).await.unwrap();
     assert_eq!(
         mappings[0].centre_id,

@@ -238,8 +238,9 @@ impl App {
         }
     }
 
-    /// The units to propose for a claim: the learner's signed-off units that meet the
-    /// qualification (a valid subset where they hold more), or all they hold of it.
+    /// The units to propose for a claim: the learner's signed-off units (also those an IQA's
+    /// referral reopened: the claim then says it waits for them) that meet the qualification
+    /// (a valid subset where they hold more), or all they hold of it.
     pub async fn proposed_claim_units(&self, reg: &RegistrationRow) -> AppResult<Vec<String>> {
         let spec = self
             .specification_of_version(reg.catalogue_version_id)
@@ -247,7 +248,7 @@ impl App {
         let sigs = self.store.signatures_of_learner(reg.learner_id).await?;
         let units: BTreeSet<String> = sigs
             .iter()
-            .filter(|s| s.withdrawn_at.is_none() && s.centre_id == Some(reg.centre_id))
+            .filter(|s| s.centre_id == Some(reg.centre_id))
             .map(|s| s.unit_key.clone())
             .collect();
         let signed: Vec<String> = units
@@ -255,7 +256,7 @@ impl App {
             .filter(|u| {
                 let list: Vec<Signature> = sigs
                     .iter()
-                    .filter(|s| s.unit_key == *u && s.withdrawn_at.is_none())
+                    .filter(|s| s.unit_key == *u)
                     .map(|s| Signature {
                         role: if s.role == "assessor" {
                             SignerRole::Assessor

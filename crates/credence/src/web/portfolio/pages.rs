@@ -364,9 +364,11 @@ pub(super) async fn unit_response(
         .into_iter()
         .find(|r| r.slug == unit_slug(&pu.unit.key))
         .ok_or_else(|| PageError::from(AppError::NotFound("that unit".into())))?;
+    // A sign-off an IQA's referral withdrew does not count: both sign again.
     let existing: Vec<credence_domain::portfolio::Signature> = pu
         .signatures
         .iter()
+        .filter(|s| s.withdrawn_at.is_none())
         .map(|s| credence_domain::portfolio::Signature {
             role: if s.role == "assessor" {
                 credence_domain::portfolio::SignerRole::Assessor
@@ -454,10 +456,11 @@ pub(super) async fn unit_response(
             .signatures
             .iter()
             .map(|s| SigRow {
-                role: if s.role == "assessor" {
-                    "Assessor".into()
-                } else {
-                    "Learner".into()
+                role: match (s.role == "assessor", s.withdrawn_at.is_some()) {
+                    (true, false) => "Assessor".into(),
+                    (false, false) => "Learner".into(),
+                    (true, true) => "Assessor (withdrawn by an IQA referral)".into(),
+                    (false, true) => "Learner (withdrawn by an IQA referral)".into(),
                 },
                 name: s.person_name.clone(),
                 at: s.at.clone(),
