@@ -254,6 +254,25 @@ async fn qa_plan(learners: usize) -> Result<()> {
         assessors.len(),
         t.elapsed().as_secs_f64()
     );
+    // Where the time goes: each read the plan makes, alone.
+    let mut parts = Vec::new();
+    let t = Instant::now();
+    let n = app
+        .store
+        .registrations_at_centre(centre, i64::MAX)
+        .await?
+        .len();
+    parts.push(format!(
+        "{n} registrations {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    ));
+    let t = Instant::now();
+    let n = app.store.unit_work_at_centre(centre).await?.len();
+    parts.push(format!(
+        "{n} learners' units with their sign-offs and methods {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    ));
+    println!("  reads: {}", parts.join(", "));
     let scope = operator.quality(centre);
     let mut loads = Vec::new();
     let mut work = 0;
@@ -299,6 +318,21 @@ async fn qa_plan(learners: usize) -> Result<()> {
         Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64(), body.len()))
     };
     let (_, size) = one(router.clone(), token.clone()).await?;
+    let t = Instant::now();
+    let n = app.store.samples_at_centre(centre).await?.len();
+    let all = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (page, total) = app
+        .iqa_queue_page(&actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "  reads: all {n} samples {:.0} ms; the queue's first {} of {total}: {:.1} ms; the home page alone: {:.1} ms",
+        all * 1e3,
+        page.len(),
+        t.elapsed().as_secs_f64() * 1e3,
+        one(router.clone(), token.clone()).await?.0 * 1e3
+    );
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..32 {

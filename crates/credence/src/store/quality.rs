@@ -83,30 +83,19 @@ pub struct NewDecision {
 }
 
 /// A learner's unit as the plan sees it: who judged it, when, and how.
+/// A learner's unit as the plan needs it, in one row: who judged it (first and latest
+/// decision), when it was signed off (not withdrawn), and the methods and locations of the
+/// current evidence mapped to it (comma-separated).
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct JudgedUnitRow {
+pub struct UnitWorkRow {
     pub learner_id: i64,
     pub unit_key: String,
     pub assessor_id: i64,
     pub last_at: String,
     pub first_at: String,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UnitMethodRow {
-    pub learner_id: i64,
-    pub unit_key: String,
-    pub kind: String,
-    pub source: String,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SignOffRow {
-    pub learner_id: i64,
-    pub unit_key: String,
-    pub role: String,
-    pub evidence_hash: String,
-    pub at: String,
+    pub signed_at: Option<String>,
+    pub kinds: Option<String>,
+    pub sources: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -309,45 +298,20 @@ impl Store {
 
     // --- what the plan is made from --------------------------------------------------------
 
-    /// Each learner's unit judged at the centre, by assessor: first and latest decision.
-    pub async fn judged_units_at_centre(&self, centre_id: i64) -> StoreResult<Vec<JudgedUnitRow>> {
-        Ok(sqlx::query_as(
-            "select learner_id, unit_key, assessor_id, max(at) as last_at, min(at) as first_at from judgement where centre_id = $1 group by learner_id, unit_key, assessor_id order by learner_id, unit_key, assessor_id",
-        )
-        .bind(centre_id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// The methods (evidence kinds) and locations (sources) of the evidence mapped to each
-    /// learner's unit at the centre.
-    pub async fn unit_methods_at_centre(&self, centre_id: i64) -> StoreResult<Vec<UnitMethodRow>> {
-        Ok(sqlx::query_as(
-            "select distinct m.learner_id, m.unit_key, e.kind, e.source from evidence_mapping m join evidence e on e.evidence_id = m.evidence_id where e.centre_id = $1 and e.superseded_by is null",
-        )
-        .bind(centre_id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// Sign-off signatures made at the centre and not withdrawn.
-    pub async fn sign_offs_at_centre(&self, centre_id: i64) -> StoreResult<Vec<SignOffRow>> {
-        Ok(sqlx::query_as(
-            "select learner_id, unit_key, role, evidence_hash, at from signature where centre_id = $1 and withdrawn_at is null order by signature_id",
-        )
-        .bind(centre_id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// When each assessor made their first decision at the centre.
-    pub async fn first_decisions_at_centre(
-        &self,
-        centre_id: i64,
-    ) -> StoreResult<Vec<(i64, String)>> {
-        Ok(sqlx::query_as(
-            "select assessor_id, min(at) from judgement where centre_id = $1 group by assessor_id",
-        )
+    /// Everything the plan reads about the work at a centre, one row per learner's unit and
+    /// assessor, in one query (the plan at a large centre reads tens of thousands of these).
+    pub async fn unit_work_at_centre(&self, centre_id: i64) -> StoreResult<Vec<UnitWorkRow>> {
+        // The one dialect difference: a distinct list as text.
+        let list = |col: &str| match self.backend {
+            super::Backend::Sqlite => format!("group_concat(distinct {col})"),
+            super::Backend::Postgres => format!("string_agg(distinct {col}, ',')"),
+        };
+        let evidence = "from evidence_mapping m join evidence e on e.evidence_id = m.evidence_id              where m.learner_id = j.learner_id and m.unit_key = j.unit_key and e.centre_id = $1 and e.superseded_by is null";
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select j.learner_id, j.unit_key, j.assessor_id, max(j.at) as last_at, min(j.at) as first_at,              (select max(l.at) from signature l where l.centre_id = $1 and l.learner_id = j.learner_id and l.unit_key = j.unit_key                 and l.role = 'learner' and l.withdrawn_at is null and exists (select 1 from signature a where a.centre_id = $1                 and a.learner_id = l.learner_id and a.unit_key = l.unit_key and a.role = 'assessor' and a.withdrawn_at is null                 and a.evidence_hash = l.evidence_hash)) as signed_at,              (select {} {evidence}) as kinds,              (select {} {evidence}) as sources              from judgement j where j.centre_id = $1 group by j.learner_id, j.unit_key, j.assessor_id",
+            list("e.kind"),
+            list("e.source")
+        )))
         .bind(centre_id)
         .fetch_all(&self.pool)
         .await?)
@@ -438,18 +402,27 @@ impl Store {
             .map(i64::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        let filter = format!(
-            "s.centre_id in ({list}) and (s.state in ('planned', 'referred') or (s.state = 'open' and s.iqa_id = $1))"
-        );
+        // Each state's first `limit` straight from the index (centre, state, due date), then
+        // the page's rows joined: the queue costs the same with a thousand samples or fifty.
+        let first = |state: &str| {
+            format!(
+                "select sample_id from (select sample_id from qa_sample where centre_id in ({list}) and {state} order by due_on, sample_id limit $2) q_{}",
+                state.len()
+            )
+        };
         let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SAMPLE_SELECT} where {filter} order by s.due_on, s.sample_id limit $2"
+            "{SAMPLE_SELECT} where s.sample_id in ({} union all {} union all {}) order by s.due_on, s.sample_id limit $2",
+            first("state = 'planned'"),
+            first("state = 'referred'"),
+            first("state = 'open' and iqa_id = $1"),
         )))
         .bind(iqa)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select count(*) from qa_sample s where {filter}"
+            "select (select count(*) from qa_sample where centre_id in ({list}) and state in ('planned', 'referred')) \
+             + (select count(*) from qa_sample where centre_id in ({list}) and state = 'open' and iqa_id = $1)"
         )))
         .bind(iqa)
         .fetch_one(&self.pool)

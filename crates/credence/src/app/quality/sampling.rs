@@ -253,49 +253,52 @@ impl App {
         for (r, units, _) in regs.iter().filter(|(r, _, _)| r.qan == qan) {
             regs_of.entry(r.learner_id).or_default().push((r, units));
         }
-        // The assessor of each learner's unit: whoever made the latest decision.
-        let mut judged: HashMap<(i64, String), (i64, String)> = HashMap::new();
-        for j in self.store.judged_units_at_centre(centre).await? {
+        // One row per learner's unit and assessor: the latest to judge is the unit's
+        // assessor; its sign-off and its evidence's methods and locations come along.
+        struct Judged {
+            assessor: i64,
+            last_at: String,
+            signed_at: Option<String>,
+            methods: Vec<String>,
+            locations: Vec<String>,
+        }
+        let split = |text: Option<String>| -> Vec<String> {
+            let mut v: Vec<String> = text
+                .unwrap_or_default()
+                .split(',')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect();
+            v.sort();
+            v
+        };
+        let mut judged: HashMap<(i64, String), Judged> = HashMap::new();
+        // Each assessor's first decision at the centre (any qualification).
+        let mut first_decision: HashMap<i64, String> = HashMap::new();
+        for j in self.store.unit_work_at_centre(centre).await? {
+            let first = first_decision
+                .entry(j.assessor_id)
+                .or_insert_with(|| j.first_at.clone());
+            if j.first_at < *first {
+                first.clone_from(&j.first_at);
+            }
             if !regs_of.contains_key(&j.learner_id) {
                 continue;
             }
-            let slot = judged
-                .entry((j.learner_id, j.unit_key.clone()))
-                .or_insert((j.assessor_id, j.last_at.clone()));
-            if j.last_at > slot.1 {
-                *slot = (j.assessor_id, j.last_at);
-            }
-        }
-        lap("judgements");
-        // Signed off: the assessor's and the learner's signatures on one evidence hash.
-        // (role, evidence hash, when) of each learner's unit's signatures.
-        type Signed = Vec<(String, String, String)>;
-        let mut sigs: HashMap<(i64, String), Signed> = HashMap::new();
-        for s in self.store.sign_offs_at_centre(centre).await? {
-            if regs_of.contains_key(&s.learner_id) {
-                sigs.entry((s.learner_id, s.unit_key)).or_default().push((
-                    s.role,
-                    s.evidence_hash,
-                    s.at,
-                ));
-            }
-        }
-        let signed_on = |key: &(i64, String)| -> Option<String> {
-            let list = sigs.get(key)?;
-            list.iter()
-                .filter(|(role, _, _)| role == "learner")
-                .filter(|(_, hash, _)| list.iter().any(|(r, h, _)| r == "assessor" && h == hash))
-                .map(|(_, _, at)| at.clone())
-                .max()
-        };
-        lap("sign-offs");
-        let mut methods: HashMap<(i64, String), (BTreeSet<String>, BTreeSet<String>)> =
-            HashMap::new();
-        for m in self.store.unit_methods_at_centre(centre).await? {
-            if regs_of.contains_key(&m.learner_id) {
-                let slot = methods.entry((m.learner_id, m.unit_key)).or_default();
-                slot.0.insert(m.kind);
-                slot.1.insert(m.source);
+            let newer = judged
+                .get(&(j.learner_id, j.unit_key.clone()))
+                .is_none_or(|k| j.last_at > k.last_at);
+            if newer {
+                judged.insert(
+                    (j.learner_id, j.unit_key),
+                    Judged {
+                        assessor: j.assessor_id,
+                        last_at: j.last_at,
+                        signed_at: j.signed_at,
+                        methods: split(j.kinds),
+                        locations: split(j.sources),
+                    },
+                );
             }
         }
         lap("methods");
@@ -314,12 +317,11 @@ impl App {
             .map(|s| ((s.registration_id, s.unit_key.as_str()), stage_of(&s.stage)))
             .collect();
         let mut work = Vec::new();
-        for (key, (assessor, last_at)) in &judged {
+        for (key, k) in &judged {
             let Some(list) = regs_of.get(&key.0) else {
                 continue;
             };
-            let signed = signed_on(key);
-            let (m, l) = methods.get(key).cloned().unwrap_or_default();
+            let signed = k.signed_at.as_deref();
             for (r, units) in list {
                 if !units.contains(&key.1) {
                     continue;
@@ -328,15 +330,15 @@ impl App {
                     registration: r.registration_id,
                     learner: r.learner_id,
                     unit: key.1.clone(),
-                    assessor: *assessor,
+                    assessor: k.assessor,
                     stage: match referred.get(&(r.registration_id, key.1.as_str())) {
                         Some(stage) => *stage,
                         None if signed.is_some() => Stage::Summative,
                         None => Stage::Interim,
                     },
-                    ready_on: day_of(signed.as_deref().unwrap_or(last_at)),
-                    methods: m.iter().cloned().collect(),
-                    locations: l.iter().cloned().collect(),
+                    ready_on: day_of(signed.unwrap_or(&k.last_at)),
+                    methods: k.methods.clone(),
+                    locations: k.locations.clone(),
                     group: format!(
                         "{} intake {}",
                         r.qan,
@@ -351,12 +353,6 @@ impl App {
 
         lap("work");
         // Each assessor's risks.
-        let first_decision: HashMap<i64, String> = self
-            .store
-            .first_decisions_at_centre(centre)
-            .await?
-            .into_iter()
-            .collect();
         let since = (day - Duration::days(90)).format("%Y-%m-%d").to_string();
         let referrals: HashMap<i64, i64> = self
             .store

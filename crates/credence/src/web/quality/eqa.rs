@@ -445,30 +445,24 @@ async fn sample_groups(
         .filter(|r| r.ao_code == v.ao && r.status != "transferred")
         .collect();
     let mut worked: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    // (learner, unit) -> roles that signed (both, once signed off)
+    let mut signed: BTreeMap<(i64, String), BTreeSet<String>> = BTreeMap::new();
     for j in app
         .store
-        .judged_units_at_centre(v.centre)
-        .await
-        .map_err(AppError::from)?
-    {
-        worked.entry(j.learner_id).or_default().insert(j.unit_key);
-    }
-    // (learner, unit) -> roles that signed
-    let mut signed: BTreeMap<(i64, String), BTreeSet<String>> = BTreeMap::new();
-    for s in app
-        .store
-        .sign_offs_at_centre(v.centre)
+        .unit_work_at_centre(v.centre)
         .await
         .map_err(AppError::from)?
     {
         worked
-            .entry(s.learner_id)
+            .entry(j.learner_id)
             .or_default()
-            .insert(s.unit_key.clone());
-        signed
-            .entry((s.learner_id, s.unit_key))
-            .or_default()
-            .insert(s.role);
+            .insert(j.unit_key.clone());
+        if j.signed_at.is_some() {
+            signed
+                .entry((j.learner_id, j.unit_key))
+                .or_default()
+                .extend(["assessor".to_string(), "learner".to_string()]);
+        }
     }
     let mut groups = Vec::new();
     let mut cut = false;
