@@ -161,6 +161,23 @@ async fn demo_shows_every_state(url: String) {
         .unwrap();
     let q = &plan.qualifications[0];
     assert!(q.coverage.gaps.is_empty(), "{:?}", q.coverage.gaps);
+    // Riverside has nothing sampled yet: the plan names the methods, locations and units
+    // of its evidence as gaps.
+    let sam = actor(&d.app, "sam.assessor@demo").await;
+    let river = d.app.qa_plan(&sam, d.river, None).await.unwrap();
+    let gaps: Vec<&credence_domain::qa::Gap> = river
+        .qualifications
+        .iter()
+        .flat_map(|q| &q.coverage.gaps)
+        .collect();
+    use credence_domain::qa::Gap;
+    for want in [
+        Gap::Method("product_evidence".into()),
+        Gap::Method("witness_testimony".into()),
+        Gap::Location("real_workplace".into()),
+    ] {
+        assert!(gaps.contains(&&want), "{want:?} in {gaps:?}");
+    }
     assert!(q.coverage.assessors.iter().all(|a| a.compliant));
     // A second run adds nothing more.
     let again = d

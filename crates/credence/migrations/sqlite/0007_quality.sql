@@ -189,6 +189,7 @@ create index appeal_centre on appeal (centre_id, stage);
 create index judgement_centre on judgement (centre_id, learner_id, unit_key, assessor_id, at);
 create index signature_centre on signature (centre_id, learner_id, unit_key);
 create index evidence_centre on evidence (centre_id);
+create index evidence_mapping_unit on evidence_mapping (learner_id, unit_key);
 
 -- A sign-off withdrawn by an IQA's referral: the unit reopens, its evidence stays locked.
 alter table signature add column withdrawn_at text;

@@ -94,8 +94,8 @@ pub struct UnitWorkRow {
     pub last_at: String,
     pub first_at: String,
     pub signed_at: Option<String>,
-    pub kinds: Option<String>,
-    pub sources: Option<String>,
+    /// `kind:source` pairs, comma-separated.
+    pub methods: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -302,15 +302,21 @@ impl Store {
     /// assessor, in one query (the plan at a large centre reads tens of thousands of these).
     pub async fn unit_work_at_centre(&self, centre_id: i64) -> StoreResult<Vec<UnitWorkRow>> {
         // The one dialect difference: a distinct list as text.
-        let list = |col: &str| match self.backend {
-            super::Backend::Sqlite => format!("group_concat(distinct {col})"),
-            super::Backend::Postgres => format!("string_agg(distinct {col}, ',')"),
+        let pairs = match self.backend {
+            super::Backend::Sqlite => "group_concat(distinct e.kind || ':' || e.source)",
+            super::Backend::Postgres => "string_agg(distinct e.kind || ':' || e.source, ',')",
         };
-        let evidence = "from evidence_mapping m join evidence e on e.evidence_id = m.evidence_id              where m.learner_id = j.learner_id and m.unit_key = j.unit_key and e.centre_id = $1 and e.superseded_by is null";
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select j.learner_id, j.unit_key, j.assessor_id, max(j.at) as last_at, min(j.at) as first_at,              (select max(l.at) from signature l where l.centre_id = $1 and l.learner_id = j.learner_id and l.unit_key = j.unit_key                 and l.role = 'learner' and l.withdrawn_at is null and exists (select 1 from signature a where a.centre_id = $1                 and a.learner_id = l.learner_id and a.unit_key = l.unit_key and a.role = 'assessor' and a.withdrawn_at is null                 and a.evidence_hash = l.evidence_hash)) as signed_at,              (select {} {evidence}) as kinds,              (select {} {evidence}) as sources              from judgement j where j.centre_id = $1 group by j.learner_id, j.unit_key, j.assessor_id",
-            list("e.kind"),
-            list("e.source")
+            "select j.learner_id, j.unit_key, j.assessor_id, max(j.at) as last_at, min(j.at) as first_at, \
+             (select max(l.at) from signature l where l.centre_id = $1 and l.learner_id = j.learner_id \
+               and l.unit_key = j.unit_key and l.role = 'learner' and l.withdrawn_at is null \
+               and exists (select 1 from signature a where a.centre_id = $1 and a.learner_id = l.learner_id \
+                 and a.unit_key = l.unit_key and a.role = 'assessor' and a.withdrawn_at is null \
+                 and a.evidence_hash = l.evidence_hash)) as signed_at, \
+             (select {pairs} from evidence_mapping m join evidence e on e.evidence_id = m.evidence_id \
+               where m.learner_id = j.learner_id and m.unit_key = j.unit_key and e.centre_id = $1 \
+               and e.superseded_by is null) as methods \
+             from judgement j where j.centre_id = $1 group by j.learner_id, j.unit_key, j.assessor_id"
         )))
         .bind(centre_id)
         .fetch_all(&self.pool)

@@ -18,6 +18,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// A qualification's unit keys, shared by its registrations.
+type Units = std::sync::Arc<BTreeSet<String>>;
+
 /// Registrations a plan looks at (everything that is not a past record).
 pub const PLAN_REGISTRATION_LIMIT: i64 = 1_000_000;
 
@@ -102,25 +105,38 @@ impl App {
     async fn plan_registrations(
         &self,
         centre: i64,
-    ) -> AppResult<Vec<(RegistrationRow, BTreeSet<String>, String)>> {
+    ) -> AppResult<Vec<(RegistrationRow, Units, String)>> {
         let regs = self
             .store
             .registrations_at_centre(centre, PLAN_REGISTRATION_LIMIT)
             .await?;
         let mut out = Vec::new();
+        // Each qualification's units once (a centre has thousands of learners on a few).
+        let mut known: HashMap<(i64, String), Option<(Units, String)>> = HashMap::new();
         for r in regs
             .into_iter()
             .filter(|r| r.status != "transferred" && r.status != "withdrawn")
         {
-            let spec = self
-                .specification_of_version(r.catalogue_version_id)
-                .await?;
-            let Some(q) = spec.qualifications.iter().find(|q| q.qan == r.qan) else {
-                continue;
-            };
-            let units = q.units.iter().map(|u| u.unit.clone()).collect();
-            let title = q.title.clone();
-            out.push((r, units, title));
+            let key = (r.catalogue_version_id, r.qan.clone());
+            if !known.contains_key(&key) {
+                let spec = self
+                    .specification_of_version(r.catalogue_version_id)
+                    .await?;
+                let found = spec
+                    .qualifications
+                    .iter()
+                    .find(|q| q.qan == r.qan)
+                    .map(|q| {
+                        (
+                            std::sync::Arc::new(q.units.iter().map(|u| u.unit.clone()).collect()),
+                            q.title.clone(),
+                        )
+                    });
+                known.insert(key.clone(), found);
+            }
+            if let Some(Some((units, title))) = known.get(&key) {
+                out.push((r, units.clone(), title.clone()));
+            }
         }
         Ok(out)
     }
@@ -235,7 +251,7 @@ impl App {
         &self,
         centre: i64,
         qan: &str,
-        regs: &[(RegistrationRow, BTreeSet<String>, String)],
+        regs: &[(RegistrationRow, Units, String)],
         day: NaiveDate,
     ) -> AppResult<PlanFacts> {
         let started = std::time::Instant::now();
@@ -262,15 +278,20 @@ impl App {
             methods: Vec<String>,
             locations: Vec<String>,
         }
-        let split = |text: Option<String>| -> Vec<String> {
-            let mut v: Vec<String> = text
-                .unwrap_or_default()
-                .split(',')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect();
-            v.sort();
-            v
+        // "kind:source,kind:source" into the methods and the locations, each once.
+        let split = |text: Option<String>| -> (Vec<String>, Vec<String>) {
+            let mut methods = BTreeSet::new();
+            let mut locations = BTreeSet::new();
+            for pair in text.as_deref().unwrap_or_default().split(',') {
+                if let Some((kind, source)) = pair.split_once(':') {
+                    methods.insert(kind.to_string());
+                    locations.insert(source.to_string());
+                }
+            }
+            (
+                methods.into_iter().collect(),
+                locations.into_iter().collect(),
+            )
         };
         let mut judged: HashMap<(i64, String), Judged> = HashMap::new();
         // Each assessor's first decision at the centre (any qualification).
@@ -289,14 +310,15 @@ impl App {
                 .get(&(j.learner_id, j.unit_key.clone()))
                 .is_none_or(|k| j.last_at > k.last_at);
             if newer {
+                let (methods, locations) = split(j.methods);
                 judged.insert(
                     (j.learner_id, j.unit_key),
                     Judged {
                         assessor: j.assessor_id,
                         last_at: j.last_at,
                         signed_at: j.signed_at,
-                        methods: split(j.kinds),
-                        locations: split(j.sources),
+                        methods,
+                        locations,
                     },
                 );
             }
@@ -438,7 +460,7 @@ impl App {
         &self,
         scope: &QaScope,
         qan: Option<&str>,
-        regs: &[(RegistrationRow, BTreeSet<String>, String)],
+        regs: &[(RegistrationRow, Units, String)],
     ) -> AppResult<Vec<(String, String)>> {
         let mut quals: BTreeMap<String, String> = BTreeMap::new();
         for (r, _, title) in regs {
