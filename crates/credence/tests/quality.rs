@@ -179,6 +179,17 @@ async fn demo_shows_every_state(url: String) {
         assert!(gaps.contains(&&want), "{want:?} in {gaps:?}");
     }
     assert!(q.coverage.assessors.iter().all(|a| a.compliant));
+    // The IQA's queue: every planned sample and the open referral, due first.
+    let (page, total) = d.app.iqa_queue_page(&irene).await.unwrap();
+    let on_plan = q
+        .samples
+        .iter()
+        .filter(|s| matches!(s.status.as_str(), "planned" | "referred"))
+        .count();
+    assert_eq!(usize::try_from(total).unwrap(), on_plan);
+    assert_eq!(page.len(), on_plan.min(50));
+    assert!(page.windows(2).all(|w| w[0].due_on <= w[1].due_on));
+    assert!(page.iter().any(|s| s.state == "referred"));
     // A second run adds nothing more.
     let again = d
         .app

@@ -410,8 +410,8 @@ async fn quality_sections(
                 .map(|u| u.ao_ref.clone())
                 .unwrap_or_else(|| key.to_string())
         };
-        let queue = app.iqa_queue(actor).await?;
-        let n = queue.len();
+        let (queue, total) = app.iqa_queue_page(actor).await?;
+        let n = usize::try_from(total).unwrap_or(queue.len());
         let rows = queue
             .into_iter()
             .take(PANEL_ROWS)
