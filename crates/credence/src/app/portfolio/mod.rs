@@ -399,7 +399,7 @@ fn to_judgement(j: &JudgementRow) -> Judgement {
     }
 }
 
-fn to_signature(s: &SignatureRow) -> Signature {
+pub(crate) fn to_signature(s: &SignatureRow) -> Signature {
     Signature {
         role: if s.role == "assessor" {
             SignerRole::Assessor

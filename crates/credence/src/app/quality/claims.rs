@@ -10,9 +10,10 @@
 use super::bounded;
 use crate::app::authz::QaRole;
 use crate::app::people::Actor;
+use crate::app::portfolio::to_signature;
 use crate::app::{App, AppError, AppResult};
 use crate::store::{AppealRow, ClaimRow, RegistrationRow};
-use credence_domain::portfolio::{self, Signature, SignerRole};
+use credence_domain::portfolio::{self, Signature};
 use credence_domain::qa::{ClaimGate, GateAnswer, UnitGate, UnitQa, Wait, gate};
 use credence_domain::rules::Catalogue as RulesCatalogue;
 use serde::Serialize;
@@ -81,17 +82,7 @@ impl App {
                         && s.withdrawn_at.is_none()
                         && s.centre_id.is_some_and(|x| centres.contains(&x))
                 })
-                .map(|s| Signature {
-                    role: if s.role == "assessor" {
-                        SignerRole::Assessor
-                    } else {
-                        SignerRole::Learner
-                    },
-                    person: s.person_id.to_string(),
-                    at: s.at.clone(),
-                    comments: s.comments.clone(),
-                    evidence_hash: s.evidence_hash.clone(),
-                })
+                .map(to_signature)
                 .collect();
             let mine: Vec<&crate::store::SampleRow> = samples
                 .iter()
@@ -257,17 +248,7 @@ impl App {
                 let list: Vec<Signature> = sigs
                     .iter()
                     .filter(|s| s.unit_key == *u)
-                    .map(|s| Signature {
-                        role: if s.role == "assessor" {
-                            SignerRole::Assessor
-                        } else {
-                            SignerRole::Learner
-                        },
-                        person: s.person_id.to_string(),
-                        at: s.at.clone(),
-                        comments: s.comments.clone(),
-                        evidence_hash: s.evidence_hash.clone(),
-                    })
+                    .map(to_signature)
                     .collect();
                 portfolio::is_locked(&list)
             })
