@@ -69,6 +69,16 @@ pub struct CentrePlan {
     pub units: BTreeMap<String, String>,
 }
 
+/// What the plans of a centre's qualifications read from the database, once for all.
+struct CentreReads {
+    work: Vec<crate::store::UnitWorkRow>,
+    samples: Vec<SampleRow>,
+    /// Referrals in the last 90 days, by assessor.
+    referrals: HashMap<i64, i64>,
+    /// Assessors with concerns at a standardisation observation in the last year.
+    concerns: BTreeSet<i64>,
+}
+
 /// Everything the plan of one qualification is made from.
 struct PlanFacts {
     strategy: SamplingStrategy,
@@ -246,12 +256,37 @@ impl App {
         Ok(())
     }
 
-    /// Load what the plan of one qualification at a centre is made from.
+    /// What every qualification's plan at a centre reads, read once for all of them.
+    async fn centre_reads(&self, centre: i64, day: NaiveDate) -> AppResult<CentreReads> {
+        let since = (day - Duration::days(90)).format("%Y-%m-%d").to_string();
+        let year_ago = day - Duration::days(365);
+        Ok(CentreReads {
+            work: self.store.unit_work_at_centre(centre).await?,
+            samples: self.store.samples_at_centre(centre).await?,
+            referrals: self
+                .store
+                .referral_counts(centre, &since)
+                .await?
+                .into_iter()
+                .collect(),
+            concerns: self
+                .store
+                .standardisations(centre)
+                .await?
+                .into_iter()
+                .filter(|s| s.outcome == "concerns" && day_of(&s.held_on) >= year_ago)
+                .filter_map(|s| s.assessor_id)
+                .collect(),
+        })
+    }
+
+    /// What the plan of one qualification at a centre is made from.
     async fn plan_facts(
         &self,
         centre: i64,
         qan: &str,
         regs: &[(RegistrationRow, Units, String)],
+        reads: &CentreReads,
         day: NaiveDate,
     ) -> AppResult<PlanFacts> {
         let started = std::time::Instant::now();
@@ -279,10 +314,10 @@ impl App {
             locations: Vec<String>,
         }
         // "kind:source,kind:source" into the methods and the locations, each once.
-        let split = |text: Option<String>| -> (Vec<String>, Vec<String>) {
+        let split = |text: Option<&str>| -> (Vec<String>, Vec<String>) {
             let mut methods = BTreeSet::new();
             let mut locations = BTreeSet::new();
-            for pair in text.as_deref().unwrap_or_default().split(',') {
+            for pair in text.unwrap_or_default().split(',') {
                 if let Some((kind, source)) = pair.split_once(':') {
                     methods.insert(kind.to_string());
                     locations.insert(source.to_string());
@@ -296,7 +331,7 @@ impl App {
         let mut judged: HashMap<(i64, String), Judged> = HashMap::new();
         // Each assessor's first decision at the centre (any qualification).
         let mut first_decision: HashMap<i64, String> = HashMap::new();
-        for j in self.store.unit_work_at_centre(centre).await? {
+        for j in &reads.work {
             let first = first_decision
                 .entry(j.assessor_id)
                 .or_insert_with(|| j.first_at.clone());
@@ -310,13 +345,13 @@ impl App {
                 .get(&(j.learner_id, j.unit_key.clone()))
                 .is_none_or(|k| j.last_at > k.last_at);
             if newer {
-                let (methods, locations) = split(j.methods);
+                let (methods, locations) = split(j.methods.as_deref());
                 judged.insert(
-                    (j.learner_id, j.unit_key),
+                    (j.learner_id, j.unit_key.clone()),
                     Judged {
                         assessor: j.assessor_id,
-                        last_at: j.last_at,
-                        signed_at: j.signed_at,
+                        last_at: j.last_at.clone(),
+                        signed_at: j.signed_at.clone(),
                         methods,
                         locations,
                     },
@@ -324,12 +359,11 @@ impl App {
             }
         }
         lap("methods");
-        let samples: Vec<SampleRow> = self
-            .store
-            .samples_at_centre(centre)
-            .await?
-            .into_iter()
+        let samples: Vec<SampleRow> = reads
+            .samples
+            .iter()
             .filter(|s| s.qan == qan && s.state != "swapped")
+            .cloned()
             .collect();
         // Work under an IQA's referral is the work that sample checks, at its stage (the
         // withdrawn sign-off makes it look interim again): not new work to sample.
@@ -375,27 +409,13 @@ impl App {
 
         lap("work");
         // Each assessor's risks.
-        let since = (day - Duration::days(90)).format("%Y-%m-%d").to_string();
-        let referrals: HashMap<i64, i64> = self
-            .store
-            .referral_counts(centre, &since)
-            .await?
-            .into_iter()
-            .collect();
+        let referrals = &reads.referrals;
         let qualification_first = regs
             .iter()
             .filter(|(r, _, _)| r.qan == qan)
             .map(|(r, _, _)| day_of(&r.registered_at))
             .min();
-        let year_ago = day - Duration::days(365);
-        let concerns: BTreeSet<i64> = self
-            .store
-            .standardisations(centre)
-            .await?
-            .into_iter()
-            .filter(|s| s.outcome == "concerns" && day_of(&s.held_on) >= year_ago)
-            .filter_map(|s| s.assessor_id)
-            .collect();
+        let concerns = &reads.concerns;
         let assessor_ids: BTreeSet<i64> = work.iter().map(|w| w.assessor).collect();
         let mut assessors = Vec::new();
         for a in assessor_ids {
@@ -513,8 +533,9 @@ impl App {
             .iter()
             .map(|(r, _, _)| (r.learner_id, format!("{} {}", r.given_name, r.family_name)))
             .collect();
+        let reads = self.centre_reads(centre, day).await?;
         for (q, title) in quals {
-            let facts = self.plan_facts(centre, &q, &regs, day).await?;
+            let facts = self.plan_facts(centre, &q, &regs, &reads, day).await?;
             let input = PlanInput {
                 strategy: &facts.strategy,
                 assessors: &facts.assessors,
@@ -620,8 +641,9 @@ impl App {
             .map(|(r, _, _)| (r.registration_id, r.learner_id))
             .collect();
         let mut added = 0;
+        let reads = self.centre_reads(centre, day).await?;
         for (q, _) in quals {
-            let facts = self.plan_facts(centre, &q, &regs, day).await?;
+            let facts = self.plan_facts(centre, &q, &regs, &reads, day).await?;
             let input = PlanInput {
                 strategy: &facts.strategy,
                 assessors: &facts.assessors,
