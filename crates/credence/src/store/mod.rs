@@ -150,6 +150,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0007_quality.sql"),
         postgres: include_str!("../../migrations/postgres/0007_quality.sql"),
     },
+    Migration {
+        version: 8,
+        name: "jobs",
+        sqlite: include_str!("../../migrations/sqlite/0008_jobs.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_jobs.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "learning_plan",
+        sqlite: include_str!("../../migrations/sqlite/0009_learning_plan.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_learning_plan.sql"),
+    },
 ];
 
 /// A migration file's checksum, as recorded when it was applied.

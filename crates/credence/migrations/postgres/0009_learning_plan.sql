@@ -1,0 +1,1 @@
+-- Each learner's plan: the units they take (issue 11).
