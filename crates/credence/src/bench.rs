@@ -436,6 +436,9 @@ async fn registrations(n: usize) -> Result<()> {
         evidence_store: dir.join("evidence").display().to_string(),
         max_upload: crate::app::DEFAULT_MAX_UPLOAD,
         key_file: dir.join("instance.key"),
+        smtp_url: None,
+        mail_from: "Credence <no-reply@credence.localhost>".into(),
+        public_url: None,
     };
     let app = crate::open(&config).await?;
     let centre = app.store.insert_centre("Bench Centre").await?;
@@ -516,6 +519,9 @@ async fn bench_app_without_demo(what: &str) -> Result<(crate::app::App, std::pat
         evidence_store: dir.join("evidence").display().to_string(),
         max_upload: 8 << 30,
         key_file: dir.join("instance.key"),
+        smtp_url: None,
+        mail_from: "Credence <no-reply@credence.localhost>".into(),
+        public_url: None,
     };
     let app = crate::open(&config).await?;
     Ok((app, dir))

@@ -55,6 +55,24 @@ pub struct Cli {
     /// audit log for what the operator does: `operator:ID`; without it, `operator`.
     #[arg(long, global = true, env = "CREDENCE_BY")]
     pub by: Option<String>,
+    /// The SMTP server emails go through: `smtp://host:port`,
+    /// `smtp://user:password@host:587?tls=required` or `smtps://host`. Without it, emails are
+    /// written as `.eml` files to the `outbox` folder in the data folder (and named in the
+    /// log), so nothing is lost.
+    #[arg(long, global = true, env = "CREDENCE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of Credence's emails.
+    #[arg(
+        long,
+        global = true,
+        env = "CREDENCE_MAIL_FROM",
+        default_value = "Credence <no-reply@credence.localhost>"
+    )]
+    pub mail_from: String,
+    /// The address people reach this instance at, used in links in emails, e.g.
+    /// `https://credence.example.org`. Default: `http://` and the `serve --listen` address.
+    #[arg(long, global = true, env = "CREDENCE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Do not import the shipped specifications into an empty catalogue.
     #[arg(long, global = true, env = "CREDENCE_NO_SEED")]
     pub no_seed: bool,
@@ -77,7 +95,23 @@ pub enum Command {
         /// (otherwise that header is ignored, so nobody can pose as another address).
         #[arg(long, env = "CREDENCE_TRUST_PROXY")]
         trust_proxy: bool,
+        /// Background job workers to run inside the server (emails); 0 leaves the jobs to
+        /// `credence worker` processes.
+        #[arg(long, env = "CREDENCE_WORKERS", default_value_t = 1)]
+        workers: usize,
     },
+    /// Run background job workers (emails) apart from the web servers, until Ctrl-C.
+    Worker {
+        /// How many jobs to run at once.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Run the jobs that are due now, then exit (for cron, and to drain the queue).
+        #[arg(long)]
+        once: bool,
+    },
+    /// The job queue: what waits, what failed for good (the dead-letter list), retry.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Create the demo centres, staff and learners (idempotent) and print the sign-ins.
     Demo,
     /// People and their roles.
@@ -201,6 +235,26 @@ pub enum QaCommand {
         qualification: Option<String>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        /// queued, running, done or dead (the dead-letter list).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Put a job from the dead-letter list back on the queue (audited under `--by`).
+    Retry {
+        /// The job's number (see `credence jobs list --status dead`).
+        job: i64,
     },
 }
 
@@ -372,12 +426,29 @@ pub async fn run(cli: Cli) -> Result<bool> {
             listen,
             demo,
             trust_proxy,
+            workers,
         } => {
             if demo {
                 create_demo(&app).await?;
             }
             let mut app = app;
             app.trust_proxy = trust_proxy;
+            if cli.public_url.is_none() {
+                app.public_url = format!("http://{listen}");
+            }
+            for n in 0..workers {
+                let app = app.clone();
+                let name = format!("serve-{}-{n}", std::process::id());
+                tokio::spawn(async move {
+                    app.work(name, std::future::pending::<()>()).await;
+                });
+            }
+            if workers > 0 {
+                eprintln!(
+                    "{workers} job worker(s) running; emails go to {}.",
+                    app.mailer.describe()
+                );
+            }
             // Uploads cut off by a crash leave staging files; files whose record was never
             // written are orphans. Both go, once old enough not to be in flight elsewhere.
             match app
@@ -393,6 +464,89 @@ pub async fn run(cli: Cli) -> Result<bool> {
             crate::serve(app, &listen).await.map(|()| true)
         }
         Command::Demo => create_demo(&app).await.map(|()| true),
+        Command::Worker { workers, once } => {
+            let name = format!("worker-{}", std::process::id());
+            if once {
+                let ran = app.run_due_jobs(&name).await.map_err(user_error)?;
+                let failed = ran
+                    .iter()
+                    .filter(|(_, r)| {
+                        matches!(
+                            r,
+                            crate::app::jobs::Ran::Retry(_) | crate::app::jobs::Ran::Dead(_)
+                        )
+                    })
+                    .count();
+                for (id, r) in &ran {
+                    println!("job {id}: {r:?}");
+                }
+                println!("Ran {} jobs: {} failed.", ran.len(), failed);
+                return Ok(failed == 0);
+            }
+            eprintln!(
+                "{workers} job worker(s) running; emails go to {} (Ctrl-C to stop).",
+                app.mailer.describe()
+            );
+            let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
+            let mut handles = Vec::new();
+            for n in 0..workers.max(1) {
+                let app = app.clone();
+                let mut rx = tx.subscribe();
+                let name = format!("{name}-{n}");
+                handles.push(tokio::spawn(async move {
+                    app.work(name, async move {
+                        let _ = rx.recv().await;
+                    })
+                    .await;
+                }));
+            }
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = tx.send(());
+            for h in handles {
+                let _ = h.await;
+            }
+            Ok(true)
+        }
+        Command::Jobs(JobsCommand::List {
+            status,
+            limit,
+            format,
+        }) => {
+            let jobs = app
+                .jobs(status.as_deref(), limit)
+                .await
+                .map_err(user_error)?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&jobs)?),
+                OutputFormat::Text => {
+                    if jobs.is_empty() {
+                        println!("No jobs.");
+                    }
+                    for j in &jobs {
+                        println!(
+                            "{:>6}  {:<6} {:<8} tries {}/{}  queued {}{}",
+                            j.job_id,
+                            j.kind,
+                            j.status,
+                            j.attempts,
+                            j.max_attempts,
+                            j.created_at,
+                            j.last_error
+                                .as_deref()
+                                .map(|e| format!("\n        last error: {e}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            Ok(true)
+        }
+        Command::Jobs(JobsCommand::Retry { job }) => {
+            let operator = app.operator(by.as_deref()).await.map_err(user_error)?;
+            app.retry_job(&operator, job).await.map_err(user_error)?;
+            println!("Job {job} is back on the queue; a worker will try it again now.");
+            Ok(true)
+        }
         Command::Evidence(EvidenceCommand::Check { read_back }) => {
             let (n, problems, orphans) = app.check_evidence(read_back).await.map_err(user_error)?;
             for p in &problems {

@@ -15,6 +15,9 @@ pub struct Config {
     pub max_upload: u64,
     /// The instance's signing key (audit checkpoints).
     pub key_file: PathBuf,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub public_url: Option<String>,
 }
 
 /// Every variable Credence reads; anything else starting with `CREDENCE_` is a typo.
@@ -29,6 +32,10 @@ const KNOWN_VARIABLES: &[&str] = &[
     "CREDENCE_MAX_UPLOAD_MB",
     "CREDENCE_KEY_FILE",
     "CREDENCE_BY",
+    "CREDENCE_SMTP_URL",
+    "CREDENCE_MAIL_FROM",
+    "CREDENCE_PUBLIC_URL",
+    "CREDENCE_WORKERS",
 ];
 
 impl Config {
@@ -69,6 +76,12 @@ impl Config {
                 .key_file
                 .clone()
                 .unwrap_or_else(|| cli.data_dir.join("instance.key")),
+            smtp_url: cli.smtp_url.clone(),
+            mail_from: cli.mail_from.clone(),
+            public_url: cli
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod evidence_store;
+pub mod mail;
 pub mod pdf;
 pub mod seeds;
 pub mod store;
@@ -38,6 +39,18 @@ pub async fn open(config: &Config) -> Result<App> {
     let mut app = App::new(store, evidence);
     app.max_upload = config.max_upload;
     app.key_file = Some(config.key_file.clone());
+    app.mailer = std::sync::Arc::new(
+        mail::Mailer::new(
+            config.smtp_url.as_deref(),
+            &config.mail_from,
+            config.data_dir.join("outbox"),
+            mail::DEFAULT_SMTP_TIMEOUT,
+        )
+        .map_err(|e| anyhow::anyhow!(e))?,
+    );
+    if let Some(url) = &config.public_url {
+        app.public_url = url.clone();
+    }
     if config.seed {
         let n = app
             .ensure_seeded()

@@ -1,12 +1,14 @@
 //! Use cases shared by the web server and the command line: every operation goes through
 //! here, so both front doors behave the same.
 
+pub mod accounts;
 pub mod audit;
 pub mod authz;
 pub mod catalogue;
 pub mod centres;
 pub mod competence;
 pub mod demo;
+pub mod jobs;
 pub mod people;
 pub mod portfolio;
 pub mod quality;
@@ -45,6 +47,11 @@ pub struct App {
     /// in memory for this application only (tests).
     pub key_file: Option<std::path::PathBuf>,
     ephemeral_key: ed25519_dalek::SigningKey,
+    /// Sends the email jobs' messages (only workers use it).
+    pub mailer: Arc<crate::mail::Mailer>,
+    /// The address people reach this instance at, for links in emails (and, later, on
+    /// certificates): no trailing slash.
+    pub public_url: String,
 }
 
 /// The default upload limit: 4 GiB (a long observation video).
@@ -63,6 +70,10 @@ impl App {
             max_upload: DEFAULT_MAX_UPLOAD,
             key_file: None,
             ephemeral_key: audit::new_signing_key(),
+            mailer: Arc::new(crate::mail::Mailer::folder(
+                std::env::temp_dir().join("credence-outbox"),
+            )),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

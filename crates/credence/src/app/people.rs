@@ -502,6 +502,115 @@ impl App {
             }
             _ => return Err(AppError::Validation("Choose a role: centre staff at a centre, or AO staff or EQA for an awarding organisation".into())),
         }
+        let place = match (ao, centre) {
+            (_, Some(c)) => self
+                .store
+                .centre(c)
+                .await?
+                .map(|c| c.name)
+                .unwrap_or_default(),
+            (Some(a), None) => a.to_string(),
+            (None, None) => String::new(),
+        };
+        self.send_invitation(
+            actor,
+            &email,
+            name.trim(),
+            role,
+            ao,
+            centre,
+            None,
+            &place,
+            address,
+        )
+        .await
+    }
+
+    /// Invite a registered learner to sign in (their own portfolio, plan and feedback), at
+    /// `email` or the address their record has. Only an administrator of a centre the
+    /// learner is registered at invites them; an email goes out at once (by the job queue).
+    pub async fn invite_learner(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        learner_id: i64,
+        email: Option<&str>,
+        address: &str,
+    ) -> AppResult<String> {
+        let scope = self.centre_admin_scope(actor, centre).await?;
+        let learner = self
+            .store
+            .learner(learner_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("learner {learner_id}")))?;
+        let registered_here = self
+            .store
+            .registrations_of_learner(learner_id)
+            .await?
+            .iter()
+            .any(|r| r.centre_id == scope.centre_id());
+        if !registered_here {
+            return Err(AppError::NotFound(format!("learner {learner_id}")));
+        }
+        let email = email
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_string)
+            .or(learner.email.clone())
+            .ok_or_else(|| {
+                AppError::Validation(
+                    "Enter the learner's email address: their record has none".into(),
+                )
+            })?
+            .to_lowercase();
+        if !email.contains('@') {
+            return Err(AppError::Validation(format!(
+                "Email address: '{email}' is not an email address"
+            )));
+        }
+        if self.store.learner_has_sign_in(learner_id).await? {
+            return Err(AppError::Conflict(format!(
+                "{} {} can already sign in: they can reset their password from the sign-in page if they have forgotten it",
+                learner.given_name, learner.family_name
+            )));
+        }
+        let place = self
+            .store
+            .centre(centre)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        self.send_invitation(
+            actor,
+            &email,
+            &format!("{} {}", learner.given_name, learner.family_name),
+            "learner",
+            None,
+            Some(centre),
+            Some(learner_id),
+            &place,
+            address,
+        )
+        .await
+    }
+
+    /// Make the invitation, audited, with its email queued in the same transaction.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "who invites whom, as what, where, from where"
+    )]
+    async fn send_invitation(
+        &self,
+        actor: &Actor,
+        email: &str,
+        name: &str,
+        role: &str,
+        ao: Option<&str>,
+        centre: Option<i64>,
+        learner: Option<i64>,
+        place: &str,
+        address: &str,
+    ) -> AppResult<String> {
         let token = random_token();
         let expires = (chrono::Utc::now() + chrono::Duration::days(INVITATION_DAYS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -511,20 +620,35 @@ impl App {
             "person_invited",
             "invitation",
             centre,
-            None,
+            learner,
             // The address is personal data: the log keeps only a keyed hash of it, enough
             // to show later which address was invited (`App::provable`), nothing to read.
-            serde_json::json!({"role": role, "ao": ao, "email_hash": self.provable(&email)?}),
+            serde_json::json!({"role": role, "ao": ao, "email_hash": self.provable(email)?}),
         );
+        let link = format!("{}/invitations/{token}", self.public_url);
+        let at = if place.is_empty() {
+            String::new()
+        } else {
+            format!(" at {place}")
+        };
+        let body = format!(
+            "Hello {name},\n\n{inviter} has invited you to Credence as {role}{at}.\n\nChoose your password and sign in here (the link works once, for {days} days):\n{link}\n\nIf you were not expecting this email, you can ignore it: nothing happens unless the link is used.\n",
+            inviter = actor.name,
+            role = role_name(role).to_lowercase(),
+            days = INVITATION_DAYS,
+        );
+        let job = super::jobs::email_job(email, "Your invitation to Credence", body);
         self.store
             .audited(entry)
+            .queueing(vec![job])
             .create_invitation(
                 &token_hash(&token),
-                &email,
-                name.trim(),
+                email,
+                name,
                 role,
                 ao,
                 centre,
+                learner,
                 actor.person_id,
                 &expires,
             )
@@ -607,7 +731,7 @@ impl App {
                 &inv.role,
                 inv.ao_code.as_deref(),
                 inv.centre_id,
-                None,
+                inv.learner_id,
             )
             .await?;
         // Someone with a second factor signs in with it: the password alone opens nothing.

@@ -14,6 +14,7 @@
 //! Placeholders are `$1, $2...` on both (SQLite accepts them).
 
 mod catalogue;
+mod jobs;
 mod people;
 mod portfolio;
 mod quality;
@@ -21,6 +22,7 @@ mod second_factor;
 mod types;
 
 pub use catalogue::*;
+pub use jobs::*;
 pub use people::*;
 pub use portfolio::*;
 pub use quality::*;
@@ -79,6 +81,11 @@ pub struct Store {
     audit: Option<std::sync::Arc<AuditDraft>>,
     /// The portfolio stamp a write was decided on (see [`Store::expecting`]).
     expect_stamp: Option<i64>,
+    /// Jobs every write through this handle queues in its own transaction (see
+    /// [`Store::queueing`]).
+    jobs: Option<std::sync::Arc<Vec<JobDraft>>>,
+    /// Wakes this process's workers when a write here queues a job.
+    job_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// An audit entry to seal into the chain inside a write's own transaction: the change and
@@ -205,6 +212,8 @@ impl Store {
             backend,
             audit: None,
             expect_stamp: None,
+            jobs: None,
+            job_signal: std::sync::Arc::default(),
         })
     }
 
@@ -254,8 +263,37 @@ impl Store {
             }
             seal_audit(&mut tx, &entry).await?;
         }
+        let queued = match &self.jobs {
+            Some(jobs) => {
+                for job in jobs.iter() {
+                    insert_job(&mut tx, job).await?;
+                }
+                !jobs.is_empty()
+            }
+            None => false,
+        };
         tx.commit().await?;
+        if queued {
+            self.job_signal.notify_waiters();
+            self.job_signal.notify_one();
+        }
         Ok(())
+    }
+
+    /// This store, with every write through it also queueing `jobs` in the write's own
+    /// transaction (the outbox: the jobs exist if and only if the change committed).
+    pub fn queueing(&self, jobs: Vec<JobDraft>) -> Store {
+        let mut all = self.jobs.as_deref().cloned().unwrap_or_default();
+        all.extend(jobs);
+        Store {
+            jobs: Some(std::sync::Arc::new(all)),
+            ..self.clone()
+        }
+    }
+
+    /// Wait until a write through this process queues a job (or `timeout` passes).
+    pub async fn job_queued(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.job_signal.notified()).await;
     }
 
     /// Write one audit entry on its own (an act that changes nothing else, such as the

@@ -1009,6 +1009,8 @@ pub struct InvitationRow {
     pub centre_id: Option<i64>,
     pub expires_at: String,
     pub accepted_at: Option<String>,
+    /// For a learner's invitation: their learner record.
+    pub learner_id: Option<i64>,
 }
 
 impl Store {
@@ -1021,12 +1023,13 @@ impl Store {
         role: &str,
         ao_code: Option<&str>,
         centre_id: Option<i64>,
+        learner_id: Option<i64>,
         invited_by: i64,
         expires_at: &str,
     ) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "insert into invitation (token_hash, email, display_name, role, ao_code, centre_id, invited_by, created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning invitation_id",
+            "insert into invitation (token_hash, email, display_name, role, ao_code, centre_id, invited_by, created_at, expires_at, learner_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning invitation_id",
         )
         .bind(token_hash)
         .bind(email.to_lowercase())
@@ -1037,6 +1040,7 @@ impl Store {
         .bind(invited_by)
         .bind(now())
         .bind(expires_at)
+        .bind(learner_id)
         .fetch_one(&mut *tx)
         .await?;
         self.commit(tx, &[]).await?;
@@ -1046,7 +1050,7 @@ impl Store {
     /// An invitation by its token's hash, whether used or not.
     pub async fn invitation(&self, token_hash: &str) -> StoreResult<Option<InvitationRow>> {
         Ok(sqlx::query_as(
-            "select invitation_id, email, display_name, role, ao_code, centre_id, expires_at, accepted_at from invitation where token_hash = $1",
+            "select invitation_id, email, display_name, role, ao_code, centre_id, expires_at, accepted_at, learner_id from invitation where token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -1102,5 +1106,105 @@ impl Store {
         .bind(centre_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+impl Store {
+    /// Whether a person signs in as this learner.
+    pub async fn learner_has_sign_in(&self, learner_id: i64) -> StoreResult<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "select count(*) from role_grant g join person p on p.person_id = g.person_id where g.role = 'learner' and g.learner_id = $1 and p.disabled = 0",
+        )
+        .bind(learner_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Make a password-reset link's record (only the token's hash is kept), with the email
+    /// that carries it queued in the same transaction by the caller's handle.
+    pub async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        person_id: i64,
+        expires_at: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("insert into password_reset (token_hash, person_id, created_at, expires_at) values ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(person_id)
+            .bind(now())
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, &[]).await?;
+        Ok(())
+    }
+
+    /// How many reset links were made for a person since `since` (a limit on emails).
+    pub async fn password_resets_since(&self, person_id: i64, since: &str) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "select count(*) from password_reset where person_id = $1 and created_at >= $2",
+        )
+        .bind(person_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    /// A reset link's person, if it is unused and unexpired.
+    pub async fn password_reset(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(i64, String, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "select person_id, expires_at, used_at from password_reset where token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Use a reset link: set the new password, end every session and the person's other
+    /// reset links, in one transaction. False if the link was used meanwhile.
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        person_id: i64,
+        password_hash: &str,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let at = now();
+        let n = sqlx::query(
+            "update password_reset set used_at = $2 where token_hash = $1 and used_at is null",
+        )
+        .bind(token_hash)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "update password_reset set used_at = $2 where person_id = $1 and used_at is null",
+        )
+        .bind(person_id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("update person set password_hash = $2, updated_at = $3 where person_id = $1")
+            .bind(person_id)
+            .bind(password_hash)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("delete from session where person_id = $1")
+            .bind(person_id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, &[]).await?;
+        Ok(true)
     }
 }

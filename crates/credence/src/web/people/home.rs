@@ -80,18 +80,13 @@ pub(super) async fn invite_ao(
         )
         .await
     {
-        Ok(token) => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            let link = format!("http://{host}/invitations/{token}");
+        Ok(_) => {
             home_page(
                 &app,
                 &actor,
                 Some(format!(
-                    "Send {} this one-time link (it works for {} days): {link}",
-                    f.email,
+                    "We have emailed an invitation to {}. Its link works once, for {} days.",
+                    f.email.trim(),
                     crate::app::people::INVITATION_DAYS
                 )),
                 None,

@@ -32,6 +32,11 @@ pub(super) struct LearnerPage {
     registrations: Vec<RegView>,
     learner_id: i64,
     transfers: Vec<String>,
+    /// For a centre administrator: the centre to invite the learner from, and whether they
+    /// can already sign in.
+    invite_centre: Option<i64>,
+    has_sign_in: bool,
+    email: String,
 }
 
 pub(crate) async fn learner_page(
@@ -136,9 +141,21 @@ pub(crate) async fn learner_page(
             assignable,
         });
     }
+    let invite_centre = regs
+        .iter()
+        .map(|r| r.centre_id)
+        .find(|c| actor.centre_roles(*c).contains(&"centre_admin"));
+    let has_sign_in = app
+        .store
+        .learner_has_sign_in(id)
+        .await
+        .map_err(AppError::from)?;
     Ok(render_status(
         error.is_some(),
         &LearnerPage {
+            invite_centre,
+            has_sign_in,
+            email: l.email.clone().unwrap_or_default(),
             title: format!("{} {}", l.given_name, l.family_name),
             has_error: error.is_some(),
             csrf: csrf_of(actor),
@@ -183,8 +200,16 @@ pub(super) async fn learner(
     Path(id): Path<i64>,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let notice = (q.get("done").map(String::as_str) == Some("transfer"))
-        .then(|| "Transfer requested: the awarding organisation will decide.".to_string());
+    let notice = match q.get("done").map(String::as_str) {
+        Some("transfer") => {
+            Some("Transfer requested: the awarding organisation will decide.".to_string())
+        }
+        Some("invited") => Some(format!(
+            "We have emailed an invitation to sign in. Its link works once, for {} days.",
+            crate::app::people::INVITATION_DAYS
+        )),
+        _ => None,
+    };
     learner_page(&app, &actor, id, None, notice).await
 }
 
@@ -228,6 +253,40 @@ pub(super) async fn assign(
         Ok(()) => learner_page(&app, &actor, reg.learner_id, None, Some("Assigned.".into())).await,
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             learner_page(&app, &actor, reg.learner_id, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct LearnerInviteForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// A centre administrator invites a registered learner to sign in.
+pub(super) async fn invite_learner(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((centre, learner)): Path<(i64, i64)>,
+    Form(f): Form<LearnerInviteForm>,
+) -> Result<Response, PageError> {
+    match app
+        .invite_learner(
+            &actor,
+            centre,
+            learner,
+            Some(f.email.as_str()),
+            &client_address(&headers),
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/learners/{learner}?done=invited")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let status = crate::web::status_of(&e);
+            let page = learner_page(&app, &actor, learner, Some(e.to_string()), None).await?;
+            Ok((status, page).into_response())
         }
         Err(e) => Err(e.into()),
     }

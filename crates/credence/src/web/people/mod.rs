@@ -1,6 +1,7 @@
 //! Pages for people: sign-in, the home page of each role, tokens, centres, registration,
 //! learners and the audit log. Access is decided in [`super::access`] before these run.
 
+mod accounts;
 mod centres;
 mod competence;
 mod home;
@@ -10,6 +11,7 @@ mod registration;
 mod sign_in;
 mod tokens;
 
+use accounts::*;
 use centres::*;
 use competence::*;
 use home::*;
@@ -43,6 +45,22 @@ pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = super::access::route(r, "/sign-in", get(sign_in_form).post(sign_in));
     let r = super::access::route(r, "/sign-out", post(sign_out));
+    let r = super::access::route(r, "/password-reset", get(reset_form).post(request_reset));
+    let r = super::access::route(
+        r,
+        "/password-reset/{token}",
+        get(reset_link).post(reset_password),
+    );
+    let r = super::access::route(
+        r,
+        "/account/email",
+        get(email_settings).post(save_email_settings),
+    );
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/learners/{learner}/invitation",
+        post(invite_learner),
+    );
     let r = super::access::route(r, "/home", get(home));
     let r = super::access::route(r, "/invitations", post(invite_ao));
     let r = super::access::route(r, "/context", post(switch_context));

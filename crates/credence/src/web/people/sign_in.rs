@@ -10,11 +10,14 @@ pub(super) struct SignInPage {
     error: Option<String>,
     email: String,
     next: String,
+    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct NextParam {
     next: Option<String>,
+    /// `done` after a password reset.
+    reset: Option<String>,
 }
 
 /// Only a path on this site is a place to go back to.
@@ -50,6 +53,9 @@ pub(super) async fn sign_in_form(Query(p): Query<NextParam>) -> Response {
         error: None,
         email: String::new(),
         next: safe_next(p.next.as_deref()),
+        notice: (p.reset.as_deref() == Some("done")).then(|| {
+            "Your password has been changed and you have been signed out everywhere. Sign in with the new password.".to_string()
+        }),
     })
 }
 
@@ -73,6 +79,7 @@ pub(super) async fn sign_in(
                 title: "Sign in".into(),
                 has_error: true,
                 error: Some(message.into()),
+                notice: None,
                 email: f.email.clone(),
                 next: next.clone(),
             }),
