@@ -594,6 +594,26 @@ impl App {
         .await
     }
 
+    /// Invite each of `learners` (just registered from a file) who has an email address and
+    /// no sign-in yet. Returns (invited, left out: no email or already signing in).
+    pub async fn invite_learners(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        learners: &[i64],
+        address: &str,
+    ) -> AppResult<(usize, usize)> {
+        let (mut invited, mut left) = (0, 0);
+        for &l in learners {
+            match self.invite_learner(actor, centre, l, None, address).await {
+                Ok(_) => invited += 1,
+                Err(AppError::Validation(_) | AppError::Conflict(_)) => left += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((invited, left))
+    }
+
     /// Make the invitation, audited, with its email queued in the same transaction.
     #[expect(
         clippy::too_many_arguments,

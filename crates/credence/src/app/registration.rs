@@ -51,6 +51,9 @@ pub struct BulkOutcome {
     pub registered: usize,
     /// Every problem, "row N, column: message", in file order.
     pub errors: Vec<String>,
+    /// The learners registered (for inviting them to sign in).
+    #[serde(skip)]
+    pub learners: Vec<i64>,
 }
 
 impl App {
@@ -291,6 +294,7 @@ impl App {
                 bad_rows: bad.len(),
                 registered: 0,
                 errors,
+                learners: Vec::new(),
             });
         }
         let entry = Self::entry(
@@ -302,13 +306,15 @@ impl App {
             None,
             serde_json::json!({"registered": batch.valid.len(), "rows": rows, "rows_with_errors": bad.len()}),
         );
-        self.store_registrations_audited(centre, &batch.valid, &versions, progress, entry)
+        let learners = self
+            .store_registrations_audited(centre, &batch.valid, &versions, progress, entry)
             .await?;
         Ok(BulkOutcome {
             rows,
             bad_rows: bad.len(),
             registered: batch.valid.len(),
             errors,
+            learners,
         })
     }
 }

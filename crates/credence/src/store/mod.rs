@@ -20,6 +20,7 @@ mod portfolio;
 mod quality;
 mod second_factor;
 mod types;
+mod work;
 
 pub use catalogue::*;
 pub use jobs::*;
@@ -28,6 +29,7 @@ pub use portfolio::*;
 pub use quality::*;
 pub use second_factor::*;
 pub use types::*;
+pub use work::*;
 
 use sqlx::{AnyPool, any::AnyPoolOptions};
 use std::time::Duration;

@@ -25,6 +25,8 @@ pub(super) struct Section {
     columns: Vec<&'static str>,
     rows: Vec<Row>,
     actions: Vec<(String, String)>,
+    /// Show the caseload's filter form above the table.
+    filter: bool,
 }
 
 #[derive(Template)]
@@ -45,13 +47,33 @@ pub(super) struct Dashboard {
     transfers: Vec<(i64, String)>,
     /// Their roles need a second factor and this sign-in has none.
     needs_second_factor: bool,
+    /// The caseload filter as chosen.
+    f_status: String,
+    f_q: String,
+    f_sort: String,
+}
+
+/// The caseload's filter, search and order (query parameters of `/home`).
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct CaseloadQuery {
+    /// all, awaiting (evidence awaiting assessment), ready (units ready to sign), referred,
+    /// stalled (nothing for 30 days).
+    #[serde(default)]
+    status: String,
+    /// A name or ULN, or part of one.
+    #[serde(default)]
+    q: String,
+    /// name, or activity (last activity, oldest first).
+    #[serde(default)]
+    sort: String,
 }
 
 pub(super) async fn home(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    Query(filter): Query<CaseloadQuery>,
 ) -> Result<Response, PageError> {
-    home_page(&app, &actor, None, None).await
+    home_page_filtered(&app, &actor, None, None, filter).await
 }
 
 #[derive(Deserialize)]
@@ -105,6 +127,16 @@ pub(super) async fn home_page(
     actor: &crate::app::people::Actor,
     notice: Option<String>,
     error: Option<String>,
+) -> Result<Response, PageError> {
+    home_page_filtered(app, actor, notice, error, CaseloadQuery::default()).await
+}
+
+pub(super) async fn home_page_filtered(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    notice: Option<String>,
+    error: Option<String>,
+    filter: CaseloadQuery,
 ) -> Result<Response, PageError> {
     let centres = app.visible_centres(actor).await?;
     let centre_name = |id: Option<i64>| {
@@ -182,10 +214,54 @@ pub(super) async fn home_page(
                     ],
                     rows,
                     actions,
+                    filter: false,
                 });
             }
             "centre_admin" => {
                 let centre_id = active.centre_id.unwrap_or_default();
+                let scope = app.centre_admin_scope(actor, centre_id).await?;
+                let (unassigned, stalled) = app.centre_attention(&scope).await?;
+                let activity_row = |l: &crate::app::needs::LearnerActivity| {
+                    Row::new(
+                        format!("/learners/{}", l.learner_id),
+                        vec![
+                            l.name.clone(),
+                            l.qan.clone(),
+                            uk_date(&l.registered_at),
+                            l.last_activity
+                                .as_deref()
+                                .map(uk_date)
+                                .unwrap_or_else(|| "Nothing yet".into()),
+                        ],
+                    )
+                };
+                if !unassigned.is_empty() {
+                    sections.push(Section {
+                        heading: format!("Learners without an assessor ({})", unassigned.len()),
+                        intro: format!(
+                            "Assign each an assessor on their page: until then nobody judges their evidence.{}",
+                            shown_of(unassigned.len())
+                        ),
+                        columns: vec!["Learner", "Qualification", "Registered", "Last activity"],
+                        rows: unassigned.iter().take(PANEL_ROWS).map(activity_row).collect(),
+                        actions: Vec::new(),
+                        filter: false,
+                    });
+                }
+                if !stalled.is_empty() {
+                    sections.push(Section {
+                        heading: format!("Stalled learners ({})", stalled.len()),
+                        intro: format!(
+                            "Nothing added, judged or signed for {} days or more, longest first.{}",
+                            crate::app::needs::STALLED_DAYS,
+                            shown_of(stalled.len())
+                        ),
+                        columns: vec!["Learner", "Qualification", "Registered", "Last activity"],
+                        rows: stalled.iter().take(PANEL_ROWS).map(activity_row).collect(),
+                        actions: Vec::new(),
+                        filter: false,
+                    });
+                }
                 let regs = app.registrations_at_centre(actor, centre_id, 50).await?;
                 let n = app
                     .store
@@ -222,6 +298,7 @@ pub(super) async fn home_page(
                         ),
                         ("Claims".into(), format!("/centres/{centre_id}/claims")),
                     ],
+                    filter: false,
                 });
             }
             "assessor" | "iqa" => {
@@ -236,31 +313,182 @@ pub(super) async fn home_page(
                 } else {
                     "to assess"
                 };
-                sections.push(Section {
-                    heading: format!("Your caseload at {} ({})", centre_name(active.centre_id), regs.len()),
-                    intro: if regs.is_empty() { format!("No learner is assigned to you {what} yet: the centre's administrator assigns learners.") } else { format!("Learners assigned to you {what}.") },
-                    columns: vec!["Learner", "ULN", "Qualification", "Criteria met", "Units signed off"],
-                    rows: {
-                        let mut rows = Vec::new();
-                        for r in regs {
-                            let (met, units) = match app.portfolio(actor, r.learner_id).await {
-                                Ok(p) => (
-                                    format!("{} of {}", p.progress.met, p.progress.total),
-                                    format!("{} of {}", p.units.iter().filter(|u| u.signed_off).count(), p.units.len()),
+                let referred: std::collections::BTreeSet<i64> = if active.role == "assessor" {
+                    app.assessor_actions(actor)
+                        .await?
+                        .into_iter()
+                        .map(|(s, _)| s.learner_id)
+                        .collect()
+                } else {
+                    Default::default()
+                };
+                let cat = app.catalogue().await?;
+                let stalled_before = crate::store::timestamp(
+                    chrono::Utc::now() - chrono::Duration::days(crate::app::needs::STALLED_DAYS),
+                );
+                struct Case {
+                    row: Row,
+                    name: String,
+                    activity: String,
+                    awaiting: bool,
+                    ready: bool,
+                    referred: bool,
+                    stalled: bool,
+                }
+                let mut cases = Vec::new();
+                let mut awaiting_rows = Vec::new();
+                let mut ready_rows = Vec::new();
+                let total = regs.len();
+                for r in regs {
+                    let name = format!("{} {}", r.given_name, r.family_name);
+                    let q = filter.q.trim().to_lowercase();
+                    if !q.is_empty()
+                        && !name.to_lowercase().contains(&q)
+                        && !r.uln.as_deref().unwrap_or("").to_lowercase().contains(&q)
+                    {
+                        continue;
+                    }
+                    let Ok(p) = app.portfolio(actor, r.learner_id).await else {
+                        continue;
+                    };
+                    let needs = crate::app::needs::portfolio_needs(&p);
+                    let link_unit = |key: &str| {
+                        format!(
+                            "/learners/{}/portfolio/units/{}",
+                            r.learner_id,
+                            crate::app::catalogue::unit_slug(key)
+                        )
+                    };
+                    if active.role == "assessor" {
+                        for n in &needs.awaiting_assessment {
+                            awaiting_rows.push((
+                                n.since.clone(),
+                                Row::new(
+                                    link_unit(&n.unit_key),
+                                    vec![
+                                        name.clone(),
+                                        format!("{} {}", n.unit_ref, n.unit_title),
+                                        n.criteria.join(", "),
+                                        uk_date(&n.since),
+                                    ],
                                 ),
-                                Err(_) => (String::new(), String::new()),
-                            };
-                            rows.push(Row::new(
-                                format!("/learners/{}/portfolio", r.learner_id),
-                                vec![format!("{} {}", r.given_name, r.family_name), r.uln.unwrap_or_default(), r.qan, met, units],
                             ));
                         }
-                        rows
+                        for n in &needs.ready_to_sign {
+                            ready_rows.push((
+                                n.since.clone(),
+                                Row::new(
+                                    link_unit(&n.unit_key),
+                                    vec![
+                                        name.clone(),
+                                        format!("{} {}", n.unit_ref, n.unit_title),
+                                        uk_date(&n.since),
+                                    ],
+                                ),
+                            ));
+                        }
+                    }
+                    let activity = needs
+                        .last_activity
+                        .clone()
+                        .unwrap_or_else(|| r.registered_at.clone());
+                    let mut row = Row::new(
+                        format!("/learners/{}/portfolio", r.learner_id),
+                        vec![
+                            name.clone(),
+                            r.uln.clone().unwrap_or_default(),
+                            cat.qualification(&r.qan)
+                                .map(|(_, q)| q.title.clone())
+                                .unwrap_or_else(|| r.qan.clone()),
+                            format!("{} of {}", p.progress.met, p.progress.total),
+                            format!(
+                                "{} of {}",
+                                p.units.iter().filter(|u| u.signed_off).count(),
+                                p.units.len()
+                            ),
+                            uk_date(&activity),
+                        ],
+                    );
+                    let case = Case {
+                        awaiting: !needs.awaiting_assessment.is_empty(),
+                        ready: !needs.ready_to_sign.is_empty(),
+                        referred: referred.contains(&r.learner_id),
+                        stalled: activity < stalled_before,
+                        name,
+                        activity,
+                        row: Row::new(String::new(), Vec::new()),
+                    };
+                    if case.awaiting {
+                        row.tags.push(("tag--blue", "Evidence to assess".into()));
+                    }
+                    if case.ready {
+                        row.tags.push(("tag--green", "Ready to sign".into()));
+                    }
+                    if case.referred {
+                        row.tags.push(("tag--red", "Referred".into()));
+                    }
+                    if case.stalled {
+                        row.tags.push(("tag--grey", "Stalled".into()));
+                    }
+                    cases.push(Case { row, ..case });
+                }
+                cases.retain(|c| match filter.status.as_str() {
+                    "awaiting" => c.awaiting,
+                    "ready" => c.ready,
+                    "referred" => c.referred,
+                    "stalled" => c.stalled,
+                    _ => true,
+                });
+                if filter.sort == "activity" {
+                    cases.sort_by(|a, b| a.activity.cmp(&b.activity));
+                } else {
+                    cases.sort_by(|a, b| a.name.cmp(&b.name));
+                }
+                if active.role == "assessor" {
+                    awaiting_rows.sort_by(|a, b| a.0.cmp(&b.0));
+                    ready_rows.sort_by(|a, b| a.0.cmp(&b.0));
+                    let n = awaiting_rows.len();
+                    sections.push(Section {
+                        heading: format!("Evidence awaiting assessment ({n})"),
+                        intro: if n == 0 {
+                            "No evidence is waiting for your decision.".into()
+                        } else {
+                            format!("Criteria with evidence mapped since your last decision, oldest first.{}", shown_of(n))
+                        },
+                        columns: vec!["Learner", "Unit", "Criteria", "Waiting since"],
+                        rows: awaiting_rows.into_iter().take(PANEL_ROWS).map(|(_, r)| r).collect(),
+                        actions: Vec::new(),
+                        filter: false,
+                    });
+                    let n = ready_rows.len();
+                    if n > 0 {
+                        sections.push(Section {
+                            heading: format!("Units ready to sign ({n})"),
+                            intro: format!("Every criterion is met: sign the declaration, then the learner signs.{}", shown_of(n)),
+                            columns: vec!["Learner", "Unit", "Last decision"],
+                            rows: ready_rows.into_iter().take(PANEL_ROWS).map(|(_, r)| r).collect(),
+                            actions: Vec::new(),
+                            filter: false,
+                        });
+                    }
+                }
+                let shown = cases.len();
+                sections.push(Section {
+                    heading: format!("Your caseload at {} ({total})", centre_name(active.centre_id)),
+                    intro: if total == 0 {
+                        format!("No learner is assigned to you {what} yet: the centre's administrator assigns learners.")
+                    } else if shown < total {
+                        format!("Showing {shown} of the {total} learners assigned to you {what}.")
+                    } else {
+                        format!("Learners assigned to you {what}.")
                     },
+                    columns: vec!["Learner", "ULN", "Qualification", "Criteria met", "Units signed off", "Last activity"],
+                    rows: cases.into_iter().map(|c| c.row).collect(),
                     actions: vec![
                         ("The centre".to_string(), format!("/centres/{centre_id}")),
                         ("Your competence".into(), "/account/competence".into()),
                     ],
+                    filter: total > 0,
                 });
             }
             "learner" => {
@@ -271,6 +499,59 @@ pub(super) async fn home_page(
                     .await
                     .map_err(AppError::from)?;
                 let cat = app.catalogue().await?;
+                if let Ok(p) = app.portfolio(actor, learner).await {
+                    let needs = crate::app::needs::portfolio_needs(&p);
+                    let unit_link = |key: &str| {
+                        format!(
+                            "/learners/{learner}/portfolio/units/{}",
+                            crate::app::catalogue::unit_slug(key)
+                        )
+                    };
+                    let n = needs.to_sign.len();
+                    if n > 0 {
+                        sections.push(Section {
+                            heading: format!("Units waiting for your signature ({n})"),
+                            intro: "Your assessor has signed these units off. Check the evidence and sign the declaration.".into(),
+                            columns: vec!["Unit", "Signed by your assessor"],
+                            rows: needs
+                                .to_sign
+                                .iter()
+                                .map(|u| Row::new(unit_link(&u.unit_key), vec![format!("{} {}", u.unit_ref, u.unit_title), uk_date(&u.since)]))
+                                .collect(),
+                            actions: Vec::new(),
+                            filter: false,
+                        });
+                    }
+                    let n = needs.feedback.len();
+                    sections.push(Section {
+                        heading: format!("Feedback to act on ({n})"),
+                        intro: if n == 0 {
+                            "No feedback is waiting for you: nothing is judged not yet met.".into()
+                        } else {
+                            format!("Your assessor judged these criteria not yet met. Read the feedback, add or map evidence, and they will judge again.{}", shown_of(n))
+                        },
+                        columns: vec!["Unit", "Criterion", "Feedback", "From", "Given"],
+                        rows: needs
+                            .feedback
+                            .iter()
+                            .take(PANEL_ROWS)
+                            .map(|f| {
+                                Row::new(
+                                    unit_link(&f.unit_key),
+                                    vec![
+                                        format!("{} {}", f.unit_ref, f.unit_title),
+                                        f.criterion.clone(),
+                                        f.feedback.clone(),
+                                        f.assessor.clone(),
+                                        uk_date(&f.at),
+                                    ],
+                                )
+                            })
+                            .collect(),
+                        actions: Vec::new(),
+                        filter: false,
+                    });
+                }
                 sections.push(Section {
                     heading: "Your qualifications".into(),
                     intro: String::new(),
@@ -302,6 +583,7 @@ pub(super) async fn home_page(
                         ),
                         ("Your record".into(), format!("/learners/{learner}")),
                     ],
+                    filter: false,
                 });
             }
             _ => {}
@@ -350,6 +632,9 @@ pub(super) async fn home_page(
             transfers,
             needs_second_factor: crate::app::second_factor::required_for(actor)
                 && !actor.second_factor,
+            f_status: filter.status.clone(),
+            f_q: filter.q.clone(),
+            f_sort: filter.sort.clone(),
         },
     ))
 }
@@ -455,6 +740,7 @@ async fn quality_sections(
             columns: vec!["Learner", "Unit", "Assessor", "Stage", "To do", "Due"],
             rows,
             actions,
+            filter: false,
         });
     }
     if actor.has_role("assessor") {
@@ -506,6 +792,7 @@ async fn quality_sections(
                 columns: vec!["Learner", "Unit", "Criterion", "What to do", "IQA", "Due"],
                 rows,
                 actions: Vec::new(),
+                filter: false,
             });
         }
     }
@@ -542,6 +829,7 @@ async fn quality_sections(
             columns: vec!["Centre", "Awarding organisation", "Due by", "Scheduled"],
             rows,
             actions: Vec::new(),
+            filter: false,
         });
     }
     Ok(out)

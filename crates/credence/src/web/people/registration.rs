@@ -132,10 +132,12 @@ pub(super) async fn register_upload(
 ) -> Result<Response, PageError> {
     let mut bytes = None;
     let mut good_rows = false;
+    let mut invite = false;
     while let Ok(Some(field)) = form.next_field().await {
         match field.name() {
             Some("file") => bytes = field.bytes().await.ok().map(|b| b.to_vec()),
             Some("good_rows") => good_rows = true,
+            Some("invite") => invite = true,
             _ => {}
         }
     }
@@ -182,8 +184,23 @@ pub(super) async fn register_upload(
         )
         .await;
     }
+    let invited = if invite {
+        let (n, left) = app
+            .invite_learners(&actor, id, &outcome.learners, &client_address(&headers))
+            .await?;
+        format!(
+            " Invitations to sign in were emailed to {n}{}.",
+            if left > 0 {
+                format!(" ({left} had no email address or can already sign in)")
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        String::new()
+    };
     let notice = format!(
-        "Registered {} learners.{}",
+        "Registered {} learners.{}{invited}",
         outcome.registered,
         if outcome.bad_rows > 0 {
             format!(" {} rows with errors were left out.", outcome.bad_rows)

@@ -1,0 +1,36 @@
+//! Reads for what needs people's attention across a centre.
+
+use super::*;
+
+/// A registration at a centre with its latest activity.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub learner_id: i64,
+    pub given_name: String,
+    pub family_name: String,
+    pub qan: String,
+    pub registered_at: String,
+    pub evidence_at: Option<String>,
+    pub judged_at: Option<String>,
+    pub signed_at: Option<String>,
+    pub assessors: i64,
+}
+
+impl Store {
+    /// Every current registration at a centre, with the learner's latest evidence, decision
+    /// and signature times and how many assessors are assigned.
+    pub async fn centre_activity(&self, centre_id: i64) -> StoreResult<Vec<ActivityRow>> {
+        Ok(sqlx::query_as(
+            "select r.learner_id, l.given_name, l.family_name, r.qan, r.registered_at, \
+             (select max(e.added_at) from evidence e where e.learner_id = r.learner_id) as evidence_at, \
+             (select max(j.at) from judgement j where j.learner_id = r.learner_id) as judged_at, \
+             (select max(s.at) from signature s where s.learner_id = r.learner_id) as signed_at, \
+             (select count(*) from assignment a where a.registration_id = r.registration_id and a.role = 'assessor') as assessors \
+             from registration r join learner l on l.learner_id = r.learner_id \
+             where r.centre_id = $1 and r.status = 'registered' order by l.family_name, l.given_name",
+        )
+        .bind(centre_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
