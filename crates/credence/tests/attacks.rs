@@ -867,11 +867,7 @@ async fn a_database_with_data_upgrades(url: String) {
     }
 
     // The upgrade.
-    assert_eq!(
-        store.migrate().await.unwrap(),
-        5,
-        "migrations 5 to 9 run"
-    );
+    assert_eq!(store.migrate().await.unwrap(), 5, "migrations 5 to 9 run");
     let mappings = store.mappings_of_learner(learner).await.unwrap();
     assert_eq!(
         mappings[0].centre_id,

@@ -54,7 +54,8 @@ pub fn portfolio_needs(p: &PortfolioCore) -> PortfolioNeeds {
     for j in &p.judgements {
         let k = (j.unit_key.as_str(), j.criterion.as_str());
         match latest.get(&k) {
-            Some(prev) if (prev.at.as_str(), prev.judgement_id) >= (j.at.as_str(), j.judgement_id) => {}
+            Some(prev)
+                if (prev.at.as_str(), prev.judgement_id) >= (j.at.as_str(), j.judgement_id) => {}
             _ => {
                 latest.insert(k, j);
             }
@@ -113,14 +114,18 @@ pub fn portfolio_needs(p: &PortfolioCore) -> PortfolioNeeds {
         }
         // Evidence mapped since the latest decision on its criterion.
         let mut waiting: BTreeMap<&str, &str> = BTreeMap::new();
-        for m in p.mappings.iter().filter(|m| {
-            m.unit_key == key && current.contains(&m.evidence_id)
-        }) {
+        for m in p
+            .mappings
+            .iter()
+            .filter(|m| m.unit_key == key && current.contains(&m.evidence_id))
+        {
             let decided_after = latest
                 .get(&(key, m.criterion.as_str()))
                 .is_some_and(|j| j.at >= m.mapped_at);
             if !decided_after {
-                let e = waiting.entry(m.criterion.as_str()).or_insert(m.mapped_at.as_str());
+                let e = waiting
+                    .entry(m.criterion.as_str())
+                    .or_insert(m.mapped_at.as_str());
                 if m.mapped_at.as_str() < *e {
                     *e = m.mapped_at.as_str();
                 }
@@ -155,7 +160,8 @@ pub fn portfolio_needs(p: &PortfolioCore) -> PortfolioNeeds {
         }
     }
     out.feedback.sort_by(|a, b| b.at.cmp(&a.at));
-    out.awaiting_assessment.sort_by(|a, b| a.since.cmp(&b.since));
+    out.awaiting_assessment
+        .sort_by(|a, b| a.since.cmp(&b.since));
     out.ready_to_sign.sort_by(|a, b| a.since.cmp(&b.since));
     out.last_activity = last_activity;
     out
@@ -201,16 +207,17 @@ impl App {
                 has_assessor: r.assessors > 0,
             })
             .collect();
-        let cutoff = crate::store::timestamp(
-            chrono::Utc::now() - chrono::Duration::days(STALLED_DAYS),
-        );
+        let cutoff =
+            crate::store::timestamp(chrono::Utc::now() - chrono::Duration::days(STALLED_DAYS));
         let unassigned: Vec<LearnerActivity> =
             rows.iter().filter(|r| !r.has_assessor).cloned().collect();
         let mut stalled: Vec<LearnerActivity> = rows
             .into_iter()
             .filter(|r| {
                 r.registered_at < cutoff
-                    && r.last_activity.as_deref().is_none_or(|a| a < cutoff.as_str())
+                    && r.last_activity
+                        .as_deref()
+                        .is_none_or(|a| a < cutoff.as_str())
             })
             .collect();
         stalled.sort_by(|a, b| {

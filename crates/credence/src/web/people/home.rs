@@ -348,8 +348,12 @@ pub(super) async fn home_page_filtered(
                     {
                         continue;
                     }
-                    let Ok(p) = app.portfolio(actor, r.learner_id).await else {
-                        continue;
+                    let p = match app.portfolio(actor, r.learner_id).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            tracing::warn!("caseload: learner {}: {e}", r.learner_id);
+                            continue;
+                        }
                     };
                     let needs = crate::app::needs::portfolio_needs(&p);
                     let link_unit = |key: &str| {

@@ -1,0 +1,163 @@
+//! Each home page shows what needs the person (issue 11): the learner's feedback to act on,
+//! the assessor's units ready to sign and a caseload they can filter, search and sort, the
+//! administrator's learners without an assessor.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::send;
+use credence::app::App;
+use credence::app::people::Actor;
+
+fn page(uri: &str, cookie: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn sign_in(router: &axum::Router, email: &str) -> String {
+    let r = send(
+        router,
+        Request::post("/sign-in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "email={}&password=credence-demo-2026&next=/home",
+                email.replace('@', "%40")
+            )))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn actor(app: &App, email: &str) -> Actor {
+    let token = common::token_for(app, email).await;
+    app.actor_from_api_token(&token).await.unwrap().unwrap()
+}
+
+/// The text of a page without its tags, for reading what a person reads.
+fn text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn homes_show_what_needs_each_person(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+
+    // The assessor judges one of Priya's criteria "not yet met", with feedback.
+    let sam = actor(&app, "sam.assessor@demo").await;
+    let priya = common::learner_of(&app, "priya.learner@demo").await;
+    let p = app.portfolio(&sam, priya).await.unwrap();
+    let unit = p.units.iter().find(|u| !u.signed_off).unwrap();
+    let criterion = unit.progress.per_criterion[0].0.clone();
+    app.judge(
+        &sam,
+        priya,
+        &unit.unit.key,
+        &criterion,
+        credence_domain::portfolio::Outcome::NotYetMet,
+        "Add the call log from the second week",
+        false,
+        Some(p.stamp),
+        "test",
+    )
+    .await
+    .unwrap();
+    let learner = sign_in(&router, "priya.learner@demo").await;
+    let home = text(&send(&router, page("/home", &learner)).await.body);
+    assert!(home.contains("Feedback to act on (1)"), "{home}");
+    assert!(home.contains("Add the call log from the second week"));
+    assert!(home.contains(&format!("{} {}", unit.unit.ao_ref, unit.unit.title)));
+    // Another learner's home shows none of it.
+    let tom = sign_in(&router, "tom.learner@demo").await;
+    let home = text(&send(&router, page("/home", &tom)).await.body);
+    assert!(home.contains("Feedback to act on"), "{home}");
+    assert!(!home.contains("second week"), "{home}");
+
+    // The assessor: Chloe's unit is ready to sign again after the referral; the caseload
+    // filters, searches and sorts.
+    let assessor = sign_in(&router, "sam.assessor@demo").await;
+    let home = text(&send(&router, page("/home", &assessor)).await.body);
+    assert!(home.contains("Units ready to sign (1)"), "{home}");
+    let all = home.split("Your caseload at").last().unwrap().to_string();
+    assert!(
+        all.contains("Chloe Davies") && all.contains("Priya"),
+        "{all}"
+    );
+    let ready_page = text(
+        &send(&router, page("/home?status=ready", &assessor))
+            .await
+            .body,
+    );
+    assert!(ready_page.contains("Showing 1 of the"), "{ready_page}");
+    let ready = ready_page
+        .split("Your caseload at")
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(ready.contains("Chloe Davies"));
+    assert!(
+        !ready.contains("Priya"),
+        "only those with a unit ready: {ready}"
+    );
+    let found = text(&send(&router, page("/home?q=priya", &assessor)).await.body);
+    let found = found.split("Your caseload at").last().unwrap().to_string();
+    assert!(
+        found.contains("Priya") && !found.contains("Chloe Davies"),
+        "{found}"
+    );
+    let uln = app
+        .store
+        .learner(priya)
+        .await
+        .unwrap()
+        .unwrap()
+        .uln
+        .unwrap();
+    let by_uln = text(
+        &send(&router, page(&format!("/home?q={uln}"), &assessor))
+            .await
+            .body,
+    );
+    assert!(
+        by_uln
+            .split("Your caseload at")
+            .last()
+            .unwrap()
+            .contains("Priya")
+    );
+    let sorted = send(&router, page("/home?sort=activity&status=all", &assessor)).await;
+    assert_eq!(sorted.status, StatusCode::OK);
+    assert!(sorted.body.contains("<option value=\"activity\" selected>"));
+
+    // The administrator: learners nobody assesses yet.
+    let admin = sign_in(&router, "admin@northgate.demo").await;
+    let home = text(&send(&router, page("/home", &admin)).await.body);
+    assert!(home.contains("Learners without an assessor ("), "{home}");
+}
+both_databases!(homes, homes_show_what_needs_each_person);
