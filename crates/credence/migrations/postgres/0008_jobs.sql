@@ -52,3 +52,18 @@ create table notification_preference (
     email_events bigint not null default 1,
     updated_at text not null
 );
+
+-- A registration withdrawn, or on a break in learning and resumed: each change with its
+-- date and reason (retention counts from a withdrawal). The registration's status says
+-- where it stands now: registered, on_break, withdrawn (or transferred).
+create table registration_event (
+    registration_event_id bigint generated always as identity primary key,
+    registration_id bigint not null references registration (registration_id),
+    kind text not null check (kind in ('withdrawn', 'break', 'resumed')),
+    -- The day it takes effect, YYYY-MM-DD.
+    effective_on text not null,
+    reason text not null,
+    by_person bigint references person (person_id),
+    at text not null
+);
+create index registration_event_registration on registration_event (registration_id, at);

@@ -177,6 +177,35 @@ impl App {
             .await?
             .filter(|r| r.centre_id == centre)
             .ok_or_else(|| AppError::NotFound(format!("registration {registration_id}")))?;
+        self.check_assignable(&reg, person_id, role).await?;
+        let entry = Self::entry_by(
+            actor,
+            Some(address),
+            "staff_assigned",
+            &format!("registration {registration_id}"),
+            Some(centre),
+            None,
+            serde_json::json!({"person": person_id, "role": role, "learner": reg.learner_id, "qan": reg.qan}),
+        );
+        self.store
+            .audited(entry)
+            .assign(registration_id, person_id, role, actor.person_id)
+            .await?;
+        Ok(())
+    }
+}
+
+impl App {
+    /// Whether `person_id` may take `role` for a registration: they hold the role at its
+    /// centre, their competence covers its level, and no interest bars them. Every reason
+    /// against, in one message.
+    pub(crate) async fn check_assignable(
+        &self,
+        reg: &crate::store::RegistrationRow,
+        person_id: i64,
+        role: &str,
+    ) -> AppResult<()> {
+        let centre = reg.centre_id;
         let role_kind = staff_role(role)
             .ok_or_else(|| AppError::Validation("Choose assessor or IQA".into()))?;
         let person = self
@@ -229,19 +258,6 @@ impl App {
         if !reasons.is_empty() {
             return Err(AppError::Validation(reasons.join("; ")));
         }
-        let entry = Self::entry_by(
-            actor,
-            Some(address),
-            "staff_assigned",
-            &format!("registration {registration_id}"),
-            Some(centre),
-            None,
-            serde_json::json!({"person": person_id, "role": role, "learner": reg.learner_id, "qan": reg.qan}),
-        );
-        self.store
-            .audited(entry)
-            .assign(registration_id, person_id, role, actor.person_id)
-            .await?;
         Ok(())
     }
 }

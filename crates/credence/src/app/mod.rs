@@ -9,6 +9,7 @@ pub mod centres;
 pub mod competence;
 pub mod demo;
 pub mod jobs;
+pub mod leavers;
 pub mod needs;
 pub mod people;
 pub mod portfolio;

@@ -19,6 +19,7 @@ mod people;
 mod portfolio;
 mod quality;
 mod second_factor;
+mod staff;
 mod types;
 mod work;
 
@@ -28,6 +29,7 @@ pub use people::*;
 pub use portfolio::*;
 pub use quality::*;
 pub use second_factor::*;
+pub use staff::*;
 pub use types::*;
 pub use work::*;
 

@@ -71,6 +71,8 @@ text_enum!(
     RegistrationStatus {
         Registered = "registered",
         Transferred = "transferred",
+        OnBreak = "on_break",
+        Withdrawn = "withdrawn",
     }
 );
 

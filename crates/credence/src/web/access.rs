@@ -122,6 +122,46 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
         "/centres/{centre}/learners/{learner}/invitation",
         Policy::CentreAdmin,
     ),
+    (
+        "GET",
+        "/centres/{centre}/staff/{person}",
+        Policy::CentreAdmin,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/staff/{person}/reassign",
+        Policy::CentreAdmin,
+    ),
+    (
+        "GET",
+        "/centres/{centre}/staff/{person}/remove-role",
+        Policy::CentreAdmin,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/staff/{person}/remove-role",
+        Policy::CentreAdmin,
+    ),
+    (
+        "GET",
+        "/centres/{centre}/staff/{person}/disable",
+        Policy::CentreAdmin,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/staff/{person}/disable",
+        Policy::CentreAdmin,
+    ),
+    (
+        "GET",
+        "/centres/{centre}/registrations/{registration}/status",
+        Policy::CentreAdmin,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/registrations/{registration}/status",
+        Policy::CentreAdmin,
+    ),
     ("GET", "/home", Policy::SignedIn),
     ("POST", "/context", Policy::SignedIn),
     ("GET", "/account/tokens", Policy::SignedIn),

@@ -293,7 +293,12 @@ impl App {
         if reg.status != "registered" {
             return Err(AppError::Conflict(format!(
                 "this registration is {}: only a current registration is claimed",
-                reg.status
+                match reg.status.as_str() {
+                    "on_break" => "on a break in learning (resume it first)",
+                    "withdrawn" => "withdrawn",
+                    "transferred" => "transferred to another centre",
+                    other => other,
+                }
             )));
         }
         let spec = self

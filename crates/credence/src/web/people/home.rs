@@ -338,8 +338,13 @@ pub(super) async fn home_page_filtered(
                 let mut cases = Vec::new();
                 let mut awaiting_rows = Vec::new();
                 let mut ready_rows = Vec::new();
+                let regs: Vec<_> = regs
+                    .into_iter()
+                    .filter(|r| r.status != "withdrawn" && r.status != "transferred")
+                    .collect();
                 let total = regs.len();
                 for r in regs {
+                    let on_break = r.status == "on_break";
                     let name = format!("{} {}", r.given_name, r.family_name);
                     let q = filter.q.trim().to_lowercase();
                     if !q.is_empty()
@@ -417,7 +422,7 @@ pub(super) async fn home_page_filtered(
                         awaiting: !needs.awaiting_assessment.is_empty(),
                         ready: !needs.ready_to_sign.is_empty(),
                         referred: referred.contains(&r.learner_id),
-                        stalled: activity < stalled_before,
+                        stalled: !on_break && activity < stalled_before,
                         name,
                         activity,
                         row: Row::new(String::new(), Vec::new()),
@@ -433,6 +438,9 @@ pub(super) async fn home_page_filtered(
                     }
                     if case.stalled {
                         row.tags.push(("tag--grey", "Stalled".into()));
+                    }
+                    if on_break {
+                        row.tags.push(("tag--grey", "On a break".into()));
                     }
                     cases.push(Case { row, ..case });
                 }

@@ -16,6 +16,8 @@ pub(super) struct RegView {
     status: String,
     /// (centre id, name) the learner may move to, for the centre's administrators.
     transfer_to: Vec<(i64, String)>,
+    /// (label, link): withdraw, break, resume, for the centre's administrators.
+    status_actions: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -123,11 +125,50 @@ pub(crate) async fn learner_page(
                 }
             }
         }
+        let admin_here = actor.centre_roles(r.centre_id).contains(&"centre_admin");
+        let events = app
+            .store
+            .registration_events(r.registration_id)
+            .await
+            .map_err(AppError::from)?;
+        let last = events.last();
+        let since = |e: Option<&crate::store::RegistrationEventRow>| {
+            e.map(|e| {
+                let day = chrono::NaiveDate::parse_from_str(&e.effective_on, "%Y-%m-%d")
+                    .map(|d| d.format("%-d %B %Y").to_string())
+                    .unwrap_or_else(|_| e.effective_on.clone());
+                format!(" from {day}: {}", e.reason)
+            })
+            .unwrap_or_default()
+        };
+        let status_actions: Vec<(String, String)> = if admin_here {
+            let link = |a: &str| {
+                format!(
+                    "/centres/{}/registrations/{}/status?action={a}",
+                    r.centre_id, r.registration_id
+                )
+            };
+            match r.status.as_str() {
+                "registered" => vec![
+                    ("Break in learning".into(), link("break")),
+                    ("Withdraw".into(), link("withdraw")),
+                ],
+                "on_break" => vec![
+                    ("Resume".into(), link("resume")),
+                    ("Withdraw".into(), link("withdraw")),
+                ],
+                _ => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
         regs.push(RegView {
-            status: if r.status == "transferred" {
-                "Transferred to another centre".into()
-            } else {
-                "Registered".into()
+            status_actions,
+            status: match r.status.as_str() {
+                "transferred" => "Transferred to another centre".into(),
+                "withdrawn" => format!("Withdrawn{}", since(last)),
+                "on_break" => format!("On a break in learning{}", since(last)),
+                _ => "Registered".into(),
             },
             transfer_to,
             id: r.registration_id,
@@ -204,6 +245,7 @@ pub(super) async fn learner(
         Some("transfer") => {
             Some("Transfer requested: the awarding organisation will decide.".to_string())
         }
+        Some("status") => Some("The registration's status is changed and recorded.".to_string()),
         Some("invited") => Some(format!(
             "We have emailed an invitation to sign in. Its link works once, for {} days.",
             crate::app::people::INVITATION_DAYS

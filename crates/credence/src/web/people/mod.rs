@@ -9,6 +9,7 @@ mod invitations;
 mod learners;
 mod registration;
 mod sign_in;
+mod staff;
 mod tokens;
 
 use accounts::*;
@@ -22,6 +23,7 @@ pub use registration::RegisterForm;
 use registration::*;
 pub use sign_in::safe_next;
 use sign_in::*;
+use staff::*;
 use tokens::*;
 
 use super::AppState;
@@ -60,6 +62,27 @@ pub fn router() -> Router<AppState> {
         r,
         "/centres/{centre}/learners/{learner}/invitation",
         post(invite_learner),
+    );
+    let r = super::access::route(r, "/centres/{centre}/staff/{person}", get(staff_member));
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/staff/{person}/reassign",
+        post(reassign),
+    );
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/staff/{person}/remove-role",
+        get(remove_role_confirm).post(remove_role),
+    );
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/staff/{person}/disable",
+        get(disable_confirm).post(disable),
+    );
+    let r = super::access::route(
+        r,
+        "/centres/{centre}/registrations/{registration}/status",
+        get(registration_status_confirm).post(registration_status),
     );
     let r = super::access::route(r, "/home", get(home));
     let r = super::access::route(r, "/invitations", post(invite_ao));
