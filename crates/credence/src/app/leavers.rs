@@ -247,6 +247,10 @@ impl App {
 
     /// Withdraw a registration, put it on a break in learning, or resume it, with the day it
     /// takes effect and why. `action`: withdraw, break, resume.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "who changes which registration how, from when, why, from where"
+    )]
     pub async fn change_registration(
         &self,
         actor: &Actor,

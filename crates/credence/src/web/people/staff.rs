@@ -5,6 +5,9 @@
 use super::*;
 use crate::app::leavers::StaffView;
 
+/// A role whose learners can move: (role, label, who can take them, how many learners).
+type Takers = (String, String, Vec<(i64, String)>, usize);
+
 #[derive(Template)]
 #[template(path = "staff.html")]
 pub(super) struct StaffPage {
@@ -19,7 +22,7 @@ pub(super) struct StaffPage {
     /// (role, label, learners)
     roles: Vec<(String, String, usize)>,
     /// (role, label, takers, learners)
-    takers: Vec<(String, String, Vec<(i64, String)>, usize)>,
+    takers: Vec<Takers>,
 }
 
 async fn staff_page(
