@@ -220,6 +220,17 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Disable an account (someone who has left): sign-in refused at once, sessions and API
+    /// tokens ended; the records stay. Audited under `--by`.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again (they sign in with their password, or reset it).
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -582,6 +593,28 @@ pub async fn run(cli: Cli) -> Result<bool> {
                 .map_err(user_error)?;
             println!(
                 "Removed {orphans} files no record names and {staging} staging files of cut-off uploads."
+            );
+            Ok(true)
+        }
+        Command::User(UserCommand::Disable { email }) => {
+            let operator = app.operator(by.as_deref()).await.map_err(user_error)?;
+            let name = app
+                .set_account_disabled(&operator, &email, true)
+                .await
+                .map_err(user_error)?;
+            println!(
+                "Disabled {name} ({email}): they cannot sign in, and their sessions and API tokens have ended."
+            );
+            Ok(true)
+        }
+        Command::User(UserCommand::Enable { email }) => {
+            let operator = app.operator(by.as_deref()).await.map_err(user_error)?;
+            let name = app
+                .set_account_disabled(&operator, &email, false)
+                .await
+                .map_err(user_error)?;
+            println!(
+                "Enabled {name} ({email}) again: they sign in with their password, or reset it from the sign-in page."
             );
             Ok(true)
         }

@@ -332,3 +332,40 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// The operator disables (or enables again) an account by email, whatever its roles:
+    /// sign-in refused at once, sessions and API tokens ended. Audited under `--by`.
+    pub async fn set_account_disabled(
+        &self,
+        operator: &authz::Operator,
+        email: &str,
+        disabled: bool,
+    ) -> AppResult<String> {
+        let person = self
+            .store
+            .person_by_email(&email.trim().to_lowercase())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("a person with the email {email}")))?;
+        let entry = crate::store::AuditDraft {
+            actor: Some(operator.who().to_string()),
+            address: None,
+            action: if disabled {
+                "account_disabled".into()
+            } else {
+                "account_enabled".into()
+            },
+            subject: format!("person {}", person.person_id),
+            centre_id: None,
+            learner_id: None,
+            detail: serde_json::json!({}),
+        };
+        let store = self.store.audited(entry);
+        if disabled {
+            store.disable_person(person.person_id).await?;
+        } else {
+            store.enable_person(person.person_id).await?;
+        }
+        Ok(person.display_name)
+    }
+}

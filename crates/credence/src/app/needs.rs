@@ -229,3 +229,49 @@ impl App {
         Ok((unassigned, stalled))
     }
 }
+
+/// An email about an event that needs someone: queued with the change, sent only if the
+/// person still wants event emails when the worker sends it.
+impl App {
+    pub(crate) async fn event_jobs(
+        &self,
+        people: &[i64],
+        subject: &str,
+        body: &str,
+        link: &str,
+    ) -> AppResult<Vec<crate::store::JobDraft>> {
+        let mut jobs = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for &p in people {
+            if !seen.insert(p) {
+                continue;
+            }
+            let Some(person) = self.store.person(p).await? else {
+                continue;
+            };
+            if person.disabled != 0 {
+                continue;
+            }
+            let text = format!(
+                "Hello {},\n\n{body}\n\n{}{link}\n\nYou get these emails because something needs you in Credence. Turn them off under Email settings: {}/account/email\n",
+                person.display_name, self.public_url, self.public_url
+            );
+            let mut job = super::jobs::email_job(&person.email, subject, text);
+            if let serde_json::Value::Object(m) = &mut job.payload {
+                m.insert("event_for".into(), serde_json::json!(p));
+            }
+            jobs.push(job);
+        }
+        Ok(jobs)
+    }
+
+    /// The people who sign in as a learner.
+    pub(crate) async fn learner_people(&self, learner_id: i64) -> AppResult<Vec<i64>> {
+        Ok(self.store.learner_people(learner_id).await?)
+    }
+
+    /// The assessors assigned to a learner's current registrations.
+    pub(crate) async fn learner_assessors(&self, learner_id: i64) -> AppResult<Vec<i64>> {
+        Ok(self.store.learner_assessors(learner_id).await?)
+    }
+}

@@ -34,3 +34,27 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// People who sign in as this learner (enabled accounts).
+    pub async fn learner_people(&self, learner_id: i64) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "select distinct g.person_id from role_grant g join person p on p.person_id = g.person_id where g.role = 'learner' and g.learner_id = $1 and p.disabled = 0",
+        )
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+
+    /// Assessors assigned to the learner's current registrations.
+    pub async fn learner_assessors(&self, learner_id: i64) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "select distinct a.person_id from assignment a join registration r on r.registration_id = a.registration_id where r.learner_id = $1 and a.role = 'assessor' and r.status in ('registered', 'on_break')",
+        )
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+}

@@ -1099,9 +1099,28 @@ impl App {
             Some(s.centre_id),
             serde_json::json!({"sample": sample, "unit": s.unit_key, "criteria": out.iter().map(|d| (d.criterion.clone(), d.verdict.clone())).collect::<Vec<_>>()}),
         );
+        let jobs = if referred {
+            self.event_jobs(
+                &[s.assessor_id],
+                "An IQA referred a unit back to you",
+                &format!(
+                    "{} sampled your assessment of {} {} ({}) and referred it back. Their actions and due dates are on the unit page and your home page.",
+                    actor.name, s.given_name, s.family_name, s.unit_key
+                ),
+                &format!(
+                    "/learners/{}/portfolio/units/{}",
+                    s.learner_id,
+                    crate::app::catalogue::unit_slug(&s.unit_key)
+                ),
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
         let state = self
             .store
             .audited(entry)
+            .queueing(jobs)
             .decide_sample(sample, actor.person_id, &out, s.learner_id, &s.unit_key)
             .await?;
         self.reopen_gate(s.centre_id).await;
