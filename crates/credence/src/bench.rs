@@ -77,6 +77,218 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         println!();
         qa_plan(args.qa_learners).await?;
     }
+    if args.home_requests > 0 {
+        println!();
+        homes(args.home_requests).await?;
+    }
+    Ok(())
+}
+
+/// The daily loop's two busiest pages: an assessor's home with a caseload of 60 learners
+/// (what needs them, the caseload with its progress and tags) and a learner's home (their
+/// feedback to act on and units to sign), each `requests` times, 32 at a time, on SQLite.
+/// Each learner has 12 evidence items, 36 mappings and 24 decisions (a sixth not yet met).
+async fn homes(requests: usize) -> Result<()> {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let (app, dir) = bench_app_without_demo("homes").await?;
+    let centre = app.store.insert_centre("Bench Centre").await?;
+    let qan = "610/3788/6";
+    app.store.approve_centre(centre, qan, "ISP", None).await?;
+    let today = chrono::Utc::now().date_naive();
+    let csv = credence_domain::people::registration::synthetic_csv(60, qan, today);
+    let operator = app
+        .operator(None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let outcome = app
+        .register_csv(
+            &operator.centre(centre),
+            csv.as_bytes(),
+            false,
+            "bench",
+            |_| {},
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(
+        outcome.registered == 60,
+        "registered {}: {:?}",
+        outcome.registered,
+        outcome.errors.iter().take(3).collect::<Vec<_>>()
+    );
+    let assessor = app
+        .create_person(
+            "bench.assessor@bench.test",
+            "Bench Assessor",
+            Some("a long bench password"),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.store
+        .grant_role(assessor, "assessor", None, Some(centre), None)
+        .await?;
+    let regs = app.store.registrations_at_centre(centre, 100).await?;
+    let learner_person = app
+        .create_person(
+            "bench.learner@bench.test",
+            "Bench Learner",
+            Some("a long bench password"),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.store
+        .grant_role(
+            learner_person,
+            "learner",
+            None,
+            Some(centre),
+            Some(regs[0].learner_id),
+        )
+        .await?;
+    let spec = app
+        .specification_of_version(regs[0].catalogue_version_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let targets: Vec<(String, String)> = spec
+        .qualifications
+        .iter()
+        .find(|q| q.qan == qan)
+        .map(|q| {
+            q.units
+                .iter()
+                .map(|u| u.unit.clone())
+                .collect::<Vec<String>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|k| spec.unit(&k).cloned())
+        .take(4)
+        .flat_map(|u| {
+            u.judged_items()
+                .into_iter()
+                .map(|(n, _)| (u.key.clone(), n.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    anyhow::ensure!(!targets.is_empty(), "criteria to map");
+    for (n, r) in regs.iter().enumerate() {
+        app.store
+            .assign(r.registration_id, assessor, "assessor", assessor)
+            .await?;
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            ids.push(
+                app.store
+                    .insert_evidence(&crate::store::NewEvidence {
+                        learner_id: r.learner_id,
+                        centre_id: centre,
+                        title: format!("Evidence item {i}"),
+                        evidence_date: format!("2026-{:02}-{:02}", 1 + i % 10, 1 + i % 28),
+                        kind: "observation_checklist".into(),
+                        kind_other: None,
+                        witness_name: None,
+                        witness_role: None,
+                        source: "real_workplace".into(),
+                        simulation_note: None,
+                        file_name: format!("item-{i}.pdf"),
+                        media_type: "application/pdf".into(),
+                        size: 1000,
+                        sha256: format!("{:064x}", n * 100 + i),
+                        object_key: format!("evidence/bench-{n}-{i}"),
+                        added_by: learner_person,
+                    })
+                    .await?,
+            );
+        }
+        for k in 0..36 {
+            let (unit, criterion) = &targets[(k + n) % targets.len()];
+            app.store
+                .map_evidence(
+                    r.learner_id,
+                    ids[k % ids.len()],
+                    unit,
+                    criterion,
+                    "page 1",
+                    learner_person,
+                )
+                .await?;
+            if k < 24 {
+                let outcome = if k % 6 == 0 { "not_yet_met" } else { "met" };
+                app.store
+                    .insert_judgement(
+                        r.learner_id,
+                        unit,
+                        criterion,
+                        outcome,
+                        "Seen",
+                        false,
+                        assessor,
+                        centre,
+                    )
+                    .await?;
+            }
+        }
+    }
+    let router = crate::web::router(app.clone());
+    let one = |router: axum::Router, token: String| async move {
+        let t = Instant::now();
+        let req = axum::http::Request::builder()
+            .uri("/home")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())?;
+        let res = router.oneshot(req).await?;
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+        anyhow::ensure!(status == axum::http::StatusCode::OK, "status {status}");
+        Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64(), body))
+    };
+    for (who, email, must_show) in [
+        (
+            "assessor's home, caseload of 60",
+            "bench.assessor@bench.test",
+            "Your caseload at Bench Centre (60)",
+        ),
+        (
+            "learner's home",
+            "bench.learner@bench.test",
+            "Feedback to act on (",
+        ),
+    ] {
+        let token = token_of(&app, email).await?;
+        let (_, body) = one(router.clone(), token.clone()).await?;
+        let html = String::from_utf8_lossy(&body);
+        anyhow::ensure!(html.contains(must_show), "the {who} shows {must_show}");
+        let per_task = requests.div_ceil(32);
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let (router, token) = (router.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut out = Vec::with_capacity(per_task);
+                for _ in 0..per_task {
+                    out.push(one(router.clone(), token.clone()).await?.0);
+                }
+                Ok::<_, anyhow::Error>(out)
+            }));
+        }
+        let mut samples = Vec::new();
+        for task in tasks {
+            samples.extend(task.await??);
+        }
+        let wall = t.elapsed().as_secs_f64();
+        samples.sort_by(f64::total_cmp);
+        let q = |x: f64| samples[((samples.len() as f64 - 1.0) * x).round() as usize] * 1e3;
+        println!(
+            "The {who} on SQLite ({} KB): {} requests, 32 at a time: p50 {:.1} ms, p99 {:.1} ms, {:.0} pages/s (target: p99 under 20 ms)",
+            body.len() / 1000,
+            samples.len(),
+            q(0.5),
+            q(0.99),
+            samples.len() as f64 / wall
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

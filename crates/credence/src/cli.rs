@@ -168,6 +168,10 @@ pub struct BenchArgs {
     /// Portfolio page requests to time (0 to skip), 32 at a time.
     #[arg(long, default_value_t = 3200)]
     pub portfolio_requests: usize,
+    /// Requests to time for each of the assessor's home (a caseload of 60 learners) and the
+    /// learner's home (0 to skip), 32 at a time.
+    #[arg(long, default_value_t = 3200)]
+    pub home_requests: usize,
     /// Audited writes to time (0 to skip), 32 writers at once, each a change with its
     /// audit entry in one transaction.
     #[arg(long, default_value_t = 3200)]

@@ -49,6 +49,8 @@ pub struct App {
     /// in memory for this application only (tests).
     pub key_file: Option<std::path::PathBuf>,
     ephemeral_key: ed25519_dalek::SigningKey,
+    /// Caseload summaries by (learner, viewer), with the stamp they were computed at.
+    case_cache: needs::CaseCache,
     /// Sends the email jobs' messages (only workers use it).
     pub mailer: Arc<crate::mail::Mailer>,
     /// The address people reach this instance at, for links in emails (and, later, on
@@ -72,6 +74,7 @@ impl App {
             max_upload: DEFAULT_MAX_UPLOAD,
             key_file: None,
             ephemeral_key: audit::new_signing_key(),
+            case_cache: Arc::default(),
             mailer: Arc::new(crate::mail::Mailer::folder(
                 std::env::temp_dir().join("credence-outbox"),
             )),

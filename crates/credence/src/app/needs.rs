@@ -3,6 +3,7 @@
 //! assessment (oldest first) and units ready to sign; the administrator's learners without
 //! an assessor and stalled learners.
 
+use super::people::Actor;
 use super::portfolio::PortfolioCore;
 use super::*;
 use crate::store::{Outcome, SignerRole};
@@ -273,5 +274,82 @@ impl App {
     /// The assessors assigned to a learner's current registrations.
     pub(crate) async fn learner_assessors(&self, learner_id: i64) -> AppResult<Vec<i64>> {
         Ok(self.store.learner_assessors(learner_id).await?)
+    }
+}
+
+/// A learner as an assessor's caseload shows them: what their portfolio needs and how far
+/// it has come.
+#[derive(Debug, Clone)]
+pub struct CaseSummary {
+    pub needs: PortfolioNeeds,
+    pub met: usize,
+    pub total: usize,
+    pub units_signed: usize,
+    pub units_total: usize,
+}
+
+/// Caseload summaries as last computed, by (learner, viewer), with the stamp they were
+/// computed at.
+pub(crate) type CaseCache = std::sync::Arc<
+    std::sync::RwLock<std::collections::HashMap<(i64, i64), (i64, std::sync::Arc<CaseSummary>)>>,
+>;
+
+/// Entries kept before the cache starts again (a bound on memory).
+const CASE_CACHE_MAX: usize = 100_000;
+
+impl App {
+    /// Summaries of `learners` (the viewer's caseload, so already theirs to see) for the
+    /// caseload page. One query finds which portfolios changed since last time; only those
+    /// are loaded and computed again, through the full, authorised portfolio view.
+    pub async fn caseload_summaries(
+        &self,
+        actor: &Actor,
+        learners: &[i64],
+    ) -> AppResult<std::collections::HashMap<i64, std::sync::Arc<CaseSummary>>> {
+        let stamps: std::collections::HashMap<i64, i64> = self
+            .store
+            .portfolio_stamps(learners)
+            .await?
+            .into_iter()
+            .collect();
+        let mut out = std::collections::HashMap::new();
+        let mut stale = Vec::new();
+        {
+            let cache = self
+                .case_cache
+                .read()
+                .map_err(|_| AppError::Internal("caseload cache poisoned".into()))?;
+            for &l in learners {
+                let stamp = stamps.get(&l).copied().unwrap_or(0);
+                match cache.get(&(l, actor.person_id)) {
+                    Some((s, summary)) if *s == stamp => {
+                        out.insert(l, summary.clone());
+                    }
+                    _ => stale.push(l),
+                }
+            }
+        }
+        for l in stale {
+            let Ok(p) = self.portfolio(actor, l).await else {
+                continue;
+            };
+            let summary = std::sync::Arc::new(CaseSummary {
+                needs: portfolio_needs(&p),
+                met: p.progress.met,
+                total: p.progress.total,
+                units_signed: p.units.iter().filter(|u| u.signed_off).count(),
+                units_total: p.units.len(),
+            });
+            let mut cache = self
+                .case_cache
+                .write()
+                .map_err(|_| AppError::Internal("caseload cache poisoned".into()))?;
+            if cache.len() >= CASE_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert((l, actor.person_id), (p.stamp, summary.clone()));
+            out.insert(l, summary);
+        }
+        Ok(out)
     }
 }

@@ -343,6 +343,12 @@ pub(super) async fn home_page_filtered(
                     .filter(|r| r.status != "withdrawn" && r.status != "transferred")
                     .collect();
                 let total = regs.len();
+                let summaries = app
+                    .caseload_summaries(
+                        actor,
+                        &regs.iter().map(|r| r.learner_id).collect::<Vec<_>>(),
+                    )
+                    .await?;
                 for r in regs {
                     let on_break = r.status == "on_break";
                     let name = format!("{} {}", r.given_name, r.family_name);
@@ -353,14 +359,10 @@ pub(super) async fn home_page_filtered(
                     {
                         continue;
                     }
-                    let p = match app.portfolio(actor, r.learner_id).await {
-                        Ok(p) => p,
-                        Err(e) => {
-                            tracing::warn!("caseload: learner {}: {e}", r.learner_id);
-                            continue;
-                        }
+                    let Some(p) = summaries.get(&r.learner_id) else {
+                        continue;
                     };
-                    let needs = crate::app::needs::portfolio_needs(&p);
+                    let needs = &p.needs;
                     let link_unit = |key: &str| {
                         format!(
                             "/learners/{}/portfolio/units/{}",
@@ -409,12 +411,8 @@ pub(super) async fn home_page_filtered(
                             cat.qualification(&r.qan)
                                 .map(|(_, q)| q.title.clone())
                                 .unwrap_or_else(|| r.qan.clone()),
-                            format!("{} of {}", p.progress.met, p.progress.total),
-                            format!(
-                                "{} of {}",
-                                p.units.iter().filter(|u| u.signed_off).count(),
-                                p.units.len()
-                            ),
+                            format!("{} of {}", p.met, p.total),
+                            format!("{} of {}", p.units_signed, p.units_total),
                             uk_date(&activity),
                         ],
                     );
