@@ -15,6 +15,7 @@
 
 mod catalogue;
 mod people;
+mod plan;
 mod portfolio;
 mod quality;
 mod second_factor;
@@ -22,6 +23,7 @@ mod types;
 
 pub use catalogue::*;
 pub use people::*;
+pub use plan::*;
 pub use portfolio::*;
 pub use quality::*;
 pub use second_factor::*;

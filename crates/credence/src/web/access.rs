@@ -230,6 +230,19 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     // The portfolio (issue 6).
     ("GET", "/static/upload.js", Policy::Public),
     ("GET", "/learners/{learner}/portfolio", Policy::LearnerView),
+    // The learner's plan (issue 11): the use case decides who may change it.
+    ("GET", "/learners/{learner}/plan", Policy::LearnerView),
+    ("POST", "/learners/{learner}/plan", Policy::LearnerView),
+    (
+        "GET",
+        "/api/v1/learners/{learner}/plan",
+        Policy::LearnerView,
+    ),
+    (
+        "PUT",
+        "/api/v1/learners/{learner}/plan",
+        Policy::LearnerView,
+    ),
     (
         "GET",
         "/learners/{learner}/portfolio/units/{unit}",

@@ -2,6 +2,20 @@
 
 use super::*;
 
+/// One row of a whole-unit decision form: the criterion, the outcome if one was chosen,
+/// feedback, and whether it is met by recognised prior learning.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct UnitDecision {
+    pub criterion: String,
+    /// `None`: no decision on this criterion.
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    #[serde(default)]
+    pub feedback: String,
+    #[serde(default)]
+    pub rpl: bool,
+}
+
 impl App {
     /// Record an assessor's decision on one criterion (or RPL, before assessment).
     #[allow(clippy::too_many_arguments)]
@@ -21,6 +35,135 @@ impl App {
         let p = self.portfolio(actor, learner_id).await?;
         Self::still_as_seen(&p, seen)?;
         let unit = Self::unit_of(&p, unit_key)?;
+        Self::check_decision(&p, unit, criterion, outcome, feedback, rpl)?;
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            if rpl {
+                "assessment.rpl"
+            } else {
+                "assessment.judge"
+            },
+            learner_id,
+            Some(centre),
+            serde_json::json!({"unit": unit.unit.key, "criterion": criterion, "outcome": if outcome == Outcome::Met {"met"} else {"not_yet_met"}, "rpl": rpl}),
+        );
+        self.store
+            .audited(entry)
+            .expecting(p.stamp)
+            .insert_judgement(
+                learner_id,
+                &unit.unit.key,
+                criterion,
+                if outcome == Outcome::Met {
+                    "met"
+                } else {
+                    "not_yet_met"
+                },
+                feedback.trim(),
+                rpl,
+                actor.person_id,
+                centre,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Record an assessor's decisions on a whole unit at once: each row is a criterion with
+    /// an outcome (or none: no decision on it), feedback and RPL. Every row is checked first
+    /// and all problems are named together (one a line, "Criterion 1.2: ..."); then every
+    /// decision is recorded in one transaction with one audit entry. Returns how many.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn judge_unit(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        unit_key: &str,
+        rows: &[UnitDecision],
+        seen: Option<i64>,
+        address: &str,
+    ) -> AppResult<usize> {
+        let _reg = self.require_assessor(actor, learner_id).await?;
+        let p = self.portfolio(actor, learner_id).await?;
+        Self::still_as_seen(&p, seen)?;
+        let unit = Self::unit_of(&p, unit_key)?;
+        let mut problems = Vec::new();
+        let mut decided = Vec::new();
+        for r in rows {
+            match r.outcome {
+                None if r.feedback.trim().is_empty() && !r.rpl => {}
+                None => problems.push(format!(
+                    "Criterion {}: choose 'met' or 'not yet met' for the feedback you gave, or clear it",
+                    r.criterion
+                )),
+                Some(outcome) => {
+                    match Self::check_decision(&p, unit, &r.criterion, outcome, &r.feedback, r.rpl)
+                    {
+                        Ok(()) => decided.push((r, outcome)),
+                        Err(e) => problems.push(format!("Criterion {}: {e}", r.criterion)),
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Validation(problems.join("\n")));
+        }
+        if decided.is_empty() {
+            return Err(AppError::Validation(
+                "Choose 'met' or 'not yet met' for at least one criterion: a criterion left blank gets no decision".into(),
+            ));
+        }
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let code = |o: Outcome| {
+            if o == Outcome::Met {
+                "met"
+            } else {
+                "not_yet_met"
+            }
+        };
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "assessment.judge_unit",
+            learner_id,
+            Some(centre),
+            serde_json::json!({
+                "unit": unit.unit.key,
+                "decisions": decided
+                    .iter()
+                    .map(|(r, o)| serde_json::json!({"criterion": r.criterion, "outcome": code(*o), "rpl": r.rpl}))
+                    .collect::<Vec<_>>(),
+            }),
+        );
+        let batch: Vec<crate::store::NewJudgement> = decided
+            .iter()
+            .map(|(r, o)| crate::store::NewJudgement {
+                criterion: r.criterion.clone(),
+                outcome: code(*o).to_string(),
+                feedback: r.feedback.trim().to_string(),
+                rpl: r.rpl,
+            })
+            .collect();
+        self.store
+            .audited(entry)
+            .expecting(p.stamp)
+            .insert_judgements(learner_id, &unit.unit.key, &batch, actor.person_id, centre)
+            .await?;
+        Ok(batch.len())
+    }
+
+    /// Every check a decision on one criterion passes before it is recorded: a criterion of
+    /// the unit, the unit not signed off, feedback within bounds (and given for "not yet
+    /// met"), evidence mapped (and allowed) for "met", RPL only before assessment.
+    pub(super) fn check_decision(
+        p: &Portfolio,
+        unit: &PortfolioUnit,
+        criterion: &str,
+        outcome: Outcome,
+        feedback: &str,
+        rpl: bool,
+    ) -> AppResult<()> {
         portfolio::check_criterion(&unit.unit, criterion)
             .map_err(|e| AppError::Validation(e.to_string()))?;
         if unit.signed_off {
@@ -73,37 +216,6 @@ impl App {
                 ));
             }
         }
-        let centre = Self::centre_of_unit(&p, unit)?;
-        let entry = Self::learner_entry(
-            actor,
-            address,
-            if rpl {
-                "assessment.rpl"
-            } else {
-                "assessment.judge"
-            },
-            learner_id,
-            Some(centre),
-            serde_json::json!({"unit": unit.unit.key, "criterion": criterion, "outcome": if outcome == Outcome::Met {"met"} else {"not_yet_met"}, "rpl": rpl}),
-        );
-        self.store
-            .audited(entry)
-            .expecting(p.stamp)
-            .insert_judgement(
-                learner_id,
-                &unit.unit.key,
-                criterion,
-                if outcome == Outcome::Met {
-                    "met"
-                } else {
-                    "not_yet_met"
-                },
-                feedback.trim(),
-                rpl,
-                actor.person_id,
-                centre,
-            )
-            .await?;
         Ok(())
     }
 

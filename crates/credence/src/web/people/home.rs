@@ -251,7 +251,7 @@ pub(super) async fn home_page(
                             let (met, units) = match app.portfolio(actor, r.learner_id).await {
                                 Ok(p) => (
                                     format!("{} of {}", p.progress.met, p.progress.total),
-                                    format!("{} of {}", p.units.iter().filter(|u| u.signed_off).count(), p.units.len()),
+                                    format!("{} of {}", p.planned_units().filter(|u| u.signed_off).count(), p.planned_units().count()),
                                 ),
                                 Err(_) => (String::new(), String::new()),
                             };
@@ -276,10 +276,25 @@ pub(super) async fn home_page(
                     .await
                     .map_err(AppError::from)?;
                 let cat = app.catalogue().await?;
+                // Progress counts the learner's plan (chosen, else proposed).
+                let portfolio = app.portfolio(actor, learner).await.ok();
                 sections.push(Section {
                     heading: "Your qualifications".into(),
-                    intro: String::new(),
-                    columns: vec!["Qualification", "Centre", "Units", "Registered"],
+                    intro: portfolio
+                        .as_ref()
+                        .map(|p| {
+                            format!(
+                                "{} of {} criteria met in your plan.",
+                                p.progress.met, p.progress.total
+                            )
+                        })
+                        .unwrap_or_default(),
+                    columns: vec![
+                        "Qualification",
+                        "Centre",
+                        "Units in your plan",
+                        "Registered",
+                    ],
                     rows: regs
                         .into_iter()
                         .map(|r| {
@@ -287,6 +302,26 @@ pub(super) async fn home_page(
                                 .qualification(&r.qan)
                                 .map(|(_, q)| (q.title.clone(), q.units.len().to_string()))
                                 .unwrap_or((r.qan.clone(), String::new()));
+                            let units = portfolio
+                                .as_ref()
+                                .and_then(|p| {
+                                    p.qualifications.iter().find(|q| {
+                                        q.registration.registration_id == r.registration_id
+                                    })
+                                })
+                                .map(|q| {
+                                    format!(
+                                        "{} of {}{}",
+                                        q.plan.units.len(),
+                                        units,
+                                        if q.plan.chosen.is_some() {
+                                            ""
+                                        } else {
+                                            " (proposed)"
+                                        }
+                                    )
+                                })
+                                .unwrap_or(units);
                             Row::new(
                                 format!(
                                     "/qualifications/{}",
@@ -305,6 +340,7 @@ pub(super) async fn home_page(
                             "Add evidence".into(),
                             format!("/learners/{learner}/evidence/new"),
                         ),
+                        ("Your plan".into(), format!("/learners/{learner}/plan")),
                         ("Your record".into(), format!("/learners/{learner}")),
                     ],
                 });

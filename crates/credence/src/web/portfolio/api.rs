@@ -25,6 +25,8 @@ pub struct ApiUnit {
     pub met: usize,
     pub total: usize,
     pub signed_off: bool,
+    /// In the learner's plan (chosen, else proposed): only these count in `met` and `total`.
+    pub in_plan: bool,
     /// SHA-256 of the unit's evidence set now: what a signature would carry.
     pub evidence_hash: String,
     pub criteria: Vec<ApiCriterion>,
@@ -79,6 +81,7 @@ pub(super) fn api_portfolio_of(p: &Portfolio) -> ApiPortfolio {
                 met: u.progress.met,
                 total: u.progress.total,
                 signed_off: u.signed_off,
+                in_plan: u.in_plan,
                 evidence_hash: u.current_hash.clone(),
                 criteria: u
                     .progress

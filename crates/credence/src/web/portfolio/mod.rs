@@ -7,12 +7,14 @@ mod api;
 mod evidence;
 mod logs;
 mod pages;
+mod plan;
 mod transfers;
 
 use api::*;
 use evidence::*;
 use logs::*;
 use pages::*;
+use plan::*;
 use transfers::*;
 
 use super::access::{CurrentActor, client_address};
@@ -61,6 +63,11 @@ pub fn router() -> Router<AppState> {
         r,
         "/learners/{learner}/portfolio/units/{unit}/marks",
         post(marks),
+    );
+    let r = super::access::route(
+        r,
+        "/learners/{learner}/plan",
+        get(plan_page).post(choose_plan),
     );
     let r = super::access::route(r, "/learners/{learner}/evidence/new", get(upload_form));
     let r = super::access::route(
@@ -133,6 +140,7 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     use utoipa_axum::routes;
     utoipa_axum::router::OpenApiRouter::new()
         .routes(routes!(api_portfolio))
+        .routes(routes!(api_plan, api_choose_plan))
         .routes(routes!(api_upload))
         .routes(routes!(api_map))
         .routes(routes!(api_judge))
@@ -214,6 +222,8 @@ pub(super) fn notice_text(code: Option<&str>) -> Option<String> {
             "transfer" => "Transfer requested: the awarding organisation will decide.",
             "decided" => "Transfer decided.",
             "boundaries" => "Grade boundaries saved.",
+            "plan" => "Plan saved: progress now counts these units.",
+            "plan-proposal" => "The chosen plan was taken away: the planner's proposal is used until units are chosen again.",
             _ => return None,
         }
         .to_string(),
@@ -254,6 +264,9 @@ pub(super) struct UnitRow {
     state: String,
     state_tag: &'static str,
     criteria: Vec<CritRow>,
+    /// In the learner's plan (chosen or proposed); others are shown only when they hold work.
+    in_plan: bool,
+    has_work: bool,
 }
 
 pub(super) struct EvRow {

@@ -24,12 +24,16 @@ pub(super) struct PortfolioBody {
     met: usize,
     total: usize,
     percent: usize,
-    complete_units: usize,
     units: Vec<UnitRow>,
     evidence: Vec<EvRow>,
     may_add: bool,
     achieved: Vec<String>,
     record_until: Option<String>,
+    /// "Chosen plan" or "Proposed plan", per qualification.
+    plan_lines: Vec<String>,
+    /// Units of the plan signed off, and in the plan.
+    planned_signed_off: usize,
+    planned: usize,
 }
 
 pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
@@ -138,6 +142,8 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                 state,
                 state_tag,
                 criteria,
+                in_plan: u.in_plan,
+                has_work: u.has_work,
             }
         })
         .collect()
@@ -204,8 +210,28 @@ pub(super) fn portfolio_body(
         met: p.progress.met,
         total: p.progress.total,
         percent: percent(p.progress.met, p.progress.total),
-        complete_units: p.units.iter().filter(|u| u.signed_off).count(),
-        units: unit_rows(p),
+        planned_signed_off: p.planned_units().filter(|u| u.signed_off).count(),
+        planned: p.planned_units().count(),
+        plan_lines: p
+            .qualifications
+            .iter()
+            .map(|q| {
+                format!(
+                    "{}: {} ({} units)",
+                    q.qualification.qan,
+                    if q.plan.chosen.is_some() {
+                        "chosen plan"
+                    } else {
+                        "proposed plan, not chosen yet"
+                    },
+                    q.plan.units.len()
+                )
+            })
+            .collect(),
+        units: unit_rows(p)
+            .into_iter()
+            .filter(|u| u.in_plan || u.has_work)
+            .collect(),
         evidence: evidence_rows(p),
         may_add: p.may_add,
         achieved: p
