@@ -290,36 +290,59 @@ impl Store {
         location: &str,
         by: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> = sqlx::query_as(
-            "select evidence_mapping_id from evidence_mapping where evidence_id = $1 and unit_key = $2 and criterion = $3",
+        self.map_evidence_many(
+            learner_id,
+            evidence_id,
+            &[(unit_key.to_string(), criterion.to_string())],
+            location,
+            by,
         )
-        .bind(evidence_id)
-        .bind(unit_key)
-        .bind(criterion)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match existing {
-            Some((id,)) => {
-                sqlx::query("update evidence_mapping set location = $1, mapped_by = $2, mapped_at = $3 where evidence_mapping_id = $4")
-                    .bind(location)
-                    .bind(by)
-                    .bind(super::now())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            None => {
-                sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, (select centre_id from evidence where evidence_id = $1))")
-                    .bind(evidence_id)
-                    .bind(learner_id)
-                    .bind(unit_key)
-                    .bind(criterion)
-                    .bind(location)
-                    .bind(by)
-                    .bind(super::now())
-                    .execute(&mut *tx)
-                    .await?;
+        .await
+    }
+
+    /// Map evidence to several criteria (unit key, criterion) in one transaction, all at the
+    /// same location; mapping one again updates its location.
+    pub async fn map_evidence_many(
+        &self,
+        learner_id: i64,
+        evidence_id: i64,
+        targets: &[(String, String)],
+        location: &str,
+        by: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let at = super::now();
+        for (unit_key, criterion) in targets {
+            let existing: Option<(i64,)> = sqlx::query_as(
+                "select evidence_mapping_id from evidence_mapping where evidence_id = $1 and unit_key = $2 and criterion = $3",
+            )
+            .bind(evidence_id)
+            .bind(unit_key)
+            .bind(criterion)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match existing {
+                Some((id,)) => {
+                    sqlx::query("update evidence_mapping set location = $1, mapped_by = $2, mapped_at = $3 where evidence_mapping_id = $4")
+                        .bind(location)
+                        .bind(by)
+                        .bind(&at)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {
+                    sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, (select centre_id from evidence where evidence_id = $1))")
+                        .bind(evidence_id)
+                        .bind(learner_id)
+                        .bind(unit_key)
+                        .bind(criterion)
+                        .bind(location)
+                        .bind(by)
+                        .bind(&at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
         }
         self.bump(&mut tx, learner_id).await?;

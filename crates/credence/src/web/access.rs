@@ -229,6 +229,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/api/v1/learners/{learner}", Policy::LearnerView),
     // The portfolio (issue 6).
     ("GET", "/static/upload.js", Policy::Public),
+    ("GET", "/static/daily.js", Policy::Public),
     ("GET", "/learners/{learner}/portfolio", Policy::LearnerView),
     // The learner's plan (issue 11): the use case decides who may change it.
     ("GET", "/learners/{learner}/plan", Policy::LearnerView),
@@ -251,6 +252,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     (
         "POST",
         "/learners/{learner}/portfolio/units/{unit}/judgements",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/portfolio/units/{unit}/decisions",
         Policy::LearnerWork,
     ),
     (
@@ -353,6 +359,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     (
         "POST",
         "/api/v1/learners/{learner}/units/{unit}/signatures",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/units/{unit}/decisions",
         Policy::LearnerWork,
     ),
     (

@@ -202,15 +202,28 @@ pub async fn api_upload(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ApiMapping {
-    /// The unit's key (`L/650/7899`) as the portfolio lists it.
-    pub unit: String,
+    /// The unit's key (`L/650/7899`) as the portfolio lists it (one criterion; or use
+    /// `criteria`).
+    #[serde(default)]
+    pub unit: Option<String>,
     /// `1.2`
-    pub criterion: String,
+    #[serde(default)]
+    pub criterion: Option<String>,
+    /// Several criteria at once, all at `location`, in one step.
+    #[serde(default)]
+    pub criteria: Vec<ApiMapTarget>,
     /// Where in the evidence it is shown.
     pub location: String,
 }
 
-/// Map an evidence item to a criterion of one of the learner's units.
+/// One criterion of one unit.
+#[derive(Deserialize, ToSchema)]
+pub struct ApiMapTarget {
+    pub unit: String,
+    pub criterion: String,
+}
+
+/// Map an evidence item to one or several criteria of the learner's units, in one step.
 #[utoipa::path(post, path = "/api/v1/learners/{learner}/evidence/{evidence}/mappings", tag = "portfolio",
     params(("learner" = i64, Path, description = "The learner's id"), ("evidence" = i64, Path, description = "The evidence item's id")),
     request_body = ApiMapping,
@@ -222,12 +235,19 @@ pub async fn api_map(
     crate::web::ApiPath((learner, evidence)): crate::web::ApiPath<(i64, i64)>,
     ApiJson(m): ApiJson<ApiMapping>,
 ) -> Result<StatusCode, ApiError> {
-    app.map_evidence(
+    let mut targets: Vec<(String, String)> = m
+        .criteria
+        .into_iter()
+        .map(|t| (t.unit, t.criterion))
+        .collect();
+    if let (Some(u), Some(c)) = (m.unit, m.criterion) {
+        targets.insert(0, (u, c));
+    }
+    app.map_evidence_many(
         &actor,
         learner,
         evidence,
-        &m.unit,
-        &m.criterion,
+        &targets,
         &m.location,
         &client_address(&headers),
     )
@@ -276,6 +296,49 @@ pub async fn api_judge(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An assessor's decisions on a whole unit at once.
+#[derive(Deserialize, ToSchema)]
+pub struct ApiUnitDecisions {
+    /// One row per criterion decided; a row with no `outcome` (and no feedback) is no
+    /// decision.
+    pub decisions: Vec<UnitDecision>,
+    /// The portfolio's stamp the decisions were taken on: refused with 409 if it has moved.
+    #[serde(default)]
+    pub stamp: Option<i64>,
+}
+
+/// How many decisions were recorded.
+#[derive(Serialize, ToSchema)]
+pub struct ApiRecorded {
+    pub recorded: usize,
+}
+
+/// Record an assessor's decisions on a whole unit in one transaction: every row is checked
+/// first, and all problems are named together (422).
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/decisions", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key")),
+    request_body = ApiUnitDecisions,
+    responses((status = 200, body = ApiRecorded), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_judge_unit(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, unit)): crate::web::ApiPath<(i64, String)>,
+    ApiJson(j): ApiJson<ApiUnitDecisions>,
+) -> Result<axum::Json<ApiRecorded>, ApiError> {
+    let recorded = app
+        .judge_unit(
+            &actor,
+            learner,
+            &unit,
+            &j.decisions,
+            j.stamp,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok(axum::Json(ApiRecorded { recorded }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -21,7 +21,7 @@ use super::access::{CurrentActor, client_address};
 use super::pages::{PageError, render};
 use super::{ApiError, ApiJson, AppState};
 use crate::app::catalogue::{qan_from_slug, qan_slug, unit_slug};
-use crate::app::portfolio::{EvidenceMeta, KINDS, Portfolio, SOURCES, shown_inline};
+use crate::app::portfolio::{EvidenceMeta, KINDS, Portfolio, SOURCES, UnitDecision, shown_inline};
 use crate::app::{AppError, AppResult};
 use askama::Template;
 use axum::Router;
@@ -53,6 +53,11 @@ pub fn router() -> Router<AppState> {
         r,
         "/learners/{learner}/portfolio/units/{unit}/judgements",
         post(judge),
+    );
+    let r = super::access::route(
+        r,
+        "/learners/{learner}/portfolio/units/{unit}/decisions",
+        post(judge_unit),
     );
     let r = super::access::route(
         r,
@@ -144,6 +149,7 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(api_upload))
         .routes(routes!(api_map))
         .routes(routes!(api_judge))
+        .routes(routes!(api_judge_unit))
         .routes(routes!(api_sign))
         .routes(routes!(api_delete_evidence))
         .routes(routes!(api_marks))
@@ -217,6 +223,7 @@ pub(super) fn notice_text(code: Option<&str>) -> Option<String> {
             "superseded" => "New version saved; the earlier one is kept with the reason.",
             "deleted" => "Evidence deleted.",
             "judged" => "Decision recorded.",
+            "decisions" => "Decisions recorded. Criteria left blank have no new decision.",
             "signed" => "Declaration signed.",
             "marks" => "Marks recorded.",
             "transfer" => "Transfer requested: the awarding organisation will decide.",
@@ -249,8 +256,22 @@ pub(super) struct CritRow {
     text: String,
     tag: &'static str,
     status: String,
-    feedback: String,
+    /// Every decision's feedback on the criterion, oldest first (met ones too): the thread
+    /// both the learner and the assessor read.
+    feedback: Vec<FeedbackRow>,
     evidence: Vec<(i64, String, String)>,
+    /// What the whole-unit form showed when it was sent back with a problem.
+    kept_outcome: String,
+    kept_feedback: String,
+    kept_rpl: bool,
+}
+
+/// One decision's feedback on a criterion.
+pub(super) struct FeedbackRow {
+    outcome: &'static str,
+    by: String,
+    at: String,
+    text: String,
 }
 
 pub(super) struct UnitRow {

@@ -87,10 +87,28 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                         text: text.to_string(),
                         tag,
                         status: label,
-                        feedback: match &status {
-                            CriterionStatus::NotYetMet { feedback } => feedback.clone(),
-                            _ => String::new(),
-                        },
+                        feedback: p
+                            .judgements
+                            .iter()
+                            .filter(|j| {
+                                j.unit_key == u.unit.key
+                                    && j.criterion == number
+                                    && !j.feedback.is_empty()
+                            })
+                            .map(|j| FeedbackRow {
+                                outcome: match (j.outcome == "met", j.rpl != 0) {
+                                    (true, true) => "Met (RPL)",
+                                    (true, false) => "Met",
+                                    _ => "Not yet met",
+                                },
+                                by: j.assessor_name.clone(),
+                                at: human_date(&j.at),
+                                text: j.feedback.clone(),
+                            })
+                            .collect(),
+                        kept_outcome: String::new(),
+                        kept_feedback: String::new(),
+                        kept_rpl: false,
                         evidence: u
                             .evidence_by_criterion
                             .get(number)
@@ -379,6 +397,19 @@ pub(super) async fn unit_response(
     error: Option<AppError>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
+    unit_response_kept(app, actor, learner, unit_slug_or_key, error, notice, &[]).await
+}
+
+/// The unit page, with the whole-unit form showing what was sent (after a problem).
+pub(super) async fn unit_response_kept(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    learner: i64,
+    unit_slug_or_key: &str,
+    error: Option<AppError>,
+    notice: Option<String>,
+    kept: &[UnitDecision],
+) -> Result<Response, PageError> {
     let p = app.portfolio(actor, learner).await?;
     let pu = p
         .units
@@ -386,10 +417,21 @@ pub(super) async fn unit_response(
         .find(|u| unit_slug(&u.unit.key) == unit_slug_or_key || u.unit.key == unit_slug_or_key)
         .ok_or_else(|| PageError::from(AppError::NotFound("that unit of this learner".into())))?;
     let rows = unit_rows(&p);
-    let unit = rows
+    let mut unit = rows
         .into_iter()
         .find(|r| r.slug == unit_slug(&pu.unit.key))
         .ok_or_else(|| PageError::from(AppError::NotFound("that unit".into())))?;
+    for c in &mut unit.criteria {
+        if let Some(k) = kept.iter().find(|k| k.criterion == c.number) {
+            c.kept_outcome = match k.outcome {
+                Some(Outcome::Met) => "met".into(),
+                Some(Outcome::NotYetMet) => "not_yet_met".into(),
+                None => String::new(),
+            };
+            c.kept_feedback.clone_from(&k.feedback);
+            c.kept_rpl = k.rpl;
+        }
+    }
     // A sign-off an IQA's referral withdrew does not count: both sign again.
     let existing: Vec<credence_domain::portfolio::Signature> = pu
         .signatures
@@ -658,6 +700,75 @@ pub(super) async fn judge(
     }
     .await;
     unit_action(&app, &actor, learner, &key, result, "judged").await
+}
+
+/// The whole-unit form: `criterion` (once per row, in order), `outcome:<criterion>`
+/// (`met`, `not_yet_met`, or absent for no decision), `feedback:<criterion>`,
+/// `rpl:<criterion>`, and the page's `stamp`.
+pub(super) async fn judge_unit(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let mut rows: Vec<UnitDecision> = Vec::new();
+    let mut stamp = None;
+    let mut problem = None;
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    for (k, v) in &pairs {
+        if k == "criterion" && !rows.iter().any(|r| r.criterion == *v) {
+            rows.push(UnitDecision {
+                criterion: v.clone(),
+                ..UnitDecision::default()
+            });
+        } else if k == "stamp" {
+            stamp = v.trim().parse::<i64>().ok();
+        }
+    }
+    for (k, v) in &pairs {
+        let Some((field, criterion)) = k.split_once(':') else {
+            continue;
+        };
+        let Some(row) = rows.iter_mut().find(|r| r.criterion == criterion) else {
+            continue;
+        };
+        match field {
+            "outcome" if !v.is_empty() => match outcome_of(v) {
+                Ok(o) => row.outcome = Some(o),
+                Err(e) => problem = Some(e),
+            },
+            "feedback" => row.feedback.clone_from(v),
+            "rpl" => row.rpl = true,
+            _ => {}
+        }
+    }
+    let result = match problem {
+        Some(e) => Err(e),
+        None => {
+            app.judge_unit(
+                &actor,
+                learner,
+                &key,
+                &rows,
+                stamp,
+                &client_address(&headers),
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/learners/{learner}/portfolio/units/{}?done=decisions#criteria",
+            unit_slug(&key)
+        ))
+        .into_response()),
+        Err(e) if is_user_error(&e) => {
+            unit_response_kept(&app, &actor, learner, &key, Some(e), None, &rows).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
