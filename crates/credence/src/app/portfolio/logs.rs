@@ -37,7 +37,7 @@ impl App {
                 .is_some_and(|g| g.eq_ignore_ascii_case("mandatory"));
             // Taken: in the learner's plan for this qualification (chosen or proposed), or
             // with work on it (shown, so nothing is hidden, and marked outside the plan).
-            let in_plan = pq.plan.units.iter().any(|k| *k == pu.unit.key);
+            let in_plan = pq.plan.units.contains(&pu.unit.key);
             let taken = mandatory
                 || in_plan
                 || pu

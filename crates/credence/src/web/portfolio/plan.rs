@@ -77,7 +77,7 @@ fn plan_qual(v: &PlanView, ticked: Option<&[String]>) -> PlanQual {
                 ),
                 _ => String::new(),
             },
-            ticked: ticked.map_or(u.in_plan, |t| t.iter().any(|k| *k == u.key)),
+            ticked: ticked.map_or(u.in_plan, |t| t.contains(&u.key)),
         };
         match groups.iter_mut().find(|g| g.name == name) {
             Some(g) => g.units.push(row),
