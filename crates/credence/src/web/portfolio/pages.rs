@@ -744,6 +744,11 @@ pub(super) async fn judge_unit(
             _ => {}
         }
     }
+    if rows.is_empty() {
+        problem = Some(AppError::Validation(
+            "Choose 'met' or 'not yet met' for at least one criterion: a criterion left blank gets no decision".into(),
+        ));
+    }
     let result = match problem {
         Some(e) => Err(e),
         None => {
