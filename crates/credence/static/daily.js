@@ -5,6 +5,8 @@
 //   place, so the assessor stays where they were (on a problem, the page the server sends
 //   back is shown as usual).
 (function () {
+  if (window.credenceDaily) return;
+  window.credenceDaily = true;
   var filter = document.getElementById('map-filter');
   if (filter) {
     var box = filter.closest('.map-filter');
@@ -19,10 +21,10 @@
         group.querySelectorAll('.map-option').forEach(function (option) {
           var text = legend + ' ' + option.textContent.toLowerCase();
           var match = words.every(function (w) { return text.indexOf(w) >= 0; });
-          option.hidden = !match;
+          option.style.display = match ? '' : 'none';
           if (match) { any = true; shown++; }
         });
-        group.hidden = !any;
+        group.style.display = any ? '' : 'none';
       });
       var others = document.querySelector('#map-criteria .map-others');
       if (others && words.length) others.open = true;
