@@ -812,6 +812,8 @@ async fn a_database_with_data_upgrades(url: String) {
                 email: None,
                 qan: qualification.qan.clone(),
                 catalogue_version_id: version,
+                units: Vec::new(),
+                plan_by: None,
             }],
             |_| {},
         )

@@ -582,3 +582,90 @@ both_databases!(
     one_item_maps_to_many_criteria_and_a_unit_is_judged_in_one_form,
     one_item_maps_to_many_criteria_and_a_unit_is_judged_in_one_form
 );
+
+async fn a_plan_chosen_at_registration_is_checked_and_kept(url: String) {
+    let d = demo(&url).await;
+    // The proposal for the Certificate, to register with; and a plan too small to meet it.
+    let q = &plan(&d, &d.t_priya).await["qualifications"][0];
+    let refs: Vec<String> = q["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["in_plan"] == true)
+        .map(|u| u["ao_ref"].as_str().unwrap().to_string())
+        .collect();
+    let small = refs[0].clone();
+    let csv = format!(
+        "given_name,family_name,date_of_birth,qan,units\nNia,Roberts,1995-05-05,610/3788/6,\"{}\"\nOwen,Price,1993-03-03,610/3788/6,{small}\nPat,Quinn,1992-02-02,610/3788/6,\n",
+        refs.join(" ")
+    );
+    let centre = 1;
+    let uri = format!("/api/v1/centres/{centre}/registrations");
+    let r = common::post(&d.router, &uri, &d.t_admin_n, "text/csv", csv.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(out["registered"], 0, "a row in error registers nothing");
+    let errors = out["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = errors[0].as_str().unwrap();
+    assert!(e.starts_with("Row 3, units:"), "{e}");
+    assert!(e.contains("credits") || e.contains("CORE"), "{e}");
+
+    let r = common::post(
+        &d.router,
+        &format!("{uri}?good_rows=true"),
+        &d.t_admin_n,
+        "text/csv",
+        csv,
+    )
+    .await;
+    let out: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(out["registered"], 2, "{}", r.body);
+    let regs = d
+        .app
+        .store
+        .registrations_at_centre(centre, 1000)
+        .await
+        .unwrap();
+    let nia = regs
+        .iter()
+        .find(|r| r.given_name == "Nia")
+        .unwrap()
+        .learner_id;
+    let pat = regs
+        .iter()
+        .find(|r| r.given_name == "Pat")
+        .unwrap()
+        .learner_id;
+    let plan_of = |learner: i64| {
+        let d = &d;
+        async move {
+            json_of(d, &format!("/api/v1/learners/{learner}/plan"), &d.t_admin_n).await
+                ["qualifications"][0]
+                .clone()
+        }
+    };
+    let nia_plan = plan_of(nia).await;
+    assert_eq!(nia_plan["chosen"], true);
+    assert_eq!(nia_plan["chosen_by"], "Nadia Patel");
+    assert_eq!(planned(&nia_plan).len(), refs.len());
+    assert_eq!(plan_of(pat).await["chosen"], false, "no units: a proposal");
+    let entry = d
+        .app
+        .store
+        .audit_log()
+        .await
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.action == "learners_registered_from_file")
+        .unwrap();
+    assert!(
+        entry.detail.contains("\"with_plans\":1"),
+        "{}",
+        entry.detail
+    );
+}
+both_databases!(
+    a_plan_chosen_at_registration_is_checked_and_kept,
+    a_plan_chosen_at_registration_is_checked_and_kept
+);
