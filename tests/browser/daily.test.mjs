@@ -122,6 +122,13 @@ test('a learner chooses a plan, maps one item to several criteria, the assessor 
   assert.ok(text.includes('Clear goals agreed with the coachee'), 'feedback with met is shown');
   assert.ok(text.includes('Add how the coachee reviewed progress'));
   assert.deepEqual(await axe(tom.page), []);
+  // ...and answers it, in the criterion's thread.
+  await tom.page.locator('summary', { hasText: `Reply on ${second.number}` }).click();
+  await tom.page.fill(`textarea[id="reply-${second.number}"]`, 'I added the review notes on page 3');
+  await tom.page.locator(`form[action$="/replies"]:has(input[name=criterion][value="${second.number}"]) button[type=submit]`).click();
+  await tom.page.waitForURL(/done=replied/);
+  assert.ok((await main(tom.page)).includes('I added the review notes on page 3'));
+  assert.deepEqual(await axe(tom.page), []);
   await tom.page.goto(BASE + `/learners/${learner}/portfolio`);
   assert.ok((await main(tom.page)).includes('Add how the coachee reviewed progress'));
   assert.ok((await main(tom.page)).includes('chosen plan'));

@@ -542,6 +542,49 @@ async fn one_item_maps_to_many_criteria_and_a_unit_is_judged_in_one_form(url: St
     let page = get(&d, &format!("/learners/{}/portfolio", d.priya), &d.t_priya).await;
     assert!(page.body.contains("Clear and well paced"));
 
+    // The learner replies on the feedback; the assessor reads the reply in the thread.
+    let r = post_form(
+        &d,
+        &format!("{unit_uri}/replies"),
+        &d.t_priya,
+        &format!(
+            "criterion={}&body={}",
+            enc(&criteria[1]),
+            enc("I added the call notes on page 4")
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(&d, &unit_uri, &d.t_sam).await;
+    let thread_at = page.body.find("Show how you qualified the lead").unwrap();
+    let reply_at = page.body.find("I added the call notes on page 4").unwrap();
+    assert!(reply_at > thread_at, "the reply follows the feedback");
+    let r = post_form(
+        &d,
+        &format!("{unit_uri}/replies"),
+        &d.t_priya,
+        &format!("criterion={}&body=", enc(&criteria[1])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/units/{}/replies", d.priya, enc(&key)),
+        &d.t_tom,
+        json!({"criterion": criteria[1], "body": "not mine"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/units/{}/replies", d.priya, enc(&key)),
+        &d.t_sam,
+        json!({"criterion": criteria[1], "body": "Thanks, I will look at page 4"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(audit_actions(&d, "feedback.reply").await.len(), 2);
+
     // The JSON twin: a whole unit at once; a learner may not.
     let r = post_json(
         &d,

@@ -108,3 +108,54 @@ impl Store {
         Ok(())
     }
 }
+
+/// A reply on a criterion's feedback.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReplyRow {
+    pub criterion_reply_id: i64,
+    pub unit_key: String,
+    pub criterion: String,
+    pub person_id: i64,
+    pub person_name: String,
+    pub body: String,
+    pub at: String,
+    pub centre_id: Option<i64>,
+}
+
+impl Store {
+    /// Every reply on the learner's criteria, oldest first.
+    pub async fn replies_of_learner(&self, learner_id: i64) -> StoreResult<Vec<ReplyRow>> {
+        Ok(sqlx::query_as(
+            "select r.criterion_reply_id, r.unit_key, r.criterion, r.person_id, p.display_name as person_name, r.body, r.at, r.centre_id from criterion_reply r join person p on p.person_id = r.person_id where r.learner_id = $1 order by r.criterion_reply_id",
+        )
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Add a reply to a criterion's thread. Bumps the learner's stamp.
+    pub async fn insert_reply(
+        &self,
+        learner_id: i64,
+        unit_key: &str,
+        criterion: &str,
+        person_id: i64,
+        body: &str,
+        centre_id: i64,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into criterion_reply (learner_id, unit_key, criterion, person_id, body, at, centre_id) values ($1, $2, $3, $4, $5, $6, $7) returning criterion_reply_id")
+            .bind(learner_id)
+            .bind(unit_key)
+            .bind(criterion)
+            .bind(person_id)
+            .bind(body)
+            .bind(super::now())
+            .bind(centre_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        self.bump(&mut tx, learner_id).await?;
+        self.commit(tx, &[("reply", id.into())]).await?;
+        Ok(id)
+    }
+}

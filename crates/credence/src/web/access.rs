@@ -261,6 +261,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ),
     (
         "POST",
+        "/learners/{learner}/portfolio/units/{unit}/replies",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
         "/learners/{learner}/portfolio/units/{unit}/sign",
         Policy::LearnerWork,
     ),
@@ -364,6 +369,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     (
         "POST",
         "/api/v1/learners/{learner}/units/{unit}/decisions",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/units/{unit}/replies",
         Policy::LearnerWork,
     ),
     (

@@ -219,6 +219,56 @@ impl App {
         Ok(())
     }
 
+    /// Reply on a criterion's feedback (the learner, or their assessor): the reply joins the
+    /// criterion's thread, shown to both and kept in the record. Audited.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reply_on_criterion(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        unit_key: &str,
+        criterion: &str,
+        body: &str,
+        address: &str,
+    ) -> AppResult<i64> {
+        self.require_contributor(actor, learner_id).await?;
+        let p = self.portfolio(actor, learner_id).await?;
+        let unit = Self::unit_of(&p, unit_key)?;
+        portfolio::check_criterion(&unit.unit, criterion)
+            .map_err(|e| AppError::Validation(e.to_string()))?;
+        if body.trim().is_empty() {
+            return Err(AppError::Validation(format!(
+                "Write your reply on {criterion} before sending it"
+            )));
+        }
+        if body.chars().count() > MAX_FEEDBACK_CHARS {
+            return Err(AppError::Validation(format!(
+                "A reply can be at most {MAX_FEEDBACK_CHARS} characters: put longer notes in a document and add it as evidence"
+            )));
+        }
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "feedback.reply",
+            learner_id,
+            Some(centre),
+            serde_json::json!({"unit": unit.unit.key, "criterion": criterion}),
+        );
+        Ok(self
+            .store
+            .audited(entry)
+            .insert_reply(
+                learner_id,
+                &unit.unit.key,
+                criterion,
+                actor.person_id,
+                body.trim(),
+                centre,
+            )
+            .await?)
+    }
+
     /// Sign a unit's declaration: as its assessor, then as the learner.
     pub async fn sign_unit(
         &self,

@@ -306,6 +306,8 @@ pub struct PortfolioCore {
     pub mappings: Vec<MappingRow>,
     pub ksbs: Vec<KsbRow>,
     pub judgements: Vec<JudgementRow>,
+    /// Replies on criteria's feedback (the thread beside each decision's feedback).
+    pub replies: Vec<crate::store::ReplyRow>,
     pub progress: LearnerProgress,
     /// Qualifications the signed-off units achieve already.
     pub achieved: Vec<(String, String)>,
@@ -369,6 +371,7 @@ pub struct PortfolioRows {
     pub results: Vec<UnitResultRow>,
     pub transfers: Vec<TransferRow>,
     pub plans: Vec<crate::store::LearningPlanRow>,
+    pub replies: Vec<crate::store::ReplyRow>,
 }
 
 /// The rows a view keeps (a centre the learner left sees its record up to the transfer).

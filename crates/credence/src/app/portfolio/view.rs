@@ -74,6 +74,7 @@ impl App {
             results: self.store.unit_results_of_learner(learner_id).await?,
             transfers: self.store.transfers_of_learner(learner_id).await?,
             plans: self.store.plans_of_learner(learner_id).await?,
+            replies: self.store.replies_of_learner(learner_id).await?,
         });
         let mut cache = self
             .portfolio_cache
@@ -264,6 +265,7 @@ impl App {
         let judgements = kept(&stored.judgements, |j| {
             before(&j.at) && at_seen(j.centre_id)
         });
+        let replies = kept(&stored.replies, |r| before(&r.at) && at_seen(r.centre_id));
         let signatures = kept(&stored.signatures, |s| {
             before(&s.at) && at_seen(s.centre_id)
         });
@@ -426,6 +428,7 @@ impl App {
             mappings,
             ksbs,
             judgements,
+            replies,
             progress,
             achieved,
             transfers: stored.transfers.clone(),

@@ -341,6 +341,40 @@ pub async fn api_judge_unit(
     Ok(axum::Json(ApiRecorded { recorded }))
 }
 
+/// A reply on a criterion's feedback.
+#[derive(Deserialize, ToSchema)]
+pub struct ApiReply {
+    /// `1.2`
+    pub criterion: String,
+    pub body: String,
+}
+
+/// Reply on a criterion's feedback (the learner, or their assessor): it joins the
+/// criterion's thread, shown to both beside the decisions' feedback.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/replies", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key")),
+    request_body = ApiReply,
+    responses((status = 201, body = Created), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_reply(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, unit)): crate::web::ApiPath<(i64, String)>,
+    ApiJson(r): ApiJson<ApiReply>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let id = app
+        .reply_on_criterion(
+            &actor,
+            learner,
+            &unit,
+            &r.criterion,
+            &r.body,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(Created { id })))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct ApiSignature {
     #[serde(default)]

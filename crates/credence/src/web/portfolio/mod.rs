@@ -61,6 +61,11 @@ pub fn router() -> Router<AppState> {
     );
     let r = super::access::route(
         r,
+        "/learners/{learner}/portfolio/units/{unit}/replies",
+        post(reply),
+    );
+    let r = super::access::route(
+        r,
         "/learners/{learner}/portfolio/units/{unit}/sign",
         post(sign),
     );
@@ -150,6 +155,7 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(api_map))
         .routes(routes!(api_judge))
         .routes(routes!(api_judge_unit))
+        .routes(routes!(api_reply))
         .routes(routes!(api_sign))
         .routes(routes!(api_delete_evidence))
         .routes(routes!(api_marks))
@@ -224,6 +230,7 @@ pub(super) fn notice_text(code: Option<&str>) -> Option<String> {
             "deleted" => "Evidence deleted.",
             "judged" => "Decision recorded.",
             "decisions" => "Decisions recorded. Criteria left blank have no new decision.",
+            "replied" => "Reply sent: it is beside the criterion's feedback.",
             "signed" => "Declaration signed.",
             "marks" => "Marks recorded.",
             "transfer" => "Transfer requested: the awarding organisation will decide.",

@@ -87,25 +87,52 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                         text: text.to_string(),
                         tag,
                         status: label,
-                        feedback: p
-                            .judgements
-                            .iter()
-                            .filter(|j| {
-                                j.unit_key == u.unit.key
-                                    && j.criterion == number
-                                    && !j.feedback.is_empty()
-                            })
-                            .map(|j| FeedbackRow {
-                                outcome: match (j.outcome == "met", j.rpl != 0) {
-                                    (true, true) => "Met (RPL)",
-                                    (true, false) => "Met",
-                                    _ => "Not yet met",
-                                },
-                                by: j.assessor_name.clone(),
-                                at: human_date(&j.at),
-                                text: j.feedback.clone(),
-                            })
-                            .collect(),
+                        feedback: {
+                            let mut thread: Vec<(String, FeedbackRow)> = p
+                                .judgements
+                                .iter()
+                                .filter(|j| {
+                                    j.unit_key == u.unit.key
+                                        && j.criterion == number
+                                        && !j.feedback.is_empty()
+                                })
+                                .map(|j| {
+                                    (
+                                        j.at.clone(),
+                                        FeedbackRow {
+                                            outcome: match (j.outcome == "met", j.rpl != 0) {
+                                                (true, true) => "Met (RPL)",
+                                                (true, false) => "Met",
+                                                _ => "Not yet met",
+                                            },
+                                            by: j.assessor_name.clone(),
+                                            at: human_date(&j.at),
+                                            text: j.feedback.clone(),
+                                        },
+                                    )
+                                })
+                                .chain(
+                                    p.replies
+                                        .iter()
+                                        .filter(|r| {
+                                            r.unit_key == u.unit.key && r.criterion == number
+                                        })
+                                        .map(|r| {
+                                            (
+                                                r.at.clone(),
+                                                FeedbackRow {
+                                                    outcome: "Reply",
+                                                    by: r.person_name.clone(),
+                                                    at: human_date(&r.at),
+                                                    text: r.body.clone(),
+                                                },
+                                            )
+                                        }),
+                                )
+                                .collect();
+                            thread.sort_by(|a, b| a.0.cmp(&b.0));
+                            thread.into_iter().map(|(_, f)| f).collect()
+                        },
                         kept_outcome: String::new(),
                         kept_feedback: String::new(),
                         kept_rpl: false,
@@ -385,6 +412,8 @@ pub(super) struct UnitPage {
     results: Vec<ResultRow>,
     may_mark: bool,
     rpl_allowed: Vec<String>,
+    /// The learner replies on feedback beside each criterion.
+    may_reply: bool,
     /// The portfolio stamp this page shows; its forms state it.
     stamp: i64,
 }
@@ -596,6 +625,7 @@ pub(super) async fn unit_response_kept(
                 || actor.has_role("ao_staff")
                 || actor.has_role("eqa")),
         rpl_allowed,
+        may_reply: p.is_learner && p.record_until.is_none(),
         unit,
     };
     Ok(render_as(status, &page))
@@ -771,6 +801,47 @@ pub(super) async fn judge_unit(
         .into_response()),
         Err(e) if is_user_error(&e) => {
             unit_response_kept(&app, &actor, learner, &key, Some(e), None, &rows).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReplyForm {
+    #[serde(default)]
+    criterion: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// A reply on a criterion's feedback, from the unit page.
+pub(super) async fn reply(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    axum::Form(f): axum::Form<ReplyForm>,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let result = app
+        .reply_on_criterion(
+            &actor,
+            learner,
+            &key,
+            &f.criterion,
+            &f.body,
+            &client_address(&headers),
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/learners/{learner}/portfolio/units/{}?done=replied#criterion-{}",
+            unit_slug(&key),
+            f.criterion
+        ))
+        .into_response()),
+        Err(e) if is_user_error(&e) => {
+            unit_response(&app, &actor, learner, &key, Some(e), None).await
         }
         Err(e) => Err(e.into()),
     }
