@@ -293,6 +293,80 @@ async fn a_plan_is_checked_counted_audited_and_kept_to_those_who_may(url: String
     }
     assert_eq!(audit_actions(&d, "plan.choose").await.len(), 3);
 
+    // Work on a unit outside the plan is not lost: shown, marked, and in the log.
+    let (outside_key, outside_criterion) = q["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["in_plan"] == false && u["key"] != extra.as_str())
+        .map(|u| {
+            (
+                u["key"].as_str().unwrap().to_string(),
+                u["ao_ref"].as_str().unwrap().to_string(),
+            )
+        })
+        .unwrap();
+    let portfolio = json_of(
+        &d,
+        &format!("/api/v1/learners/{}/portfolio", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    let criterion = portfolio["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == outside_key.as_str())
+        .unwrap()["criteria"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = send(
+        &d.router,
+        common::bearer(
+            "POST",
+            &format!(
+                "/api/v1/learners/{}/evidence?title=Notes&date=2026-11-02&kind=worksheet&source=real_workplace&file_name=notes.txt",
+                d.priya
+            ),
+            &d.t_priya,
+        )
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from("worksheet notes"))
+        .unwrap(),
+    )
+    .await;
+    let item = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = post_json(
+        &d,
+        &format!("/api/v1/learners/{}/evidence/{item}/mappings", d.priya),
+        &d.t_priya,
+        json!({"unit": outside_key, "criterion": criterion, "location": "page 1"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let page = get(&d, &format!("/learners/{}/portfolio", d.priya), &d.t_priya).await;
+    assert!(
+        page.body.contains("Outside the plan"),
+        "the unit is shown, marked"
+    );
+    let page = get(&d, &format!("/learners/{}/plan", d.priya), &d.t_priya).await;
+    assert!(page.body.contains("Work on units outside the plan"));
+    assert!(page.body.contains(&outside_criterion));
+    let log = get(
+        &d,
+        &format!("/learners/{}/achievement-log/610-3788-6", d.priya),
+        &d.t_priya,
+    )
+    .await;
+    assert!(log.body.contains("Outside the learner"), "the log notes it");
+    assert!(
+        log.body.contains("Optional unit not taken"),
+        "the others are annotated"
+    );
+
     // Going back to the proposal (no units) is a change too.
     let r = put_json(
         &d,
