@@ -53,7 +53,9 @@ pub struct ApiEvidence {
 #[derive(Serialize, ToSchema)]
 pub struct ApiPortfolio {
     pub learner: i64,
+    /// Criteria met in the units of the learner's plan (chosen, else proposed).
     pub met: usize,
+    /// Criteria of the units of the learner's plan; `units` lists every unit, with `in_plan`.
     pub total: usize,
     /// Qualifications (QANs) the signed-off units achieve.
     pub achieved: Vec<String>,
