@@ -185,7 +185,8 @@ test('a learner cannot see another centre', async () => {
 test('a learner uploads and maps, the assessor judges and signs, the learner signs, the log PDF says so', async () => {
   const learner = await signedIn('priya.learner@demo');
   const portfolio = await (await learner.page.request.get(BASE + '/api/v1/learners/1/portfolio')).json();
-  const unit = portfolio.units[0];
+  // A unit of the learner's plan (the planner's proposal until one is chosen).
+  const unit = portfolio.units.find(u => u.in_plan);
   const slug = unit.unit.replace(/[/: ]/g, '-');
   await learner.page.goto(BASE + '/learners/1/evidence/new');
   assert.deepEqual(await axe(learner.page), []);
@@ -199,27 +200,30 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
   assert.ok((await learner.page.locator('.notification').innerText()).includes('Evidence uploaded'));
   assert.deepEqual(await axe(learner.page), []);
   const evidenceUrl = learner.page.url().replace(/\?.*$/, '');
-  for (const [i, c] of unit.criteria.entries()) {
-    await learner.page.goto(evidenceUrl);
-    await learner.page.selectOption('#target', `${unit.unit}|${c.number}`);
-    await learner.page.fill('#location', `page ${i + 1}`);
-    await learner.page.click('form[action$="/mappings"] button[type=submit]');
-    await learner.page.waitForURL(/done=mapped$/);
+  // One step maps the item to every criterion of the unit.
+  for (const c of unit.criteria) {
+    await learner.page.check(`#map-form input[name=targets][value="${unit.unit}|${c.number}"]`);
   }
+  await learner.page.fill('#location', 'page 1');
+  await learner.page.click('#map-form button[type=submit]');
+  await learner.page.waitForURL(/done=mapped$/);
   await learner.page.goto(BASE + '/learners/1/portfolio');
   assert.deepEqual(await axe(learner.page), []);
   // Every criterion shows where its evidence is (inside the unit's details).
-  await learner.page.locator('details summary').first().click();
-  assert.ok((await learner.page.locator('details').first().innerText()).includes('page 1'));
+  const details = learner.page.locator('details', { hasText: `${unit.ao_ref} ${unit.title}` }).first();
+  await details.locator('summary').click();
+  assert.ok((await details.innerText()).includes('page 1'));
 
   const assessor = await signedIn('sam.assessor@demo');
+  // The whole unit in one form.
+  await assessor.page.goto(BASE + `/learners/1/portfolio/units/${slug}`);
   for (const c of unit.criteria) {
-    await assessor.page.goto(BASE + `/learners/1/portfolio/units/${slug}`);
-    const form = assessor.page.locator(`form:has(input[name=criterion][value="${c.number}"])`);
-    await form.locator('textarea').fill(`Seen in the observed call (${c.number})`);
-    await form.locator('button[type=submit]').click();
-    await assessor.page.waitForURL(/done=judged$/);
+    await assessor.page.check(`#unit-decisions input[name="outcome:${c.number}"][value=met]`);
+    await assessor.page.fill(`#unit-decisions textarea[name="feedback:${c.number}"]`, `Seen in the observed call (${c.number})`);
   }
+  await assessor.page.click('#unit-decisions button[type=submit]');
+  await assessor.page.locator('main .notification, main .error-summary').first().waitFor();
+  assert.ok((await assessor.page.locator('main').innerText()).includes('Decisions recorded'), (await assessor.page.locator('main').innerText()).slice(0, 500));
   assert.deepEqual(await axe(assessor.page), []);
   await assessor.page.fill('#comments', 'Every criterion evidenced in the observed call');
   await assessor.page.click('form[action$="/sign"] button[type=submit]');

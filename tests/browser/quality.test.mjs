@@ -129,10 +129,10 @@ test('an IQA refers a signed-off unit back, the assessor re-judges, the IQA agre
   const unitPage = BASE + `/learners/${benLearner}/portfolio/units/${slug}`;
   await sam.page.goto(unitPage);
   const c = unit.criteria[0];
-  const form = sam.page.locator(`form:has(input[name=criterion][value="${c.number}"])`);
-  await form.locator('textarea').fill('Qualification notes seen: leads were scored against the agreed criteria.');
-  await form.locator('button[type=submit]').click();
-  await sam.page.waitForURL(/done=judged$/);
+  await sam.page.check(`#unit-decisions input[name="outcome:${c.number}"][value=met]`);
+  await sam.page.fill(`#unit-decisions textarea[name="feedback:${c.number}"]`, 'Qualification notes seen: leads were scored against the agreed criteria.');
+  await sam.page.click('#unit-decisions button[type=submit]');
+  await sam.page.locator('.notification', { hasText: 'Decisions recorded' }).waitFor();
   await sam.page.fill('#comments', 'Re-judged after the IQA referral');
   await sam.page.click('form[action$="/sign"] button[type=submit]');
   await sam.page.waitForURL(/done=signed$/);

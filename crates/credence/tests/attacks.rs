@@ -812,6 +812,8 @@ async fn a_database_with_data_upgrades(url: String) {
                 email: None,
                 qan: qualification.qan.clone(),
                 catalogue_version_id: version,
+                units: Vec::new(),
+                plan_by: None,
             }],
             |_| {},
         )
@@ -868,6 +870,9 @@ async fn a_database_with_data_upgrades(url: String) {
 
     // The upgrade.
     assert_eq!(store.migrate().await.unwrap(), 5, "migrations 5 to 9 run");
+    // The learning plan's tables (9) are there, empty: every learner starts on a proposal.
+    assert!(store.plans_of_learner(learner).await.unwrap().is_empty());
+    assert!(store.replies_of_learner(learner).await.unwrap().is_empty());
     let mappings = store.mappings_of_learner(learner).await.unwrap();
     assert_eq!(
         mappings[0].centre_id,

@@ -55,6 +55,7 @@ async fn pages_in_headless_chromium() {
         .arg("--test-reporter=spec")
         .arg("pages.test.mjs")
         .arg("quality.test.mjs")
+        .arg("daily.test.mjs")
         .current_dir(&dir)
         .env("BASE_URL", format!("http://{addr}"))
         .output()

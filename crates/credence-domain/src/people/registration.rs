@@ -190,6 +190,11 @@ pub struct NewRegistration {
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "610/3788/6"))]
     pub qan: Qan,
     pub qualification_title: String,
+    /// The units the learner will take (their plan), as given in the file's optional
+    /// `units` column (references separated by spaces, commas or semicolons). Checked
+    /// against the qualification's rules of combination where the catalogue is at hand.
+    #[serde(default)]
+    pub units: Vec<String>,
 }
 
 impl NewRegistration {
@@ -754,6 +759,7 @@ fn build(c: Checked, q: &QanJudgement<'_>, row: Option<usize>) -> Option<NewRegi
         email: c.email,
         qan: qan.clone(),
         qualification_title: info.title.clone(),
+        units: Vec::new(),
     })
 }
 
@@ -768,6 +774,7 @@ enum Field {
     Qan,
     Uln,
     Email,
+    Units,
 }
 
 impl Field {
@@ -779,6 +786,7 @@ impl Field {
             Field::Qan => QAN,
             Field::Uln => ULN,
             Field::Email => EMAIL,
+            Field::Units => "units",
         }
     }
     fn of_header(h: &str) -> Option<Field> {
@@ -797,18 +805,20 @@ impl Field {
             "qan" | "qualification_number" => Field::Qan,
             "uln" | "unique_learner_number" => Field::Uln,
             "email" | "email_address" | "e_mail" => Field::Email,
+            "units" | "unit_references" | "plan" | "learning_plan" => Field::Units,
             _ => return None,
         })
     }
 }
 
-const ALL_FIELDS: [Field; 6] = [
+const ALL_FIELDS: [Field; 7] = [
     Field::Given,
     Field::Family,
     Field::Dob,
     Field::Qan,
     Field::Uln,
     Field::Email,
+    Field::Units,
 ];
 
 fn file_error(message: String) -> RegistrationBatch {
@@ -906,7 +916,7 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
     }
     let mut extra_lines = newlines_in(&record);
     let header_len = record.len();
-    let mut index: [Option<usize>; 6] = [None; 6];
+    let mut index: [Option<usize>; 7] = [None; 7];
     for (col, h) in record.iter().enumerate() {
         let Some(f) = Field::of_header(h) else {
             continue;
@@ -944,7 +954,7 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
             format!("the first row has {}", found.join(", "))
         };
         return file_error(format!(
-            "The file has {what}: the first row must be a header naming given_name, family_name, date_of_birth and qan (uln and email are optional); {found}"
+            "The file has {what}: the first row must be a header naming given_name, family_name, date_of_birth and qan (uln, email and units are optional); {found}"
         ));
     }
 
@@ -962,6 +972,7 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
         col(Field::Uln),
         col(Field::Email),
     );
+    let iunits = col(Field::Units);
 
     loop {
         match reader.read_record(&mut record) {
@@ -1018,7 +1029,15 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
         if let Some(q) = &judged.qan {
             duplicates(row, keys, q, ctx, &mut seen, &mut errs);
         }
-        let reg = build(checked, judged, Some(row));
+        let units: Vec<String> = field(iunits)
+            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .collect();
+        let reg = build(checked, judged, Some(row)).map(|mut r| {
+            r.units = units;
+            r
+        });
         match reg {
             Some(reg) if errs.is_empty() => {
                 batch.rows.push(RowResult {
@@ -1237,6 +1256,7 @@ mod identity_tests {
             email: None,
             qan: crate::ident::Qan::parse("610/3788/6").expect("a QAN"),
             qualification_title: String::new(),
+            units: Vec::new(),
         }
     }
 

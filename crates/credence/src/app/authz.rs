@@ -194,6 +194,71 @@ pub fn scope_of(
     })
 }
 
+/// Who may choose the units of one registration (its learning plan): the learner, the
+/// centre's administrators, or an assessor assigned to the registration. Built only by
+/// [`App::plan_scope`].
+#[derive(Debug, Clone)]
+pub struct PlanScope {
+    registration: RegistrationRow,
+    who: String,
+}
+
+impl PlanScope {
+    pub fn registration(&self) -> &RegistrationRow {
+        &self.registration
+    }
+    /// The actor, as the audit log names them.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+}
+
+impl App {
+    /// The right to choose the learner's units on `qan`, or: NotFound for someone who may not
+    /// see the learner's registration, Forbidden (saying who may) for staff who see it.
+    pub async fn plan_scope(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        qan: &str,
+    ) -> AppResult<PlanScope> {
+        let regs = self.store.registrations_of_learner(learner_id).await?;
+        let Some(reg) = regs
+            .into_iter()
+            .find(|r| r.qan == qan.trim() && r.status != "transferred")
+        else {
+            return Err(AppError::NotFound(format!(
+                "the learner's registration on {}",
+                qan.trim()
+            )));
+        };
+        if !sees_registration(actor, &reg) {
+            return Err(AppError::NotFound(format!(
+                "the learner's registration on {}",
+                qan.trim()
+            )));
+        }
+        let roles = actor.centre_roles(reg.centre_id);
+        let assigned = roles.contains(&"assessor")
+            && self
+                .store
+                .assignments(reg.registration_id)
+                .await?
+                .iter()
+                .any(|a| a.person_id == actor.person_id && a.role == "assessor");
+        if actor.learner_ids().contains(&learner_id) || roles.contains(&"centre_admin") || assigned
+        {
+            return Ok(PlanScope {
+                registration: reg,
+                who: super::audit::person_ref(actor.person_id),
+            });
+        }
+        Err(AppError::Forbidden(
+            "Only the learner, their assessor or the centre's administrators choose the learner's units".into(),
+        ))
+    }
+}
+
 /// Who is changing the catalogue: an awarding organisation's staff (their own AOs'
 /// specifications only, publication always a separate step), or the operator at the command
 /// line (any specification; may import and publish at once). Built only by

@@ -300,6 +300,8 @@ impl App {
                                 email: account.map(str::to_string),
                                 qan: qan.to_string(),
                                 catalogue_version_id: version,
+                                units: Vec::new(),
+                                plan_by: None,
                             }],
                             |_| {},
                         )
@@ -651,6 +653,8 @@ impl App {
                             email: Some(email.into()),
                             qan: qan.into(),
                             catalogue_version_id: version,
+                            units: Vec::new(),
+                            plan_by: None,
                         }],
                         |_| {},
                     )

@@ -337,8 +337,8 @@ impl App {
                 needs: portfolio_needs(&p),
                 met: p.progress.met,
                 total: p.progress.total,
-                units_signed: p.units.iter().filter(|u| u.signed_off).count(),
-                units_total: p.units.len(),
+                units_signed: p.planned_units().filter(|u| u.signed_off).count(),
+                units_total: p.planned_units().count(),
             });
             let mut cache = self
                 .case_cache

@@ -143,6 +143,48 @@ impl App {
             .collect())
     }
 
+    /// The rows whose `units` (their plan, given at registration) do not meet the
+    /// qualification's rules of combination, each with every unmet requirement; the units of
+    /// the others become unit keys.
+    async fn plan_problems(&self, rows: &mut [NewRegistration]) -> AppResult<Vec<(usize, String)>> {
+        if rows.iter().all(|r| r.units.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let cat = self.catalogue().await?;
+        let mut out = Vec::new();
+        for (i, r) in rows
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, r)| !r.units.is_empty())
+        {
+            let Some((cs, _)) = cat.qualification(r.qan.as_str()) else {
+                continue;
+            };
+            let rc =
+                credence_domain::rules::Catalogue::new(&cs.spec.qualifications, &cs.spec.units);
+            let eval = rc.evaluate(r.qan.as_str(), &r.units)?;
+            let mut problems: Vec<String> = eval
+                .not_counted
+                .iter()
+                .map(|n| format!("{}: {}", n.unit, n.reason))
+                .collect();
+            problems.extend(eval.unmet.iter().map(|u| u.message.clone()));
+            if problems.is_empty() {
+                r.units = eval.counted.iter().map(|k| k.to_string()).collect();
+            } else {
+                out.push((
+                    i,
+                    format!(
+                        "these units do not meet the rules of {}: {}. Leave the column empty to choose the plan later",
+                        r.qan,
+                        problems.join("; ")
+                    ),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     /// Store the registrations with their audit entry, which names the learners by id.
     async fn store_registrations_audited(
         &self,
@@ -162,6 +204,8 @@ impl App {
                 email: r.email.clone(),
                 qan: r.qan.to_string(),
                 catalogue_version_id: versions.get(r.qan.as_str()).copied().unwrap_or_default(),
+                units: r.units.clone(),
+                plan_by: plan_by(&entry),
             })
             .collect();
         Ok(self
@@ -256,19 +300,33 @@ impl App {
         }
         let rows = batch.rows.len();
         let mut batch = batch;
-        let refused = self.identity_mismatches(&batch.valid).await?;
+        let mut refused: Vec<(usize, &str, String)> = self
+            .identity_mismatches(&batch.valid)
+            .await?
+            .into_iter()
+            .map(|(i, why)| (i, "uln", why))
+            .collect();
+        let plans = self.plan_problems(&mut batch.valid).await?;
+        for (i, why) in plans {
+            if !refused.iter().any(|(j, _, _)| *j == i) {
+                refused.push((i, "units", why));
+            }
+        }
         if !refused.is_empty() {
-            let drop: HashSet<usize> = refused.iter().map(|(i, _)| *i).collect();
-            for (i, why) in refused {
+            let drop: HashSet<usize> = refused.iter().map(|(i, _, _)| *i).collect();
+            for (i, column, why) in refused {
                 let r = &batch.valid[i];
                 batch.errors.push(registration::RowError {
                     row: r.row.unwrap_or(0),
-                    column: Some("uln".into()),
-                    value: r
-                        .uln
-                        .as_ref()
-                        .map(|u| u.as_str().to_string())
-                        .unwrap_or_default(),
+                    column: Some(column.into()),
+                    value: if column == "uln" {
+                        r.uln
+                            .as_ref()
+                            .map(|u| u.as_str().to_string())
+                            .unwrap_or_default()
+                    } else {
+                        r.units.join(" ")
+                    },
                     message: why,
                 });
             }
@@ -304,7 +362,7 @@ impl App {
             &format!("centre {centre}"),
             Some(centre),
             None,
-            serde_json::json!({"registered": batch.valid.len(), "rows": rows, "rows_with_errors": bad.len()}),
+            serde_json::json!({"registered": batch.valid.len(), "rows": rows, "rows_with_errors": bad.len(), "with_plans": batch.valid.iter().filter(|r| !r.units.is_empty()).count()}),
         );
         let learners = self
             .store_registrations_audited(centre, &batch.valid, &versions, progress, entry)
@@ -317,6 +375,15 @@ impl App {
             learners,
         })
     }
+}
+
+/// The person an audit entry names (`person:ID` or `operator:ID`), as who chose the plans.
+fn plan_by(entry: &crate::store::AuditDraft) -> Option<i64> {
+    let who = entry.actor.as_deref()?;
+    who.strip_prefix("person:")
+        .or_else(|| who.strip_prefix("operator:"))?
+        .parse()
+        .ok()
 }
 
 /// Messages start with a capital letter on a page.

@@ -16,6 +16,7 @@
 mod catalogue;
 mod jobs;
 mod people;
+mod plan;
 mod portfolio;
 mod quality;
 mod second_factor;
@@ -26,6 +27,7 @@ mod work;
 pub use catalogue::*;
 pub use jobs::*;
 pub use people::*;
+pub use plan::*;
 pub use portfolio::*;
 pub use quality::*;
 pub use second_factor::*;

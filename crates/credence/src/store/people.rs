@@ -111,6 +111,11 @@ pub struct NewLearnerRegistration {
     pub email: Option<String>,
     pub qan: String,
     pub catalogue_version_id: i64,
+    /// The units chosen at registration (unit keys, already checked against the rules of
+    /// combination): the registration's plan. Empty: no plan chosen yet.
+    pub units: Vec<String>,
+    /// Who chose them (the person registering).
+    pub plan_by: Option<i64>,
 }
 
 const REGISTRATION_SELECT: &str = "select r.registration_id, r.learner_id, r.centre_id, r.qan, r.catalogue_version_id, r.status, r.registered_at, \
@@ -764,6 +769,19 @@ impl Store {
                 }
                 _ => StoreError::Database(e),
             })?;
+            // Plans chosen at registration, in the same transaction.
+            for (r, id) in chunk.iter().zip(&ids).filter(|(r, _)| !r.units.is_empty()) {
+                let (registration_id,): (i64,) = sqlx::query_as(
+                    "select registration_id from registration where learner_id = $1 and centre_id = $2 and qan = $3",
+                )
+                .bind(*id)
+                .bind(centre_id)
+                .bind(&r.qan)
+                .fetch_one(&mut *tx)
+                .await?;
+                self.write_learning_plan(&mut tx, *id, registration_id, &r.units, r.plan_by)
+                    .await?;
+            }
             all_ids.extend(ids);
             progress(n);
         }

@@ -145,6 +145,16 @@ pub struct TransferRow {
 
 const TRANSFER_SELECT: &str = "select t.transfer_id, t.learner_id, t.from_registration_id, r.centre_id as from_centre_id, fc.name as from_centre_name, t.to_centre_id, tc.name as to_centre_name, r.qan, t.reason, t.requested_by, t.requested_at, t.status, t.decided_by, t.decided_at, t.decision_note, t.new_registration_id, l.given_name, l.family_name from transfer t join registration r on r.registration_id = t.from_registration_id join centre fc on fc.centre_id = r.centre_id join centre tc on tc.centre_id = t.to_centre_id join learner l on l.learner_id = t.learner_id";
 
+/// One decision of a batch ([`Store::insert_judgements`]).
+#[derive(Debug, Clone)]
+pub struct NewJudgement {
+    pub criterion: String,
+    /// `met` or `not_yet_met`.
+    pub outcome: String,
+    pub feedback: String,
+    pub rpl: bool,
+}
+
 /// The learner an evidence item belongs to.
 async fn learner_of_evidence(tx: &mut sqlx::AnyConnection, evidence_id: i64) -> StoreResult<i64> {
     let row: Option<(i64,)> =
@@ -280,36 +290,59 @@ impl Store {
         location: &str,
         by: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> = sqlx::query_as(
-            "select evidence_mapping_id from evidence_mapping where evidence_id = $1 and unit_key = $2 and criterion = $3",
+        self.map_evidence_many(
+            learner_id,
+            evidence_id,
+            &[(unit_key.to_string(), criterion.to_string())],
+            location,
+            by,
         )
-        .bind(evidence_id)
-        .bind(unit_key)
-        .bind(criterion)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match existing {
-            Some((id,)) => {
-                sqlx::query("update evidence_mapping set location = $1, mapped_by = $2, mapped_at = $3 where evidence_mapping_id = $4")
-                    .bind(location)
-                    .bind(by)
-                    .bind(super::now())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            None => {
-                sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, (select centre_id from evidence where evidence_id = $1))")
-                    .bind(evidence_id)
-                    .bind(learner_id)
-                    .bind(unit_key)
-                    .bind(criterion)
-                    .bind(location)
-                    .bind(by)
-                    .bind(super::now())
-                    .execute(&mut *tx)
-                    .await?;
+        .await
+    }
+
+    /// Map evidence to several criteria (unit key, criterion) in one transaction, all at the
+    /// same location; mapping one again updates its location.
+    pub async fn map_evidence_many(
+        &self,
+        learner_id: i64,
+        evidence_id: i64,
+        targets: &[(String, String)],
+        location: &str,
+        by: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let at = super::now();
+        for (unit_key, criterion) in targets {
+            let existing: Option<(i64,)> = sqlx::query_as(
+                "select evidence_mapping_id from evidence_mapping where evidence_id = $1 and unit_key = $2 and criterion = $3",
+            )
+            .bind(evidence_id)
+            .bind(unit_key)
+            .bind(criterion)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match existing {
+                Some((id,)) => {
+                    sqlx::query("update evidence_mapping set location = $1, mapped_by = $2, mapped_at = $3 where evidence_mapping_id = $4")
+                        .bind(location)
+                        .bind(by)
+                        .bind(&at)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {
+                    sqlx::query("insert into evidence_mapping (evidence_id, learner_id, unit_key, criterion, location, mapped_by, mapped_at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, (select centre_id from evidence where evidence_id = $1))")
+                        .bind(evidence_id)
+                        .bind(learner_id)
+                        .bind(unit_key)
+                        .bind(criterion)
+                        .bind(location)
+                        .bind(by)
+                        .bind(&at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
         }
         self.bump(&mut tx, learner_id).await?;
@@ -453,6 +486,36 @@ impl Store {
         self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(id)
+    }
+
+    /// Several decisions on one unit in one transaction (a whole-unit form).
+    pub async fn insert_judgements(
+        &self,
+        learner_id: i64,
+        unit_key: &str,
+        rows: &[NewJudgement],
+        assessor_id: i64,
+        centre_id: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let at = super::now();
+        for r in rows {
+            sqlx::query("insert into judgement (learner_id, unit_key, criterion, outcome, feedback, rpl, assessor_id, at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(learner_id)
+                .bind(unit_key)
+                .bind(&r.criterion)
+                .bind(&r.outcome)
+                .bind(&r.feedback)
+                .bind(i64::from(r.rpl))
+                .bind(assessor_id)
+                .bind(&at)
+                .bind(centre_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.bump(&mut tx, learner_id).await?;
+        self.commit(tx, &[]).await?;
+        Ok(())
     }
 
     pub async fn judgements_of_learner(&self, learner_id: i64) -> StoreResult<Vec<JudgementRow>> {

@@ -280,7 +280,21 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/api/v1/learners/{learner}", Policy::LearnerView),
     // The portfolio (issue 6).
     ("GET", "/static/upload.js", Policy::Public),
+    ("GET", "/static/daily.js", Policy::Public),
     ("GET", "/learners/{learner}/portfolio", Policy::LearnerView),
+    // The learner's plan (issue 11): the use case decides who may change it.
+    ("GET", "/learners/{learner}/plan", Policy::LearnerView),
+    ("POST", "/learners/{learner}/plan", Policy::LearnerView),
+    (
+        "GET",
+        "/api/v1/learners/{learner}/plan",
+        Policy::LearnerView,
+    ),
+    (
+        "PUT",
+        "/api/v1/learners/{learner}/plan",
+        Policy::LearnerView,
+    ),
     (
         "GET",
         "/learners/{learner}/portfolio/units/{unit}",
@@ -289,6 +303,16 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     (
         "POST",
         "/learners/{learner}/portfolio/units/{unit}/judgements",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/portfolio/units/{unit}/decisions",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/learners/{learner}/portfolio/units/{unit}/replies",
         Policy::LearnerWork,
     ),
     (
@@ -391,6 +415,16 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     (
         "POST",
         "/api/v1/learners/{learner}/units/{unit}/signatures",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/units/{unit}/decisions",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/units/{unit}/replies",
         Policy::LearnerWork,
     ),
     (

@@ -188,7 +188,7 @@ async fn list_registrations(
 /// registered, unless `good_rows=true`; every error is listed.
 #[utoipa::path(post, path = "/api/v1/centres/{centre}/registrations", tag = "centres",
     params(("centre" = i64, Path, description = "centre id"), ("good_rows" = Option<bool>, Query, description = "register the good rows even if some rows have errors")),
-    request_body(content = String, content_type = "text/csv", description = "given_name,family_name,date_of_birth,qan[,uln,email]"),
+    request_body(content = String, content_type = "text/csv", description = "given_name,family_name,date_of_birth,qan[,uln,email,units]: units is the learner's plan, unit references separated by spaces or semicolons, checked against the qualification's rules of combination"),
     responses((status = 200, body = BulkOutcome), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_registrations(
     State(app): State<AppState>,

@@ -55,6 +55,7 @@ pub fn router(app: App) -> Router {
     let r = access::route(r, "/static/app.css", get(stylesheet));
     let r = access::route(r, "/static/checker.js", get(checker_script));
     let r = access::route(r, "/static/upload.js", get(upload_script));
+    let r = access::route(r, "/static/daily.js", get(daily_script));
     let r = access::route(r, "/healthz", get(healthz));
     r
         // Every route above passes through the access decision; nothing is added after.
@@ -105,6 +106,16 @@ async fn upload_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/upload.js"),
+    )
+}
+
+async fn daily_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/daily.js"),
     )
 }
 

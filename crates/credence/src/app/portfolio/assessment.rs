@@ -2,6 +2,20 @@
 
 use super::*;
 
+/// One row of a whole-unit decision form: the criterion, the outcome if one was chosen,
+/// feedback, and whether it is met by recognised prior learning.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct UnitDecision {
+    pub criterion: String,
+    /// `None`: no decision on this criterion.
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    #[serde(default)]
+    pub feedback: String,
+    #[serde(default)]
+    pub rpl: bool,
+}
+
 impl App {
     /// Record an assessor's decision on one criterion (or RPL, before assessment).
     #[allow(clippy::too_many_arguments)]
@@ -21,6 +35,148 @@ impl App {
         let p = self.portfolio(actor, learner_id).await?;
         Self::still_as_seen(&p, seen)?;
         let unit = Self::unit_of(&p, unit_key)?;
+        Self::check_decision(&p, unit, criterion, outcome, feedback, rpl)?;
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            if rpl {
+                "assessment.rpl"
+            } else {
+                "assessment.judge"
+            },
+            learner_id,
+            Some(centre),
+            serde_json::json!({"unit": unit.unit.key, "criterion": criterion, "outcome": if outcome == Outcome::Met {"met"} else {"not_yet_met"}, "rpl": rpl}),
+        );
+        let jobs = if outcome == Outcome::NotYetMet {
+            self.feedback_jobs(learner_id, &unit.unit, 1).await?
+        } else {
+            Vec::new()
+        };
+        self.store
+            .audited(entry)
+            .expecting(p.stamp)
+            .queueing(jobs)
+            .insert_judgement(
+                learner_id,
+                &unit.unit.key,
+                criterion,
+                if outcome == Outcome::Met {
+                    "met"
+                } else {
+                    "not_yet_met"
+                },
+                feedback.trim(),
+                rpl,
+                actor.person_id,
+                centre,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Record an assessor's decisions on a whole unit at once: each row is a criterion with
+    /// an outcome (or none: no decision on it), feedback and RPL. Every row is checked first
+    /// and all problems are named together (one a line, "Criterion 1.2: ..."); then every
+    /// decision is recorded in one transaction with one audit entry. Returns how many.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn judge_unit(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        unit_key: &str,
+        rows: &[UnitDecision],
+        seen: Option<i64>,
+        address: &str,
+    ) -> AppResult<usize> {
+        let _reg = self.require_assessor(actor, learner_id).await?;
+        let p = self.portfolio(actor, learner_id).await?;
+        Self::still_as_seen(&p, seen)?;
+        let unit = Self::unit_of(&p, unit_key)?;
+        let mut problems = Vec::new();
+        let mut decided = Vec::new();
+        for r in rows {
+            match r.outcome {
+                None if r.feedback.trim().is_empty() && !r.rpl => {}
+                None => problems.push(format!(
+                    "Criterion {}: choose 'met' or 'not yet met' for the feedback you gave, or clear it",
+                    r.criterion
+                )),
+                Some(outcome) => {
+                    match Self::check_decision(&p, unit, &r.criterion, outcome, &r.feedback, r.rpl)
+                    {
+                        Ok(()) => decided.push((r, outcome)),
+                        Err(e) => problems.push(format!("Criterion {}: {e}", r.criterion)),
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Validation(problems.join("\n")));
+        }
+        if decided.is_empty() {
+            return Err(AppError::Validation(
+                "Choose 'met' or 'not yet met' for at least one criterion: a criterion left blank gets no decision".into(),
+            ));
+        }
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let code = |o: Outcome| {
+            if o == Outcome::Met {
+                "met"
+            } else {
+                "not_yet_met"
+            }
+        };
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "assessment.judge_unit",
+            learner_id,
+            Some(centre),
+            serde_json::json!({
+                "unit": unit.unit.key,
+                "decisions": decided
+                    .iter()
+                    .map(|(r, o)| serde_json::json!({"criterion": r.criterion, "outcome": code(*o), "rpl": r.rpl}))
+                    .collect::<Vec<_>>(),
+            }),
+        );
+        let batch: Vec<crate::store::NewJudgement> = decided
+            .iter()
+            .map(|(r, o)| crate::store::NewJudgement {
+                criterion: r.criterion.clone(),
+                outcome: code(*o).to_string(),
+                feedback: r.feedback.trim().to_string(),
+                rpl: r.rpl,
+            })
+            .collect();
+        let not_yet = batch.iter().filter(|b| b.outcome == "not_yet_met").count();
+        let jobs = if not_yet > 0 {
+            self.feedback_jobs(learner_id, &unit.unit, not_yet).await?
+        } else {
+            Vec::new()
+        };
+        self.store
+            .audited(entry)
+            .expecting(p.stamp)
+            .queueing(jobs)
+            .insert_judgements(learner_id, &unit.unit.key, &batch, actor.person_id, centre)
+            .await?;
+        Ok(batch.len())
+    }
+
+    /// Every check a decision on one criterion passes before it is recorded: a criterion of
+    /// the unit, the unit not signed off, feedback within bounds (and given for "not yet
+    /// met"), evidence mapped (and allowed) for "met", RPL only before assessment.
+    pub(super) fn check_decision(
+        p: &Portfolio,
+        unit: &PortfolioUnit,
+        criterion: &str,
+        outcome: Outcome,
+        feedback: &str,
+        rpl: bool,
+    ) -> AppResult<()> {
         portfolio::check_criterion(&unit.unit, criterion)
             .map_err(|e| AppError::Validation(e.to_string()))?;
         if unit.signed_off {
@@ -73,38 +229,57 @@ impl App {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Reply on a criterion's feedback (the learner, or their assessor): the reply joins the
+    /// criterion's thread, shown to both and kept in the record. Audited.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reply_on_criterion(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        unit_key: &str,
+        criterion: &str,
+        body: &str,
+        address: &str,
+    ) -> AppResult<i64> {
+        self.require_contributor(actor, learner_id).await?;
+        let p = self.portfolio(actor, learner_id).await?;
+        let unit = Self::unit_of(&p, unit_key)?;
+        portfolio::check_criterion(&unit.unit, criterion)
+            .map_err(|e| AppError::Validation(e.to_string()))?;
+        if body.trim().is_empty() {
+            return Err(AppError::Validation(format!(
+                "Write your reply on {criterion} before sending it"
+            )));
+        }
+        if body.chars().count() > MAX_FEEDBACK_CHARS {
+            return Err(AppError::Validation(format!(
+                "A reply can be at most {MAX_FEEDBACK_CHARS} characters: put longer notes in a document and add it as evidence"
+            )));
+        }
         let centre = Self::centre_of_unit(&p, unit)?;
         let entry = Self::learner_entry(
             actor,
             address,
-            if rpl {
-                "assessment.rpl"
-            } else {
-                "assessment.judge"
-            },
+            "feedback.reply",
             learner_id,
             Some(centre),
-            serde_json::json!({"unit": unit.unit.key, "criterion": criterion, "outcome": if outcome == Outcome::Met {"met"} else {"not_yet_met"}, "rpl": rpl}),
+            serde_json::json!({"unit": unit.unit.key, "criterion": criterion}),
         );
-        self.store
+        Ok(self
+            .store
             .audited(entry)
-            .expecting(p.stamp)
-            .insert_judgement(
+            .insert_reply(
                 learner_id,
                 &unit.unit.key,
                 criterion,
-                if outcome == Outcome::Met {
-                    "met"
-                } else {
-                    "not_yet_met"
-                },
-                feedback.trim(),
-                rpl,
                 actor.person_id,
+                body.trim(),
                 centre,
             )
-            .await?;
-        Ok(())
+            .await?)
     }
 
     /// Sign a unit's declaration: as its assessor, then as the learner.
@@ -153,9 +328,28 @@ impl App {
             Some(centre),
             serde_json::json!({"unit": unit.unit.key, "role": role_code, "evidence_hash": unit.current_hash}),
         );
+        // The assessor's signature asks the learner for theirs.
+        let jobs = if role == SignerRole::Assessor {
+            self.event_jobs(
+                &self.learner_people(learner_id).await?,
+                "A unit is waiting for your signature",
+                &format!(
+                    "Your assessor has signed off {} {}. Check the evidence and sign the declaration.",
+                    unit.unit.ao_ref, unit.unit.title
+                ),
+                &format!(
+                    "/learners/{learner_id}/portfolio/units/{}",
+                    crate::app::catalogue::unit_slug(&unit.unit.key)
+                ),
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
         self.store
             .audited(entry)
             .expecting(p.stamp)
+            .queueing(jobs)
             .insert_signature(
                 learner_id,
                 &unit.unit.key,
@@ -168,5 +362,31 @@ impl App {
             .await?;
         self.reopen_gate(centre).await;
         Ok(role)
+    }
+}
+
+impl App {
+    /// The email telling a learner an assessor left feedback to act on.
+    async fn feedback_jobs(
+        &self,
+        learner_id: i64,
+        unit: &credence_domain::model::Unit,
+        criteria: usize,
+    ) -> AppResult<Vec<crate::store::JobDraft>> {
+        self.event_jobs(
+            &self.learner_people(learner_id).await?,
+            "Feedback on your work",
+            &format!(
+                "Your assessor judged {criteria} {} of {} {} not yet met, with feedback on what to do next.",
+                if criteria == 1 { "criterion" } else { "criteria" },
+                unit.ao_ref,
+                unit.title
+            ),
+            &format!(
+                "/learners/{learner_id}/portfolio/units/{}",
+                crate::app::catalogue::unit_slug(&unit.key)
+            ),
+        )
+        .await
     }
 }

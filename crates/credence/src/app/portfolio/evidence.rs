@@ -122,6 +122,30 @@ impl App {
         location: &str,
         address: &str,
     ) -> AppResult<()> {
+        self.map_evidence_many(
+            actor,
+            learner_id,
+            evidence_id,
+            &[(unit_key.to_string(), criterion.to_string())],
+            location,
+            address,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Map one item to many criteria (unit key, criterion) in one step, at one location:
+    /// every target is checked first and all problems named together (one a line); then all
+    /// are mapped in one transaction with one audit entry. Returns how many.
+    pub async fn map_evidence_many(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        evidence_id: i64,
+        targets: &[(String, String)],
+        location: &str,
+        address: &str,
+    ) -> AppResult<usize> {
         self.require_contributor(actor, learner_id).await?;
         let p = self.portfolio(actor, learner_id).await?;
         let item = Self::item_of(&p, evidence_id)?;
@@ -130,38 +154,93 @@ impl App {
                 "this evidence has been superseded: map its latest version".into(),
             ));
         }
-        let unit = Self::unit_of(&p, unit_key)?;
-        portfolio::check_criterion(&unit.unit, criterion)
-            .map_err(|e| AppError::Validation(e.to_string()))?;
-        let source = source_of(&item.source).unwrap_or(EvidenceSource::Simulation);
-        portfolio::check_simulation(&unit.unit, source, item.simulation_note.as_deref())
-            .map_err(|e| AppError::Validation(e.to_string()))?;
-        if location.trim().is_empty() {
-            return Err(AppError::Validation(
-                "Say where in the evidence this criterion is shown (for example 'page 3' or '04:10 to 06:30')".into(),
-            ));
+        let mut problems = Vec::new();
+        if targets.is_empty() {
+            problems.push("Choose at least one criterion this evidence shows".to_string());
         }
+        if location.trim().is_empty() {
+            problems.push("Say where in the evidence the criteria are shown (for example 'page 3' or '04:10 to 06:30')".to_string());
+        }
+        let source = source_of(&item.source).unwrap_or(EvidenceSource::Simulation);
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let mut simulation_refused = BTreeSet::new();
+        for (unit_key, criterion) in targets {
+            let unit = match Self::unit_of(&p, unit_key) {
+                Ok(u) => u,
+                Err(e) => {
+                    problems.push(e.to_string());
+                    continue;
+                }
+            };
+            if let Err(e) = portfolio::check_criterion(&unit.unit, criterion) {
+                problems.push(e.to_string());
+                continue;
+            }
+            if let Err(e) =
+                portfolio::check_simulation(&unit.unit, source, item.simulation_note.as_deref())
+            {
+                if simulation_refused.insert(unit.unit.key.clone()) {
+                    problems.push(e.to_string());
+                }
+                continue;
+            }
+            let row = (unit.unit.key.to_string(), criterion.trim().to_string());
+            if !rows.contains(&row) {
+                rows.push(row);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Validation(problems.join("\n")));
+        }
+        let detail = if rows.len() == 1 {
+            serde_json::json!({"evidence": evidence_id, "unit": rows[0].0, "criterion": rows[0].1, "location": location.trim()})
+        } else {
+            serde_json::json!({
+                "evidence": evidence_id,
+                "criteria": rows.iter().map(|(u, c)| serde_json::json!({"unit": u, "criterion": c})).collect::<Vec<_>>(),
+                "location": location.trim(),
+            })
+        };
         let entry = Self::learner_entry(
             actor,
             address,
             "evidence.map",
             learner_id,
             Some(item.centre_id),
-            serde_json::json!({"evidence": evidence_id, "unit": unit.unit.key, "criterion": criterion, "location": location.trim()}),
+            detail,
         );
+        // The learner's mapping asks their assessor for a decision.
+        let jobs = if actor.learner_ids().contains(&learner_id) {
+            self.event_jobs(
+                &self.learner_assessors(learner_id).await?,
+                "Evidence to assess",
+                &format!(
+                    "{} {} mapped '{}' to {} {}: it is waiting for your decision.",
+                    p.learner.given_name,
+                    p.learner.family_name,
+                    item.title,
+                    rows.len(),
+                    if rows.len() == 1 { "criterion" } else { "criteria" }
+                ),
+                &format!("/learners/{learner_id}/portfolio"),
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
         self.store
             .audited(entry)
             .expecting(p.stamp)
-            .map_evidence(
+            .queueing(jobs)
+            .map_evidence_many(
                 learner_id,
                 evidence_id,
-                &unit.unit.key,
-                criterion,
+                &rows,
                 location.trim(),
                 actor.person_id,
             )
             .await?;
-        Ok(())
+        Ok(rows.len())
     }
 
     /// Take a mapping away (refused under a signed-off unit).

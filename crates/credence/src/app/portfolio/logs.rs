@@ -35,7 +35,11 @@ impl App {
                 .group
                 .as_deref()
                 .is_some_and(|g| g.eq_ignore_ascii_case("mandatory"));
+            // Taken: in the learner's plan for this qualification (chosen or proposed), or
+            // with work on it (shown, so nothing is hidden, and marked outside the plan).
+            let in_plan = pq.plan.units.contains(&pu.unit.key);
             let taken = mandatory
+                || in_plan
                 || pu
                     .progress
                     .per_criterion
@@ -102,6 +106,11 @@ impl App {
                 )
             } else {
                 format!("{} of {} criteria met", pu.progress.met, pu.progress.total)
+            };
+            let status = if in_plan || mandatory {
+                status
+            } else {
+                format!("Outside the learner's plan; {status}")
             };
             units.push(crate::pdf::LogUnit {
                 reference: match &pu.unit.ofqual_ref {

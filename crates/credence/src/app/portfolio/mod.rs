@@ -3,9 +3,11 @@
 //! decides who may do what and keeps the database and the evidence store consistent.
 
 mod assessment;
+pub use assessment::UnitDecision;
 mod evidence;
 mod logs;
 mod marks;
+pub mod plan;
 mod transfers;
 mod view;
 
@@ -262,6 +264,24 @@ pub struct PortfolioUnit {
     /// Signed off, and the evidence has not changed since.
     pub signed_off_current: bool,
     pub results: Vec<UnitResultRow>,
+    /// In the learner's plan (chosen, else proposed) for one of their qualifications: only
+    /// these count towards progress.
+    pub in_plan: bool,
+    /// Something was done on it: evidence mapped, a decision, a signature. Shown even when
+    /// outside the plan, so no work is hidden.
+    pub has_work: bool,
+}
+
+/// The units a registration's learner takes: chosen by the centre or the learner, or else
+/// the planner's shortest proposal.
+#[derive(Debug, Clone)]
+pub struct QualificationPlan {
+    /// Unit keys, in the qualification's order.
+    pub units: Vec<String>,
+    /// Chosen (by whom, when); `None` when this is the planner's proposal.
+    pub chosen: Option<(Option<String>, String)>,
+    /// When the planner finds no way to the qualification, why (in words).
+    pub why_not: Vec<String>,
 }
 
 /// A learner's qualification in the portfolio.
@@ -270,6 +290,7 @@ pub struct PortfolioQualification {
     pub registration: RegistrationRow,
     pub qualification: Qualification,
     pub spec: Arc<Specification>,
+    pub plan: QualificationPlan,
 }
 
 /// A learner's portfolio as computed from the store: the same for everyone who sees the same
@@ -285,6 +306,8 @@ pub struct PortfolioCore {
     pub mappings: Vec<MappingRow>,
     pub ksbs: Vec<KsbRow>,
     pub judgements: Vec<JudgementRow>,
+    /// Replies on criteria's feedback (the thread beside each decision's feedback).
+    pub replies: Vec<crate::store::ReplyRow>,
     pub progress: LearnerProgress,
     /// Qualifications the signed-off units achieve already.
     pub achieved: Vec<(String, String)>,
@@ -347,6 +370,8 @@ pub struct PortfolioRows {
     pub signatures: Vec<SignatureRow>,
     pub results: Vec<UnitResultRow>,
     pub transfers: Vec<TransferRow>,
+    pub plans: Vec<crate::store::LearningPlanRow>,
+    pub replies: Vec<crate::store::ReplyRow>,
 }
 
 /// The rows a view keeps (a centre the learner left sees its record up to the transfer).

@@ -2,6 +2,7 @@
 //! computing each unit's progress from the records of the centres they may see, and the
 //! checks every change starts with (who assesses, which unit, which item).
 
+use super::plan::plan_of;
 use super::*;
 
 impl App {
@@ -72,6 +73,8 @@ impl App {
             signatures: self.store.signatures_of_learner(learner_id).await?,
             results: self.store.unit_results_of_learner(learner_id).await?,
             transfers: self.store.transfers_of_learner(learner_id).await?,
+            plans: self.store.plans_of_learner(learner_id).await?,
+            replies: self.store.replies_of_learner(learner_id).await?,
         });
         let mut cache = self
             .portfolio_cache
@@ -240,6 +243,11 @@ impl App {
                     registration: r,
                     qualification: q,
                     spec,
+                    plan: QualificationPlan {
+                        units: Vec::new(),
+                        chosen: None,
+                        why_not: Vec::new(),
+                    },
                 });
             }
         }
@@ -257,6 +265,7 @@ impl App {
         let judgements = kept(&stored.judgements, |j| {
             before(&j.at) && at_seen(j.centre_id)
         });
+        let replies = kept(&stored.replies, |r| before(&r.at) && at_seen(r.centre_id));
         let signatures = kept(&stored.signatures, |s| {
             before(&s.at) && at_seen(s.centre_id)
         });
@@ -334,6 +343,7 @@ impl App {
                     .map(to_signature)
                     .collect();
                 let current_hash = portfolio::evidence_set_hash(&unit.key, maps, &items);
+                let has_work = !maps.is_empty() || !judged.is_empty() || !unit_sigs.is_empty();
                 let ever = portfolio::is_locked(&domain_sigs);
                 let signed = portfolio::signed_off_hash(&active_sigs).map(str::to_string);
                 units.push(PortfolioUnit {
@@ -352,15 +362,40 @@ impl App {
                         .cloned()
                         .collect(),
                     unit: unit.clone(),
+                    in_plan: false,
+                    has_work,
                 });
             }
         }
+        // Each qualification's plan: the one chosen, else the planner's proposal.
+        for pq in &mut qualifications {
+            pq.plan = plan_of(pq, &units, &stored.plans);
+        }
+        let planned: BTreeSet<&str> = qualifications
+            .iter()
+            .flat_map(|q| q.plan.units.iter().map(String::as_str))
+            .collect();
+        for u in &mut units {
+            u.in_plan = planned.contains(u.unit.key.as_str());
+        }
         let progress = LearnerProgress {
-            met: units.iter().map(|u| u.progress.met).sum(),
-            total: units.iter().map(|u| u.progress.total).sum(),
-            complete_units: units.iter().filter(|u| u.progress.complete).count(),
+            met: units
+                .iter()
+                .filter(|u| u.in_plan)
+                .map(|u| u.progress.met)
+                .sum(),
+            total: units
+                .iter()
+                .filter(|u| u.in_plan)
+                .map(|u| u.progress.total)
+                .sum(),
+            complete_units: units
+                .iter()
+                .filter(|u| u.in_plan && u.progress.complete)
+                .count(),
             units: units
                 .iter()
+                .filter(|u| u.in_plan)
                 .map(|u| (u.unit.key.clone(), u.progress.clone()))
                 .collect(),
         };
@@ -393,6 +428,7 @@ impl App {
             mappings,
             ksbs,
             judgements,
+            replies,
             progress,
             achieved,
             transfers: stored.transfers.clone(),

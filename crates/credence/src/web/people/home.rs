@@ -509,8 +509,10 @@ pub(super) async fn home_page_filtered(
                     .await
                     .map_err(AppError::from)?;
                 let cat = app.catalogue().await?;
-                if let Ok(p) = app.portfolio(actor, learner).await {
-                    let needs = crate::app::needs::portfolio_needs(&p);
+                // Progress counts the learner's plan (chosen, else proposed).
+                let portfolio = app.portfolio(actor, learner).await.ok();
+                if let Some(p) = portfolio.as_ref() {
+                    let needs = crate::app::needs::portfolio_needs(p);
                     let unit_link = |key: &str| {
                         format!(
                             "/learners/{learner}/portfolio/units/{}",
@@ -564,8 +566,21 @@ pub(super) async fn home_page_filtered(
                 }
                 sections.push(Section {
                     heading: "Your qualifications".into(),
-                    intro: String::new(),
-                    columns: vec!["Qualification", "Centre", "Units", "Registered"],
+                    intro: portfolio
+                        .as_ref()
+                        .map(|p| {
+                            format!(
+                                "{} of {} criteria met in your plan.",
+                                p.progress.met, p.progress.total
+                            )
+                        })
+                        .unwrap_or_default(),
+                    columns: vec![
+                        "Qualification",
+                        "Centre",
+                        "Units in your plan",
+                        "Registered",
+                    ],
                     rows: regs
                         .into_iter()
                         .map(|r| {
@@ -573,6 +588,26 @@ pub(super) async fn home_page_filtered(
                                 .qualification(&r.qan)
                                 .map(|(_, q)| (q.title.clone(), q.units.len().to_string()))
                                 .unwrap_or((r.qan.clone(), String::new()));
+                            let units = portfolio
+                                .as_ref()
+                                .and_then(|p| {
+                                    p.qualifications.iter().find(|q| {
+                                        q.registration.registration_id == r.registration_id
+                                    })
+                                })
+                                .map(|q| {
+                                    format!(
+                                        "{} of {}{}",
+                                        q.plan.units.len(),
+                                        units,
+                                        if q.plan.chosen.is_some() {
+                                            ""
+                                        } else {
+                                            " (proposed)"
+                                        }
+                                    )
+                                })
+                                .unwrap_or(units);
                             Row::new(
                                 format!(
                                     "/qualifications/{}",
@@ -591,6 +626,7 @@ pub(super) async fn home_page_filtered(
                             "Add evidence".into(),
                             format!("/learners/{learner}/evidence/new"),
                         ),
+                        ("Your plan".into(), format!("/learners/{learner}/plan")),
                         ("Your record".into(), format!("/learners/{learner}")),
                     ],
                     filter: false,

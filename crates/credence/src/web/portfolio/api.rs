@@ -25,6 +25,8 @@ pub struct ApiUnit {
     pub met: usize,
     pub total: usize,
     pub signed_off: bool,
+    /// In the learner's plan (chosen, else proposed): only these count in `met` and `total`.
+    pub in_plan: bool,
     /// SHA-256 of the unit's evidence set now: what a signature would carry.
     pub evidence_hash: String,
     pub criteria: Vec<ApiCriterion>,
@@ -51,7 +53,9 @@ pub struct ApiEvidence {
 #[derive(Serialize, ToSchema)]
 pub struct ApiPortfolio {
     pub learner: i64,
+    /// Criteria met in the units of the learner's plan (chosen, else proposed).
     pub met: usize,
+    /// Criteria of the units of the learner's plan; `units` lists every unit, with `in_plan`.
     pub total: usize,
     /// Qualifications (QANs) the signed-off units achieve.
     pub achieved: Vec<String>,
@@ -79,6 +83,7 @@ pub(super) fn api_portfolio_of(p: &Portfolio) -> ApiPortfolio {
                 met: u.progress.met,
                 total: u.progress.total,
                 signed_off: u.signed_off,
+                in_plan: u.in_plan,
                 evidence_hash: u.current_hash.clone(),
                 criteria: u
                     .progress
@@ -199,15 +204,28 @@ pub async fn api_upload(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ApiMapping {
-    /// The unit's key (`L/650/7899`) as the portfolio lists it.
-    pub unit: String,
+    /// The unit's key (`L/650/7899`) as the portfolio lists it (one criterion; or use
+    /// `criteria`).
+    #[serde(default)]
+    pub unit: Option<String>,
     /// `1.2`
-    pub criterion: String,
+    #[serde(default)]
+    pub criterion: Option<String>,
+    /// Several criteria at once, all at `location`, in one step.
+    #[serde(default)]
+    pub criteria: Vec<ApiMapTarget>,
     /// Where in the evidence it is shown.
     pub location: String,
 }
 
-/// Map an evidence item to a criterion of one of the learner's units.
+/// One criterion of one unit.
+#[derive(Deserialize, ToSchema)]
+pub struct ApiMapTarget {
+    pub unit: String,
+    pub criterion: String,
+}
+
+/// Map an evidence item to one or several criteria of the learner's units, in one step.
 #[utoipa::path(post, path = "/api/v1/learners/{learner}/evidence/{evidence}/mappings", tag = "portfolio",
     params(("learner" = i64, Path, description = "The learner's id"), ("evidence" = i64, Path, description = "The evidence item's id")),
     request_body = ApiMapping,
@@ -219,12 +237,19 @@ pub async fn api_map(
     crate::web::ApiPath((learner, evidence)): crate::web::ApiPath<(i64, i64)>,
     ApiJson(m): ApiJson<ApiMapping>,
 ) -> Result<StatusCode, ApiError> {
-    app.map_evidence(
+    let mut targets: Vec<(String, String)> = m
+        .criteria
+        .into_iter()
+        .map(|t| (t.unit, t.criterion))
+        .collect();
+    if let (Some(u), Some(c)) = (m.unit, m.criterion) {
+        targets.insert(0, (u, c));
+    }
+    app.map_evidence_many(
         &actor,
         learner,
         evidence,
-        &m.unit,
-        &m.criterion,
+        &targets,
         &m.location,
         &client_address(&headers),
     )
@@ -273,6 +298,83 @@ pub async fn api_judge(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An assessor's decisions on a whole unit at once.
+#[derive(Deserialize, ToSchema)]
+pub struct ApiUnitDecisions {
+    /// One row per criterion decided; a row with no `outcome` (and no feedback) is no
+    /// decision.
+    pub decisions: Vec<UnitDecision>,
+    /// The portfolio's stamp the decisions were taken on: refused with 409 if it has moved.
+    #[serde(default)]
+    pub stamp: Option<i64>,
+}
+
+/// How many decisions were recorded.
+#[derive(Serialize, ToSchema)]
+pub struct ApiRecorded {
+    pub recorded: usize,
+}
+
+/// Record an assessor's decisions on a whole unit in one transaction: every row is checked
+/// first, and all problems are named together (422).
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/decisions", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key")),
+    request_body = ApiUnitDecisions,
+    responses((status = 200, body = ApiRecorded), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_judge_unit(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, unit)): crate::web::ApiPath<(i64, String)>,
+    ApiJson(j): ApiJson<ApiUnitDecisions>,
+) -> Result<axum::Json<ApiRecorded>, ApiError> {
+    let recorded = app
+        .judge_unit(
+            &actor,
+            learner,
+            &unit,
+            &j.decisions,
+            j.stamp,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok(axum::Json(ApiRecorded { recorded }))
+}
+
+/// A reply on a criterion's feedback.
+#[derive(Deserialize, ToSchema)]
+pub struct ApiReply {
+    /// `1.2`
+    pub criterion: String,
+    pub body: String,
+}
+
+/// Reply on a criterion's feedback (the learner, or their assessor): it joins the
+/// criterion's thread, shown to both beside the decisions' feedback.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/replies", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key")),
+    request_body = ApiReply,
+    responses((status = 201, body = Created), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_reply(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, unit)): crate::web::ApiPath<(i64, String)>,
+    ApiJson(r): ApiJson<ApiReply>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let id = app
+        .reply_on_criterion(
+            &actor,
+            learner,
+            &unit,
+            &r.criterion,
+            &r.body,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(Created { id })))
 }
 
 #[derive(Deserialize, ToSchema)]

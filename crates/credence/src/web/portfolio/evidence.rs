@@ -195,7 +195,11 @@ pub(super) struct EvidencePage {
     mappings: Vec<MapRow>,
     ksbs: Vec<String>,
     ksb_options: Vec<(String, String)>,
-    options: Vec<(String, String)>,
+    /// The criteria to map to, grouped by unit: the plan's units first (then units outside
+    /// it with work), the qualifications' other units in `other_groups`.
+    groups: Vec<MapGroup>,
+    other_groups: Vec<MapGroup>,
+    kept_location: String,
     may_change: bool,
     locked_units: String,
     kind_code: String,
@@ -205,6 +209,24 @@ pub(super) struct EvidencePage {
     witness_role: String,
 }
 
+/// A unit's criteria on the mapping form.
+pub(super) struct MapGroup {
+    legend: String,
+    /// Not in the learner's plan.
+    outside: bool,
+    options: Vec<MapOption>,
+}
+
+pub(super) struct MapOption {
+    id: String,
+    value: String,
+    label: String,
+    /// Already mapped to this item (mapping again updates the location).
+    mapped: bool,
+    /// Ticked when the form came back with a problem.
+    ticked: bool,
+}
+
 pub(super) async fn evidence_response(
     app: &AppState,
     actor: &crate::app::people::Actor,
@@ -212,6 +234,19 @@ pub(super) async fn evidence_response(
     id: i64,
     error: Option<AppError>,
     notice: Option<String>,
+) -> Result<Response, PageError> {
+    evidence_response_kept(app, actor, learner, id, error, notice, None).await
+}
+
+/// The evidence page, with the mapping form showing what was sent (after a problem).
+pub(super) async fn evidence_response_kept(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    learner: i64,
+    id: i64,
+    error: Option<AppError>,
+    notice: Option<String>,
+    kept: Option<(&[String], &str)>,
 ) -> Result<Response, PageError> {
     let p = app.portfolio(actor, learner).await?;
     let e = p
@@ -243,18 +278,44 @@ pub(super) async fn evidence_response(
             }
         })
         .collect();
-    let options = p
+    let kept_targets: Vec<String> = kept.map(|k| k.0.to_vec()).unwrap_or_default();
+    let mapped_here: std::collections::BTreeSet<(String, String)> = p
+        .mappings
+        .iter()
+        .filter(|m| m.evidence_id == id)
+        .map(|m| (m.unit_key.clone(), m.criterion.clone()))
+        .collect();
+    let group_of = |u: &crate::app::portfolio::PortfolioUnit| MapGroup {
+        legend: format!("{} {}", u.unit.ao_ref, u.unit.title),
+        outside: !u.in_plan,
+        options: u
+            .unit
+            .judged_items()
+            .into_iter()
+            .map(|(n, t)| {
+                let value = format!("{}|{n}", u.unit.key);
+                MapOption {
+                    id: format!("map-{}-{n}", unit_slug(&u.unit.key)),
+                    label: format!("{} {n}: {t}", u.unit.ao_ref),
+                    mapped: mapped_here.contains(&(u.unit.key.to_string(), n.to_string())),
+                    ticked: kept_targets.contains(&value),
+                    value,
+                }
+            })
+            .collect(),
+    };
+    let groups: Vec<MapGroup> = p
         .units
         .iter()
-        .flat_map(|u| {
-            u.unit.judged_items().into_iter().map(move |(n, t)| {
-                let short: String = t.chars().take(90).collect();
-                (
-                    format!("{}|{n}", u.unit.key),
-                    format!("{} {n}: {short}", u.unit.ao_ref),
-                )
-            })
-        })
+        .filter(|u| u.in_plan)
+        .chain(p.units.iter().filter(|u| !u.in_plan && u.has_work))
+        .map(group_of)
+        .collect();
+    let other_groups: Vec<MapGroup> = p
+        .units
+        .iter()
+        .filter(|u| !u.in_plan && !u.has_work)
+        .map(group_of)
         .collect();
     let ksb_options: Vec<(String, String)> = p
         .units
@@ -332,7 +393,9 @@ pub(super) async fn evidence_response(
             .map(|k| k.ksb.clone())
             .collect(),
         ksb_options,
-        options,
+        groups,
+        other_groups,
+        kept_location: kept.map(|k| k.1.to_string()).unwrap_or_default(),
         may_change: p.may_add && e.superseded_by.is_none(),
         locked_units: p.locked_units_of(id).join(", "),
         kind_code: e.kind.clone(),
@@ -472,8 +535,6 @@ pub(super) fn file_response(
 pub(super) struct MapForm {
     /// `unit key|criterion`.
     target: String,
-    #[serde(default)]
-    location: String,
 }
 
 pub(super) fn split_target(target: &str) -> AppResult<(String, String)> {
@@ -483,28 +544,58 @@ pub(super) fn split_target(target: &str) -> AppResult<(String, String)> {
         .ok_or_else(|| AppError::Validation("Choose the criterion this evidence shows".into()))
 }
 
+/// The mapping form: `targets` (repeated, `unit key|criterion`; `target` as before) and
+/// one `location` for them all.
 pub(super) async fn map(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
     Path((learner, id)): Path<(i64, i64)>,
-    axum::Form(f): axum::Form<MapForm>,
+    body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
+    let mut targets: Vec<String> = Vec::new();
+    let mut location = String::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "target" | "targets" => targets.push(v.to_string()),
+            "location" => location = v.to_string(),
+            _ => {}
+        }
+    }
     let result = async {
-        let (unit, criterion) = split_target(&f.target)?;
-        app.map_evidence(
+        let pairs = targets
+            .iter()
+            .map(|t| split_target(t))
+            .collect::<AppResult<Vec<_>>>()?;
+        app.map_evidence_many(
             &actor,
             learner,
             id,
-            &unit,
-            &criterion,
-            &f.location,
+            &pairs,
+            &location,
             &client_address(&headers),
         )
         .await
     }
     .await;
-    evidence_action(&app, &actor, learner, id, result, "mapped").await
+    match result {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/learners/{learner}/evidence/{id}?done=mapped")).into_response(),
+        ),
+        Err(e) if is_user_error(&e) => {
+            evidence_response_kept(
+                &app,
+                &actor,
+                learner,
+                id,
+                Some(e),
+                None,
+                Some((&targets, &location)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(super) async fn unmap(

@@ -7,19 +7,21 @@ mod api;
 mod evidence;
 mod logs;
 mod pages;
+mod plan;
 mod transfers;
 
 use api::*;
 use evidence::*;
 use logs::*;
 use pages::*;
+use plan::*;
 use transfers::*;
 
 use super::access::{CurrentActor, client_address};
 use super::pages::{PageError, render};
 use super::{ApiError, ApiJson, AppState};
 use crate::app::catalogue::{qan_from_slug, qan_slug, unit_slug};
-use crate::app::portfolio::{EvidenceMeta, KINDS, Portfolio, SOURCES, shown_inline};
+use crate::app::portfolio::{EvidenceMeta, KINDS, Portfolio, SOURCES, UnitDecision, shown_inline};
 use crate::app::{AppError, AppResult};
 use askama::Template;
 use axum::Router;
@@ -54,6 +56,16 @@ pub fn router() -> Router<AppState> {
     );
     let r = super::access::route(
         r,
+        "/learners/{learner}/portfolio/units/{unit}/decisions",
+        post(judge_unit),
+    );
+    let r = super::access::route(
+        r,
+        "/learners/{learner}/portfolio/units/{unit}/replies",
+        post(reply),
+    );
+    let r = super::access::route(
+        r,
         "/learners/{learner}/portfolio/units/{unit}/sign",
         post(sign),
     );
@@ -61,6 +73,11 @@ pub fn router() -> Router<AppState> {
         r,
         "/learners/{learner}/portfolio/units/{unit}/marks",
         post(marks),
+    );
+    let r = super::access::route(
+        r,
+        "/learners/{learner}/plan",
+        get(plan_page).post(choose_plan),
     );
     let r = super::access::route(r, "/learners/{learner}/evidence/new", get(upload_form));
     let r = super::access::route(
@@ -133,9 +150,12 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     use utoipa_axum::routes;
     utoipa_axum::router::OpenApiRouter::new()
         .routes(routes!(api_portfolio))
+        .routes(routes!(api_plan, api_choose_plan))
         .routes(routes!(api_upload))
         .routes(routes!(api_map))
         .routes(routes!(api_judge))
+        .routes(routes!(api_judge_unit))
+        .routes(routes!(api_reply))
         .routes(routes!(api_sign))
         .routes(routes!(api_delete_evidence))
         .routes(routes!(api_marks))
@@ -209,11 +229,15 @@ pub(super) fn notice_text(code: Option<&str>) -> Option<String> {
             "superseded" => "New version saved; the earlier one is kept with the reason.",
             "deleted" => "Evidence deleted.",
             "judged" => "Decision recorded.",
+            "decisions" => "Decisions recorded. Criteria left blank have no new decision.",
+            "replied" => "Reply sent: it is beside the criterion's feedback.",
             "signed" => "Declaration signed.",
             "marks" => "Marks recorded.",
             "transfer" => "Transfer requested: the awarding organisation will decide.",
             "decided" => "Transfer decided.",
             "boundaries" => "Grade boundaries saved.",
+            "plan" => "Plan saved: progress now counts these units.",
+            "plan-proposal" => "The chosen plan was taken away: the planner's proposal is used until units are chosen again.",
             _ => return None,
         }
         .to_string(),
@@ -239,8 +263,22 @@ pub(super) struct CritRow {
     text: String,
     tag: &'static str,
     status: String,
-    feedback: String,
+    /// Every decision's feedback on the criterion, oldest first (met ones too): the thread
+    /// both the learner and the assessor read.
+    feedback: Vec<FeedbackRow>,
     evidence: Vec<(i64, String, String)>,
+    /// What the whole-unit form showed when it was sent back with a problem.
+    kept_outcome: String,
+    kept_feedback: String,
+    kept_rpl: bool,
+}
+
+/// One decision's feedback on a criterion.
+pub(super) struct FeedbackRow {
+    outcome: &'static str,
+    by: String,
+    at: String,
+    text: String,
 }
 
 pub(super) struct UnitRow {
@@ -254,6 +292,9 @@ pub(super) struct UnitRow {
     state: String,
     state_tag: &'static str,
     criteria: Vec<CritRow>,
+    /// In the learner's plan (chosen or proposed); others are shown only when they hold work.
+    in_plan: bool,
+    has_work: bool,
 }
 
 pub(super) struct EvRow {

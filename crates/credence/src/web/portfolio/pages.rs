@@ -24,12 +24,16 @@ pub(super) struct PortfolioBody {
     met: usize,
     total: usize,
     percent: usize,
-    complete_units: usize,
     units: Vec<UnitRow>,
     evidence: Vec<EvRow>,
     may_add: bool,
     achieved: Vec<String>,
     record_until: Option<String>,
+    /// "Chosen plan" or "Proposed plan", per qualification.
+    plan_lines: Vec<String>,
+    /// Units of the plan signed off, and in the plan.
+    planned_signed_off: usize,
+    planned: usize,
 }
 
 pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
@@ -83,10 +87,55 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                         text: text.to_string(),
                         tag,
                         status: label,
-                        feedback: match &status {
-                            CriterionStatus::NotYetMet { feedback } => feedback.clone(),
-                            _ => String::new(),
+                        feedback: {
+                            let mut thread: Vec<(String, FeedbackRow)> = p
+                                .judgements
+                                .iter()
+                                .filter(|j| {
+                                    j.unit_key == u.unit.key
+                                        && j.criterion == number
+                                        && !j.feedback.is_empty()
+                                })
+                                .map(|j| {
+                                    (
+                                        j.at.clone(),
+                                        FeedbackRow {
+                                            outcome: match (j.outcome == "met", j.rpl != 0) {
+                                                (true, true) => "Met (RPL)",
+                                                (true, false) => "Met",
+                                                _ => "Not yet met",
+                                            },
+                                            by: j.assessor_name.clone(),
+                                            at: human_date(&j.at),
+                                            text: j.feedback.clone(),
+                                        },
+                                    )
+                                })
+                                .chain(
+                                    p.replies
+                                        .iter()
+                                        .filter(|r| {
+                                            r.unit_key == u.unit.key && r.criterion == number
+                                        })
+                                        .map(|r| {
+                                            (
+                                                r.at.clone(),
+                                                FeedbackRow {
+                                                    outcome: "Reply",
+                                                    by: r.person_name.clone(),
+                                                    at: human_date(&r.at),
+                                                    text: r.body.clone(),
+                                                },
+                                            )
+                                        }),
+                                )
+                                .collect();
+                            thread.sort_by(|a, b| a.0.cmp(&b.0));
+                            thread.into_iter().map(|(_, f)| f).collect()
                         },
+                        kept_outcome: String::new(),
+                        kept_feedback: String::new(),
+                        kept_rpl: false,
                         evidence: u
                             .evidence_by_criterion
                             .get(number)
@@ -138,6 +187,8 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                 state,
                 state_tag,
                 criteria,
+                in_plan: u.in_plan,
+                has_work: u.has_work,
             }
         })
         .collect()
@@ -204,8 +255,28 @@ pub(super) fn portfolio_body(
         met: p.progress.met,
         total: p.progress.total,
         percent: percent(p.progress.met, p.progress.total),
-        complete_units: p.units.iter().filter(|u| u.signed_off).count(),
-        units: unit_rows(p),
+        planned_signed_off: p.planned_units().filter(|u| u.signed_off).count(),
+        planned: p.planned_units().count(),
+        plan_lines: p
+            .qualifications
+            .iter()
+            .map(|q| {
+                format!(
+                    "{}: {} ({} units)",
+                    q.qualification.qan,
+                    if q.plan.chosen.is_some() {
+                        "chosen plan"
+                    } else {
+                        "proposed plan, not chosen yet"
+                    },
+                    q.plan.units.len()
+                )
+            })
+            .collect(),
+        units: unit_rows(p)
+            .into_iter()
+            .filter(|u| u.in_plan || u.has_work)
+            .collect(),
         evidence: evidence_rows(p),
         may_add: p.may_add,
         achieved: p
@@ -341,6 +412,8 @@ pub(super) struct UnitPage {
     results: Vec<ResultRow>,
     may_mark: bool,
     rpl_allowed: Vec<String>,
+    /// The learner replies on feedback beside each criterion.
+    may_reply: bool,
     /// The portfolio stamp this page shows; its forms state it.
     stamp: i64,
 }
@@ -353,6 +426,19 @@ pub(super) async fn unit_response(
     error: Option<AppError>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
+    unit_response_kept(app, actor, learner, unit_slug_or_key, error, notice, &[]).await
+}
+
+/// The unit page, with the whole-unit form showing what was sent (after a problem).
+pub(super) async fn unit_response_kept(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    learner: i64,
+    unit_slug_or_key: &str,
+    error: Option<AppError>,
+    notice: Option<String>,
+    kept: &[UnitDecision],
+) -> Result<Response, PageError> {
     let p = app.portfolio(actor, learner).await?;
     let pu = p
         .units
@@ -360,10 +446,21 @@ pub(super) async fn unit_response(
         .find(|u| unit_slug(&u.unit.key) == unit_slug_or_key || u.unit.key == unit_slug_or_key)
         .ok_or_else(|| PageError::from(AppError::NotFound("that unit of this learner".into())))?;
     let rows = unit_rows(&p);
-    let unit = rows
+    let mut unit = rows
         .into_iter()
         .find(|r| r.slug == unit_slug(&pu.unit.key))
         .ok_or_else(|| PageError::from(AppError::NotFound("that unit".into())))?;
+    for c in &mut unit.criteria {
+        if let Some(k) = kept.iter().find(|k| k.criterion == c.number) {
+            c.kept_outcome = match k.outcome {
+                Some(Outcome::Met) => "met".into(),
+                Some(Outcome::NotYetMet) => "not_yet_met".into(),
+                None => String::new(),
+            };
+            c.kept_feedback.clone_from(&k.feedback);
+            c.kept_rpl = k.rpl;
+        }
+    }
     // A sign-off an IQA's referral withdrew does not count: both sign again.
     let existing: Vec<credence_domain::portfolio::Signature> = pu
         .signatures
@@ -528,6 +625,7 @@ pub(super) async fn unit_response(
                 || actor.has_role("ao_staff")
                 || actor.has_role("eqa")),
         rpl_allowed,
+        may_reply: p.is_learner && p.record_until.is_none(),
         unit,
     };
     Ok(render_as(status, &page))
@@ -632,6 +730,121 @@ pub(super) async fn judge(
     }
     .await;
     unit_action(&app, &actor, learner, &key, result, "judged").await
+}
+
+/// The whole-unit form: `criterion` (once per row, in order), `outcome:<criterion>`
+/// (`met`, `not_yet_met`, or absent for no decision), `feedback:<criterion>`,
+/// `rpl:<criterion>`, and the page's `stamp`.
+pub(super) async fn judge_unit(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let mut rows: Vec<UnitDecision> = Vec::new();
+    let mut stamp = None;
+    let mut problem = None;
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    for (k, v) in &pairs {
+        if k == "criterion" && !rows.iter().any(|r| r.criterion == *v) {
+            rows.push(UnitDecision {
+                criterion: v.clone(),
+                ..UnitDecision::default()
+            });
+        } else if k == "stamp" {
+            stamp = v.trim().parse::<i64>().ok();
+        }
+    }
+    for (k, v) in &pairs {
+        let Some((field, criterion)) = k.split_once(':') else {
+            continue;
+        };
+        let Some(row) = rows.iter_mut().find(|r| r.criterion == criterion) else {
+            continue;
+        };
+        match field {
+            "outcome" if !v.is_empty() => match outcome_of(v) {
+                Ok(o) => row.outcome = Some(o),
+                Err(e) => problem = Some(e),
+            },
+            "feedback" => row.feedback.clone_from(v),
+            "rpl" => row.rpl = true,
+            _ => {}
+        }
+    }
+    if rows.is_empty() {
+        problem = Some(AppError::Validation(
+            "Choose 'met' or 'not yet met' for at least one criterion: a criterion left blank gets no decision".into(),
+        ));
+    }
+    let result = match problem {
+        Some(e) => Err(e),
+        None => {
+            app.judge_unit(
+                &actor,
+                learner,
+                &key,
+                &rows,
+                stamp,
+                &client_address(&headers),
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/learners/{learner}/portfolio/units/{}?done=decisions#criteria",
+            unit_slug(&key)
+        ))
+        .into_response()),
+        Err(e) if is_user_error(&e) => {
+            unit_response_kept(&app, &actor, learner, &key, Some(e), None, &rows).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReplyForm {
+    #[serde(default)]
+    criterion: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// A reply on a criterion's feedback, from the unit page.
+pub(super) async fn reply(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    axum::Form(f): axum::Form<ReplyForm>,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let result = app
+        .reply_on_criterion(
+            &actor,
+            learner,
+            &key,
+            &f.criterion,
+            &f.body,
+            &client_address(&headers),
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/learners/{learner}/portfolio/units/{}?done=replied#criterion-{}",
+            unit_slug(&key),
+            f.criterion
+        ))
+        .into_response()),
+        Err(e) if is_user_error(&e) => {
+            unit_response(&app, &actor, learner, &key, Some(e), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,138 @@
+// The daily loop in headless Chromium (issue 11): a learner chooses their plan, uploads one
+// item and maps it to several criteria in one step (with the filter), the assessor judges the
+// unit in one form, and the learner reads the feedback, "met" included. axe-core on every
+// new page. Tom (Riverside) is used so the portfolio journey in pages.test.mjs is untouched.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.BASE_URL;
+let browser;
+
+before(async () => {
+  assert.ok(BASE, 'BASE_URL must be set');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function axe(page) {
+  await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return r.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+async function signedIn(email) {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(BASE + '/sign-in');
+  await page.fill('#email', email);
+  await page.fill('#password', 'credence-demo-2026');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/home$/);
+  return { context, page };
+}
+
+const main = page => page.locator('main').innerText();
+
+test('a learner chooses a plan, maps one item to several criteria, the assessor judges the unit in one form, the learner reads the feedback', async () => {
+  const tom = await signedIn('tom.learner@demo');
+  const href = await tom.page.locator('a[href$="/portfolio"]').first().getAttribute('href');
+  const learner = href.match(/\/learners\/(\d+)\//)[1];
+
+  // The plan: the planner's proposal, labelled, until it is chosen.
+  await tom.page.goto(BASE + `/learners/${learner}/plan`);
+  assert.ok((await main(tom.page)).includes('Proposed plan'));
+  assert.deepEqual(await axe(tom.page), []);
+  await tom.page.locator('form[action$="/plan"] button[value=save]').first().click();
+  await tom.page.waitForURL(/done=plan$/);
+  assert.ok((await main(tom.page)).includes('Chosen plan'));
+  assert.deepEqual(await axe(tom.page), []);
+
+  // The unit of the plan, and criteria not judged yet.
+  const portfolio = await (await tom.page.request.get(BASE + `/api/v1/learners/${learner}/portfolio`)).json();
+  const unit = portfolio.units.find(u => u.in_plan && !u.signed_off);
+  const open = unit.criteria.filter(c => c.status.status === 'no_evidence' || c.status.status === 'evidenced');
+  assert.ok(open.length >= 2, 'two criteria to judge');
+  const [first, second] = open;
+  const slug = unit.unit.replace(/[/: ]/g, '-');
+
+  // Upload, then one step maps it to both criteria; the filter narrows the list.
+  await tom.page.goto(BASE + `/learners/${learner}/evidence/new`);
+  await tom.page.fill('#title', 'Coaching session notes');
+  await tom.page.fill('#date', '2026-11-02');
+  await tom.page.selectOption('#kind', 'reflective_account');
+  await tom.page.check('#source-real_workplace');
+  await tom.page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Notes of a coaching session, two pages.\n'.repeat(50)) });
+  await tom.page.click('#upload-form button[type=submit]');
+  await tom.page.waitForURL(/\/evidence\/\d+\?done=uploaded$/);
+  assert.deepEqual(await axe(tom.page), []);
+  const all = await tom.page.locator('#map-criteria .map-option:visible').count();
+  await tom.page.fill('#map-filter', `${unit.ao_ref} ${first.number}`);
+  const filtered = await tom.page.locator('#map-criteria .map-option:visible').count();
+  assert.ok(filtered >= 1 && filtered < all, `the filter narrows ${all} to ${filtered}`);
+  await tom.page.fill('#map-filter', '');
+  for (const c of [first, second]) {
+    await tom.page.check(`#map-form input[name=targets][value="${unit.unit}|${c.number}"]`);
+  }
+  await tom.page.click('#map-form button[type=submit]');
+  // No location: the problem is named and the ticks are kept.
+  assert.ok((await tom.page.locator('.error-summary').innerText()).includes('Say where in the evidence'));
+  for (const c of [first, second]) {
+    assert.ok(await tom.page.isChecked(`#map-form input[name=targets][value="${unit.unit}|${c.number}"]`));
+  }
+  await tom.page.fill('#location', 'page 1 and page 2');
+  await tom.page.click('#map-form button[type=submit]');
+  await tom.page.waitForURL(/done=mapped$/);
+  assert.equal(await tom.page.locator('main table tbody tr').count() >= 2, true);
+
+  // The assessor judges the unit in one form: nothing pre-selected, blank rows no decision.
+  const sam = await signedIn('sam.assessor@demo');
+  await sam.page.goto(BASE + `/learners/${learner}/portfolio/units/${slug}`);
+  assert.equal(await sam.page.locator('#unit-decisions input[type=radio]:checked').count(), 0);
+  assert.deepEqual(await axe(sam.page), []);
+  await sam.page.check(`#unit-decisions input[name="outcome:${first.number}"][value=met]`);
+  await sam.page.fill(`#unit-decisions textarea[name="feedback:${first.number}"]`, 'Clear goals agreed with the coachee');
+  await sam.page.check(`#unit-decisions input[name="outcome:${second.number}"][value=not_yet_met]`);
+  await sam.page.click('#unit-decisions button[type=submit]');
+  // Not yet met needs feedback: named, and what was chosen and typed is kept.
+  await sam.page.locator('.error-summary').waitFor();
+  assert.ok((await sam.page.locator('.error-summary').innerText()).includes(`Criterion ${second.number}`));
+  assert.equal(await sam.page.inputValue(`#unit-decisions textarea[name="feedback:${first.number}"]`), 'Clear goals agreed with the coachee');
+  assert.ok(await sam.page.isChecked(`#unit-decisions input[name="outcome:${second.number}"][value=not_yet_met]`));
+  await sam.page.fill(`#unit-decisions textarea[name="feedback:${second.number}"]`, 'Add how the coachee reviewed progress');
+  await sam.page.click('#unit-decisions button[type=submit]');
+  await sam.page.locator('.notification', { hasText: 'Decisions recorded' }).waitFor();
+  assert.deepEqual(await axe(sam.page), []);
+
+  // The learner reads both pieces of feedback, the "met" one too.
+  await tom.page.goto(BASE + `/learners/${learner}/portfolio/units/${slug}`);
+  const text = await main(tom.page);
+  assert.ok(text.includes('Clear goals agreed with the coachee'), 'feedback with met is shown');
+  assert.ok(text.includes('Add how the coachee reviewed progress'));
+  assert.deepEqual(await axe(tom.page), []);
+  // ...and answers it, in the criterion's thread.
+  await tom.page.locator('summary', { hasText: `Reply on ${second.number}` }).click();
+  await tom.page.fill(`textarea[id="reply-${second.number}"]`, 'I added the review notes on page 3');
+  await tom.page.locator(`form[action$="/replies"]:has(input[name=criterion][value="${second.number}"]) button[type=submit]`).click();
+  await tom.page.waitForURL(/done=replied/);
+  assert.ok((await main(tom.page)).includes('I added the review notes on page 3'));
+  assert.deepEqual(await axe(tom.page), []);
+  await tom.page.goto(BASE + `/learners/${learner}/portfolio`);
+  assert.ok((await main(tom.page)).includes('Add how the coachee reviewed progress'));
+  assert.ok((await main(tom.page)).includes('chosen plan'));
+  assert.deepEqual(await axe(tom.page), []);
+  await tom.context.close();
+  await sam.context.close();
+});
