@@ -4,7 +4,7 @@
 // new page. Tom (Riverside) is used so the portfolio journey in pages.test.mjs is untouched.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -129,10 +129,72 @@ test('a learner chooses a plan, maps one item to several criteria, the assessor 
   await tom.page.waitForURL(/done=replied/);
   assert.ok((await main(tom.page)).includes('I added the review notes on page 3'));
   assert.deepEqual(await axe(tom.page), []);
+  // The learner's home lists the feedback to act on, linked to the unit.
+  await tom.page.goto(BASE + '/home');
+  const home = await main(tom.page);
+  assert.ok(home.includes('Feedback to act on'), 'the home has the to-do list');
+  assert.ok(home.includes('Add how the coachee reviewed progress'), 'with the feedback on it');
+  assert.deepEqual(await axe(tom.page), []);
   await tom.page.goto(BASE + `/learners/${learner}/portfolio`);
   assert.ok((await main(tom.page)).includes('Add how the coachee reviewed progress'));
   assert.ok((await main(tom.page)).includes('chosen plan'));
   assert.deepEqual(await axe(tom.page), []);
   await tom.context.close();
   await sam.context.close();
+});
+
+// The newest email to `to` in the SMTP server's Maildir, waited for (the worker sends it).
+async function emailTo(to) {
+  const dir = process.env.MAILDIR;
+  assert.ok(dir, 'MAILDIR must be set');
+  for (let i = 0; i < 100; i++) {
+    for (const f of readdirSync(dir + '/new')) {
+      const m = readFileSync(`${dir}/new/${f}`, 'utf8');
+      if (m.includes(`To: ${to}`)) return m.replace(/=\r?\n/g, '');
+    }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  assert.fail(`no email to ${to} arrived`);
+}
+
+test('a registered learner is invited by email, chooses a password and signs in to what needs them', async () => {
+  const admin = await signedIn('admin@riverside.demo');
+  // A Riverside learner who cannot sign in yet.
+  const links = await admin.page.locator('main a[href^="/learners/"]').evaluateAll(as => [...new Set(as.map(a => a.getAttribute('href')))]);
+  let invited = null;
+  for (const href of links) {
+    await admin.page.goto(BASE + href);
+    if (await admin.page.locator('button', { hasText: 'Send an invitation to sign in' }).count()) { invited = href; break; }
+  }
+  assert.ok(invited, 'a learner without a sign-in');
+  assert.deepEqual(await axe(admin.page), []);
+  const address = `invited.${Date.now()}@example.test`;
+  await admin.page.fill('#invite-email', address);
+  await admin.page.click('button:has-text("Send an invitation to sign in")');
+  await admin.page.waitForURL(/done=invited$/);
+  assert.ok((await main(admin.page)).includes('We have emailed an invitation'));
+
+  // The email arrives through the SMTP server with a one-time link.
+  const email = await emailTo(address);
+  assert.ok(email.includes('Subject: Your invitation to Credence'));
+  const link = email.match(/http:\/\/[^\s]+\/invitations\/[A-Za-z0-9_-]+/)[0];
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(link);
+  assert.ok((await main(page)).includes('learner'));
+  assert.deepEqual(await axe(page), []);
+  await page.fill('#password', 'a long enough password');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/home$/);
+  const home = await main(page);
+  assert.ok(home.includes('Feedback to act on'), home);
+  assert.ok(home.includes('Your qualifications'));
+  assert.deepEqual(await axe(page), []);
+  // Their own portfolio opens; the administrator sees they can sign in now.
+  await page.click('a:has-text("Your portfolio")');
+  await page.waitForURL(/\/portfolio$/);
+  await admin.page.goto(BASE + invited);
+  assert.ok((await main(admin.page)).includes('can sign in'));
+  await context.close();
+  await admin.context.close();
 });

@@ -44,10 +44,26 @@ async fn pages_in_headless_chromium() {
         );
         return;
     }
-    let app = common::app_on(&common::sqlite_url()).await;
+    let mut app = common::app_on(&common::sqlite_url()).await;
     common::demo(&app).await;
+    // Emails go through a real SMTP server on loopback, sent by a worker as in `serve`.
+    let smtp = common::smtp::start();
+    app.mailer = std::sync::Arc::new(
+        credence::mail::Mailer::new(
+            Some(&smtp.url()),
+            "Credence <no-reply@credence.test>",
+            common::temp_dir("outbox"),
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    app.public_url = format!("http://{addr}");
+    {
+        let app = app.clone();
+        tokio::spawn(async move { app.work("browser".into(), std::future::pending()).await });
+    }
     tokio::spawn(async move { axum::serve(listener, credence::web::router(app)).await });
     let dir = browser_dir();
     let out = tokio::process::Command::new("node")
@@ -58,6 +74,7 @@ async fn pages_in_headless_chromium() {
         .arg("daily.test.mjs")
         .current_dir(&dir)
         .env("BASE_URL", format!("http://{addr}"))
+        .env("MAILDIR", smtp.maildir())
         .output()
         .await
         .expect("node runs");

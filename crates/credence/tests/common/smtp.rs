@@ -82,6 +82,11 @@ pub fn start() -> SmtpServer {
 }
 
 impl SmtpServer {
+    /// The Maildir the server saves messages into (`new/` holds them).
+    pub fn maildir(&self) -> &std::path::Path {
+        &self.maildir
+    }
+
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }

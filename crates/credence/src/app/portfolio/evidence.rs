@@ -220,7 +220,11 @@ impl App {
                     p.learner.family_name,
                     item.title,
                     rows.len(),
-                    if rows.len() == 1 { "criterion" } else { "criteria" }
+                    if rows.len() == 1 {
+                        "criterion"
+                    } else {
+                        "criteria"
+                    }
                 ),
                 &format!("/learners/{learner_id}/portfolio"),
             )
