@@ -287,6 +287,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
         Policy::LearnerWork,
     ),
     (
+        "GET",
+        "/learners/{learner}/evidence/{evidence}/delete",
+        Policy::LearnerWork,
+    ),
+    (
         "POST",
         "/learners/{learner}/evidence/{evidence}/delete",
         Policy::LearnerWork,
@@ -565,7 +570,8 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
             }
             NAV.scope(nav, next.run(req)).await
         }
-        Err(r) => refuse(r, &path, &uri),
+        // A refusal is a page like any other: the header still shows who is signed in.
+        Err(r) => NAV.sync_scope(actor.as_ref().map(NavUser::of), || refuse(r, &path, &uri)),
     };
     // What one person sees is kept by no cache, shared or the browser's own.
     if private {
@@ -590,6 +596,8 @@ pub struct NavUser {
     pub name: String,
     pub role: String,
     pub csrf: String,
+    /// Whether they hold any role but learner: only they have a use for the centres pages.
+    pub staff: bool,
 }
 
 impl NavUser {
@@ -602,6 +610,7 @@ impl NavUser {
                 .map(|g| crate::app::people::role_name(g.role.as_str()).to_string())
                 .unwrap_or_default(),
             csrf: a.csrf.clone().unwrap_or_default(),
+            staff: a.grants.iter().any(|g| g.role != "learner"),
         }
     }
 }
@@ -613,6 +622,17 @@ tokio::task_local! {
 /// The CSRF token of the request being rendered (empty when nobody is signed in), for forms.
 pub fn csrf_token() -> String {
     nav().map(|n| n.csrf).unwrap_or_default()
+}
+
+/// The answer for an address no route serves: the "page not found" page, with the header of
+/// whoever is signed in (the router's fallback runs outside [`authorize`]).
+pub async fn not_found(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let actor = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => app.actor_from_session(&token).await.ok().flatten(),
+        None => None,
+    };
+    let nav = actor.as_ref().map(NavUser::of);
+    NAV.sync_scope(nav, || super::pages::not_found_page().into_response())
 }
 
 /// The signed-in person of the request being rendered, for the page layout.

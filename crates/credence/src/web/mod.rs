@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 mod api_people;
 mod case;
+pub mod format;
 pub mod pages;
 pub mod people;
 pub mod portfolio;
@@ -62,7 +63,7 @@ pub fn router(app: App) -> Router {
             app.clone(),
             access::authorize,
         ))
-        .fallback(pages::not_found)
+        .fallback(access::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)

@@ -143,7 +143,7 @@ pub fn message_page(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-pub async fn not_found() -> PageError {
+pub fn not_found_page() -> PageError {
     PageError {
         status: StatusCode::NOT_FOUND,
         title: "Page not found".into(),
@@ -973,8 +973,11 @@ fn version_view(v: crate::store::VersionRow) -> VersionView {
         status,
         status_class,
         open: v.open_findings,
-        imported_at: v.imported_at,
-        published_at: v.published_at.unwrap_or_else(|| "Not published".into()),
+        imported_at: crate::web::format::uk_date_time(&v.imported_at),
+        published_at: v
+            .published_at
+            .as_deref()
+            .map_or_else(|| "Not published".into(), crate::web::format::uk_date_time),
         source_name: v.source_name,
         sha_short: v.source_sha256.chars().take(12).collect(),
     }

@@ -11,8 +11,8 @@ pub(super) struct CentresPage {
     csrf: String,
     error: Option<String>,
     can_create: bool,
-    /// (id, name, AOs, my roles)
-    centres: Vec<(i64, String, String, String)>,
+    /// (id, name, AOs, my roles, whether the centre's page is open to the reader)
+    centres: Vec<(i64, String, String, String, bool)>,
 }
 
 pub(super) async fn centres_page(
@@ -21,6 +21,7 @@ pub(super) async fn centres_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let list = app.visible_centres(actor).await?;
+    let my_aos = actor.ao_codes();
     Ok(render_status(
         error.is_some(),
         &CentresPage {
@@ -32,6 +33,12 @@ pub(super) async fn centres_page(
             centres: list
                 .into_iter()
                 .map(|c| {
+                    // The centre's page is for its staff and those who oversee it, not for
+                    // its learners (the same rule as the page's access policy).
+                    let id = c.centre.centre_id;
+                    let may_open = c.aos.iter().any(|a| my_aos.contains(&a.ao_code.as_str()))
+                        || actor.eqa_centres.iter().any(|(e, _)| *e == id)
+                        || actor.centre_roles(id).iter().any(|r| *r != "learner");
                     (
                         c.centre.centre_id,
                         c.centre.name,
@@ -41,6 +48,7 @@ pub(super) async fn centres_page(
                             .collect::<Vec<_>>()
                             .join(", "),
                         c.my_roles.join(", "),
+                        may_open,
                     )
                 })
                 .collect(),
@@ -115,12 +123,7 @@ pub(super) struct StaffLine {
     lead: bool,
 }
 
-/// A stored date or timestamp as people in the UK write it: "29 November 2026".
-fn uk_date(s: &str) -> String {
-    chrono::NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d")
-        .map(|d| d.format("%-d %B %Y").to_string())
-        .unwrap_or_else(|_| s.to_string())
-}
+use crate::web::format::uk_date;
 
 #[derive(Template)]
 #[template(path = "centre.html")]
@@ -331,7 +334,7 @@ pub(super) async fn audit(
             .map(|e| {
                 (
                     e.seq,
-                    e.at,
+                    crate::web::format::uk_date_time(&e.at),
                     e.actor.unwrap_or_default(),
                     e.address.unwrap_or_default(),
                     e.action,

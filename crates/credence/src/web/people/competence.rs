@@ -19,6 +19,11 @@ pub(super) struct CompetencePage {
     interests: Vec<String>,
     /// (learner id, label) at the actor's centres
     learners: Vec<(i64, String)>,
+    /// Whether the reader keeps a competence record (assessors, IQAs and EQAs).
+    keeps_record: bool,
+    /// Whether the reader works at a centre or for an AO (anyone but a learner only), who
+    /// declares interests in learners.
+    staff: bool,
 }
 
 pub(super) async fn competence_page(
@@ -98,7 +103,10 @@ pub(super) async fn competence_page(
                 .find(|(id, _)| *id == i.learner_id)
                 .map(|(_, l)| l.clone())
                 .unwrap_or_else(|| format!("learner {}", i.learner_id));
-            format!("{who}: {kind}, declared {}", i.declared_on)
+            format!(
+                "{who}: {kind}, declared {}",
+                crate::web::format::uk_date(&i.declared_on)
+            )
         })
         .collect();
     Ok(render_status(
@@ -117,7 +125,7 @@ pub(super) async fn competence_page(
                 .iter()
                 .map(|c| {
                     (
-                        c.date.format("%Y-%m-%d").to_string(),
+                        crate::web::format::uk_date(&c.date.to_string()),
                         format!("{:.1}", f64::from(c.minutes) / 60.0),
                         c.description.clone(),
                     )
@@ -125,6 +133,8 @@ pub(super) async fn competence_page(
                 .collect(),
             interests,
             learners,
+            keeps_record: ["assessor", "iqa", "eqa"].iter().any(|r| actor.has_role(r)),
+            staff: actor.grants.iter().any(|g| g.role != "learner"),
         },
     ))
 }

@@ -210,7 +210,7 @@ pub(super) async fn home_page(
                                     format!("{} {}", r.given_name, r.family_name),
                                     r.uln.unwrap_or_default(),
                                     r.qan,
-                                    r.registered_at,
+                                    crate::web::format::uk_date(&r.registered_at),
                                 ],
                             )
                         })
@@ -292,7 +292,12 @@ pub(super) async fn home_page(
                                     "/qualifications/{}",
                                     crate::app::catalogue::qan_slug(&r.qan)
                                 ),
-                                vec![title, r.centre_name, units, r.registered_at],
+                                vec![
+                                    title,
+                                    r.centre_name,
+                                    units,
+                                    crate::web::format::uk_date(&r.registered_at),
+                                ],
                             )
                         })
                         .collect(),
@@ -326,7 +331,7 @@ pub(super) async fn home_page(
                         t.qan,
                         t.from_centre_name,
                         t.to_centre_name,
-                        t.requested_at.chars().take(10).collect::<String>(),
+                        crate::web::format::uk_date(&t.requested_at),
                         t.reason
                     ),
                 )

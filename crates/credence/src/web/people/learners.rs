@@ -131,7 +131,7 @@ pub(crate) async fn learner_page(
             title,
             centre: r.centre_name,
             version: r.catalogue_version_id,
-            registered: r.registered_at,
+            registered: crate::web::format::uk_date(&r.registered_at),
             staff,
             assignable,
         });

@@ -52,7 +52,10 @@ pub(super) async fn upload_page(
         sources: SOURCES.to_vec(),
         limit: crate::evidence_store::human_size(app.max_upload),
         meta,
-        today: chrono::Utc::now().date_naive().to_string(),
+        today: chrono::Utc::now()
+            .date_naive()
+            .format("%d/%m/%Y")
+            .to_string(),
         replacing,
     };
     Ok(render_as(status, &page))
@@ -181,6 +184,8 @@ pub(super) struct EvidencePage {
     item_title: String,
     kind: String,
     date: String,
+    /// The stored date, for the replacement form.
+    date_value: String,
     source: String,
     simulation_note: String,
     file_name: String,
@@ -297,7 +302,8 @@ pub(super) async fn evidence_response(
                 .map(|(_, t)| t.to_string())
                 .unwrap_or_default(),
         },
-        date: e.evidence_date.clone(),
+        date: crate::web::format::uk_date(&e.evidence_date),
+        date_value: e.evidence_date.clone(),
         source: SOURCES
             .iter()
             .find(|(c, _)| *c == e.source)
@@ -309,7 +315,7 @@ pub(super) async fn evidence_response(
         size: crate::evidence_store::human_size(u64::try_from(e.size).unwrap_or(0)),
         sha256: e.sha256.clone(),
         added_by: e.added_by_name.clone(),
-        added_at: e.added_at.clone(),
+        added_at: crate::web::format::uk_date_time(&e.added_at),
         superseded_by: e.superseded_by,
         supersede_reason: e.supersede_reason.clone().unwrap_or_default(),
         supersedes: p
@@ -569,6 +575,66 @@ pub(super) async fn supersede(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "evidence_delete.html")]
+pub(super) struct DeleteConfirmPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    learner_id: i64,
+    name: String,
+    id: i64,
+    item_title: String,
+    file_name: String,
+    date: String,
+    /// How many criteria it is mapped to.
+    mappings: usize,
+    /// Why it cannot be deleted, when it cannot.
+    refusal: Option<String>,
+}
+
+/// The confirmation step before an item is deleted (the page's "Delete" is a link here; the
+/// form on this page deletes).
+pub(super) async fn delete_confirm(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((learner, id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let p = app.portfolio(&actor, learner).await?;
+    let e = p
+        .item(id)
+        .ok_or_else(|| PageError::from(AppError::NotFound(format!("evidence {id}"))))?;
+    let locked = p.locked_units_of(id);
+    let refusal = if !p.may_add {
+        Some(
+            "Only the learner and their assigned assessor delete evidence from this portfolio."
+                .to_string(),
+        )
+    } else if e.superseded_by.is_some() {
+        Some("This item has been replaced by a newer version: it is kept for the record and cannot be deleted.".into())
+    } else if !locked.is_empty() {
+        Some(format!(
+            "This item is in units already signed off ({}): it cannot be deleted. Replace it with a new version instead.",
+            locked.join(", ")
+        ))
+    } else {
+        None
+    };
+    Ok(render(&DeleteConfirmPage {
+        title: format!("Delete evidence: {}", e.title),
+        has_error: false,
+        csrf: crate::web::access::csrf_token(),
+        learner_id: learner,
+        name: format!("{} {}", p.learner.given_name, p.learner.family_name),
+        id,
+        item_title: e.title.clone(),
+        file_name: e.file_name.clone(),
+        date: crate::web::format::uk_date(&e.evidence_date),
+        mappings: p.mappings.iter().filter(|m| m.evidence_id == id).count(),
+        refusal,
+    }))
 }
 
 pub(super) async fn delete(
