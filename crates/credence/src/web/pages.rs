@@ -896,6 +896,10 @@ struct SearchPage {
     title: String,
     has_error: bool,
     query: String,
+    /// (slug, QAN, title, level)
+    quals: Vec<(String, String, String, u8)>,
+    /// (slug, reference, title, level)
+    units: Vec<(String, String, String, u8)>,
     hits: Vec<HitView>,
     limit: usize,
 }
@@ -916,13 +920,32 @@ async fn search(
     } else {
         app.search_criteria(&query, LIMIT as i64).await?
     };
+    let cat = app.catalogue().await?;
+    let (quals, units) = cat.find(&query);
     Ok(render(&SearchPage {
         title: if query.is_empty() {
-            "Search assessment criteria".into()
+            "Search the catalogue".into()
         } else {
-            format!("{query}: search assessment criteria")
+            format!("{query}: search the catalogue")
         },
         has_error: false,
+        quals: quals
+            .into_iter()
+            .take(LIMIT)
+            .map(|q| (qan_slug(&q.qan), q.qan.clone(), q.title.clone(), q.level))
+            .collect(),
+        units: units
+            .into_iter()
+            .take(LIMIT)
+            .map(|u| {
+                (
+                    unit_slug(&u.key),
+                    u.ao_ref.clone(),
+                    u.title.clone(),
+                    u.level,
+                )
+            })
+            .collect(),
         query,
         hits: hits
             .into_iter()
