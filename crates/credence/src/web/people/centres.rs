@@ -11,6 +11,8 @@ pub(super) struct CentresPage {
     csrf: String,
     error: Option<String>,
     can_create: bool,
+    /// The new centre's name as typed, kept after a problem.
+    typed: String,
     /// (id, name, AOs, my roles, whether the centre's page is open to the reader)
     centres: Vec<(i64, String, String, String, bool)>,
 }
@@ -19,6 +21,7 @@ pub(super) async fn centres_page(
     app: &AppState,
     actor: &crate::app::people::Actor,
     error: Option<String>,
+    typed: String,
 ) -> Result<Response, PageError> {
     let list = app.visible_centres(actor).await?;
     let my_aos = actor.ao_codes();
@@ -30,6 +33,7 @@ pub(super) async fn centres_page(
             csrf: csrf_of(actor),
             error,
             can_create: actor.has_role("ao_staff"),
+            typed,
             centres: list
                 .into_iter()
                 .map(|c| {
@@ -60,7 +64,7 @@ pub(super) async fn centres(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> Result<Response, PageError> {
-    centres_page(&app, &actor, None).await
+    centres_page(&app, &actor, None, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -80,7 +84,7 @@ pub(super) async fn create_centre(
     {
         Ok(id) => Ok(Redirect::to(&format!("/centres/{id}")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            centres_page(&app, &actor, Some(e.to_string())).await
+            centres_page(&app, &actor, Some(e.to_string()), f.name.clone()).await
         }
         Err(e) => Err(e.into()),
     }

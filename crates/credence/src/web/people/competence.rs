@@ -21,6 +21,10 @@ pub(super) struct CompetencePage {
     learners: Vec<(i64, String)>,
     /// Whether the reader keeps a competence record (assessors, IQAs and EQAs).
     keeps_record: bool,
+    /// The CPD form as typed, kept after a problem.
+    cpd_form: CpdForm,
+    /// The field the problem is about, for the error summary's link.
+    error_at: &'static str,
     /// Whether the reader works at a centre or for an AO (anyone but a learner only), who
     /// declares interests in learners.
     staff: bool,
@@ -31,6 +35,18 @@ pub(super) async fn competence_page(
     actor: &crate::app::people::Actor,
     error: Option<String>,
     notice: Option<String>,
+) -> Result<Response, PageError> {
+    competence_page_with(app, actor, error, notice, CpdForm::default(), "level").await
+}
+
+/// The page, with the CPD form as typed and the field a problem is about.
+async fn competence_page_with(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    error: Option<String>,
+    notice: Option<String>,
+    cpd_form: CpdForm,
+    error_at: &'static str,
 ) -> Result<Response, PageError> {
     use credence_domain::people::competence::{self as comp, AssessorAward, AwardStatus};
     let record = app
@@ -135,6 +151,8 @@ pub(super) async fn competence_page(
             learners,
             keeps_record: ["assessor", "iqa", "eqa"].iter().any(|r| actor.has_role(r)),
             staff: actor.grants.iter().any(|g| g.role != "learner"),
+            cpd_form,
+            error_at,
         },
     ))
 }
@@ -189,10 +207,13 @@ pub(super) async fn save_competence(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct CpdForm {
+    #[serde(default)]
     date: String,
+    #[serde(default)]
     hours: String,
+    #[serde(default)]
     description: String,
 }
 
@@ -205,7 +226,14 @@ pub(super) async fn add_cpd(
     use credence_domain::people::competence::{CompetenceRecord, CpdEntry};
     let date = match credence_domain::people::registration::parse_date(&f.date) {
         Ok(d) => d,
-        Err(e) => return competence_page(&app, &actor, Some(format!("Date: {e}")), None).await,
+        Err(e) => {
+            let m = if f.date.trim().is_empty() {
+                "Date: enter the date of the CPD, for example 14/10/2026".to_string()
+            } else {
+                format!("Date: {e}")
+            };
+            return competence_page_with(&app, &actor, Some(m), None, f, "cpd-date").await;
+        }
     };
     let Some(minutes) = f
         .hours
@@ -216,11 +244,13 @@ pub(super) async fn add_cpd(
         .filter(|h| *h > 0.0)
         .map(|h| (h * 60.0).round() as u32)
     else {
-        return competence_page(
+        return competence_page_with(
             &app,
             &actor,
             Some("Hours: give how long the CPD took, for example 1.5".into()),
             None,
+            f,
+            "cpd-hours",
         )
         .await;
     };
@@ -242,7 +272,9 @@ pub(super) async fn add_cpd(
         .await
     {
         Ok(()) => competence_page(&app, &actor, None, Some("CPD added.".into())).await,
-        Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(AppError::Validation(m)) => {
+            competence_page_with(&app, &actor, Some(m), None, f, "cpd-what").await
+        }
         Err(e) => Err(e.into()),
     }
 }
