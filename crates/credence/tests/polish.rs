@@ -503,3 +503,52 @@ async fn the_assign_list_offers_only_who_can_be_assigned(url: String) {
     );
 }
 both_databases!(assign_list, the_assign_list_offers_only_who_can_be_assigned);
+
+async fn revoking_a_token_asks_first(url: String) {
+    let d = demo(&url).await;
+    let r = d
+        .form(
+            "/account/tokens",
+            "sam.assessor@demo",
+            "name=Reporting+script",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let tokens = d.page("/account/tokens", "sam.assessor@demo").await;
+    assert_eq!(raw_timestamp(&tokens.body), None, "created in words");
+    let row = tokens.body.find("<td>Reporting script</td>").unwrap();
+    let at = row
+        + tokens.body[row..]
+            .find("/revoke\">Revoke")
+            .expect("a link to revoke, not a one-click form");
+    let start = tokens.body[..at].rfind("href=\"").unwrap() + 6;
+    let confirm_at = format!("{}/revoke", &tokens.body[start..at]);
+    let confirm = d.page(&confirm_at, "sam.assessor@demo").await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(
+        confirm
+            .body
+            .contains("Are you sure you want to revoke the token")
+    );
+    assert!(confirm.body.contains("Reporting script"));
+    assert!(
+        confirm
+            .body
+            .contains(&format!("action=\"{confirm_at}\" method=\"post\""))
+    );
+    // Another person's token is not theirs to revoke, nor to see.
+    let other = d.page(&confirm_at, "priya.learner@demo").await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let r = d.form(&confirm_at, "sam.assessor@demo", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let tokens = d.page("/account/tokens", "sam.assessor@demo").await;
+    let row = tokens.body.find("<td>Reporting script</td>").unwrap();
+    assert!(tokens.body[row..].contains("Revoked "));
+    let again = d.page(&confirm_at, "sam.assessor@demo").await;
+    assert_eq!(
+        again.status,
+        StatusCode::NOT_FOUND,
+        "a revoked token has nothing to confirm"
+    );
+}
+both_databases!(token_revoke, revoking_a_token_asks_first);

@@ -115,6 +115,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("POST", "/context", Policy::SignedIn),
     ("GET", "/account/tokens", Policy::SignedIn),
     ("POST", "/account/tokens", Policy::SignedIn),
+    ("GET", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("POST", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("GET", "/api/v1/me", Policy::SignedIn),
     ("POST", "/centres/{centre}/invitations", Policy::CentreAdmin),

@@ -176,11 +176,17 @@ pub(super) async fn register_upload(
         let summary = if outcome.errors.is_empty() {
             "The file has no learners to register.".to_string()
         } else {
+            let good = outcome.rows - outcome.bad_rows;
             format!(
-                "{} of {} rows have errors: nothing was registered. Correct the file, or tick 'register the good rows' to register the {} good rows.",
+                "{} of {} rows {} errors: nothing was registered. Correct the file, or tick 'register the good rows' to register the {}.",
                 outcome.bad_rows,
                 outcome.rows,
-                outcome.rows - outcome.bad_rows
+                if outcome.bad_rows == 1 { "has" } else { "have" },
+                if good == 1 {
+                    "1 good row".to_string()
+                } else {
+                    format!("{good} good rows")
+                }
             )
         };
         let errors = outcome

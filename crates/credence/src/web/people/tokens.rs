@@ -31,7 +31,17 @@ pub(super) async fn tokens_page(
                 .store
                 .api_tokens(actor.person_id)
                 .await
-                .map_err(AppError::from)?,
+                .map_err(AppError::from)?
+                .into_iter()
+                .map(|(id, name, created, revoked)| {
+                    (
+                        id,
+                        name,
+                        crate::web::format::uk_date_time(&created),
+                        revoked.as_deref().map(crate::web::format::uk_date_time),
+                    )
+                })
+                .collect(),
         },
     ))
 }
@@ -67,4 +77,40 @@ pub(super) async fn revoke_token(
 ) -> Result<Response, PageError> {
     app.revoke_api_token(&actor, id).await?;
     Ok(Redirect::to("/account/tokens").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "token_revoke.html")]
+pub(super) struct RevokePage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    id: i64,
+    name: String,
+    created: String,
+}
+
+/// The confirmation step before a token is revoked (the tokens page links here; the form
+/// here revokes). Only the person's own active tokens.
+pub(super) async fn revoke_confirm(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (_, name, created, _) = app
+        .store
+        .api_tokens(actor.person_id)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .find(|t| t.0 == id && t.3.is_none())
+        .ok_or_else(|| PageError::from(AppError::NotFound(format!("active token {id}"))))?;
+    Ok(render(&RevokePage {
+        title: format!("Revoke the token {name}"),
+        has_error: false,
+        csrf: csrf_of(&actor),
+        id,
+        name,
+        created: crate::web::format::uk_date_time(&created),
+    }))
 }
