@@ -317,8 +317,8 @@ pub(super) struct AuditPage {
     has_error: bool,
     centre_id: i64,
     centre_name: String,
-    /// (seq, at, who, from, action, subject, detail)
-    entries: Vec<(i64, String, String, String, String, String, String)>,
+    /// (seq, at in words, who, from, action, subject, detail, at as stored)
+    entries: Vec<(i64, String, String, String, String, String, String, String)>,
 }
 
 pub(super) async fn audit(
@@ -344,6 +344,7 @@ pub(super) async fn audit(
                     e.action,
                     e.subject,
                     e.detail,
+                    e.at,
                 )
             })
             .collect(),

@@ -194,6 +194,8 @@ pub(super) struct EvidencePage {
     sha256: String,
     added_by: String,
     added_at: String,
+    /// When it was added, as stored (RFC 3339), for `<time datetime>`.
+    added_iso: String,
     superseded_by: Option<i64>,
     supersede_reason: String,
     supersedes: Vec<(i64, String, String)>,
@@ -316,6 +318,7 @@ pub(super) async fn evidence_response(
         sha256: e.sha256.clone(),
         added_by: e.added_by_name.clone(),
         added_at: crate::web::format::uk_date_time(&e.added_at),
+        added_iso: e.added_at.clone(),
         superseded_by: e.superseded_by,
         supersede_reason: e.supersede_reason.clone().unwrap_or_default(),
         supersedes: p
