@@ -219,6 +219,34 @@ async fn the_evidence_form_reads_uk_dates_and_keeps_what_was_typed(url: String) 
         "the time it was added in words"
     );
 
+    // A replacement with a problem comes back as typed, with the reason, asking for the
+    // file again.
+    let b = "polish-boundary";
+    let r = common::post(
+        &d.router,
+        &format!("/learners/{}/evidence/{id}/supersede", d.priya),
+        &d.token("priya.learner@demo").await,
+        &format!("multipart/form-data; boundary={b}"),
+        multipart(
+            b,
+            &[
+                ("reason", "The first scan was unreadable"),
+                ("title", "Notes of the call, rescanned"),
+                ("date", "32/11/2026"),
+                ("kind", "worksheet"),
+                ("source", "real_workplace"),
+            ],
+            Some(("notes.txt", b"call notes again".as_slice())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Replace evidence"));
+    assert!(r.body.contains("value=\"The first scan was unreadable\""));
+    assert!(r.body.contains("value=\"Notes of the call, rescanned\""));
+    assert!(r.body.contains("value=\"32/11/2026\""));
+    assert!(r.body.contains("Choose the file again"));
+
     // Deleting asks first: the page links to a confirmation, which deletes.
     assert!(
         !page

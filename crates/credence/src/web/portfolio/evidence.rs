@@ -19,6 +19,8 @@ pub(super) struct UploadPage {
     today: String,
     /// Set when replacing an item: its id and title.
     replacing: Option<(i64, String)>,
+    /// Why it is being replaced, as typed.
+    reason: String,
 }
 
 pub(super) async fn upload_page(
@@ -27,9 +29,13 @@ pub(super) async fn upload_page(
     learner: i64,
     meta: EvidenceMeta,
     error: Option<AppError>,
-    replacing: Option<(i64, String)>,
+    replacing: Option<(i64, String, String)>,
 ) -> Result<Response, PageError> {
     let p = app.portfolio(actor, learner).await?;
+    let (replacing, reason) = match replacing {
+        Some((id, title, reason)) => (Some((id, title)), reason),
+        None => (None, String::new()),
+    };
     if !p.may_add {
         return Err(AppError::Forbidden(
             "Only the learner and their assigned assessor add evidence to this portfolio.".into(),
@@ -57,6 +63,7 @@ pub(super) async fn upload_page(
             .format("%d/%m/%Y")
             .to_string(),
         replacing,
+        reason,
     };
     Ok(render_as(status, &page))
 }
@@ -83,7 +90,7 @@ pub(super) async fn receive_upload(
     multipart: &mut Multipart,
     replacing: Option<i64>,
     address: &str,
-) -> (EvidenceMeta, AppResult<i64>) {
+) -> (EvidenceMeta, String, AppResult<i64>) {
     let mut meta = EvidenceMeta::default();
     let mut reason = String::new();
     let result = loop {
@@ -136,7 +143,7 @@ pub(super) async fn receive_upload(
     };
     // Read what is left of the request so the browser sees the answer.
     while let Ok(Some(_)) = multipart.next_field().await {}
-    (meta, result)
+    (meta, reason, result)
 }
 
 pub(super) async fn upload(
@@ -147,7 +154,7 @@ pub(super) async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let address = client_address(&headers);
-    let (meta, result) =
+    let (meta, _, result) =
         receive_upload(&app, &actor, learner, &mut multipart, None, &address).await;
     match result {
         Ok(id) => Ok(
@@ -566,13 +573,32 @@ pub(super) async fn supersede(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let address = client_address(&headers);
-    let (_, result) =
+    let (meta, reason, result) =
         receive_upload(&app, &actor, learner, &mut multipart, Some(id), &address).await;
     match result {
         Ok(new_id) => Ok(Redirect::to(&format!(
             "/learners/{learner}/evidence/{new_id}?done=superseded"
         ))
         .into_response()),
+        // A problem with what was typed: the replacement form again, as it was typed, with
+        // the file to choose again. A refusal (signed off, not theirs) is the item's page.
+        Err(e @ AppError::Validation(_)) => {
+            let title = app
+                .portfolio(&actor, learner)
+                .await?
+                .item(id)
+                .map(|e| e.title.clone())
+                .unwrap_or_default();
+            upload_page(
+                &app,
+                &actor,
+                learner,
+                meta,
+                Some(e),
+                Some((id, title, reason)),
+            )
+            .await
+        }
         Err(e) if is_user_error(&e) => {
             evidence_response(&app, &actor, learner, id, Some(e), None).await
         }
