@@ -580,3 +580,63 @@ async fn revoking_a_token_asks_first(url: String) {
     );
 }
 both_databases!(token_revoke, revoking_a_token_asks_first);
+
+async fn a_transfer_request_with_a_problem_keeps_what_was_typed(url: String) {
+    let d = demo(&url).await;
+    let reg = d
+        .app
+        .store
+        .registrations_of_learner(d.priya)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.centre_id == d.north)
+        .unwrap();
+    // Riverside is approved for Priya's qualification too, so she may move there.
+    let river = d
+        .app
+        .store
+        .centres()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Riverside College")
+        .unwrap()
+        .centre_id;
+    let isp = d
+        .app
+        .store
+        .person_by_email("ao@isp.demo")
+        .await
+        .unwrap()
+        .unwrap()
+        .person_id;
+    d.app
+        .store
+        .approve_centre(river, &reg.qan, "ISP", Some(isp))
+        .await
+        .unwrap();
+    let r = d
+        .form(
+            &format!(
+                "/centres/{}/registrations/{}/transfer",
+                d.north, reg.registration_id
+            ),
+            "admin@northgate.demo",
+            "to_centre=&reason=Moving+to+Leeds+with+her+employer",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Choose the centre the learner is moving to")
+    );
+    assert!(
+        r.body
+            .contains("value=\"Moving to Leeds with her employer\"")
+    );
+}
+both_databases!(
+    transfer_form,
+    a_transfer_request_with_a_problem_keeps_what_was_typed
+);

@@ -18,7 +18,13 @@ pub(super) struct RegView {
     status: String,
     /// (centre id, name) the learner may move to, for the centre's administrators.
     transfer_to: Vec<(i64, String)>,
+    /// The transfer form as typed (centre id, reason), kept after a problem.
+    typed_to: String,
+    typed_reason: String,
 }
+
+/// A transfer request as typed: (registration, centre chosen, reason).
+pub(crate) type TypedTransfer = (i64, String, String);
 
 #[derive(Template)]
 #[template(path = "learner.html")]
@@ -42,6 +48,18 @@ pub(crate) async fn learner_page(
     id: i64,
     error: Option<String>,
     notice: Option<String>,
+) -> Result<Response, PageError> {
+    learner_page_with(app, actor, id, error, notice, None).await
+}
+
+/// The learner's page, with a transfer request as it was typed.
+pub(crate) async fn learner_page_with(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    error: Option<String>,
+    notice: Option<String>,
+    typed: Option<TypedTransfer>,
 ) -> Result<Response, PageError> {
     let l = app
         .store
@@ -149,6 +167,16 @@ pub(crate) async fn learner_page(
             staff,
             assignable,
             not_offered,
+            typed_to: typed
+                .as_ref()
+                .filter(|t| t.0 == r.registration_id)
+                .map(|t| t.1.clone())
+                .unwrap_or_default(),
+            typed_reason: typed
+                .as_ref()
+                .filter(|t| t.0 == r.registration_id)
+                .map(|t| t.2.clone())
+                .unwrap_or_default(),
         });
     }
     Ok(render_status(

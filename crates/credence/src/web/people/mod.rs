@@ -14,7 +14,7 @@ use centres::*;
 use competence::*;
 use home::*;
 use invitations::*;
-pub(crate) use learners::learner_page;
+pub(crate) use learners::learner_page_with;
 use learners::*;
 pub use registration::RegisterForm;
 use registration::*;
