@@ -640,3 +640,43 @@ both_databases!(
     transfer_form,
     a_transfer_request_with_a_problem_keeps_what_was_typed
 );
+
+async fn account_forms_keep_what_was_typed(url: String) {
+    let d = demo(&url).await;
+    // CPD: hours that are not a number; the date and what it was are kept, and the error
+    // links to the field at fault.
+    let r = d
+        .form(
+            "/account/competence/cpd",
+            "sam.assessor@demo",
+            "date=14%2F10%2F2026&hours=two&description=Standardisation+workshop",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("href=\"#cpd-hours\""));
+    assert!(r.body.contains("value=\"14/10/2026\""));
+    assert!(r.body.contains("value=\"two\""));
+    assert!(r.body.contains("value=\"Standardisation workshop\""));
+    // An interest of kind "other" without saying what: the kind stays chosen.
+    let r = d
+        .form(
+            "/account/interests",
+            "sam.assessor@demo",
+            &format!("learner={}&kind=other&note=", d.priya),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("<option value=\"other\" selected>"));
+    assert!(
+        r.body
+            .contains(&format!("<option value=\"{}\" selected>", d.priya))
+    );
+    // A centre's name that is refused is kept.
+    let r = d.form("/centres", "ao@isp.demo", "name=++").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("id=\"centre-name\" name=\"name\" type=\"text\" value=\"  \"")
+    );
+}
+both_databases!(account_forms, account_forms_keep_what_was_typed);

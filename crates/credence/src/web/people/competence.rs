@@ -23,6 +23,8 @@ pub(super) struct CompetencePage {
     keeps_record: bool,
     /// The CPD form as typed, kept after a problem.
     cpd_form: CpdForm,
+    /// The interest form as typed (learner, kind, details), kept after a problem.
+    interest_form: (i64, String, String),
     /// The field the problem is about, for the error summary's link.
     error_at: &'static str,
     /// Whether the reader works at a centre or for an AO (anyone but a learner only), who
@@ -36,7 +38,14 @@ pub(super) async fn competence_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    competence_page_with(app, actor, error, notice, CpdForm::default(), "level").await
+    competence_page_with(app, actor, error, notice, Kept::default(), "level").await
+}
+
+/// What a form with a problem had in it, to show again.
+#[derive(Default)]
+struct Kept {
+    cpd: CpdForm,
+    interest: (i64, String, String),
 }
 
 /// The page, with the CPD form as typed and the field a problem is about.
@@ -45,7 +54,7 @@ async fn competence_page_with(
     actor: &crate::app::people::Actor,
     error: Option<String>,
     notice: Option<String>,
-    cpd_form: CpdForm,
+    kept: Kept,
     error_at: &'static str,
 ) -> Result<Response, PageError> {
     use credence_domain::people::competence::{self as comp, AssessorAward, AwardStatus};
@@ -151,7 +160,8 @@ async fn competence_page_with(
             learners,
             keeps_record: ["assessor", "iqa", "eqa"].iter().any(|r| actor.has_role(r)),
             staff: actor.grants.iter().any(|g| g.role != "learner"),
-            cpd_form,
+            cpd_form: kept.cpd,
+            interest_form: kept.interest,
             error_at,
         },
     ))
@@ -232,7 +242,18 @@ pub(super) async fn add_cpd(
             } else {
                 format!("Date: {e}")
             };
-            return competence_page_with(&app, &actor, Some(m), None, f, "cpd-date").await;
+            return competence_page_with(
+                &app,
+                &actor,
+                Some(m),
+                None,
+                Kept {
+                    cpd: f,
+                    ..Kept::default()
+                },
+                "cpd-date",
+            )
+            .await;
         }
     };
     let Some(minutes) = f
@@ -249,7 +270,10 @@ pub(super) async fn add_cpd(
             &actor,
             Some("Hours: give how long the CPD took, for example 1.5".into()),
             None,
-            f,
+            Kept {
+                cpd: f,
+                ..Kept::default()
+            },
             "cpd-hours",
         )
         .await;
@@ -273,7 +297,18 @@ pub(super) async fn add_cpd(
     {
         Ok(()) => competence_page(&app, &actor, None, Some("CPD added.".into())).await,
         Err(AppError::Validation(m)) => {
-            competence_page_with(&app, &actor, Some(m), None, f, "cpd-what").await
+            competence_page_with(
+                &app,
+                &actor,
+                Some(m),
+                None,
+                Kept {
+                    cpd: f,
+                    ..Kept::default()
+                },
+                "cpd-what",
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -313,7 +348,14 @@ pub(super) async fn declare_interest(
             ),
         )
         .await,
-        Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(AppError::Validation(m)) => {
+            let at = if f.kind == "other" { "note" } else { "kind" };
+            let kept = Kept {
+                interest: (f.learner, f.kind, f.note),
+                ..Kept::default()
+            };
+            competence_page_with(&app, &actor, Some(m), None, kept, at).await
+        }
         Err(e) => Err(e.into()),
     }
 }

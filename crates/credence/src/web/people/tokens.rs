@@ -11,6 +11,8 @@ pub(super) struct TokensPage {
     error: Option<String>,
     new_token: Option<String>,
     tokens: Vec<(i64, String, String, Option<String>)>,
+    /// The new token's name as typed, kept after a problem.
+    typed: String,
 }
 
 pub(super) async fn tokens_page(
@@ -18,6 +20,16 @@ pub(super) async fn tokens_page(
     actor: &crate::app::people::Actor,
     new_token: Option<String>,
     error: Option<String>,
+) -> Result<Response, PageError> {
+    tokens_page_with(app, actor, new_token, error, String::new()).await
+}
+
+async fn tokens_page_with(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    new_token: Option<String>,
+    error: Option<String>,
+    typed: String,
 ) -> Result<Response, PageError> {
     Ok(render_status(
         error.is_some(),
@@ -27,6 +39,7 @@ pub(super) async fn tokens_page(
             csrf: csrf_of(actor),
             error,
             new_token,
+            typed,
             tokens: app
                 .store
                 .api_tokens(actor.person_id)
@@ -65,7 +78,9 @@ pub(super) async fn create_token(
 ) -> Result<Response, PageError> {
     match app.create_api_token(&actor, &f.name).await {
         Ok(t) => tokens_page(&app, &actor, Some(t), None).await,
-        Err(AppError::Validation(m)) => tokens_page(&app, &actor, None, Some(m)).await,
+        Err(AppError::Validation(m)) => {
+            tokens_page_with(&app, &actor, None, Some(m), f.name.clone()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
