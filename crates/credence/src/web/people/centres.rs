@@ -317,8 +317,21 @@ pub(super) struct AuditPage {
     has_error: bool,
     centre_id: i64,
     centre_name: String,
-    /// (seq, at in words, who, from, action, subject, detail, at as stored)
-    entries: Vec<(i64, String, String, String, String, String, String, String)>,
+    entries: Vec<AuditView>,
+}
+
+/// One audit entry as the page shows it.
+pub(super) struct AuditView {
+    seq: i64,
+    /// When, in words (London time).
+    when: String,
+    /// When, as stored (RFC 3339), for `<time datetime>`.
+    at: String,
+    who: String,
+    from: String,
+    action: String,
+    subject: String,
+    detail: String,
 }
 
 pub(super) async fn audit(
@@ -335,17 +348,15 @@ pub(super) async fn audit(
         centre_name: centre.name,
         entries: entries
             .into_iter()
-            .map(|e| {
-                (
-                    e.seq,
-                    crate::web::format::uk_date_time(&e.at),
-                    e.actor.unwrap_or_default(),
-                    e.address.unwrap_or_default(),
-                    e.action,
-                    e.subject,
-                    e.detail,
-                    e.at,
-                )
+            .map(|e| AuditView {
+                seq: e.seq,
+                when: crate::web::format::uk_date_time(&e.at),
+                at: e.at,
+                who: e.actor.unwrap_or_default(),
+                from: e.address.unwrap_or_default(),
+                action: e.action,
+                subject: e.subject,
+                detail: e.detail,
             })
             .collect(),
     }))
