@@ -5,7 +5,8 @@ pub mod access;
 pub mod api;
 mod api_people;
 mod case;
-pub mod format;
+/// Dates and times for pages: [`crate::format`] (the PDFs use it too).
+pub use crate::format;
 pub mod pages;
 pub mod people;
 pub mod portfolio;

@@ -93,7 +93,7 @@ impl App {
                     .signatures
                     .iter()
                     .filter(|s| s.role == "learner" && s.withdrawn_at.is_none())
-                    .map(|s| s.at.chars().take(10).collect::<String>())
+                    .map(|s| s.at.clone())
                     .next_back()
                     .unwrap_or_default();
                 format!(
@@ -196,7 +196,10 @@ impl App {
             let (_, log) = self
                 .achievement_log(actor, learner_id, &q.qualification.qan)
                 .await?;
-            logs.push((crate::app::catalogue::qan_slug(&q.qualification.qan), log));
+            logs.push((
+                crate::app::catalogue::qan_slug(&q.qualification.qan),
+                log.in_uk_words(),
+            ));
         }
         let entry = |e: &EvidenceRow| {
             format!(

@@ -20,7 +20,7 @@ pub(super) async fn log_page(
     let (_, log) = app
         .achievement_log(&actor, learner, &qan_from_slug(&qan))
         .await?;
-    let log = for_people(log);
+    let log = log.in_uk_words();
     Ok(render(&LogPage {
         title: format!("{}: {}", log.title, log.learner_name),
         has_error: false,
@@ -37,7 +37,7 @@ pub(super) async fn log_pdf(
 ) -> Result<Response, PageError> {
     let qan = qan_from_slug(&qan);
     let (_, log) = app.achievement_log(&actor, learner, &qan).await?;
-    let log = for_people(log);
+    let log = log.in_uk_words();
     let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(&log))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -87,23 +87,4 @@ pub(super) fn tokio_util_stream(
             Err(e) => Some((Err(e), file)),
         }
     })
-}
-
-/// The log with its dates and times as people in the UK read them (page and PDF alike).
-fn for_people(mut log: crate::pdf::AchievementLog) -> crate::pdf::AchievementLog {
-    use crate::web::format::{uk_date, uk_date_time};
-    log.generated_at = uk_date_time(&log.generated_at);
-    for u in &mut log.units {
-        for c in &mut u.criteria {
-            if !c.date.trim().is_empty() {
-                c.date = uk_date(&c.date);
-            }
-        }
-        for d in &mut u.declarations {
-            if !d.at.trim().is_empty() {
-                d.at = uk_date_time(&d.at);
-            }
-        }
-    }
-    log
 }

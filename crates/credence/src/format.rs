@@ -1,6 +1,7 @@
 //! Dates and times as people in the UK read them: "29 November 2026", "14:05", in
 //! Europe/London time. Stored times are RFC 3339 in UTC; the JSON API and CSV files keep
-//! them so. Pages show them through these functions and nothing else.
+//! them so. Pages (through `web::format`, the same module) and the achievement log's PDF show
+//! them through these functions and nothing else.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 
