@@ -216,7 +216,7 @@ impl App {
             )),
             p.progress.met,
             p.progress.total,
-            crate::store::now()
+            crate::format::uk_date_time(&crate::store::now())
         );
         for (slug, log) in &logs {
             index.push_str(&format!(
@@ -247,7 +247,11 @@ impl App {
                 "<tr><td><a href=\"{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td><code>{5}</code></td><td>{6}</td><td>{7}</td></tr>",
                 html_escape(&entry(e)),
                 html_escape(&e.title),
-                html_escape(&e.evidence_date),
+                format!(
+                    "<time datetime=\"{}\">{}</time>",
+                    html_escape(&e.evidence_date),
+                    html_escape(&crate::format::uk_date(&e.evidence_date))
+                ),
                 html_escape(kind_of(e).describe().as_str()),
                 html_escape(SOURCES.iter().find(|(c, _)| *c == e.source).map(|(_, t)| *t).unwrap_or("")),
                 e.sha256,
