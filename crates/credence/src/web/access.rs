@@ -569,7 +569,26 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
             if let Some(a) = actor {
                 req.extensions_mut().insert(a);
             }
-            NAV.scope(nav, next.run(req)).await
+            let res = NAV.scope(nav.clone(), next.run(req)).await;
+            // A form the framework could not read answers in plain text naming raw fields
+            // ("missing field `to_centre`"); a person gets a page that says what to do.
+            let plain = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/plain"));
+            if plain && !is_api(&path) && res.status().is_client_error() {
+                tracing::info!(status = %res.status(), %path, "a form that could not be read");
+                let status = res.status();
+                NAV.sync_scope(nav, || {
+                    super::pages::message_page(
+                        status,
+                        "The form could not be read: something in it was missing or not what the form offers. Go back, reload the page and fill it in again.",
+                    )
+                })
+            } else {
+                res
+            }
         }
         // A refusal is a page like any other: the header still shows who is signed in.
         Err(r) => NAV.sync_scope(actor.as_ref().map(NavUser::of), || refuse(r, &path, &uri)),
