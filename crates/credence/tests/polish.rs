@@ -635,6 +635,22 @@ async fn a_transfer_request_with_a_problem_keeps_what_was_typed(url: String) {
         r.body
             .contains("value=\"Moving to Leeds with her employer\"")
     );
+    // A form the framework cannot read (a field missing) is a page that says what to do, not
+    // a line of text naming raw fields.
+    let r = d
+        .form(
+            &format!(
+                "/centres/{}/registrations/{}/transfer",
+                d.north, reg.registration_id
+            ),
+            "admin@northgate.demo",
+            "reason=no+centre+field",
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+    assert!(r.body.contains("The form could not be read"), "{}", r.body);
+    assert!(!r.body.contains("missing field"));
+    assert!(r.body.contains("Sign out"), "the header shows");
 }
 both_databases!(
     transfer_form,
