@@ -212,6 +212,8 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
     await learner.page.click('form[action$="/mappings"] button[type=submit]');
     await learner.page.waitForURL(/done=mapped$/);
   }
+  // The item's page with its mappings, at 320px.
+  await reflows(learner.page, 'the evidence page with its mappings');
   await learner.page.goto(BASE + '/learners/1/portfolio');
   assert.deepEqual(await axe(learner.page), []);
   await reflows(learner.page, learner.page.url());
