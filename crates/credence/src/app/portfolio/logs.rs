@@ -244,19 +244,16 @@ impl App {
                 _ => "Current".into(),
             };
             index.push_str(&format!(
-                "<tr><td><a href=\"{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td><code>{5}</code></td><td>{6}</td><td>{7}</td></tr>",
+                "<tr><td><a href=\"{0}\">{0}</a></td><td>{1}</td><td><time datetime=\"{2}\">{8}</time></td><td>{3}</td><td>{4}</td><td><code>{5}</code></td><td>{6}</td><td>{7}</td></tr>",
                 html_escape(&entry(e)),
                 html_escape(&e.title),
-                format!(
-                    "<time datetime=\"{}\">{}</time>",
-                    html_escape(&e.evidence_date),
-                    html_escape(&crate::format::uk_date(&e.evidence_date))
-                ),
+                html_escape(&e.evidence_date),
                 html_escape(kind_of(e).describe().as_str()),
                 html_escape(SOURCES.iter().find(|(c, _)| *c == e.source).map(|(_, t)| *t).unwrap_or("")),
                 e.sha256,
                 html_escape(&mapped.join("; ")),
-                html_escape(&status)
+                html_escape(&status),
+                html_escape(&crate::format::uk_date(&e.evidence_date))
             ));
         }
         index.push_str("</tbody></table></body></html>\n");
