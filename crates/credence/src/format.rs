@@ -3,7 +3,7 @@
 //! them so. Pages (through `web::format`, the same module) and the achievement log's PDF show
 //! them through these functions and nothing else.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// The last Sunday of a month.
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
@@ -25,7 +25,6 @@ pub fn is_bst(t: DateTime<Utc>) -> bool {
     let at_one = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0).unwrap_or_default());
     let starts = at_one(last_sunday(y, 3));
     let ends = at_one(last_sunday(y, 10));
-    debug_assert_eq!(last_sunday(y, 3).weekday(), Weekday::Sun);
     t >= starts && t < ends
 }
 
@@ -91,6 +90,26 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_last_sunday_of_a_month() {
+        assert_eq!(
+            last_sunday(2026, 3),
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap()
+        );
+        assert_eq!(
+            last_sunday(2026, 10),
+            NaiveDate::from_ymd_opt(2026, 10, 25).unwrap()
+        );
+        assert_eq!(
+            last_sunday(2027, 10),
+            NaiveDate::from_ymd_opt(2027, 10, 31).unwrap()
+        );
+        assert_eq!(
+            last_sunday(2030, 12),
+            NaiveDate::from_ymd_opt(2030, 12, 29).unwrap()
+        );
     }
 
     #[test]
