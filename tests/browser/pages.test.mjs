@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { reflows } from './reflow.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -71,7 +72,7 @@ test('the unit page shows every learning outcome and assessment criterion exactl
   for (const lo of data.unit.learning_outcomes) {
     for (const ac of lo.criteria) assert.ok(cells.includes(ac.text), `AC ${ac.number}: ${ac.text}`);
   }
-  const quals = await page.locator('#qualifications ~ table a').allInnerTexts();
+  const quals = await page.locator('#qualifications ~ .table-scroll table a').allInnerTexts();
   for (const q of data.qualifications) assert.ok(quals.includes(q.title), `belongs to ${q.title}`);
   // Indicative content and guidance sit in <details>: they open without JavaScript.
   await page.locator('details summary').first().click();
@@ -106,12 +107,13 @@ test('ticking units on the qualification page updates the answer without a reloa
 
 const pages = ['/claim?units=L3B1%2C+L3B2', '/qualifications/610-3789-8?unit=L3B1&plan=1','/', '/aos', '/aos/ISP', '/qualifications', '/qualifications/610-3788-6',
   '/qualifications/500-3707-9', '/units/L-650-7899', '/units/ISMM-Unit-1', '/units/H-502-8599',
-  '/search', '/search?q=sales', '/sign-in', '/no-such-page'];
+  '/search', '/search?q=sales', '/search?q=L3C2', '/search?q=610%2F3788%2F6', '/sign-in', '/no-such-page'];
 for (const path of pages) {
-  test(`axe-core finds no WCAG 2.2 AA violation on ${path}`, async () => {
+  test(`axe-core finds no WCAG 2.2 AA violation and nothing wider than 320px on ${path}`, async () => {
     const { page } = await open(path);
     const violations = await axe(page);
     assert.deepEqual(violations, [], `${path}:\n${violations.join('\n')}`);
+    await reflows(page, path);
     await page.close();
   });
 }
@@ -132,17 +134,19 @@ const signedInPages = {
   'ao@isp.demo': ['/home', '/centres', '/centres/1', '/centres/1/audit', '/learners/1', '/catalogue/versions',
     '/catalogue/import', '/catalogue/versions/1', '/account/tokens', '/account/second-factor'],
   'admin@northgate.demo': ['/home', '/centres/1', '/centres/1/registrations/new', '/learners/1'],
-  'sam.assessor@demo': ['/home', '/account/competence'],
-  'priya.learner@demo': ['/home', '/learners/1'],
+  'sam.assessor@demo': ['/home', '/account/competence', '/learners/1/portfolio', '/learners/1/portfolio/units/L-650-7899'],
+  'priya.learner@demo': ['/home', '/learners/1', '/centres', '/account/competence', '/learners/1/portfolio',
+    '/learners/1/portfolio/units/L-650-7899', '/learners/1/evidence/new'],
 };
 for (const [email, paths] of Object.entries(signedInPages)) {
-  test(`axe-core finds no WCAG 2.2 AA violation on ${email}'s pages`, async () => {
+  test(`axe-core finds no WCAG 2.2 AA violation and nothing wider than 320px on ${email}'s pages`, async () => {
     const { context, page } = await signedIn(email);
     for (const path of paths) {
       const res = await page.goto(BASE + path);
       assert.equal(res.status(), 200, `${email} ${path}`);
       const violations = await axe(page);
       assert.deepEqual(violations, [], `${email} ${path}:\n${violations.join('\n')}`);
+      await reflows(page, `${email} ${path}`);
     }
     await context.close();
   });
@@ -190,6 +194,7 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
   const slug = unit.unit.replace(/[/: ]/g, '-');
   await learner.page.goto(BASE + '/learners/1/evidence/new');
   assert.deepEqual(await axe(learner.page), []);
+  await reflows(learner.page, learner.page.url());
   await learner.page.fill('#title', 'Observed sales call with a new client');
   await learner.page.fill('#date', '2026-11-02');
   await learner.page.selectOption('#kind', 'observation_checklist');
@@ -199,6 +204,7 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
   await learner.page.waitForURL(/\/learners\/1\/evidence\/\d+\?done=uploaded$/);
   assert.ok((await learner.page.locator('.notification').innerText()).includes('Evidence uploaded'));
   assert.deepEqual(await axe(learner.page), []);
+  await reflows(learner.page, learner.page.url());
   const evidenceUrl = learner.page.url().replace(/\?.*$/, '');
   // One step maps the item to every criterion of the unit.
   for (const c of unit.criteria) {
@@ -207,8 +213,11 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
   await learner.page.fill('#location', 'page 1');
   await learner.page.click('#map-form button[type=submit]');
   await learner.page.waitForURL(/done=mapped$/);
+  // The item's page with its mappings, at 320px.
+  await reflows(learner.page, 'the evidence page with its mappings');
   await learner.page.goto(BASE + '/learners/1/portfolio');
   assert.deepEqual(await axe(learner.page), []);
+  await reflows(learner.page, learner.page.url());
   // Every criterion shows where its evidence is (inside the unit's details).
   const details = learner.page.locator('details', { hasText: `${unit.ao_ref} ${unit.title}` }).first();
   await details.locator('summary').click();
@@ -225,6 +234,7 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
   await assessor.page.locator('main .notification, main .error-summary').first().waitFor();
   assert.ok((await assessor.page.locator('main').innerText()).includes('Decisions recorded'), (await assessor.page.locator('main').innerText()).slice(0, 500));
   assert.deepEqual(await axe(assessor.page), []);
+  await reflows(assessor.page, assessor.page.url());
   await assessor.page.fill('#comments', 'Every criterion evidenced in the observed call');
   await assessor.page.click('form[action$="/sign"] button[type=submit]');
   await assessor.page.waitForURL(/done=signed$/);
@@ -235,9 +245,11 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
   await learner.page.waitForURL(/done=signed$/);
   assert.ok((await learner.page.locator('main').innerText()).includes('Signed off'));
   assert.deepEqual(await axe(learner.page), []);
+  await reflows(learner.page, learner.page.url());
 
   await learner.page.goto(BASE + '/learners/1/achievement-log/610-3788-6');
   assert.deepEqual(await axe(learner.page), []);
+  await reflows(learner.page, learner.page.url());
   const pdf = await learner.page.request.get(BASE + '/learners/1/achievement-log/610-3788-6/pdf');
   assert.equal(pdf.status(), 200);
   assert.equal(pdf.headers()['content-type'], 'application/pdf');
@@ -251,4 +263,45 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
   if (SHOTS) await learner.page.screenshot({ path: `${SHOTS}/achievement-log.png`, fullPage: true });
   await learner.context.close();
   await assessor.context.close();
+});
+
+// A failed upload keeps what was typed and asks for the file again; the evidence date is
+// typed as in the UK; deleting asks first (no JavaScript needed) and the page says when in
+// words. axe-core and the 320px reflow check on each page on the way.
+test("a learner's failed upload keeps the details, and deleting evidence asks first", async () => {
+  const { context, page } = await signedIn('priya.learner@demo');
+  const check = async (what) => {
+    assert.deepEqual(await axe(page), [], what);
+    await reflows(page, what);
+  };
+  await page.goto(BASE + '/learners/1/evidence/new');
+  await page.fill('#title', 'Notes of a call to delete');
+  await page.fill('#date', '31/02/2026');
+  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('notes') });
+  await page.click('#upload-form button[type=submit]');
+  await page.waitForLoadState();
+  assert.ok((await page.locator('.error-summary').innerText()).includes('Choose the file again'));
+  assert.equal(await page.inputValue('#title'), 'Notes of a call to delete');
+  assert.equal(await page.inputValue('#date'), '31/02/2026');
+  await check('the upload form after a problem');
+  await page.fill('#date', '02/11/2026');
+  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('notes') });
+  await page.click('#upload-form button[type=submit]');
+  await page.waitForURL(/done=uploaded$/);
+  assert.ok((await page.locator('main').innerText()).includes('2 November 2026'));
+  const evidenceUrl = page.url().replace(/\?.*$/, '');
+  await page.click('text=Delete this evidence');
+  await page.waitForURL(/\/delete$/);
+  assert.match(await page.locator('h1').innerText(), /Are you sure you want to delete/);
+  await check('the delete confirmation');
+  await page.click('text=No, keep it');
+  await page.waitForURL(evidenceUrl);
+  await page.click('text=Delete this evidence');
+  await page.click('button:has-text("Yes, delete this evidence")');
+  await page.waitForURL(/portfolio\?done=deleted$/);
+  const gone = await page.goto(evidenceUrl);
+  assert.equal(gone.status(), 404);
+  // The error page keeps the signed-in header.
+  assert.ok((await page.locator('header').innerText()).includes('Sign out'));
+  await context.close();
 });

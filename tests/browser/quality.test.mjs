@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { reflows } from './reflow.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -37,15 +38,6 @@ async function axe(page) {
 async function clean(page, what) {
   const violations = await axe(page);
   assert.deepEqual(violations, [], `${what}:\n${violations.join('\n')}`);
-}
-
-// No page pushes the layout wider than a 320 px screen (WCAG 1.4.10 reflow): only regions
-// made to scroll (wide tables) may.
-async function reflows(page, what) {
-  await page.setViewportSize({ width: 320, height: 800 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  assert.ok(wide <= 320, `${what} is ${wide}px wide at 320px`);
 }
 
 async function signedIn(email) {

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod evidence_store;
+pub mod format;
 pub mod mail;
 pub mod pdf;
 pub mod seeds;

@@ -14,6 +14,35 @@ use printpdf::{
     PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem,
 };
 
+impl AchievementLog {
+    /// The log with its dates and times as people in the UK read them ("30 November 2026 at
+    /// 14:05", London time), for the page and the PDF alike.
+    pub fn in_uk_words(mut self) -> Self {
+        use crate::format::{uk_date, uk_date_time};
+        self.generated_at = uk_date_time(&self.generated_at);
+        for u in &mut self.units {
+            if let Some((when, rest)) = u
+                .status
+                .strip_prefix("Signed off ")
+                .and_then(|s| s.split_once(';'))
+            {
+                u.status = format!("Signed off {};{rest}", uk_date(when));
+            }
+            for c in &mut u.criteria {
+                if !c.date.trim().is_empty() {
+                    c.date = uk_date(&c.date);
+                }
+            }
+            for d in &mut u.declarations {
+                if !d.at.trim().is_empty() {
+                    d.at = uk_date_time(&d.at);
+                }
+            }
+        }
+        self
+    }
+}
+
 /// An achievement log, ready to render.
 #[derive(Debug, Clone, Default)]
 pub struct AchievementLog {
@@ -39,7 +68,8 @@ pub struct LogUnit {
     pub credit: Option<u32>,
     /// false: an optional unit the learner has not taken; print "Optional unit not taken" and no criteria table.
     pub taken: bool,
-    /// e.g. "12 of 14 criteria met" or "Signed off 2026-11-20"
+    /// e.g. "12 of 14 criteria met" or "Signed off 2026-11-20T14:05:00Z; 14 of 14 criteria
+    /// met" (see [`AchievementLog::in_uk_words`])
     pub status: String,
     pub criteria: Vec<LogCriterion>,
     pub declarations: Vec<LogDeclaration>,
@@ -753,6 +783,23 @@ mod tests {
     }
 
     const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    #[test]
+    fn the_log_reads_its_dates_as_in_the_uk() {
+        let mut log = sample();
+        log.units[0].status = "Signed off 2026-06-30T23:10:00Z; 3 of 3 criteria met".into();
+        log.units[0].declarations[0].at = "2026-06-30T22:10:00Z".into();
+        let log = log.in_uk_words();
+        assert_eq!(log.generated_at, "21 November 2026 at 09:30");
+        assert_eq!(
+            log.units[0].status,
+            "Signed off 1 July 2026; 3 of 3 criteria met"
+        );
+        assert_eq!(log.units[0].criteria[0].date, "1 October 2026");
+        assert_eq!(log.units[0].criteria[2].date, "");
+        assert_eq!(log.units[0].declarations[0].at, "30 June 2026 at 23:10");
+        assert_eq!(log.units[0].declarations[1].at, "19 November 2026");
+    }
 
     fn sample() -> AchievementLog {
         AchievementLog {

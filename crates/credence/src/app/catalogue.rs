@@ -59,6 +59,72 @@ impl Catalogue {
             .iter()
             .flat_map(|cs| cs.spec.qualifications.iter().map(move |q| (cs, q)))
     }
+
+    /// Qualifications and units a search names: a QAN (with or without its slashes, or
+    /// part of one), a unit's reference (its AO reference, Ofqual reference or key, with or
+    /// without punctuation) or words of a title (every word, in any order, any case).
+    /// Exact references come first, then the rest in catalogue order.
+    pub fn find(&self, query: &str) -> (Vec<&Qualification>, Vec<&Unit>) {
+        let code = squash(query);
+        let words: Vec<String> = query
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .filter(|w| !w.is_empty())
+            .collect();
+        if code.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let titled = |title: &str| {
+            let t = title.to_lowercase();
+            words.iter().all(|w| t.contains(w.as_str()))
+        };
+        // A reference matches in part only when the query is long enough to mean it.
+        let refers = |r: &str| {
+            let r = squash(r);
+            r == code || (code.len() >= 4 && r.contains(&code))
+        };
+        let mut quals: Vec<(bool, &Qualification)> = self
+            .qualifications()
+            .map(|(_, q)| q)
+            .filter(|q| refers(&q.qan) || titled(&q.title))
+            .map(|q| (squash(&q.qan) == code, q))
+            .collect();
+        quals.sort_by_key(|(exact, _)| !exact);
+        let mut seen = std::collections::HashSet::new();
+        let mut units: Vec<(bool, &Unit)> = self
+            .specs
+            .iter()
+            .flat_map(|cs| cs.spec.units.iter())
+            .filter(|u| seen.insert(u.key.clone()))
+            .filter_map(|u| {
+                let refs = std::iter::once(u.ao_ref.as_str())
+                    .chain(u.ofqual_ref.as_deref())
+                    .chain(u.other_refs.iter().map(String::as_str))
+                    .chain(std::iter::once(u.key.as_str()));
+                let mut exact = false;
+                let mut hit = false;
+                for r in refs {
+                    exact |= squash(r) == code;
+                    hit |= refers(r);
+                }
+                (hit || titled(&u.title)).then_some((exact, u))
+            })
+            .collect();
+        units.sort_by_key(|(exact, _)| !exact);
+        (
+            quals.into_iter().map(|(_, q)| q).collect(),
+            units.into_iter().map(|(_, u)| u).collect(),
+        )
+    }
+}
+
+/// A reference without case, spaces or punctuation: "610/3788/6" and "6103788 6" agree, and
+/// "L/650/7899" is "l6507899".
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// URL form of a QAN: `610/3788/6` → `610-3788-6`.

@@ -177,7 +177,9 @@ impl App {
             .await?
             .filter(|r| r.centre_id == centre)
             .ok_or_else(|| AppError::NotFound(format!("registration {registration_id}")))?;
-        self.check_assignable(&reg, person_id, role).await?;
+        if let Some(why) = self.assignment_refusal(&reg, person_id, role).await? {
+            return Err(AppError::Validation(why));
+        }
         let entry = Self::entry_by(
             actor,
             Some(address),
@@ -193,18 +195,17 @@ impl App {
             .await?;
         Ok(())
     }
-}
 
-impl App {
-    /// Whether `person_id` may take `role` for a registration: they hold the role at its
-    /// centre, their competence covers its level, and no interest bars them. Every reason
-    /// against, in one message.
-    pub(crate) async fn check_assignable(
+    /// Why a person may not be assigned to a registration in a role (`assessor` or `iqa`),
+    /// or `None` when they may: they hold the role at the registration's centre, their
+    /// recorded competence covers the qualification's level, and no declared interest or
+    /// other role stands in the way. The assign list offers only those this clears.
+    pub async fn assignment_refusal(
         &self,
         reg: &crate::store::RegistrationRow,
         person_id: i64,
         role: &str,
-    ) -> AppResult<()> {
+    ) -> AppResult<Option<String>> {
         let centre = reg.centre_id;
         let role_kind = staff_role(role)
             .ok_or_else(|| AppError::Validation("Choose assessor or IQA".into()))?;
@@ -220,7 +221,7 @@ impl App {
             .iter()
             .any(|g| g.role == role && g.centre_id == Some(centre));
         if !holds {
-            return Err(AppError::Validation(format!(
+            return Ok(Some(format!(
                 "{} is not {} at this centre",
                 person.display_name,
                 if role == "iqa" {
@@ -238,7 +239,7 @@ impl App {
                 AppError::Conflict(format!("{} is no longer in the catalogue", reg.qan))
             })?;
         let Some(record) = self.competence(person_id).await? else {
-            return Err(AppError::Validation(format!(
+            return Ok(Some(format!(
                 "{} has recorded no competence yet: they record it under 'Your competence' before they can be assigned",
                 person.display_name
             )));
@@ -255,10 +256,7 @@ impl App {
         if let Err(why) = self.may_act(person_id, reg.learner_id, activity).await? {
             reasons.push(why);
         }
-        if !reasons.is_empty() {
-            return Err(AppError::Validation(reasons.join("; ")));
-        }
-        Ok(())
+        Ok((!reasons.is_empty()).then(|| reasons.join("; ")))
     }
 }
 
@@ -273,4 +271,19 @@ fn parse_kind(kind: &str, note: &str) -> AppResult<InterestKind> {
         "other" => return Err(AppError::Validation("Say what the interest is".into())),
         _ => return Err(AppError::Validation("Choose the kind of interest".into())),
     })
+}
+
+impl App {
+    /// [`App::assignment_refusal`] as an error: every reason against, in one message.
+    pub(crate) async fn check_assignable(
+        &self,
+        reg: &crate::store::RegistrationRow,
+        person_id: i64,
+        role: &str,
+    ) -> AppResult<()> {
+        match self.assignment_refusal(reg, person_id, role).await? {
+            Some(why) => Err(AppError::Validation(why)),
+            None => Ok(()),
+        }
+    }
 }

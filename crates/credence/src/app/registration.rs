@@ -56,6 +56,22 @@ pub struct BulkOutcome {
     pub learners: Vec<i64>,
 }
 
+impl BulkOutcome {
+    /// The rows with errors (the header is row 1), in file order, each once.
+    pub fn left_out_rows(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = self
+            .errors
+            .iter()
+            .filter_map(|e| e.strip_prefix("Row "))
+            .filter_map(|e| e.split([',', ':']).next())
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
+}
+
 impl App {
     /// What registration checks against, for one centre, today.
     pub async fn registration_context(
@@ -238,10 +254,9 @@ impl App {
                 errors
                     .into_iter()
                     .map(|e| {
-                        (
-                            e.field.unwrap_or_else(|| "given_name".into()),
-                            capitalise(&e.message),
-                        )
+                        let field = e.field.unwrap_or_else(|| "given_name".into());
+                        let message = form_wording(&field, &e.message);
+                        (field, message)
                     })
                     .collect(),
             )
@@ -384,6 +399,27 @@ fn plan_by(entry: &crate::store::AuditDraft) -> Option<i64> {
         .or_else(|| who.strip_prefix("operator:"))?
         .parse()
         .ok()
+}
+
+/// A field's message as the one-learner form says it: the field named as the form labels it
+/// ("Enter the learner's given name", not "given_name is missing"), which a CSV file's
+/// report keeps for its columns.
+pub fn form_wording(field: &str, message: &str) -> String {
+    if message.starts_with(&format!("{field} is missing")) {
+        let says = match field {
+            "given_name" => "Enter the learner's given name",
+            "family_name" => "Enter the learner's family name",
+            "date_of_birth" => "Enter the learner's date of birth, for example 27/03/2001",
+            "qan" => "Choose the qualification",
+            "uln" => "Enter the learner's Unique Learner Number (ULN), or leave it empty",
+            "email" => "Enter the learner's email address, or leave it empty",
+            _ => "",
+        };
+        if !says.is_empty() {
+            return says.into();
+        }
+    }
+    capitalise(message)
 }
 
 /// Messages start with a capital letter on a page.

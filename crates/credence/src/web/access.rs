@@ -166,6 +166,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("POST", "/context", Policy::SignedIn),
     ("GET", "/account/tokens", Policy::SignedIn),
     ("POST", "/account/tokens", Policy::SignedIn),
+    ("GET", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("POST", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("GET", "/api/v1/me", Policy::SignedIn),
     ("POST", "/centres/{centre}/invitations", Policy::CentreAdmin),
@@ -359,6 +360,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     (
         "POST",
         "/learners/{learner}/evidence/{evidence}/supersede",
+        Policy::LearnerWork,
+    ),
+    (
+        "GET",
+        "/learners/{learner}/evidence/{evidence}/delete",
         Policy::LearnerWork,
     ),
     (
@@ -648,9 +654,29 @@ pub async fn authorize(State(app): State<AppState>, req: Request, next: Next) ->
             if let Some(a) = actor {
                 req.extensions_mut().insert(a);
             }
-            NAV.scope(nav, next.run(req)).await
+            let res = NAV.scope(nav.clone(), next.run(req)).await;
+            // A form the framework could not read answers in plain text naming raw fields
+            // ("missing field `to_centre`"); a person gets a page that says what to do.
+            let plain = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/plain"));
+            if plain && !is_api(&path) && res.status().is_client_error() {
+                tracing::info!(status = %res.status(), %path, "a form that could not be read");
+                let status = res.status();
+                NAV.sync_scope(nav, || {
+                    super::pages::message_page(
+                        status,
+                        "The form could not be read: something in it was missing or not what the form offers. Go back, reload the page and fill it in again.",
+                    )
+                })
+            } else {
+                res
+            }
         }
-        Err(r) => refuse(r, &path, &uri),
+        // A refusal is a page like any other: the header still shows who is signed in.
+        Err(r) => NAV.sync_scope(actor.as_ref().map(NavUser::of), || refuse(r, &path, &uri)),
     };
     // What one person sees is kept by no cache, shared or the browser's own.
     if private {
@@ -675,6 +701,8 @@ pub struct NavUser {
     pub name: String,
     pub role: String,
     pub csrf: String,
+    /// Whether they hold any role but learner: only they have a use for the centres pages.
+    pub staff: bool,
 }
 
 impl NavUser {
@@ -687,6 +715,7 @@ impl NavUser {
                 .map(|g| crate::app::people::role_name(g.role.as_str()).to_string())
                 .unwrap_or_default(),
             csrf: a.csrf.clone().unwrap_or_default(),
+            staff: a.grants.iter().any(|g| g.role != "learner"),
         }
     }
 }
@@ -698,6 +727,17 @@ tokio::task_local! {
 /// The CSRF token of the request being rendered (empty when nobody is signed in), for forms.
 pub fn csrf_token() -> String {
     nav().map(|n| n.csrf).unwrap_or_default()
+}
+
+/// The answer for an address no route serves: the "page not found" page, with the header of
+/// whoever is signed in (the router's fallback runs outside [`authorize`]).
+pub async fn not_found(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let actor = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => app.actor_from_session(&token).await.ok().flatten(),
+        None => None,
+    };
+    let nav = actor.as_ref().map(NavUser::of);
+    NAV.sync_scope(nav, || super::pages::not_found_page().into_response())
 }
 
 /// The signed-in person of the request being rendered, for the page layout.

@@ -5,6 +5,8 @@ pub mod access;
 pub mod api;
 mod api_people;
 mod case;
+/// Dates and times for pages: [`crate::format`] (the PDFs use it too).
+pub use crate::format;
 pub mod pages;
 pub mod people;
 pub mod portfolio;
@@ -63,7 +65,7 @@ pub fn router(app: App) -> Router {
             app.clone(),
             access::authorize,
         ))
-        .fallback(pages::not_found)
+        .fallback(access::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)

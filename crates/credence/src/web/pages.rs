@@ -143,7 +143,7 @@ pub fn message_page(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-pub async fn not_found() -> PageError {
+pub fn not_found_page() -> PageError {
     PageError {
         status: StatusCode::NOT_FOUND,
         title: "Page not found".into(),
@@ -896,6 +896,10 @@ struct SearchPage {
     title: String,
     has_error: bool,
     query: String,
+    /// (slug, QAN, title, level)
+    quals: Vec<(String, String, String, u8)>,
+    /// (slug, reference, title, level)
+    units: Vec<(String, String, String, u8)>,
     hits: Vec<HitView>,
     limit: usize,
 }
@@ -916,13 +920,32 @@ async fn search(
     } else {
         app.search_criteria(&query, LIMIT as i64).await?
     };
+    let cat = app.catalogue().await?;
+    let (quals, units) = cat.find(&query);
     Ok(render(&SearchPage {
         title: if query.is_empty() {
-            "Search assessment criteria".into()
+            "Search the catalogue".into()
         } else {
-            format!("{query}: search assessment criteria")
+            format!("{query}: search the catalogue")
         },
         has_error: false,
+        quals: quals
+            .into_iter()
+            .take(LIMIT)
+            .map(|q| (qan_slug(&q.qan), q.qan.clone(), q.title.clone(), q.level))
+            .collect(),
+        units: units
+            .into_iter()
+            .take(LIMIT)
+            .map(|u| {
+                (
+                    unit_slug(&u.key),
+                    u.ao_ref.clone(),
+                    u.title.clone(),
+                    u.level,
+                )
+            })
+            .collect(),
         query,
         hits: hits
             .into_iter()
@@ -973,8 +996,11 @@ fn version_view(v: crate::store::VersionRow) -> VersionView {
         status,
         status_class,
         open: v.open_findings,
-        imported_at: v.imported_at,
-        published_at: v.published_at.unwrap_or_else(|| "Not published".into()),
+        imported_at: crate::web::format::uk_date_time(&v.imported_at),
+        published_at: v
+            .published_at
+            .as_deref()
+            .map_or_else(|| "Not published".into(), crate::web::format::uk_date_time),
         source_name: v.source_name,
         sha_short: v.source_sha256.chars().take(12).collect(),
     }

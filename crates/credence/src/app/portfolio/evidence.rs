@@ -65,7 +65,7 @@ impl App {
                 e.superseded_by.is_none()
                     && e.sha256 == stored.sha256
                     && e.title == meta.title.trim()
-                    && e.evidence_date == meta.date.trim()
+                    && e.evidence_date == meta.iso_date()
             });
         if let Some(e) = existing {
             let _ = self.evidence.delete(&stored.key).await;
@@ -75,7 +75,7 @@ impl App {
             learner_id,
             centre_id,
             title: meta.title.trim().to_string(),
-            evidence_date: meta.date.trim().to_string(),
+            evidence_date: meta.iso_date(),
             kind: meta.kind.clone(),
             kind_other: trimmed(&meta.kind_other),
             witness_name: trimmed(&meta.witness_name),

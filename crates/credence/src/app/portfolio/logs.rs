@@ -97,7 +97,7 @@ impl App {
                     .signatures
                     .iter()
                     .filter(|s| s.role == "learner" && s.withdrawn_at.is_none())
-                    .map(|s| s.at.chars().take(10).collect::<String>())
+                    .map(|s| s.at.clone())
                     .next_back()
                     .unwrap_or_default();
                 format!(
@@ -205,7 +205,10 @@ impl App {
             let (_, log) = self
                 .achievement_log(actor, learner_id, &q.qualification.qan)
                 .await?;
-            logs.push((crate::app::catalogue::qan_slug(&q.qualification.qan), log));
+            logs.push((
+                crate::app::catalogue::qan_slug(&q.qualification.qan),
+                log.in_uk_words(),
+            ));
         }
         let entry = |e: &EvidenceRow| {
             format!(
@@ -222,7 +225,7 @@ impl App {
             )),
             p.progress.met,
             p.progress.total,
-            crate::store::now()
+            crate::format::uk_date_time(&crate::store::now())
         );
         for (slug, log) in &logs {
             index.push_str(&format!(
@@ -250,7 +253,7 @@ impl App {
                 _ => "Current".into(),
             };
             index.push_str(&format!(
-                "<tr><td><a href=\"{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td><code>{5}</code></td><td>{6}</td><td>{7}</td></tr>",
+                "<tr><td><a href=\"{0}\">{0}</a></td><td>{1}</td><td><time datetime=\"{2}\">{8}</time></td><td>{3}</td><td>{4}</td><td><code>{5}</code></td><td>{6}</td><td>{7}</td></tr>",
                 html_escape(&entry(e)),
                 html_escape(&e.title),
                 html_escape(&e.evidence_date),
@@ -258,7 +261,8 @@ impl App {
                 html_escape(SOURCES.iter().find(|(c, _)| *c == e.source).map(|(_, t)| *t).unwrap_or("")),
                 e.sha256,
                 html_escape(&mapped.join("; ")),
-                html_escape(&status)
+                html_escape(&status),
+                html_escape(&crate::format::uk_date(&e.evidence_date))
             ));
         }
         index.push_str("</tbody></table></body></html>\n");

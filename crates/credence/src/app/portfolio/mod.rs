@@ -95,7 +95,8 @@ fn kind_of(row: &EvidenceRow) -> EvidenceKind {
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct EvidenceMeta {
     pub title: String,
-    /// When the evidence was produced, YYYY-MM-DD.
+    /// When the evidence was produced: YYYY-MM-DD, or DD/MM/YYYY as people in the UK type it
+    /// (stored as YYYY-MM-DD).
     pub date: String,
     /// One of the kinds (see `KINDS`): `worksheet`, `witness_testimony`, `other`...
     pub kind: String,
@@ -129,6 +130,14 @@ fn trimmed(s: &Option<String>) -> Option<String> {
 }
 
 impl EvidenceMeta {
+    /// The date as stored, YYYY-MM-DD, whichever way it was typed (the registration form's
+    /// parser); as given when it is not a date, which [`EvidenceMeta::problems`] reports.
+    pub fn iso_date(&self) -> String {
+        credence_domain::people::registration::parse_date(&self.date)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|_| self.date.trim().to_string())
+    }
+
     /// Every problem with what was given, by field.
     pub fn problems(&self, today: chrono::NaiveDate) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
@@ -137,17 +146,18 @@ impl EvidenceMeta {
         } else if self.title.chars().count() > 200 {
             out.push(("title", "The title must be 200 characters or fewer".into()));
         }
-        match chrono::NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d") {
+        match credence_domain::people::registration::parse_date(&self.date) {
             Ok(d) if d > today => out.push((
                 "date",
                 "The date the evidence was produced cannot be in the future".into(),
             )),
             Ok(_) => {}
-            Err(_) => out.push((
+            Err(_) if self.date.trim().is_empty() => out.push((
                 "date",
-                "Enter the date the evidence was produced, as YYYY-MM-DD (for example 2026-11-02)"
+                "Enter the date the evidence was produced, for example 02/11/2026 or 2026-11-02"
                     .into(),
             )),
+            Err(why) => out.push(("date", format!("Date the evidence was produced: {why}"))),
         }
         if !KINDS.iter().any(|(c, _)| *c == self.kind) {
             out.push(("kind", "Choose the kind of evidence".into()));
@@ -486,6 +496,33 @@ mod tests {
             source: "real_workplace".into(),
             file_name: "call.pdf".into(),
             ..EvidenceMeta::default()
+        }
+    }
+
+    #[test]
+    fn the_evidence_date_is_read_as_people_in_the_uk_type_it() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        for typed in ["02/11/2026", "2/11/2026", "2026-11-02", " 02.11.2026 "] {
+            let m = EvidenceMeta {
+                date: typed.into(),
+                ..meta()
+            };
+            assert!(m.problems(today).is_empty(), "{typed}");
+            assert_eq!(m.iso_date(), "2026-11-02", "{typed}");
+        }
+        for (typed, says) in [
+            ("", "Enter the date the evidence was produced"),
+            ("31/02/2026", "Date the evidence was produced:"),
+            ("02/11/26", "two-digit year"),
+            ("24/11/2026", "cannot be in the future"),
+        ] {
+            let m = EvidenceMeta {
+                date: typed.into(),
+                ..meta()
+            };
+            let p = m.problems(today);
+            assert_eq!(p.len(), 1, "{typed}: {p:?}");
+            assert!(p[0].1.contains(says), "{typed}: {}", p[0].1);
         }
     }
 

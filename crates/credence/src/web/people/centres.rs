@@ -11,16 +11,20 @@ pub(super) struct CentresPage {
     csrf: String,
     error: Option<String>,
     can_create: bool,
-    /// (id, name, AOs, my roles)
-    centres: Vec<(i64, String, String, String)>,
+    /// The new centre's name as typed, kept after a problem.
+    typed: String,
+    /// (id, name, AOs, my roles, whether the centre's page is open to the reader)
+    centres: Vec<(i64, String, String, String, bool)>,
 }
 
 pub(super) async fn centres_page(
     app: &AppState,
     actor: &crate::app::people::Actor,
     error: Option<String>,
+    typed: String,
 ) -> Result<Response, PageError> {
     let list = app.visible_centres(actor).await?;
+    let my_aos = actor.ao_codes();
     Ok(render_status(
         error.is_some(),
         &CentresPage {
@@ -29,9 +33,16 @@ pub(super) async fn centres_page(
             csrf: csrf_of(actor),
             error,
             can_create: actor.has_role("ao_staff"),
+            typed,
             centres: list
                 .into_iter()
                 .map(|c| {
+                    // The centre's page is for its staff and those who oversee it, not for
+                    // its learners (the same rule as the page's access policy).
+                    let id = c.centre.centre_id;
+                    let may_open = c.aos.iter().any(|a| my_aos.contains(&a.ao_code.as_str()))
+                        || actor.eqa_centres.iter().any(|(e, _)| *e == id)
+                        || actor.centre_roles(id).iter().any(|r| *r != "learner");
                     (
                         c.centre.centre_id,
                         c.centre.name,
@@ -41,6 +52,7 @@ pub(super) async fn centres_page(
                             .collect::<Vec<_>>()
                             .join(", "),
                         c.my_roles.join(", "),
+                        may_open,
                     )
                 })
                 .collect(),
@@ -52,7 +64,7 @@ pub(super) async fn centres(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> Result<Response, PageError> {
-    centres_page(&app, &actor, None).await
+    centres_page(&app, &actor, None, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -72,7 +84,7 @@ pub(super) async fn create_centre(
     {
         Ok(id) => Ok(Redirect::to(&format!("/centres/{id}")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            centres_page(&app, &actor, Some(e.to_string())).await
+            centres_page(&app, &actor, Some(e.to_string()), f.name.clone()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -115,12 +127,7 @@ pub(super) struct StaffLine {
     lead: bool,
 }
 
-/// A stored date or timestamp as people in the UK write it: "29 November 2026".
-fn uk_date(s: &str) -> String {
-    chrono::NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d")
-        .map(|d| d.format("%-d %B %Y").to_string())
-        .unwrap_or_else(|_| s.to_string())
-}
+use crate::web::format::uk_date;
 
 #[derive(Template)]
 #[template(path = "centre.html")]
@@ -310,8 +317,21 @@ pub(super) struct AuditPage {
     has_error: bool,
     centre_id: i64,
     centre_name: String,
-    /// (seq, at, who, from, action, subject, detail)
-    entries: Vec<(i64, String, String, String, String, String, String)>,
+    entries: Vec<AuditView>,
+}
+
+/// One audit entry as the page shows it.
+pub(super) struct AuditView {
+    seq: i64,
+    /// When, in words (London time).
+    when: String,
+    /// When, as stored (RFC 3339), for `<time datetime>`.
+    at: String,
+    who: String,
+    from: String,
+    action: String,
+    subject: String,
+    detail: String,
 }
 
 pub(super) async fn audit(
@@ -328,16 +348,15 @@ pub(super) async fn audit(
         centre_name: centre.name,
         entries: entries
             .into_iter()
-            .map(|e| {
-                (
-                    e.seq,
-                    e.at,
-                    e.actor.unwrap_or_default(),
-                    e.address.unwrap_or_default(),
-                    e.action,
-                    e.subject,
-                    e.detail,
-                )
+            .map(|e| AuditView {
+                seq: e.seq,
+                when: crate::web::format::uk_date_time(&e.at),
+                at: e.at,
+                who: e.actor.unwrap_or_default(),
+                from: e.address.unwrap_or_default(),
+                action: e.action,
+                subject: e.subject,
+                detail: e.detail,
             })
             .collect(),
     }))

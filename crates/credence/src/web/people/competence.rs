@@ -19,6 +19,17 @@ pub(super) struct CompetencePage {
     interests: Vec<String>,
     /// (learner id, label) at the actor's centres
     learners: Vec<(i64, String)>,
+    /// Whether the reader keeps a competence record (assessors, IQAs and EQAs).
+    keeps_record: bool,
+    /// The CPD form as typed, kept after a problem.
+    cpd_form: CpdForm,
+    /// The interest form as typed (learner, kind, details), kept after a problem.
+    interest_form: (i64, String, String),
+    /// The field the problem is about, for the error summary's link.
+    error_at: &'static str,
+    /// Whether the reader works at a centre or for an AO (anyone but a learner only), who
+    /// declares interests in learners.
+    staff: bool,
 }
 
 pub(super) async fn competence_page(
@@ -26,6 +37,25 @@ pub(super) async fn competence_page(
     actor: &crate::app::people::Actor,
     error: Option<String>,
     notice: Option<String>,
+) -> Result<Response, PageError> {
+    competence_page_with(app, actor, error, notice, Kept::default(), "level").await
+}
+
+/// What a form with a problem had in it, to show again.
+#[derive(Default)]
+struct Kept {
+    cpd: CpdForm,
+    interest: (i64, String, String),
+}
+
+/// The page, with the CPD form as typed and the field a problem is about.
+async fn competence_page_with(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    error: Option<String>,
+    notice: Option<String>,
+    kept: Kept,
+    error_at: &'static str,
 ) -> Result<Response, PageError> {
     use credence_domain::people::competence::{self as comp, AssessorAward, AwardStatus};
     let record = app
@@ -98,7 +128,10 @@ pub(super) async fn competence_page(
                 .find(|(id, _)| *id == i.learner_id)
                 .map(|(_, l)| l.clone())
                 .unwrap_or_else(|| format!("learner {}", i.learner_id));
-            format!("{who}: {kind}, declared {}", i.declared_on)
+            format!(
+                "{who}: {kind}, declared {}",
+                crate::web::format::uk_date(&i.declared_on)
+            )
         })
         .collect();
     Ok(render_status(
@@ -117,7 +150,7 @@ pub(super) async fn competence_page(
                 .iter()
                 .map(|c| {
                     (
-                        c.date.format("%Y-%m-%d").to_string(),
+                        crate::web::format::uk_date(&c.date.to_string()),
                         format!("{:.1}", f64::from(c.minutes) / 60.0),
                         c.description.clone(),
                     )
@@ -125,6 +158,11 @@ pub(super) async fn competence_page(
                 .collect(),
             interests,
             learners,
+            keeps_record: ["assessor", "iqa", "eqa"].iter().any(|r| actor.has_role(r)),
+            staff: actor.grants.iter().any(|g| g.role != "learner"),
+            cpd_form: kept.cpd,
+            interest_form: kept.interest,
+            error_at,
         },
     ))
 }
@@ -179,10 +217,13 @@ pub(super) async fn save_competence(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct CpdForm {
+    #[serde(default)]
     date: String,
+    #[serde(default)]
     hours: String,
+    #[serde(default)]
     description: String,
 }
 
@@ -195,7 +236,25 @@ pub(super) async fn add_cpd(
     use credence_domain::people::competence::{CompetenceRecord, CpdEntry};
     let date = match credence_domain::people::registration::parse_date(&f.date) {
         Ok(d) => d,
-        Err(e) => return competence_page(&app, &actor, Some(format!("Date: {e}")), None).await,
+        Err(e) => {
+            let m = if f.date.trim().is_empty() {
+                "Date: enter the date of the CPD, for example 14/10/2026".to_string()
+            } else {
+                format!("Date: {e}")
+            };
+            return competence_page_with(
+                &app,
+                &actor,
+                Some(m),
+                None,
+                Kept {
+                    cpd: f,
+                    ..Kept::default()
+                },
+                "cpd-date",
+            )
+            .await;
+        }
     };
     let Some(minutes) = f
         .hours
@@ -206,11 +265,16 @@ pub(super) async fn add_cpd(
         .filter(|h| *h > 0.0)
         .map(|h| (h * 60.0).round() as u32)
     else {
-        return competence_page(
+        return competence_page_with(
             &app,
             &actor,
             Some("Hours: give how long the CPD took, for example 1.5".into()),
             None,
+            Kept {
+                cpd: f,
+                ..Kept::default()
+            },
+            "cpd-hours",
         )
         .await;
     };
@@ -232,7 +296,20 @@ pub(super) async fn add_cpd(
         .await
     {
         Ok(()) => competence_page(&app, &actor, None, Some("CPD added.".into())).await,
-        Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(AppError::Validation(m)) => {
+            competence_page_with(
+                &app,
+                &actor,
+                Some(m),
+                None,
+                Kept {
+                    cpd: f,
+                    ..Kept::default()
+                },
+                "cpd-what",
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -271,7 +348,14 @@ pub(super) async fn declare_interest(
             ),
         )
         .await,
-        Err(AppError::Validation(m)) => competence_page(&app, &actor, Some(m), None).await,
+        Err(AppError::Validation(m)) => {
+            let at = if f.kind == "other" { "note" } else { "kind" };
+            let kept = Kept {
+                interest: (f.learner, f.kind, f.note),
+                ..Kept::default()
+            };
+            competence_page_with(&app, &actor, Some(m), None, kept, at).await
+        }
         Err(e) => Err(e.into()),
     }
 }

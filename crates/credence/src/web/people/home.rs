@@ -281,7 +281,7 @@ pub(super) async fn home_page_filtered(
                                     format!("{} {}", r.given_name, r.family_name),
                                     r.uln.unwrap_or_default(),
                                     r.qan,
-                                    r.registered_at,
+                                    crate::web::format::uk_date(&r.registered_at),
                                 ],
                             )
                         })
@@ -613,7 +613,12 @@ pub(super) async fn home_page_filtered(
                                     "/qualifications/{}",
                                     crate::app::catalogue::qan_slug(&r.qan)
                                 ),
-                                vec![title, r.centre_name, units, r.registered_at],
+                                vec![
+                                    title,
+                                    r.centre_name,
+                                    units,
+                                    crate::web::format::uk_date(&r.registered_at),
+                                ],
                             )
                         })
                         .collect(),
@@ -649,7 +654,7 @@ pub(super) async fn home_page_filtered(
                         t.qan,
                         t.from_centre_name,
                         t.to_centre_name,
-                        t.requested_at.chars().take(10).collect::<String>(),
+                        crate::web::format::uk_date(&t.requested_at),
                         t.reason
                     ),
                 )

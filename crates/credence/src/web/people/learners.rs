@@ -13,12 +13,20 @@ pub(super) struct RegView {
     staff: String,
     /// ("person:role", label) the actor may assign
     assignable: Vec<(String, String)>,
+    /// The centre's assessors and IQAs who cannot be assigned, and why.
+    not_offered: Vec<String>,
     status: String,
     /// (centre id, name) the learner may move to, for the centre's administrators.
     transfer_to: Vec<(i64, String)>,
     /// (label, link): withdraw, break, resume, for the centre's administrators.
     status_actions: Vec<(String, String)>,
+    /// The transfer form as typed (centre id, reason), kept after a problem.
+    typed_to: String,
+    typed_reason: String,
 }
+
+/// A transfer request as typed: (registration, centre chosen, reason).
+pub(crate) type TypedTransfer = (i64, String, String);
 
 #[derive(Template)]
 #[template(path = "learner.html")]
@@ -47,6 +55,18 @@ pub(crate) async fn learner_page(
     id: i64,
     error: Option<String>,
     notice: Option<String>,
+) -> Result<Response, PageError> {
+    learner_page_with(app, actor, id, error, notice, None).await
+}
+
+/// The learner's page, with a transfer request as it was typed.
+pub(crate) async fn learner_page_with(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    error: Option<String>,
+    notice: Option<String>,
+    typed: Option<TypedTransfer>,
 ) -> Result<Response, PageError> {
     let l = app
         .store
@@ -84,27 +104,39 @@ pub(crate) async fn learner_page(
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let assignable = if actor.centre_roles(r.centre_id).contains(&"centre_admin") {
-            app.store
+        // Offered: the centre's assessors and IQAs not already assigned in that role whom
+        // the assignment's own checks clear (role here, competence, interests).
+        let mut assignable = Vec::new();
+        let mut not_offered = Vec::new();
+        if actor.centre_roles(r.centre_id).contains(&"centre_admin") && r.status != "transferred" {
+            let staff = app
+                .store
                 .centre_staff(r.centre_id)
                 .await
-                .map_err(AppError::from)?
+                .map_err(AppError::from)?;
+            for s in staff
                 .into_iter()
                 .filter(|s| s.role == "assessor" || s.role == "iqa")
-                .map(|s| {
-                    (
+            {
+                if assigned
+                    .iter()
+                    .any(|a| a.person_id == s.person_id && a.role == s.role)
+                {
+                    continue;
+                }
+                match app.assignment_refusal(&r, s.person_id, &s.role).await? {
+                    None => assignable.push((
                         format!("{}:{}", s.person_id, s.role),
                         format!(
                             "{} as {}",
                             s.display_name,
                             if s.role == "iqa" { "IQA" } else { "assessor" }
                         ),
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+                    )),
+                    Some(why) => not_offered.push(why),
+                }
+            }
+        }
         let title = cat
             .qualification(&r.qan)
             .map(|(_, q)| q.title.clone())
@@ -177,9 +209,20 @@ pub(crate) async fn learner_page(
             title,
             centre: r.centre_name,
             version: r.catalogue_version_id,
-            registered: r.registered_at,
+            registered: crate::web::format::uk_date(&r.registered_at),
             staff,
             assignable,
+            not_offered,
+            typed_to: typed
+                .as_ref()
+                .filter(|t| t.0 == r.registration_id)
+                .map(|t| t.1.clone())
+                .unwrap_or_default(),
+            typed_reason: typed
+                .as_ref()
+                .filter(|t| t.0 == r.registration_id)
+                .map(|t| t.2.clone())
+                .unwrap_or_default(),
         });
     }
     let invite_centre = regs
@@ -204,7 +247,7 @@ pub(crate) async fn learner_page(
             notice,
             name: format!("{} {}", l.given_name, l.family_name),
             uln: l.uln.unwrap_or_else(|| "None recorded".into()),
-            dob: l.date_of_birth,
+            dob: crate::web::format::uk_date(&l.date_of_birth),
             registrations: regs,
             learner_id: id,
             transfers: app

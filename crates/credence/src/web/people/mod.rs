@@ -17,7 +17,7 @@ use centres::*;
 use competence::*;
 use home::*;
 use invitations::*;
-pub(crate) use learners::learner_page;
+pub(crate) use learners::learner_page_with;
 use learners::*;
 pub use registration::RegisterForm;
 use registration::*;
@@ -88,7 +88,11 @@ pub fn router() -> Router<AppState> {
     let r = super::access::route(r, "/invitations", post(invite_ao));
     let r = super::access::route(r, "/context", post(switch_context));
     let r = super::access::route(r, "/account/tokens", get(tokens).post(create_token));
-    let r = super::access::route(r, "/account/tokens/{id}/revoke", post(revoke_token));
+    let r = super::access::route(
+        r,
+        "/account/tokens/{id}/revoke",
+        get(revoke_confirm).post(revoke_token),
+    );
     let r = super::access::route(r, "/centres", get(centres).post(create_centre));
     let r = super::access::route(r, "/centres/{centre}", get(centre));
     let r = super::access::route(r, "/centres/{centre}/approvals", post(approve));

@@ -16,6 +16,8 @@ pub(super) struct RegisterPage {
     /// (field id, message)
     errors: Vec<(String, String)>,
     notice: Option<String>,
+    /// After registering a file's good rows: the rows left out and why.
+    left_out: Vec<String>,
     form: RegisterForm,
     /// (QAN, title) the centre is approved for
     qualifications: Vec<(String, String)>,
@@ -39,6 +41,20 @@ pub(super) async fn register_page(
     summary: String,
     errors: Vec<(String, String)>,
     notice: Option<String>,
+) -> Result<Response, PageError> {
+    register_page_with(app, actor, id, form, summary, errors, notice, Vec::new()).await
+}
+
+#[expect(clippy::too_many_arguments, reason = "the page's parts, each its own")]
+async fn register_page_with(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    id: i64,
+    form: RegisterForm,
+    summary: String,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+    left_out: Vec<String>,
 ) -> Result<Response, PageError> {
     let centre = app.centre(id).await?;
     let cat = app.catalogue().await?;
@@ -70,6 +86,7 @@ pub(super) async fn register_page(
             summary,
             errors,
             notice,
+            left_out,
             form,
             qualifications,
         }),
@@ -161,11 +178,17 @@ pub(super) async fn register_upload(
         let summary = if outcome.errors.is_empty() {
             "The file has no learners to register.".to_string()
         } else {
+            let good = outcome.rows - outcome.bad_rows;
             format!(
-                "{} of {} rows have errors: nothing was registered. Correct the file, or tick 'register the good rows' to register the {} good rows.",
+                "{} of {} rows {} errors: nothing was registered. Correct the file, or tick 'register the good rows' to register the {}.",
                 outcome.bad_rows,
                 outcome.rows,
-                outcome.rows - outcome.bad_rows
+                if outcome.bad_rows == 1 { "has" } else { "have" },
+                if good == 1 {
+                    "1 good row".to_string()
+                } else {
+                    format!("{good} good rows")
+                }
             )
         };
         let errors = outcome
@@ -200,15 +223,10 @@ pub(super) async fn register_upload(
         String::new()
     };
     let notice = format!(
-        "Registered {} learners.{}{invited}",
-        outcome.registered,
-        if outcome.bad_rows > 0 {
-            format!(" {} rows with errors were left out.", outcome.bad_rows)
-        } else {
-            String::new()
-        }
+        "{}{invited}",
+        registered_notice(outcome.registered, &outcome.left_out_rows())
     );
-    register_page(
+    register_page_with(
         &app,
         &actor,
         id,
@@ -216,6 +234,46 @@ pub(super) async fn register_upload(
         String::new(),
         Vec::new(),
         Some(notice),
+        outcome.errors,
     )
     .await
+}
+
+/// What registering a file's good rows did: "Registered 3 learners. Row 5 had errors and was
+/// left out: see below." (each count in its right number).
+fn registered_notice(registered: usize, left_out: &[usize]) -> String {
+    let learners = if registered == 1 {
+        "1 learner".to_string()
+    } else {
+        format!("{registered} learners")
+    };
+    let rows: Vec<String> = left_out.iter().map(ToString::to_string).collect();
+    match rows.as_slice() {
+        [] => format!("Registered {learners}."),
+        [one] => {
+            format!("Registered {learners}. Row {one} had errors and was left out: see why below.")
+        }
+        [init @ .., last] => format!(
+            "Registered {learners}. Rows {} and {last} had errors and were left out: see why below.",
+            init.join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registered_notice;
+
+    #[test]
+    fn the_notice_names_the_rows_left_out_in_the_right_number() {
+        assert_eq!(registered_notice(1, &[]), "Registered 1 learner.");
+        assert_eq!(
+            registered_notice(3, &[5]),
+            "Registered 3 learners. Row 5 had errors and was left out: see why below."
+        );
+        assert_eq!(
+            registered_notice(2, &[2, 4, 7]),
+            "Registered 2 learners. Rows 2, 4 and 7 had errors and were left out: see why below."
+        );
+    }
 }

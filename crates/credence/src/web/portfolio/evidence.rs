@@ -19,6 +19,8 @@ pub(super) struct UploadPage {
     today: String,
     /// Set when replacing an item: its id and title.
     replacing: Option<(i64, String)>,
+    /// Why it is being replaced, as typed.
+    reason: String,
 }
 
 pub(super) async fn upload_page(
@@ -27,9 +29,13 @@ pub(super) async fn upload_page(
     learner: i64,
     meta: EvidenceMeta,
     error: Option<AppError>,
-    replacing: Option<(i64, String)>,
+    replacing: Option<(i64, String, String)>,
 ) -> Result<Response, PageError> {
     let p = app.portfolio(actor, learner).await?;
+    let (replacing, reason) = match replacing {
+        Some((id, title, reason)) => (Some((id, title)), reason),
+        None => (None, String::new()),
+    };
     if !p.may_add {
         return Err(AppError::Forbidden(
             "Only the learner and their assigned assessor add evidence to this portfolio.".into(),
@@ -52,8 +58,12 @@ pub(super) async fn upload_page(
         sources: SOURCES.to_vec(),
         limit: crate::evidence_store::human_size(app.max_upload),
         meta,
-        today: chrono::Utc::now().date_naive().to_string(),
+        today: chrono::Utc::now()
+            .date_naive()
+            .format("%d/%m/%Y")
+            .to_string(),
         replacing,
+        reason,
     };
     Ok(render_as(status, &page))
 }
@@ -80,7 +90,7 @@ pub(super) async fn receive_upload(
     multipart: &mut Multipart,
     replacing: Option<i64>,
     address: &str,
-) -> (EvidenceMeta, AppResult<i64>) {
+) -> (EvidenceMeta, String, AppResult<i64>) {
     let mut meta = EvidenceMeta::default();
     let mut reason = String::new();
     let result = loop {
@@ -133,7 +143,7 @@ pub(super) async fn receive_upload(
     };
     // Read what is left of the request so the browser sees the answer.
     while let Ok(Some(_)) = multipart.next_field().await {}
-    (meta, result)
+    (meta, reason, result)
 }
 
 pub(super) async fn upload(
@@ -144,7 +154,7 @@ pub(super) async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let address = client_address(&headers);
-    let (meta, result) =
+    let (meta, _, result) =
         receive_upload(&app, &actor, learner, &mut multipart, None, &address).await;
     match result {
         Ok(id) => Ok(
@@ -181,6 +191,8 @@ pub(super) struct EvidencePage {
     item_title: String,
     kind: String,
     date: String,
+    /// The stored date, for the replacement form.
+    date_value: String,
     source: String,
     simulation_note: String,
     file_name: String,
@@ -189,6 +201,8 @@ pub(super) struct EvidencePage {
     sha256: String,
     added_by: String,
     added_at: String,
+    /// When it was added, as stored (RFC 3339), for `<time datetime>`.
+    added_iso: String,
     superseded_by: Option<i64>,
     supersede_reason: String,
     supersedes: Vec<(i64, String, String)>,
@@ -358,7 +372,8 @@ pub(super) async fn evidence_response_kept(
                 .map(|(_, t)| t.to_string())
                 .unwrap_or_default(),
         },
-        date: e.evidence_date.clone(),
+        date: crate::web::format::uk_date(&e.evidence_date),
+        date_value: e.evidence_date.clone(),
         source: SOURCES
             .iter()
             .find(|(c, _)| *c == e.source)
@@ -370,7 +385,8 @@ pub(super) async fn evidence_response_kept(
         size: crate::evidence_store::human_size(u64::try_from(e.size).unwrap_or(0)),
         sha256: e.sha256.clone(),
         added_by: e.added_by_name.clone(),
-        added_at: e.added_at.clone(),
+        added_at: crate::web::format::uk_date_time(&e.added_at),
+        added_iso: e.added_at.clone(),
         superseded_by: e.superseded_by,
         supersede_reason: e.supersede_reason.clone().unwrap_or_default(),
         supersedes: p
@@ -648,18 +664,97 @@ pub(super) async fn supersede(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let address = client_address(&headers);
-    let (_, result) =
+    let (meta, reason, result) =
         receive_upload(&app, &actor, learner, &mut multipart, Some(id), &address).await;
     match result {
         Ok(new_id) => Ok(Redirect::to(&format!(
             "/learners/{learner}/evidence/{new_id}?done=superseded"
         ))
         .into_response()),
+        // A problem with what was typed: the replacement form again, as it was typed, with
+        // the file to choose again. A refusal (signed off, not theirs) is the item's page.
+        Err(e @ AppError::Validation(_)) => {
+            let title = app
+                .portfolio(&actor, learner)
+                .await?
+                .item(id)
+                .map(|e| e.title.clone())
+                .unwrap_or_default();
+            upload_page(
+                &app,
+                &actor,
+                learner,
+                meta,
+                Some(e),
+                Some((id, title, reason)),
+            )
+            .await
+        }
         Err(e) if is_user_error(&e) => {
             evidence_response(&app, &actor, learner, id, Some(e), None).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "evidence_delete.html")]
+pub(super) struct DeleteConfirmPage {
+    title: String,
+    has_error: bool,
+    csrf: String,
+    learner_id: i64,
+    name: String,
+    id: i64,
+    item_title: String,
+    file_name: String,
+    date: String,
+    /// How many criteria it is mapped to.
+    mappings: usize,
+    /// Why it cannot be deleted, when it cannot.
+    refusal: Option<String>,
+}
+
+/// The confirmation step before an item is deleted (the page's "Delete" is a link here; the
+/// form on this page deletes).
+pub(super) async fn delete_confirm(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((learner, id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let p = app.portfolio(&actor, learner).await?;
+    let e = p
+        .item(id)
+        .ok_or_else(|| PageError::from(AppError::NotFound(format!("evidence {id}"))))?;
+    let locked = p.locked_units_of(id);
+    let refusal = if !p.may_add {
+        Some(
+            "Only the learner and their assigned assessor delete evidence from this portfolio."
+                .to_string(),
+        )
+    } else if e.superseded_by.is_some() {
+        Some("This item has been replaced by a newer version: it is kept for the record and cannot be deleted.".into())
+    } else if !locked.is_empty() {
+        Some(format!(
+            "This item is in units already signed off ({}): it cannot be deleted. Replace it with a new version instead.",
+            locked.join(", ")
+        ))
+    } else {
+        None
+    };
+    Ok(render(&DeleteConfirmPage {
+        title: format!("Delete evidence: {}", e.title),
+        has_error: false,
+        csrf: crate::web::access::csrf_token(),
+        learner_id: learner,
+        name: format!("{} {}", p.learner.given_name, p.learner.family_name),
+        id,
+        item_title: e.title.clone(),
+        file_name: e.file_name.clone(),
+        date: crate::web::format::uk_date(&e.evidence_date),
+        mappings: p.mappings.iter().filter(|m| m.evidence_id == id).count(),
+        refusal,
+    }))
 }
 
 pub(super) async fn delete(

@@ -20,6 +20,7 @@ pub(super) async fn log_page(
     let (_, log) = app
         .achievement_log(&actor, learner, &qan_from_slug(&qan))
         .await?;
+    let log = log.in_uk_words();
     Ok(render(&LogPage {
         title: format!("{}: {}", log.title, log.learner_name),
         has_error: false,
@@ -36,6 +37,7 @@ pub(super) async fn log_pdf(
 ) -> Result<Response, PageError> {
     let qan = qan_from_slug(&qan);
     let (_, log) = app.achievement_log(&actor, learner, &qan).await?;
+    let log = log.in_uk_words();
     let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(&log))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;

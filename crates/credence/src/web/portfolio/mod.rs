@@ -118,7 +118,7 @@ pub fn router() -> Router<AppState> {
     let r = super::access::route(
         r,
         "/learners/{learner}/evidence/{evidence}/delete",
-        post(delete),
+        get(delete_confirm).post(delete),
     );
     let r = super::access::route(
         r,
@@ -164,7 +164,7 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
 // --- shared -----------------------------------------------------------------------------------
 
 pub(super) fn human_date(at: &str) -> String {
-    at.chars().take(10).collect()
+    crate::web::format::uk_date(at)
 }
 
 pub(super) fn status_tag(s: &CriterionStatus) -> (&'static str, String) {

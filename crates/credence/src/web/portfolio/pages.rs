@@ -210,7 +210,7 @@ pub(super) fn evidence_rows(p: &Portfolio) -> Vec<EvRow> {
                 .find(|(c, _)| *c == e.kind)
                 .map(|(_, t)| t.to_string())
                 .unwrap_or_else(|| e.kind.clone()),
-            date: e.evidence_date.clone(),
+            date: crate::web::format::uk_date(&e.evidence_date),
             source: SOURCES
                 .iter()
                 .find(|(c, _)| *c == e.source)
@@ -560,7 +560,7 @@ pub(super) async fn unit_response_kept(
                     (false, true) => "Learner (withdrawn by an IQA referral)".into(),
                 },
                 name: s.person_name.clone(),
-                at: s.at.clone(),
+                at: crate::web::format::uk_date_time(&s.at),
                 comments: s.comments.clone(),
                 hash: s.evidence_hash.clone(),
                 current: s.evidence_hash == pu.current_hash,

@@ -46,12 +46,13 @@ pub(super) async fn request_transfer(
         // The learner page again, with the problem where the form is.
         Err(e) if is_user_error(&e) => {
             let status = crate::web::status_of(&e);
-            let mut res = crate::web::people::learner_page(
+            let mut res = crate::web::people::learner_page_with(
                 &app,
                 &actor,
                 reg.learner_id,
                 Some(crate::web::public_message(&e)),
                 None,
+                Some((registration, f.to_centre.clone(), f.reason.clone())),
             )
             .await?;
             *res.status_mut() = status;

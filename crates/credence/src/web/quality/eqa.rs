@@ -44,17 +44,7 @@ pub(super) fn api_routes(
 
 // --- shared by the quality pages ---------------------------------------------------------
 
-/// A stored date or timestamp as people in the UK write it: "29 November 2026".
-pub(super) fn uk_date(s: &str) -> String {
-    chrono::NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d")
-        .map(|d| d.format("%-d %B %Y").to_string())
-        .unwrap_or_else(|_| s.to_string())
-}
-
-/// An optional stored date in UK form, or empty.
-pub(super) fn uk_opt(s: Option<&str>) -> String {
-    s.map(uk_date).unwrap_or_default()
-}
+pub(super) use crate::web::format::{uk_date, uk_opt};
 
 /// An id from the path: anything but a number names nothing.
 pub(super) fn path_id(raw: &str, what: &str) -> Result<i64, PageError> {

@@ -55,14 +55,7 @@ pub(super) fn api_routes(
 
 // --- shared with the sample pages -------------------------------------------------------------
 
-/// A stored date or timestamp as people read it in the UK: "29 November 2026".
-pub(super) fn uk_date(at: &str) -> String {
-    let day = at.get(..10).unwrap_or(at);
-    match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
-        Ok(d) => d.format("%-d %B %Y").to_string(),
-        Err(_) => at.to_string(),
-    }
-}
+pub(super) use crate::web::format::uk_date;
 
 /// Whether a stored due date is before today.
 pub(super) fn is_past(due_on: &str) -> bool {
