@@ -19,13 +19,19 @@ impl App {
     pub async fn visible_centres(&self, actor: &Actor) -> AppResult<Vec<CentreSummary>> {
         let mut out = Vec::new();
         let my_aos = actor.ao_codes();
+        // Someone with no AO role and no EQA appointment sees only the centres they have a
+        // role at: no need to read every other centre's AOs.
+        let overseer = !my_aos.is_empty() || !actor.eqa_centres.is_empty();
         for c in self.store.centres().await? {
-            let aos = self.store.centre_aos(c.centre_id).await?;
             let roles: Vec<String> = actor
                 .centre_roles(c.centre_id)
                 .into_iter()
                 .map(|r| super::people::role_name(r).to_string())
                 .collect();
+            if !overseer && roles.is_empty() {
+                continue;
+            }
+            let aos = self.store.centre_aos(c.centre_id).await?;
             let oversees = aos.iter().any(|a| my_aos.contains(&a.ao_code.as_str()))
                 || actor.eqa_centres.iter().any(|(id, _)| *id == c.centre_id);
             if oversees || !roles.is_empty() {

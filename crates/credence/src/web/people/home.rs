@@ -163,7 +163,15 @@ pub(super) async fn home_page_filtered(
             )
         })
         .collect();
-    let mut sections = quality_sections(app, actor).await?;
+    // An assessor's open referrals: shown in their own panel and tagged in the caseload.
+    let referrals = if actor.has_role("assessor") {
+        app.assessor_actions(actor).await?
+    } else {
+        Vec::new()
+    };
+    let referred: std::collections::BTreeSet<i64> =
+        referrals.iter().map(|(s, _)| s.learner_id).collect();
+    let mut sections = quality_sections(app, actor, referrals).await?;
     if let Some(active) = &actor.active {
         match active.role.as_str() {
             "ao_staff" | "eqa" => {
@@ -313,15 +321,6 @@ pub(super) async fn home_page_filtered(
                 } else {
                     "to assess"
                 };
-                let referred: std::collections::BTreeSet<i64> = if active.role == "assessor" {
-                    app.assessor_actions(actor)
-                        .await?
-                        .into_iter()
-                        .map(|(s, _)| s.learner_id)
-                        .collect()
-                } else {
-                    Default::default()
-                };
                 let cat = app.catalogue().await?;
                 let stalled_before = crate::store::timestamp(
                     chrono::Utc::now() - chrono::Duration::days(crate::app::needs::STALLED_DAYS),
@@ -419,7 +418,7 @@ pub(super) async fn home_page_filtered(
                     let case = Case {
                         awaiting: !needs.awaiting_assessment.is_empty(),
                         ready: !needs.ready_to_sign.is_empty(),
-                        referred: referred.contains(&r.learner_id),
+                        referred: active.role == "assessor" && referred.contains(&r.learner_id),
                         stalled: !on_break && activity < stalled_before,
                         name,
                         activity,
@@ -722,6 +721,7 @@ fn shown_of(n: usize) -> String {
 async fn quality_sections(
     app: &AppState,
     actor: &crate::app::people::Actor,
+    referrals: Vec<(crate::store::SampleRow, crate::store::DecisionRow)>,
 ) -> Result<Vec<Section>, PageError> {
     let active = actor
         .active
@@ -795,7 +795,6 @@ async fn quality_sections(
         });
     }
     if actor.has_role("assessor") {
-        let referrals = app.assessor_actions(actor).await?;
         if active == "assessor" || !referrals.is_empty() {
             let n = referrals.len();
             let cat = app.catalogue().await?;
