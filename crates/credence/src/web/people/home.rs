@@ -794,42 +794,41 @@ async fn quality_sections(
             filter: false,
         });
     }
-    if actor.has_role("assessor") {
-        if active == "assessor" || !referrals.is_empty() {
-            let n = referrals.len();
-            let cat = app.catalogue().await?;
-            let rows = referrals
-                .into_iter()
-                .take(PANEL_ROWS)
-                .map(|(s, d)| {
-                    let unit = cat
-                        .specs
-                        .iter()
-                        .find_map(|cs| cs.spec.unit(&s.unit_key))
-                        .map(|u| u.ao_ref.clone())
-                        .unwrap_or_else(|| s.unit_key.clone());
-                    let due = d.due_on.clone().unwrap_or_default();
-                    Row {
-                        link: format!(
-                            "/learners/{}/portfolio/units/{}",
-                            s.learner_id,
-                            crate::app::catalogue::unit_slug(&s.unit_key)
-                        ),
-                        cells: vec![
-                            format!("{} {}", s.given_name, s.family_name),
-                            unit,
-                            d.criterion
-                                .clone()
-                                .unwrap_or_else(|| "The whole unit".into()),
-                            d.action.clone(),
-                            d.iqa_name.clone(),
-                            uk_date(&due),
-                        ],
-                        tags: overdue_tag(!due.is_empty() && past(&due)),
-                    }
-                })
-                .collect();
-            out.push(Section {
+    if actor.has_role("assessor") && (active == "assessor" || !referrals.is_empty()) {
+        let n = referrals.len();
+        let cat = app.catalogue().await?;
+        let rows = referrals
+            .into_iter()
+            .take(PANEL_ROWS)
+            .map(|(s, d)| {
+                let unit = cat
+                    .specs
+                    .iter()
+                    .find_map(|cs| cs.spec.unit(&s.unit_key))
+                    .map(|u| u.ao_ref.clone())
+                    .unwrap_or_else(|| s.unit_key.clone());
+                let due = d.due_on.clone().unwrap_or_default();
+                Row {
+                    link: format!(
+                        "/learners/{}/portfolio/units/{}",
+                        s.learner_id,
+                        crate::app::catalogue::unit_slug(&s.unit_key)
+                    ),
+                    cells: vec![
+                        format!("{} {}", s.given_name, s.family_name),
+                        unit,
+                        d.criterion
+                            .clone()
+                            .unwrap_or_else(|| "The whole unit".into()),
+                        d.action.clone(),
+                        d.iqa_name.clone(),
+                        uk_date(&due),
+                    ],
+                    tags: overdue_tag(!due.is_empty() && past(&due)),
+                }
+            })
+            .collect();
+        out.push(Section {
                 heading: format!("Referred back to you ({n})"),
                 intro: if n == 0 {
                     "Nothing is referred back to you by an IQA.".into()
@@ -844,7 +843,6 @@ async fn quality_sections(
                 actions: Vec::new(),
                 filter: false,
             });
-        }
     }
     if matches!(active, "ao_staff" | "eqa") {
         let due = app.visits_due(actor).await?;
