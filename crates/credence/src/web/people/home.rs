@@ -138,7 +138,9 @@ pub(super) async fn home_page_filtered(
     error: Option<String>,
     filter: CaseloadQuery,
 ) -> Result<Response, PageError> {
-    let centres = app.visible_centres(actor).await?;
+    // The catalogue once for the whole page (each read checks the published versions).
+    let cat = app.catalogue().await?;
+    let centres = app.visible_centres_named(actor).await?;
     let centre_name = |id: Option<i64>| {
         id.and_then(|id| centres.iter().find(|c| c.centre.centre_id == id))
             .map(|c| c.centre.name.clone())
@@ -171,7 +173,7 @@ pub(super) async fn home_page_filtered(
     };
     let referred: std::collections::BTreeSet<i64> =
         referrals.iter().map(|(s, _)| s.learner_id).collect();
-    let mut sections = quality_sections(app, actor, referrals).await?;
+    let mut sections = quality_sections(app, actor, referrals, &cat).await?;
     if let Some(active) = &actor.active {
         match active.role.as_str() {
             "ao_staff" | "eqa" => {
@@ -321,7 +323,6 @@ pub(super) async fn home_page_filtered(
                 } else {
                     "to assess"
                 };
-                let cat = app.catalogue().await?;
                 let stalled_before = crate::store::timestamp(
                     chrono::Utc::now() - chrono::Duration::days(crate::app::needs::STALLED_DAYS),
                 );
@@ -507,7 +508,6 @@ pub(super) async fn home_page_filtered(
                     .registrations_of_learner(learner)
                     .await
                     .map_err(AppError::from)?;
-                let cat = app.catalogue().await?;
                 // Progress counts the learner's plan (chosen, else proposed).
                 let portfolio = app.portfolio(actor, learner).await.ok();
                 if let Some(p) = portfolio.as_ref() {
@@ -722,6 +722,7 @@ async fn quality_sections(
     app: &AppState,
     actor: &crate::app::people::Actor,
     referrals: Vec<(crate::store::SampleRow, crate::store::DecisionRow)>,
+    cat: &crate::app::catalogue::Catalogue,
 ) -> Result<Vec<Section>, PageError> {
     let active = actor
         .active
@@ -733,7 +734,6 @@ async fn quality_sections(
     let past = |due: &str| crate::app::quality::day_of(due) < today;
     let mut out = Vec::new();
     if active == "iqa" {
-        let cat = app.catalogue().await?;
         let unit_ref = |key: &str| {
             cat.specs
                 .iter()
@@ -796,7 +796,6 @@ async fn quality_sections(
     }
     if actor.has_role("assessor") && (active == "assessor" || !referrals.is_empty()) {
         let n = referrals.len();
-        let cat = app.catalogue().await?;
         let rows = referrals
             .into_iter()
             .take(PANEL_ROWS)
