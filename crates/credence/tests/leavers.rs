@@ -374,6 +374,26 @@ async fn a_registration_pauses_resumes_and_is_withdrawn(url: String) {
     assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
     let reg = app.store.registration(r).await.unwrap().unwrap();
     assert_eq!(reg.status.as_str(), "withdrawn");
+    // Nothing more is judged under a withdrawn registration.
+    let sam = actor(&app, "sam.assessor@demo").await;
+    let p = app.portfolio(&sam, priya).await.unwrap();
+    assert!(!p.may_assess, "the assessor's forms are gone");
+    let unit = &p.units[0];
+    let refused = app
+        .judge(
+            &sam,
+            priya,
+            &unit.unit.key,
+            &unit.progress.per_criterion[0].0,
+            credence_domain::portfolio::Outcome::NotYetMet,
+            "More please",
+            false,
+            Some(p.stamp),
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("withdrawn"), "{refused}");
     let events = app.store.registration_events(r).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["break", "resumed", "withdrawn"]);

@@ -95,7 +95,11 @@ impl App {
         learner_id: i64,
     ) -> AppResult<Option<RegistrationRow>> {
         let regs = self.store.registrations_of_learner(learner_id).await?;
-        for r in regs.into_iter().filter(|r| r.status != "transferred") {
+        // A registration moved away or withdrawn is assessed no more.
+        for r in regs
+            .into_iter()
+            .filter(|r| r.status != "transferred" && r.status != "withdrawn")
+        {
             let assigned = self
                 .store
                 .assignments(r.registration_id)
@@ -117,6 +121,19 @@ impl App {
         learner_id: i64,
     ) -> AppResult<RegistrationRow> {
         let Some(reg) = self.assessing(actor, learner_id).await? else {
+            let withdrawn = self
+                .store
+                .registrations_of_learner(learner_id)
+                .await?
+                .into_iter()
+                .any(|r| {
+                    r.status == "withdrawn" && actor.centre_roles(r.centre_id).contains(&"assessor")
+                });
+            if withdrawn {
+                return Err(AppError::Conflict(
+                    "The learner's registration was withdrawn: nothing more is assessed or signed under it. The centre's administrator can tell you why on the learner's page.".into(),
+                ));
+            }
             return Err(AppError::Forbidden(
                 "Only an assessor assigned to this learner may do this. A centre administrator assigns assessors on the learner's page.".into(),
             ));
