@@ -428,3 +428,88 @@ both_databases!(
     registration_status,
     a_registration_pauses_resumes_and_is_withdrawn
 );
+
+async fn an_ao_manages_its_staff_and_eqas(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let router = credence::web::router(app.clone());
+    let victor = app
+        .store
+        .person_by_email("eqa.riverside@isp.demo")
+        .await
+        .unwrap()
+        .unwrap()
+        .person_id;
+    let isp = cookie(&sign_in(&router, "ao@isp.demo", "credence-demo-2026").await);
+    let list = send(&router, page("/people", &isp)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains(&format!("/people/{victor}")));
+    // Another AO's staff see none of ISP's people.
+    let ocr = cookie(&sign_in(&router, "ao@ocr.demo", "credence-demo-2026").await);
+    let theirs = send(&router, page(&format!("/people/{victor}"), &ocr)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    // A learner is refused the page.
+    let learner = cookie(&sign_in(&router, "priya.learner@demo", "credence-demo-2026").await);
+    assert_ne!(
+        send(&router, page("/people", &learner)).await.status,
+        StatusCode::OK
+    );
+
+    let person = send(&router, page(&format!("/people/{victor}"), &isp)).await;
+    let csrf = csrf_in(&person.body);
+    let confirm = send(
+        &router,
+        page(&format!("/people/{victor}/remove-role?role=eqa"), &isp),
+    )
+    .await;
+    assert!(confirm.body.contains("appointments to centres end"));
+    let victor_cookie =
+        cookie(&sign_in(&router, "eqa.riverside@isp.demo", "credence-demo-2026").await);
+    let removed = send(
+        &router,
+        form(
+            &format!("/people/{victor}/remove-role"),
+            &format!("csrf={csrf}&role=eqa"),
+            Some(&isp),
+        ),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+    assert!(
+        app.store.eqa_centres(victor).await.unwrap().is_empty(),
+        "appointments end"
+    );
+    assert!(app.store.grants(victor).await.unwrap().is_empty());
+    // With no role left for ISP he is no longer ISP's to manage; the operator disables him.
+    let operator = app.operator(None).await.unwrap();
+    app.set_account_disabled(&operator, "eqa.riverside@isp.demo", true)
+        .await
+        .unwrap();
+    assert_ne!(
+        send(&router, page("/home", &victor_cookie)).await.status,
+        StatusCode::OK
+    );
+
+    // ISP's staff cannot remove their own staff role.
+    let me = app
+        .store
+        .person_by_email("ao@isp.demo")
+        .await
+        .unwrap()
+        .unwrap()
+        .person_id;
+    let own = send(
+        &router,
+        form(
+            &format!("/people/{me}/remove-role"),
+            &format!("csrf={csrf}&role=ao_staff"),
+            Some(&isp),
+        ),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::CONFLICT);
+    let log = app.store.audit_entries(None, 200).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "role_removed"));
+    assert!(log.iter().any(|e| e.action == "account_disabled"));
+}
+both_databases!(ao_people, an_ao_manages_its_staff_and_eqas);

@@ -369,3 +369,123 @@ impl App {
         Ok(person.display_name)
     }
 }
+
+/// Someone holding roles for an AO, as its staff manage them.
+#[derive(Debug, Clone)]
+pub struct AoPersonView {
+    pub person_id: i64,
+    pub name: String,
+    pub email: String,
+    pub disabled: bool,
+    /// Their roles for this AO.
+    pub roles: Vec<String>,
+    /// Roles they hold anywhere else.
+    pub roles_elsewhere: usize,
+}
+
+impl App {
+    /// The AO's staff and EQAs, for its staff.
+    pub async fn ao_people(&self, actor: &Actor) -> AppResult<(String, Vec<AoPersonView>)> {
+        let scope = self.own_ao_scope(actor)?;
+        let mut out: Vec<AoPersonView> = Vec::new();
+        for row in self.store.ao_people(scope.ao_code()).await? {
+            match out.iter_mut().find(|p| p.person_id == row.person_id) {
+                Some(p) => p.roles.push(row.role),
+                None => out.push(AoPersonView {
+                    person_id: row.person_id,
+                    name: row.display_name,
+                    email: row.email,
+                    disabled: row.disabled != 0,
+                    roles: vec![row.role],
+                    roles_elsewhere: 0,
+                }),
+            }
+        }
+        for p in &mut out {
+            p.roles_elsewhere = self.store.grants(p.person_id).await?.len() - p.roles.len();
+        }
+        Ok((scope.ao_code().to_string(), out))
+    }
+
+    /// One person holding a role for the actor's AO.
+    pub async fn ao_person(&self, actor: &Actor, person_id: i64) -> AppResult<AoPersonView> {
+        let (_, people) = self.ao_people(actor).await?;
+        people
+            .into_iter()
+            .find(|p| p.person_id == person_id)
+            .ok_or_else(|| AppError::NotFound(format!("person {person_id}")))
+    }
+
+    /// Remove a person's staff or EQA role for the actor's AO (an EQA's appointments go with
+    /// it). Nobody removes their own staff role, so an AO always keeps someone who can.
+    pub async fn remove_ao_role(
+        &self,
+        actor: &Actor,
+        person_id: i64,
+        role: &str,
+        address: &str,
+    ) -> AppResult<()> {
+        let scope = self.own_ao_scope(actor)?;
+        let p = self.ao_person(actor, person_id).await?;
+        if !p.roles.iter().any(|r| r == role) {
+            return Err(AppError::NotFound(format!(
+                "{} as {}",
+                p.name,
+                role_name(role).to_lowercase()
+            )));
+        }
+        if person_id == actor.person_id && role == "ao_staff" {
+            return Err(AppError::Conflict(
+                "You cannot remove your own staff role: ask a colleague".into(),
+            ));
+        }
+        let entry = Self::entry_by(
+            actor,
+            Some(address),
+            "role_removed",
+            &format!("person {person_id}"),
+            None,
+            None,
+            serde_json::json!({"role": role, "ao": scope.ao_code()}),
+        );
+        self.store
+            .audited(entry)
+            .remove_ao_role(person_id, scope.ao_code(), role)
+            .await?;
+        Ok(())
+    }
+
+    /// Disable the account of someone whose roles are all for the actor's AO.
+    pub async fn disable_ao_person(
+        &self,
+        actor: &Actor,
+        person_id: i64,
+        address: &str,
+    ) -> AppResult<()> {
+        let scope = self.own_ao_scope(actor)?;
+        let p = self.ao_person(actor, person_id).await?;
+        if person_id == actor.person_id {
+            return Err(AppError::Conflict(
+                "You cannot disable your own account: ask a colleague".into(),
+            ));
+        }
+        if p.roles_elsewhere > 0 {
+            return Err(AppError::Conflict(format!(
+                "{} also has roles elsewhere, so the account is not {}'s alone to disable: remove their roles here instead",
+                p.name,
+                scope.ao_code()
+            )));
+        }
+        let entry = Self::entry_by(
+            actor,
+            Some(address),
+            "account_disabled",
+            &format!("person {person_id}"),
+            None,
+            None,
+            serde_json::json!({"ao": scope.ao_code(), "sessions_ended": true, "tokens_revoked": true}),
+        );
+        self.store.audited(entry).disable_person(person_id).await?;
+        Ok(())
+    }
+}

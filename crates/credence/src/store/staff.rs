@@ -193,3 +193,62 @@ impl Store {
         .await?)
     }
 }
+
+/// A person holding an AO role (staff or EQA).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AoPersonRow {
+    pub person_id: i64,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    pub disabled: i64,
+}
+
+impl Store {
+    /// Everyone holding a role for an AO, by name.
+    pub async fn ao_people(&self, ao_code: &str) -> StoreResult<Vec<AoPersonRow>> {
+        Ok(sqlx::query_as(
+            "select p.person_id, p.display_name, p.email, g.role, p.disabled from role_grant g join person p on p.person_id = g.person_id where g.ao_code = $1 and g.role in ('ao_staff', 'eqa') order by p.display_name, g.role",
+        )
+        .bind(ao_code)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Remove a person's role for an AO (an EQA's appointments for that AO go with it).
+    pub async fn remove_ao_role(
+        &self,
+        person_id: i64,
+        ao_code: &str,
+        role: &str,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let grants: Vec<(i64,)> = sqlx::query_as(
+            "select role_grant_id from role_grant where person_id = $1 and ao_code = $2 and role = $3",
+        )
+        .bind(person_id)
+        .bind(ao_code)
+        .bind(role)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (g,) in &grants {
+            sqlx::query("update session set active_grant_id = null where active_grant_id = $1")
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("delete from role_grant where role_grant_id = $1")
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if role == "eqa" {
+            sqlx::query("delete from eqa_appointment where person_id = $1 and ao_code = $2")
+                .bind(person_id)
+                .bind(ao_code)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.commit(tx, &[]).await?;
+        Ok(!grants.is_empty())
+    }
+}

@@ -208,6 +208,7 @@ pub(super) async fn home_page_filtered(
                 let mut actions = vec![("All centres".to_string(), "/centres".to_string())];
                 if active.role == "ao_staff" {
                     actions.push(("Catalogue versions".into(), "/catalogue/versions".into()));
+                    actions.push(("Staff and EQAs".into(), "/people".into()));
                 }
                 sections.push(Section {
                     heading: if active.role == "ao_staff" {

@@ -63,6 +63,18 @@ pub fn router() -> Router<AppState> {
         "/centres/{centre}/learners/{learner}/invitation",
         post(invite_learner),
     );
+    let r = super::access::route(r, "/people", get(ao_people));
+    let r = super::access::route(r, "/people/{person}", get(ao_person));
+    let r = super::access::route(
+        r,
+        "/people/{person}/remove-role",
+        get(ao_remove_role_confirm).post(ao_remove_role),
+    );
+    let r = super::access::route(
+        r,
+        "/people/{person}/disable",
+        get(ao_disable_confirm).post(ao_disable),
+    );
     let r = super::access::route(r, "/centres/{centre}/staff/{person}", get(staff_member));
     let r = super::access::route(
         r,

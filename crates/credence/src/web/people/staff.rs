@@ -399,3 +399,195 @@ pub(super) async fn registration_status(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "ao_people.html")]
+pub(super) struct AoPeoplePage {
+    title: String,
+    has_error: bool,
+    error: Option<String>,
+    notice: Option<String>,
+    ao: String,
+    /// (person, name, roles, account)
+    people: Vec<(i64, String, String, String)>,
+    person: Option<crate::app::leavers::AoPersonView>,
+    /// (role, label) of the person shown.
+    roles: Vec<(String, String)>,
+}
+
+async fn ao_people_page(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    person: Option<i64>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let (ao, people) = app.ao_people(actor).await?;
+    let shown = match person {
+        Some(id) => Some(
+            people
+                .iter()
+                .find(|p| p.person_id == id)
+                .cloned()
+                .ok_or_else(|| PageError::from(AppError::NotFound(format!("person {id}"))))?,
+        ),
+        None => None,
+    };
+    let roles = shown
+        .as_ref()
+        .map(|p| {
+            p.roles
+                .iter()
+                .map(|r| (r.clone(), role_name(r).to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(render_status(
+        error.is_some(),
+        &AoPeoplePage {
+            title: shown
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| "Staff and EQAs".into()),
+            has_error: error.is_some(),
+            error,
+            notice,
+            people: people
+                .iter()
+                .map(|p| {
+                    (
+                        p.person_id,
+                        p.name.clone(),
+                        p.roles
+                            .iter()
+                            .map(|r| role_name(r).to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if p.disabled { "Disabled" } else { "Active" }.to_string(),
+                    )
+                })
+                .collect(),
+            ao,
+            person: shown,
+            roles,
+        },
+    ))
+}
+
+pub(super) async fn ao_people(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    ao_people_page(&app, &actor, None, None, None).await
+}
+
+pub(super) async fn ao_person(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(person): Path<i64>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let notice = match q.get("done").map(String::as_str) {
+        Some("removed") => Some("The role was removed.".to_string()),
+        Some("disabled") => Some(
+            "The account is disabled: they cannot sign in, and their sessions and API tokens have ended."
+                .to_string(),
+        ),
+        _ => None,
+    };
+    ao_people_page(&app, &actor, Some(person), None, notice).await
+}
+
+pub(super) async fn ao_remove_role_confirm(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(person): Path<i64>,
+    Query(q): Query<RoleQuery>,
+) -> Result<Response, PageError> {
+    let p = app.ao_person(&actor, person).await?;
+    let label = role_name(&q.role).to_lowercase();
+    let mut page = ConfirmPage::new(
+        &actor,
+        format!("Remove {} as {label}?", p.name),
+        format!("/people/{person}/remove-role"),
+    );
+    page.paragraphs = vec![format!(
+        "{} will no longer work as {label}. An EQA's appointments to centres end with the role. Their past reports and decisions stay in the records.",
+        p.name
+    )];
+    page.hidden = vec![("role".into(), q.role.clone())];
+    page.button = "Remove the role".into();
+    page.cancel = format!("/people/{person}");
+    Ok(render(&page))
+}
+
+pub(super) async fn ao_remove_role(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(person): Path<i64>,
+    Form(f): Form<RoleForm>,
+) -> Result<Response, PageError> {
+    match app
+        .remove_ao_role(&actor, person, &f.role, &client_address(&headers))
+        .await
+    {
+        Ok(()) => Ok(
+            Redirect::to(&if app.ao_person(&actor, person).await.is_ok() {
+                format!("/people/{person}?done=removed")
+            } else {
+                "/people".to_string()
+            })
+            .into_response(),
+        ),
+        Err(e @ AppError::Conflict(_)) => {
+            let page =
+                ao_people_page(&app, &actor, Some(person), Some(e.to_string()), None).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn ao_disable_confirm(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(person): Path<i64>,
+) -> Result<Response, PageError> {
+    let p = app.ao_person(&actor, person).await?;
+    let mut page = ConfirmPage::new(
+        &actor,
+        format!("Disable {}'s account?", p.name),
+        format!("/people/{person}/disable"),
+    );
+    page.paragraphs = vec![
+        format!(
+            "{} will not be able to sign in. Every session and API token they hold ends at once.",
+            p.name
+        ),
+        "Their reports, decisions and the rest of the records stay as they are.".into(),
+    ];
+    page.button = "Disable the account".into();
+    page.cancel = format!("/people/{person}");
+    Ok(render(&page))
+}
+
+pub(super) async fn ao_disable(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(person): Path<i64>,
+) -> Result<Response, PageError> {
+    match app
+        .disable_ao_person(&actor, person, &client_address(&headers))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/people/{person}?done=disabled")).into_response()),
+        Err(e @ AppError::Conflict(_)) => {
+            let page =
+                ao_people_page(&app, &actor, Some(person), Some(e.to_string()), None).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
