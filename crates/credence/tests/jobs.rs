@@ -7,61 +7,14 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
+use common::pages::{cookie_of, csrf_in, form, page, sign_in};
 use common::{send, smtp};
 use credence::app::App;
 use credence::app::jobs::Ran;
 use credence::mail::Mailer;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn form(uri: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut b =
-        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    b.body(Body::from(body.to_string())).unwrap()
-}
-
-fn page(uri: &str, cookie: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn cookie_of(r: &common::Reply) -> String {
-    r.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..].split('"').next().unwrap().to_string()
-}
-
-async fn sign_in(router: &axum::Router, email: &str, password: &str) -> common::Reply {
-    send(
-        router,
-        form(
-            "/sign-in",
-            &format!(
-                "email={}&password={}&next=/home",
-                email.replace('@', "%40"),
-                password.replace(' ', "+")
-            ),
-            None,
-        ),
-    )
-    .await
-}
 
 fn mail_through(app: &mut App, url: &str, timeout: Duration) {
     app.mailer = Arc::new(

@@ -7,8 +7,8 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
+use common::pages::{cookie_of, csrf_in, form, page, sign_in};
 use common::send;
 use credence::app::App;
 use credence::app::people::Actor;
@@ -16,53 +16,6 @@ use credence::app::people::Actor;
 async fn actor(app: &App, email: &str) -> Actor {
     let token = common::token_for(app, email).await;
     app.actor_from_api_token(&token).await.unwrap().unwrap()
-}
-
-fn page(uri: &str, cookie: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn form(uri: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut b =
-        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    b.body(Body::from(body.to_string())).unwrap()
-}
-
-async fn sign_in(router: &axum::Router, email: &str, password: &str) -> common::Reply {
-    send(
-        router,
-        form(
-            "/sign-in",
-            &format!(
-                "email={}&password={}&next=/home",
-                email.replace('@', "%40"),
-                password.replace(' ', "+")
-            ),
-            None,
-        ),
-    )
-    .await
-}
-
-fn cookie(r: &common::Reply) -> String {
-    r.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..].split('"').next().unwrap().to_string()
 }
 
 async fn a_leaver_hands_over_and_goes(url: String) {
@@ -120,7 +73,7 @@ async fn a_leaver_hands_over_and_goes(url: String) {
 
     // Through the pages: the administrator opens Sam's page and moves the learners to Nia.
     let admin_cookie =
-        cookie(&sign_in(&router, "admin@northgate.demo", "credence-demo-2026").await);
+        cookie_of(&sign_in(&router, "admin@northgate.demo", "credence-demo-2026").await);
     let staff = send(
         &router,
         page(&format!("/centres/{north}/staff/{sam}"), &admin_cookie),
@@ -215,7 +168,7 @@ async fn a_leaver_hands_over_and_goes(url: String) {
     // Nia leaves: her learners go back to... nobody else is an assessor here, so the
     // administrator disables her once the learners are moved. First she signs in and has a
     // token.
-    let nia_cookie = cookie(&sign_in(&router, "nia@example.test", "a long test password").await);
+    let nia_cookie = cookie_of(&sign_in(&router, "nia@example.test", "a long test password").await);
     let nia_token = common::token_for(&app, "nia@example.test").await;
     assert_eq!(
         send(&router, page("/home", &nia_cookie)).await.status,
@@ -302,7 +255,7 @@ async fn a_registration_pauses_resumes_and_is_withdrawn(url: String) {
         .remove(0);
     let c = reg.centre_id;
     let r = reg.registration_id;
-    let admin = cookie(&sign_in(&router, "admin@northgate.demo", "credence-demo-2026").await);
+    let admin = cookie_of(&sign_in(&router, "admin@northgate.demo", "credence-demo-2026").await);
     let learner_page = send(&router, page(&format!("/learners/{priya}"), &admin)).await;
     assert!(learner_page.body.contains("Break in learning"));
     let confirm = send(
@@ -410,7 +363,7 @@ async fn a_registration_pauses_resumes_and_is_withdrawn(url: String) {
     .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     // Another centre's administrator cannot touch it.
-    let river = cookie(&sign_in(&router, "admin@riverside.demo", "credence-demo-2026").await);
+    let river = cookie_of(&sign_in(&router, "admin@riverside.demo", "credence-demo-2026").await);
     let other = send(
         &router,
         page(
@@ -440,16 +393,16 @@ async fn an_ao_manages_its_staff_and_eqas(url: String) {
         .unwrap()
         .unwrap()
         .person_id;
-    let isp = cookie(&sign_in(&router, "ao@isp.demo", "credence-demo-2026").await);
+    let isp = cookie_of(&sign_in(&router, "ao@isp.demo", "credence-demo-2026").await);
     let list = send(&router, page("/people", &isp)).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     assert!(list.body.contains(&format!("/people/{victor}")));
     // Another AO's staff see none of ISP's people.
-    let ocr = cookie(&sign_in(&router, "ao@ocr.demo", "credence-demo-2026").await);
+    let ocr = cookie_of(&sign_in(&router, "ao@ocr.demo", "credence-demo-2026").await);
     let theirs = send(&router, page(&format!("/people/{victor}"), &ocr)).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     // A learner is refused the page.
-    let learner = cookie(&sign_in(&router, "priya.learner@demo", "credence-demo-2026").await);
+    let learner = cookie_of(&sign_in(&router, "priya.learner@demo", "credence-demo-2026").await);
     assert_ne!(
         send(&router, page("/people", &learner)).await.status,
         StatusCode::OK
@@ -464,7 +417,7 @@ async fn an_ao_manages_its_staff_and_eqas(url: String) {
     .await;
     assert!(confirm.body.contains("appointments to centres end"));
     let victor_cookie =
-        cookie(&sign_in(&router, "eqa.riverside@isp.demo", "credence-demo-2026").await);
+        cookie_of(&sign_in(&router, "eqa.riverside@isp.demo", "credence-demo-2026").await);
     let removed = send(
         &router,
         form(

@@ -6,40 +6,11 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
+use common::pages::page;
 use common::send;
 use credence::app::App;
 use credence::app::people::Actor;
-
-fn page(uri: &str, cookie: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap()
-}
-
-async fn sign_in(router: &axum::Router, email: &str) -> String {
-    let r = send(
-        router,
-        Request::post("/sign-in")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "email={}&password=credence-demo-2026&next=/home",
-                email.replace('@', "%40")
-            )))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    r.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
 
 async fn actor(app: &App, email: &str) -> Actor {
     let token = common::token_for(app, email).await;
@@ -88,20 +59,20 @@ async fn homes_show_what_needs_each_person(url: String) {
     )
     .await
     .unwrap();
-    let learner = sign_in(&router, "priya.learner@demo").await;
+    let learner = common::pages::demo_cookie(&router, "priya.learner@demo").await;
     let home = text(&send(&router, page("/home", &learner)).await.body);
     assert!(home.contains("Feedback to act on (1)"), "{home}");
     assert!(home.contains("Add the call log from the second week"));
     assert!(home.contains(&format!("{} {}", unit.unit.ao_ref, unit.unit.title)));
     // Another learner's home shows none of it.
-    let tom = sign_in(&router, "tom.learner@demo").await;
+    let tom = common::pages::demo_cookie(&router, "tom.learner@demo").await;
     let home = text(&send(&router, page("/home", &tom)).await.body);
     assert!(home.contains("Feedback to act on"), "{home}");
     assert!(!home.contains("second week"), "{home}");
 
     // The assessor: Chloe's unit is ready to sign again after the referral; the caseload
     // filters, searches and sorts.
-    let assessor = sign_in(&router, "sam.assessor@demo").await;
+    let assessor = common::pages::demo_cookie(&router, "sam.assessor@demo").await;
     let home = text(&send(&router, page("/home", &assessor)).await.body);
     assert!(home.contains("Units ready to sign (1)"), "{home}");
     let all = home.split("Your caseload at").last().unwrap().to_string();
@@ -156,7 +127,7 @@ async fn homes_show_what_needs_each_person(url: String) {
     assert!(sorted.body.contains("<option value=\"activity\" selected>"));
 
     // The administrator: learners nobody assesses yet.
-    let admin = sign_in(&router, "admin@northgate.demo").await;
+    let admin = common::pages::demo_cookie(&router, "admin@northgate.demo").await;
     let home = text(&send(&router, page("/home", &admin)).await.body);
     assert!(home.contains("Learners without an assessor ("), "{home}");
 }

@@ -90,16 +90,7 @@ impl Store {
         .bind(role)
         .fetch_all(&mut *tx)
         .await?;
-        for (g,) in &grants {
-            sqlx::query("update session set active_grant_id = null where active_grant_id = $1")
-                .bind(g)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("delete from role_grant where role_grant_id = $1")
-                .bind(g)
-                .execute(&mut *tx)
-                .await?;
-        }
+        drop_grants(&mut tx, &grants).await?;
         if role == "iqa" {
             sqlx::query("delete from lead_iqa where person_id = $1 and centre_id = $2")
                 .bind(person_id)
@@ -231,16 +222,7 @@ impl Store {
         .bind(role)
         .fetch_all(&mut *tx)
         .await?;
-        for (g,) in &grants {
-            sqlx::query("update session set active_grant_id = null where active_grant_id = $1")
-                .bind(g)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("delete from role_grant where role_grant_id = $1")
-                .bind(g)
-                .execute(&mut *tx)
-                .await?;
-        }
+        drop_grants(&mut tx, &grants).await?;
         if role == "eqa" {
             sqlx::query("delete from eqa_appointment where person_id = $1 and ao_code = $2")
                 .bind(person_id)
@@ -251,4 +233,19 @@ impl Store {
         self.commit(tx, &[]).await?;
         Ok(!grants.is_empty())
     }
+}
+
+/// Delete role grants inside `tx`; sessions working in one fall back to no role.
+async fn drop_grants(tx: &mut Tx, grants: &[(i64,)]) -> StoreResult<()> {
+    for (g,) in grants {
+        sqlx::query("update session set active_grant_id = null where active_grant_id = $1")
+            .bind(g)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("delete from role_grant where role_grant_id = $1")
+            .bind(g)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

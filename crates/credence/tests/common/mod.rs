@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod garage;
+pub mod pages;
 pub mod smtp;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
