@@ -89,8 +89,6 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
 /// feedback to act on and units to sign), each `requests` times, 32 at a time, on SQLite.
 /// Each learner has 12 evidence items, 36 mappings and 24 decisions (a sixth not yet met).
 async fn homes(requests: usize) -> Result<()> {
-    use axum::body::Body;
-    use tower::ServiceExt;
     let (app, dir) = bench_app_without_demo("homes").await?;
     let centre = app.store.insert_centre("Bench Centre").await?;
     let qan = "610/3788/6";
@@ -231,18 +229,6 @@ async fn homes(requests: usize) -> Result<()> {
         }
     }
     let router = crate::web::router(app.clone());
-    let one = |router: axum::Router, token: String| async move {
-        let t = Instant::now();
-        let req = axum::http::Request::builder()
-            .uri("/home")
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::empty())?;
-        let res = router.oneshot(req).await?;
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
-        anyhow::ensure!(status == axum::http::StatusCode::OK, "status {status}");
-        Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64(), body))
-    };
     for (who, email, must_show) in [
         (
             "assessor's home, caseload of 60",
@@ -256,29 +242,11 @@ async fn homes(requests: usize) -> Result<()> {
         ),
     ] {
         let token = token_of(&app, email).await?;
-        let (_, body) = one(router.clone(), token.clone()).await?;
+        let (_, body) = get_page(&router, "/home", &token).await?;
         let html = String::from_utf8_lossy(&body);
         anyhow::ensure!(html.contains(must_show), "the {who} shows {must_show}");
-        let per_task = requests.div_ceil(32);
-        let t = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..32 {
-            let (router, token) = (router.clone(), token.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut out = Vec::with_capacity(per_task);
-                for _ in 0..per_task {
-                    out.push(one(router.clone(), token.clone()).await?.0);
-                }
-                Ok::<_, anyhow::Error>(out)
-            }));
-        }
-        let mut samples = Vec::new();
-        for task in tasks {
-            samples.extend(task.await??);
-        }
-        let wall = t.elapsed().as_secs_f64();
-        samples.sort_by(f64::total_cmp);
-        let q = |x: f64| samples[((samples.len() as f64 - 1.0) * x).round() as usize] * 1e3;
+        let (samples, wall) = get_32_at_a_time(&router, "/home", &token, requests).await?;
+        let q = |x: f64| ms_at(&samples, x);
         println!(
             "The {who} on SQLite ({} KB): {} requests, 32 at a time: p50 {:.1} ms, p99 {:.1} ms, {:.0} pages/s (target: p99 under 20 ms)",
             body.len() / 1000,
@@ -545,25 +513,8 @@ async fn qa_plan(learners: usize) -> Result<()> {
         t.elapsed().as_secs_f64() * 1e3,
         one(router.clone(), token.clone()).await?.0 * 1e3
     );
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..32 {
-        let (router, token) = (router.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut out = Vec::with_capacity(50);
-            for _ in 0..50 {
-                out.push(one(router.clone(), token.clone()).await?.0);
-            }
-            Ok::<_, anyhow::Error>(out)
-        }));
-    }
-    let mut samples = Vec::new();
-    for task in tasks {
-        samples.extend(task.await??);
-    }
-    let wall = t.elapsed().as_secs_f64();
-    samples.sort_by(f64::total_cmp);
-    let p = |x: f64| samples[((samples.len() as f64 - 1.0) * x).round() as usize] * 1e3;
+    let (samples, wall) = get_32_at_a_time(&router, "/home", &token, 32 * 50).await?;
+    let p = |x: f64| ms_at(&samples, x);
     println!(
         "  the IQA's home with the queue ({} KB): {} requests, 32 at a time: p50 {:.1} ms, p99 {:.1} ms, {:.0} pages/s (target: p99 under 50 ms)",
         size / 1000,
@@ -1020,26 +971,8 @@ async fn portfolio_page(requests: usize) -> Result<()> {
         fresh[20] * 1e3,
         fresh[39] * 1e3
     );
-    let per_task = requests.div_ceil(32);
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..32 {
-        let (router, uri, token) = (router.clone(), uri.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut out = Vec::with_capacity(per_task);
-            for _ in 0..per_task {
-                out.push(one(router.clone(), uri.clone(), token.clone()).await?.0);
-            }
-            Ok::<_, anyhow::Error>(out)
-        }));
-    }
-    let mut samples = Vec::new();
-    for task in tasks {
-        samples.extend(task.await??);
-    }
-    let wall = t.elapsed().as_secs_f64();
-    samples.sort_by(f64::total_cmp);
-    let q = |x: f64| samples[((samples.len() as f64 - 1.0) * x).round() as usize] * 1e3;
+    let (samples, wall) = get_32_at_a_time(&router, &uri, &token, requests).await?;
+    let q = |x: f64| ms_at(&samples, x);
     println!(
         "Portfolio page on SQLite: {} units, {} criteria, 100 evidence items, 500 mappings ({} KB of HTML); {} requests, 32 at a time:",
         p.units.len(),
@@ -1080,4 +1013,61 @@ async fn straight_to_disk(dir: &std::path::Path, mib: u64) -> Result<f64> {
     let secs = t.elapsed().as_secs_f64();
     std::fs::remove_file(&raw)?;
     Ok(secs)
+}
+
+/// Latencies of a page under load: `GET uri` with `token`, `requests` times, 32 at a time
+/// through the whole router. Returns the latencies in seconds, sorted, and the wall time.
+async fn get_32_at_a_time(
+    router: &axum::Router,
+    uri: &str,
+    token: &str,
+    requests: usize,
+) -> Result<(Vec<f64>, f64)> {
+    let per_task = requests.div_ceil(32);
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (router, uri, token) = (router.clone(), uri.to_string(), token.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(per_task);
+            for _ in 0..per_task {
+                out.push(get_page(&router, &uri, &token).await?.0);
+            }
+            Ok::<_, anyhow::Error>(out)
+        }));
+    }
+    let mut samples = Vec::new();
+    for task in tasks {
+        samples.extend(task.await??);
+    }
+    let wall = t.elapsed().as_secs_f64();
+    samples.sort_by(f64::total_cmp);
+    Ok((samples, wall))
+}
+
+/// One `GET uri` with `token` through the router: its latency in seconds and its body.
+async fn get_page(
+    router: &axum::Router,
+    uri: &str,
+    token: &str,
+) -> Result<(f64, axum::body::Bytes)> {
+    use tower::ServiceExt;
+    let t = Instant::now();
+    let req = axum::http::Request::builder()
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())?;
+    let res = router.clone().oneshot(req).await?;
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+    anyhow::ensure!(
+        status == axum::http::StatusCode::OK,
+        "{uri}: status {status}"
+    );
+    Ok((t.elapsed().as_secs_f64(), body))
+}
+
+/// The latency at quantile `q` of sorted `samples`, in milliseconds.
+fn ms_at(samples: &[f64], q: f64) -> f64 {
+    samples[((samples.len() as f64 - 1.0) * q).round() as usize] * 1e3
 }
