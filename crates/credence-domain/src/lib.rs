@@ -2,6 +2,8 @@
 //! exports, and the rules of combination with their planner. Pure: no I/O, no clock, no
 //! randomness; inputs in, decisions out.
 
+/// Certificate numbers (with their ISO 7064 check character) and grade aggregation.
+pub mod certificate;
 pub mod corrections;
 pub mod export;
 pub mod ident;

@@ -11,6 +11,7 @@ pub mod evidence_store;
 pub mod format;
 pub mod mail;
 pub mod pdf;
+pub mod ratelimit;
 pub mod seeds;
 pub mod store;
 pub mod web;

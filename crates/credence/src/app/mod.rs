@@ -6,6 +6,7 @@ pub mod audit;
 pub mod authz;
 pub mod catalogue;
 pub mod centres;
+pub mod certificates;
 pub mod competence;
 pub mod demo;
 pub mod jobs;
@@ -56,7 +57,13 @@ pub struct App {
     /// The address people reach this instance at, for links in emails (and, later, on
     /// certificates): no trailing slash.
     pub public_url: String,
+    /// Public certificate lookups per address per minute (verification page, JSON and
+    /// credential), counted in memory.
+    pub verify_limit: Arc<crate::ratelimit::RateLimiter>,
 }
+
+/// The default limit on public certificate lookups per address per minute.
+pub const DEFAULT_VERIFY_LIMIT: u32 = 120;
 
 /// The default upload limit: 4 GiB (a long observation video).
 pub const DEFAULT_MAX_UPLOAD: u64 = 4 << 30;
@@ -79,6 +86,7 @@ impl App {
                 std::env::temp_dir().join("credence-outbox"),
             )),
             public_url: "http://127.0.0.1:8080".into(),
+            verify_limit: Arc::new(crate::ratelimit::RateLimiter::new(DEFAULT_VERIFY_LIMIT)),
         }
     }
 }

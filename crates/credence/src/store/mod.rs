@@ -14,6 +14,7 @@
 //! Placeholders are `$1, $2...` on both (SQLite accepts them).
 
 mod catalogue;
+mod certificates;
 mod jobs;
 mod people;
 mod plan;
@@ -25,6 +26,7 @@ mod types;
 mod work;
 
 pub use catalogue::*;
+pub use certificates::*;
 pub use jobs::*;
 pub use people::*;
 pub use plan::*;
@@ -174,6 +176,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "learning_plan",
         sqlite: include_str!("../../migrations/sqlite/0009_learning_plan.sql"),
         postgres: include_str!("../../migrations/postgres/0009_learning_plan.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "certificates",
+        sqlite: include_str!("../../migrations/sqlite/0010_certificates.sql"),
+        postgres: include_str!("../../migrations/postgres/0010_certificates.sql"),
     },
 ];
 
@@ -419,7 +427,7 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
 /// Seal `entry` onto the chain inside `tx`: lock the head (held until `tx` ends, so appends
 /// are in one order and a rolled-back write leaves no entry), link, hash (encoding version
 /// 2), insert, move the head.
-async fn seal_audit(tx: &mut Tx, entry: &AuditDraft) -> StoreResult<()> {
+pub(super) async fn seal_audit(tx: &mut Tx, entry: &AuditDraft) -> StoreResult<()> {
     use credence_domain::people::audit;
     sqlx::query("update audit_head set appends = appends + 1 where id = 1")
         .execute(&mut **tx)

@@ -179,6 +179,8 @@ pub struct ClaimRow {
     pub released_by: Option<i64>,
     pub released_at: Option<String>,
     pub release_note: Option<String>,
+    /// 'qualification', or 'unit' to bank one unit (a unit certificate).
+    pub kind: String,
     pub given_name: String,
     pub family_name: String,
     pub uln: Option<String>,
@@ -218,7 +220,7 @@ const VISIT_SELECT: &str = "select v.visit_id, v.centre_id, c.name as centre_nam
      from eqa_visit v join centre c on c.centre_id = v.centre_id join person p on p.person_id = v.eqa_id";
 
 const CLAIM_SELECT: &str = "select c.claim_id, c.registration_id, c.learner_id, c.centre_id, c.ao_code, c.qan, c.units, c.status, c.claimed_by, c.claimed_at, \
-     c.released_by, c.released_at, c.release_note, l.given_name, l.family_name, l.uln \
+     c.released_by, c.released_at, c.release_note, c.kind, l.given_name, l.family_name, l.uln \
      from claim c join learner l on l.learner_id = c.learner_id";
 
 const APPEAL_SELECT: &str = "select appeal_id, learner_id, registration_id, centre_id, unit_key, criterion, grounds, stage, opened_by, opened_at, \
@@ -856,42 +858,64 @@ impl Store {
 
     // --- claims -------------------------------------------------------------------------------
 
+    /// Make a claim; when `released`, it is released at once and `certificate` (if any) is
+    /// issued in the same transaction. Returns the claim and the certificate's number.
     pub async fn insert_claim(
         &self,
         reg: &super::RegistrationRow,
+        kind: &str,
         units: &[String],
         by: i64,
         released: bool,
-    ) -> StoreResult<i64> {
+        certificate: Option<&super::CertificateDraft>,
+    ) -> StoreResult<(i64, Option<String>)> {
         let at = now();
         let mut tx = self.begin().await?;
+        let units_json = serde_json::to_string(units).unwrap_or_default();
         let open: Option<(i64,)> = sqlx::query_as(
-            "select claim_id from claim where registration_id = $1 and status in ('held', 'released')",
+            "select claim_id from claim where registration_id = $1 and status in ('held', 'released') \
+             and kind = $2 and ($2 = 'qualification' or units = $3)",
         )
         .bind(reg.registration_id)
+        .bind(kind)
+        .bind(&units_json)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some((id,)) = open {
-            return Err(StoreError::Conflict(format!(
-                "this learner already has claim {id} for this qualification"
-            )));
+            return Err(StoreError::Conflict(if kind == "unit" {
+                format!("this unit is already claimed (claim {id})")
+            } else {
+                format!("this learner already has claim {id} for this qualification")
+            }));
         }
-        let (id,): (i64,) = sqlx::query_as("insert into claim (registration_id, learner_id, centre_id, ao_code, qan, units, status, claimed_by, claimed_at, released_at, release_note) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning claim_id")
+        let (id,): (i64,) = sqlx::query_as("insert into claim (registration_id, learner_id, centre_id, ao_code, qan, units, status, claimed_by, claimed_at, released_at, release_note, kind) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning claim_id")
             .bind(reg.registration_id)
             .bind(reg.learner_id)
             .bind(reg.centre_id)
             .bind(&reg.ao_code)
             .bind(&reg.qan)
-            .bind(serde_json::to_string(units).unwrap_or_default())
+            .bind(&units_json)
             .bind(if released { "released" } else { "held" })
             .bind(by)
             .bind(&at)
             .bind(released.then(|| at.clone()))
             .bind(released.then_some("released at once: the centre has direct claim status"))
+            .bind(kind)
             .fetch_one(&mut *tx)
             .await?;
-        self.commit(tx, &[("claim", serde_json::json!(id))]).await?;
-        Ok(id)
+        let number = match certificate.filter(|_| released) {
+            Some(d) => Some(super::certificates::insert_certificate(&mut tx, id, d, None).await?),
+            None => None,
+        };
+        self.commit(
+            tx,
+            &[
+                ("claim", serde_json::json!(id)),
+                ("certificate", serde_json::json!(number)),
+            ],
+        )
+        .await?;
+        Ok((id, number))
     }
 
     pub async fn claims(&self, centre_id: Option<i64>) -> StoreResult<Vec<ClaimRow>> {
@@ -913,7 +937,15 @@ impl Store {
     }
 
     /// Release a held claim (once).
-    pub async fn release_claim(&self, id: i64, by: Option<i64>, note: &str) -> StoreResult<()> {
+    /// Release a held claim, issuing `certificate` (if any) in the same transaction.
+    /// Returns the certificate's number.
+    pub async fn release_claim(
+        &self,
+        id: i64,
+        by: Option<i64>,
+        note: &str,
+        certificate: Option<&super::CertificateDraft>,
+    ) -> StoreResult<Option<String>> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("update claim set status = 'released', released_by = $1, released_at = $2, release_note = $3 where claim_id = $4 and status = 'held'")
             .bind(by)
@@ -927,7 +959,13 @@ impl Store {
                 "that claim is not held any more (released or withdrawn a moment ago)".into(),
             ));
         }
-        self.commit(tx, &[]).await
+        let number = match certificate {
+            Some(d) => Some(super::certificates::insert_certificate(&mut tx, id, d, None).await?),
+            None => None,
+        };
+        self.commit(tx, &[("certificate", serde_json::json!(number))])
+            .await?;
+        Ok(number)
     }
 
     pub async fn withdraw_claim(&self, id: i64) -> StoreResult<()> {

@@ -63,6 +63,18 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/static/app.css", Policy::Public),
     ("GET", "/static/checker.js", Policy::Public),
     ("GET", "/healthz", Policy::Public),
+    // Certificates: anyone checks one; the register is for those who may see it (the use
+    // case's RegisterScope); AO staff replace and revoke (the use case checks which AO).
+    ("GET", "/verify", Policy::Public),
+    ("GET", "/certificates/{number}", Policy::Public),
+    ("GET", "/api/v1/certificates/{number}", Policy::Public),
+    ("GET", "/certificates", Policy::SignedIn),
+    ("GET", "/api/v1/certificates", Policy::SignedIn),
+    ("GET", "/certificates/{number}/record", Policy::SignedIn),
+    ("POST", "/certificates/{number}/replace", Policy::AoStaff),
+    ("POST", "/certificates/{number}/revoke", Policy::AoStaff),
+    ("POST", "/api/v1/certificates/{number}/replace", Policy::AoStaff),
+    ("POST", "/api/v1/certificates/{number}/revoke", Policy::AoStaff),
     ("GET", "/api/openapi.json", Policy::Public),
     ("GET", "/ims/case/v1p0/CFDocuments", Policy::Public),
     ("GET", "/ims/case/v1p0/CFPackages/{id}", Policy::Public),

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 mod api_people;
 mod case;
+pub mod certificates;
 /// Dates and times for pages: [`crate::format`] (the PDFs use it too).
 pub use crate::format;
 pub mod pages;
@@ -34,6 +35,7 @@ pub fn router(app: App) -> Router {
         .merge(api_people::router())
         .merge(portfolio::api_router())
         .merge(quality::api_router())
+        .merge(certificates::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
@@ -41,6 +43,7 @@ pub fn router(app: App) -> Router {
         .merge(people::router())
         .merge(portfolio::router())
         .merge(quality::router())
+        .merge(certificates::router())
         .merge(second_factor::router())
         .merge(api_router)
         .merge(case::router());
@@ -77,6 +80,7 @@ pub fn openapi_json() -> String {
         .merge(api_people::router())
         .merge(portfolio::api_router())
         .merge(quality::api_router())
+        .merge(certificates::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }

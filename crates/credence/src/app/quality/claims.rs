@@ -23,6 +23,10 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimView {
     pub claim: i64,
+    /// "qualification", or "unit" for a banked unit (a unit certificate).
+    pub kind: String,
+    /// The certificate a released claim became (its number), if any.
+    pub certificate: Option<String>,
     pub registration: i64,
     pub learner: i64,
     pub learner_name: String,
@@ -163,8 +167,18 @@ impl App {
         } else {
             (Vec::new(), false)
         };
+        let certificate = if c.status == "released" {
+            self.store
+                .certificate_of_claim(c.claim_id)
+                .await?
+                .map(|r| r.number)
+        } else {
+            None
+        };
         Ok(ClaimView {
             claim: c.claim_id,
+            kind: c.kind.clone(),
+            certificate,
             registration: c.registration_id,
             learner: c.learner_id,
             learner_name: format!("{} {}", c.given_name, c.family_name),
@@ -195,6 +209,16 @@ impl App {
             .filter(|c| c.status == "held")
         {
             if self.gate_of(&c, false).await?.is_empty() {
+                let draft = match self
+                    .certificate_draft(&c, None, "system:gate", None)
+                    .await
+                {
+                    Ok(d) => d,
+                    Err(e) => {
+                        tracing::warn!(claim = c.claim_id, error = %e, "the gate opened but no certificate can be issued");
+                        continue;
+                    }
+                };
                 let entry = Self::entry(
                     Some("system:gate"),
                     None,
@@ -207,10 +231,15 @@ impl App {
                 match self
                     .store
                     .audited(entry)
-                    .release_claim(c.claim_id, None, "released: nothing held it any more")
+                    .release_claim(
+                        c.claim_id,
+                        None,
+                        "released: nothing held it any more",
+                        Some(&draft),
+                    )
                     .await
                 {
-                    Ok(()) => n += 1,
+                    Ok(_) => n += 1,
                     // Another server released it a moment ago.
                     Err(crate::store::StoreError::Conflict(_)) => {}
                     Err(e) => return Err(e.into()),
@@ -278,6 +307,31 @@ impl App {
         units: &[String],
         address: &str,
     ) -> AppResult<ClaimView> {
+        self.claim_of_kind(actor, registration, "qualification", units, address)
+            .await
+    }
+
+    /// Bank one signed-off unit (the specifications allow results unit by unit): a unit
+    /// claim, gated like any claim, that becomes a unit certificate when released.
+    pub async fn bank_unit(
+        &self,
+        actor: &Actor,
+        registration: i64,
+        unit: &str,
+        address: &str,
+    ) -> AppResult<ClaimView> {
+        self.claim_of_kind(actor, registration, "unit", &[unit.to_string()], address)
+            .await
+    }
+
+    async fn claim_of_kind(
+        &self,
+        actor: &Actor,
+        registration: i64,
+        kind: &str,
+        units: &[String],
+        address: &str,
+    ) -> AppResult<ClaimView> {
         let reg = self
             .store
             .registration(registration)
@@ -310,8 +364,22 @@ impl App {
         } else {
             units.to_vec()
         };
+        if kind == "unit" {
+            let q = spec
+                .qualification(&reg.qan)
+                .ok_or_else(|| AppError::NotFound(format!("qualification {}", reg.qan)))?;
+            let [unit] = units.as_slice() else {
+                return Err(AppError::Validation("Bank one unit at a time".into()));
+            };
+            if !q.units.iter().any(|u| u.unit.as_str() == unit.as_str()) {
+                return Err(AppError::Validation(format!(
+                    "{unit} is not a unit of {}: choose one of the learner's units",
+                    reg.qan
+                )));
+            }
+        }
         let eval = rc.evaluate(&reg.qan, &units)?;
-        if !eval.achieved {
+        if kind == "qualification" && !eval.achieved {
             let mut why: Vec<String> = eval.unmet.iter().map(|u| u.message.clone()).collect();
             why.extend(
                 eval.not_counted
@@ -324,7 +392,11 @@ impl App {
                 why.join("; ")
             )));
         }
-        let keys: Vec<String> = eval.counted.iter().map(ToString::to_string).collect();
+        let keys: Vec<String> = if kind == "unit" {
+            units.clone()
+        } else {
+            eval.counted.iter().map(ToString::to_string).collect()
+        };
         let draft = ClaimRow {
             claim_id: 0,
             registration_id: reg.registration_id,
@@ -339,12 +411,33 @@ impl App {
             released_by: None,
             released_at: None,
             release_note: None,
+            kind: kind.to_string(),
             given_name: reg.given_name.clone(),
             family_name: reg.family_name.clone(),
             uln: reg.uln.clone(),
         };
         let waits = self.gate_of(&draft, false).await?;
         let released = waits.is_empty();
+        // What the certificate will say, checked now: a claim that can earn no certificate
+        // (an ISMM result of Fail, a unit without marks) is refused with the reason.
+        let certificate = if draft.units == "[]" {
+            None
+        } else {
+            match self
+                .certificate_draft(&draft, Some(actor.person_id), scope.who(), Some(address))
+                .await
+            {
+                Ok(d) => Some(d),
+                // Units the gate already holds for (not signed off yet) are not a refusal.
+                Err(AppError::Validation(why)) if why.contains("is not signed off") => None,
+                Err(e) => return Err(e),
+            }
+        };
+        if released && certificate.is_none() {
+            return Err(AppError::Validation(
+                "no certificate can be issued for these units yet".into(),
+            ));
+        }
         let entry = Self::entry(
             Some(scope.who()),
             Some(address),
@@ -352,13 +445,21 @@ impl App {
             &format!("learner {}", reg.learner_id),
             Some(reg.centre_id),
             Some(reg.learner_id),
-            serde_json::json!({"registration": registration, "qan": reg.qan, "units": keys, "released": released}),
+            serde_json::json!({"registration": registration, "qan": reg.qan, "kind": kind, "units": keys, "released": released}),
         );
         let id = self
             .store
             .audited(entry)
-            .insert_claim(&reg, &keys, actor.person_id, released)
-            .await?;
+            .insert_claim(
+                &reg,
+                &draft.kind,
+                &keys,
+                actor.person_id,
+                released,
+                certificate.as_ref(),
+            )
+            .await?
+            .0;
         let row = self
             .store
             .claim(id)
@@ -476,6 +577,15 @@ impl App {
             )));
         }
         let note = bounded("The note", note, 4000)?;
+        let draft = self
+            .certificate_draft(&c, Some(actor.person_id), scope.who(), Some(address))
+            .await
+            .map_err(|e| match e {
+                AppError::Validation(why) => {
+                    AppError::Conflict(format!("no certificate can be issued: {why}"))
+                }
+                other => other,
+            })?;
         let entry = Self::entry(
             Some(scope.who()),
             Some(address),
@@ -492,7 +602,7 @@ impl App {
         };
         self.store
             .audited(entry)
-            .release_claim(claim, Some(actor.person_id), &text)
+            .release_claim(claim, Some(actor.person_id), &text, Some(&draft))
             .await?;
         Ok(())
     }

@@ -10,6 +10,7 @@ mod learners;
 mod registration;
 mod sign_in;
 mod staff;
+pub(crate) use staff::ConfirmPage;
 mod tokens;
 
 use accounts::*;
@@ -139,6 +140,6 @@ pub fn router() -> Router<AppState> {
     r
 }
 
-pub(super) fn csrf_of(a: &crate::app::people::Actor) -> String {
+pub(crate) fn csrf_of(a: &crate::app::people::Actor) -> String {
     a.csrf.clone().unwrap_or_default()
 }

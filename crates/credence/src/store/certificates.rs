@@ -1,0 +1,381 @@
+//! The register of certificates, their numbers, and the AOs' signing keys (issue 13).
+//!
+//! A certificate is only ever written inside the transaction that releases its claim
+//! ([`Store::release_claim`], [`Store::insert_claim`]) or replaces a certificate: there is no
+//! other way in, so none exists without a released claim.
+
+use super::{AuditDraft, Store, StoreError, StoreResult, Tx, now, seal_audit};
+use credence_domain::certificate::CertificateNumber;
+
+/// What a certificate will say, decided before its claim is released.
+#[derive(Debug, Clone)]
+pub struct CertificateDraft {
+    /// 'qualification' or 'unit'.
+    pub kind: String,
+    pub registration_id: i64,
+    pub learner_id: i64,
+    pub centre_id: i64,
+    pub ao_code: String,
+    pub learner_name: String,
+    pub qan: Option<String>,
+    pub unit_reference: Option<String>,
+    pub title: String,
+    pub level: Option<i64>,
+    pub grade: Option<String>,
+    pub grade_rule: Option<String>,
+    /// JSON array of printed units.
+    pub units: String,
+    pub total_credits: Option<i64>,
+    /// YYYY-MM-DD.
+    pub awarded_on: String,
+    pub issued_by: Option<i64>,
+    /// The audit entry for the issue, sealed in the same transaction (its detail gains the
+    /// number).
+    pub audit: AuditDraft,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CertificateRow {
+    pub certificate_id: i64,
+    pub number: String,
+    pub ao_code: String,
+    pub kind: String,
+    pub claim_id: i64,
+    pub registration_id: i64,
+    pub learner_id: i64,
+    pub centre_id: i64,
+    pub centre_name: String,
+    pub ao_name: String,
+    pub learner_name: String,
+    pub qan: Option<String>,
+    pub unit_reference: Option<String>,
+    pub title: String,
+    pub level: Option<i64>,
+    pub grade: Option<String>,
+    pub grade_rule: Option<String>,
+    pub units: String,
+    pub total_credits: Option<i64>,
+    pub awarded_on: String,
+    pub issued_at: String,
+    pub status: String,
+    pub replaces: Option<String>,
+    pub replacement_reason: Option<String>,
+    pub replaced_by: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revocation_reason: Option<String>,
+    pub revocation_note: Option<String>,
+}
+
+const CERTIFICATE_SELECT: &str = "select c.certificate_id, c.number, c.ao_code, c.kind, c.claim_id, c.registration_id, c.learner_id, c.centre_id, \
+     ce.name as centre_name, ao.name as ao_name, c.learner_name, c.qan, c.unit_reference, c.title, c.level, c.grade, c.grade_rule, c.units, c.total_credits, \
+     c.awarded_on, c.issued_at, c.status, c.replaces, c.replacement_reason, c.replaced_by, c.revoked_at, c.revocation_reason, c.revocation_note \
+     from certificate c join centre ce on ce.centre_id = c.centre_id join awarding_organisation ao on ao.ao_code = c.ao_code";
+
+/// Which certificates to list.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateFilter {
+    /// Only these AOs' (None: any).
+    pub ao_codes: Option<Vec<String>>,
+    pub centre_id: Option<i64>,
+    pub learner_id: Option<i64>,
+    pub status: Option<String>,
+    /// Matches the number, the learner's name, the QAN or unit reference, the title or the
+    /// centre's name (case-insensitive, part of the text).
+    pub text: Option<String>,
+    /// Awarded on or after / on or before (YYYY-MM-DD).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub ao_code: String,
+    pub public_jwk: String,
+    pub sealed_private_key: String,
+    pub created_at: String,
+    pub retired_at: Option<String>,
+}
+
+/// Take the next number for `ao_code` in `year` and write the certificate, inside `tx`.
+pub(super) async fn insert_certificate(
+    tx: &mut Tx,
+    claim_id: i64,
+    d: &CertificateDraft,
+    replaces: Option<(&str, &str)>,
+) -> StoreResult<String> {
+    let year: i64 = d
+        .awarded_on
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .ok_or_else(|| StoreError::Conflict(format!("no year in '{}'", d.awarded_on)))?;
+    let (seq,): (i64,) = sqlx::query_as(
+        "insert into certificate_sequence (ao_code, year, last_sequence) values ($1, $2, 1) \
+         on conflict (ao_code, year) do update set last_sequence = certificate_sequence.last_sequence + 1 \
+         returning last_sequence",
+    )
+    .bind(&d.ao_code)
+    .bind(year)
+    .fetch_one(&mut **tx)
+    .await?;
+    let number = CertificateNumber::new(
+        &d.ao_code,
+        i32::try_from(year).unwrap_or(0),
+        u64::try_from(seq).unwrap_or(0),
+    )
+    .map_err(|e| StoreError::Conflict(e.to_string()))?
+    .to_string();
+    sqlx::query(
+        "insert into certificate (number, ao_code, year, sequence, kind, claim_id, registration_id, learner_id, centre_id, learner_name, \
+         qan, unit_reference, title, level, grade, grade_rule, units, total_credits, awarded_on, issued_at, issued_by, status, replaces, replacement_reason) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 'valid', $22, $23)",
+    )
+    .bind(&number)
+    .bind(&d.ao_code)
+    .bind(year)
+    .bind(seq)
+    .bind(&d.kind)
+    .bind(claim_id)
+    .bind(d.registration_id)
+    .bind(d.learner_id)
+    .bind(d.centre_id)
+    .bind(&d.learner_name)
+    .bind(&d.qan)
+    .bind(&d.unit_reference)
+    .bind(&d.title)
+    .bind(d.level)
+    .bind(&d.grade)
+    .bind(&d.grade_rule)
+    .bind(&d.units)
+    .bind(d.total_credits)
+    .bind(&d.awarded_on)
+    .bind(now())
+    .bind(d.issued_by)
+    .bind(replaces.map(|r| r.0))
+    .bind(replaces.map(|r| r.1))
+    .execute(&mut **tx)
+    .await?;
+    let mut entry = d.audit.clone();
+    if let serde_json::Value::Object(m) = &mut entry.detail {
+        m.insert("certificate".into(), serde_json::json!(number));
+        m.insert("claim".into(), serde_json::json!(claim_id));
+    }
+    seal_audit(tx, &entry).await?;
+    Ok(number)
+}
+
+impl Store {
+    pub async fn certificate(&self, number: &str) -> StoreResult<Option<CertificateRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CERTIFICATE_SELECT} where c.number = $1"
+        )))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The current certificate of a claim: its latest (a replacement, where there is one).
+    pub async fn certificate_of_claim(&self, claim: i64) -> StoreResult<Option<CertificateRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CERTIFICATE_SELECT} where c.claim_id = $1 order by c.certificate_id desc"
+        )))
+        .bind(claim)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn certificates(&self, f: &CertificateFilter) -> StoreResult<Vec<CertificateRow>> {
+        let mut sql = format!("{CERTIFICATE_SELECT} where 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let aos = f.ao_codes.clone().unwrap_or_default();
+        if f.ao_codes.is_some() {
+            if aos.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks: Vec<String> = aos.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" and c.ao_code in ({})", marks.join(", ")));
+        }
+        if f.centre_id.is_some() {
+            sql.push_str(&format!(" and c.centre_id = {}", next()));
+        }
+        if f.learner_id.is_some() {
+            sql.push_str(&format!(" and c.learner_id = {}", next()));
+        }
+        if f.status.is_some() {
+            sql.push_str(&format!(" and c.status = {}", next()));
+        }
+        let like = f
+            .text
+            .as_ref()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let escaped = t
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{escaped}%")
+            });
+        if like.is_some() {
+            let p = next();
+            sql.push_str(&format!(
+                " and (lower(c.number) like {p} escape '\\' or lower(c.learner_name) like {p} escape '\\' \
+                 or lower(coalesce(c.qan, '')) like {p} escape '\\' or lower(coalesce(c.unit_reference, '')) like {p} escape '\\' \
+                 or lower(c.title) like {p} escape '\\' or lower(ce.name) like {p} escape '\\')"
+            ));
+        }
+        if f.from.is_some() {
+            sql.push_str(&format!(" and c.awarded_on >= {}", next()));
+        }
+        if f.to.is_some() {
+            sql.push_str(&format!(" and c.awarded_on <= {}", next()));
+        }
+        sql.push_str(" order by c.certificate_id desc");
+        if f.limit.is_some() {
+            sql.push_str(&format!(" limit {}", next()));
+        }
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for a in &aos {
+            q = q.bind(a.clone());
+        }
+        if let Some(c) = f.centre_id {
+            q = q.bind(c);
+        }
+        if let Some(l) = f.learner_id {
+            q = q.bind(l);
+        }
+        if let Some(s) = &f.status {
+            q = q.bind(s.clone());
+        }
+        if let Some(l) = like {
+            q = q.bind(l);
+        }
+        if let Some(d) = &f.from {
+            q = q.bind(d.clone());
+        }
+        if let Some(d) = &f.to {
+            q = q.bind(d.clone());
+        }
+        if let Some(l) = f.limit {
+            q = q.bind(l);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// Issue a replacement for a valid certificate: a new number, the original marked
+    /// replaced. Returns the new number.
+    pub async fn replace_certificate(
+        &self,
+        old: &CertificateRow,
+        draft: &CertificateDraft,
+        reason: &str,
+    ) -> StoreResult<String> {
+        let mut tx = self.begin().await?;
+        let number = insert_certificate(
+            &mut tx,
+            old.claim_id,
+            draft,
+            Some((old.number.as_str(), reason)),
+        )
+        .await?;
+        let done = sqlx::query(
+            "update certificate set status = 'replaced', replaced_by = $1 where number = $2 and status = 'valid'",
+        )
+        .bind(&number)
+        .bind(&old.number)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "certificate {} is not valid any more (replaced or revoked a moment ago): only a valid certificate is replaced",
+                old.number
+            )));
+        }
+        self.commit(tx, &[("replacement", serde_json::json!(number))])
+            .await?;
+        Ok(number)
+    }
+
+    pub async fn revoke_certificate(
+        &self,
+        number: &str,
+        reason: &str,
+        note: &str,
+        by: Option<i64>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "update certificate set status = 'revoked', revoked_at = $1, revocation_reason = $2, revocation_note = $3, revoked_by = $4 \
+             where number = $5 and status = 'valid'",
+        )
+        .bind(now())
+        .bind(reason)
+        .bind(note)
+        .bind(by)
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "certificate {number} is not valid (replaced or revoked already): only a valid certificate is revoked"
+            )));
+        }
+        self.commit(tx, &[]).await
+    }
+
+    /// The numbers of an AO's revoked certificates, oldest revocation first.
+    pub async fn revoked_certificates(
+        &self,
+        ao_code: &str,
+    ) -> StoreResult<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "select number, coalesce(revoked_at, ''), coalesce(revocation_reason, '') from certificate \
+             where ao_code = $1 and status = 'revoked' order by revoked_at, number",
+        )
+        .bind(ao_code)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // --- signing keys -----------------------------------------------------------------------
+
+    /// Every signing key (of one AO, or all), newest first.
+    pub async fn signing_keys(&self, ao_code: Option<&str>) -> StoreResult<Vec<SigningKeyRow>> {
+        Ok(sqlx::query_as(
+            "select kid, ao_code, public_jwk, sealed_private_key, created_at, retired_at from signing_key \
+             where ($1 is null or ao_code = $1) order by created_at desc, kid desc",
+        )
+        .bind(ao_code)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Add a key for an AO, retiring its current one (rotation): retired keys stay published.
+    pub async fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "update signing_key set retired_at = $1 where ao_code = $2 and retired_at is null",
+        )
+        .bind(&key.created_at)
+        .bind(&key.ao_code)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into signing_key (kid, ao_code, public_jwk, sealed_private_key, created_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.kid)
+        .bind(&key.ao_code)
+        .bind(&key.public_jwk)
+        .bind(&key.sealed_private_key)
+        .bind(&key.created_at)
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx, &[("kid", serde_json::json!(key.kid))])
+            .await
+    }
+}
