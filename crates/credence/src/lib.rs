@@ -7,6 +7,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod credential;
 pub mod evidence_store;
 pub mod format;
 pub mod mail;
