@@ -593,6 +593,9 @@ async fn registrations(n: usize) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("credence-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let config = crate::config::Config {
+        kek_file: dir.join("credential.kek"),
+        kek: None,
+        verify_rate_limit: 0,
         data_dir: dir.clone(),
         database_url: format!("sqlite://{}?mode=rwc", dir.join("credence.db").display()),
         seed: true,
@@ -676,6 +679,9 @@ async fn bench_app_without_demo(what: &str) -> Result<(crate::app::App, std::pat
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let config = crate::config::Config {
+        kek_file: dir.join("credential.kek"),
+        kek: None,
+        verify_rate_limit: 0,
         data_dir: dir.clone(),
         database_url: format!("sqlite://{}?mode=rwc", dir.join("credence.db").display()),
         seed: true,

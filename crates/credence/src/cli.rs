@@ -69,10 +69,23 @@ pub struct Cli {
         default_value = "Credence <no-reply@credence.localhost>"
     )]
     pub mail_from: String,
-    /// The address people reach this instance at, used in links in emails, e.g.
-    /// `https://credence.example.org`. Default: `http://` and the `serve --listen` address.
+    /// The address people reach this instance at, e.g. `https://credence.example.org`:
+    /// every absolute URL Credence prints (QR codes on certificates, credentials, emails)
+    /// is built from it, never from a request. Required when `serve` listens beyond this
+    /// machine; otherwise `http://` and the `serve --listen` address.
     #[arg(long, global = true, env = "CREDENCE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The key-encryption key file, made on first use (32 random bytes): it seals the
+    /// awarding organisations' credential-signing keys, which the database holds only
+    /// sealed. Default: `credential.kek` in the data folder. Servers sharing one database
+    /// share this file, or set `CREDENCE_KEK` (the key itself) instead. Keep it out of
+    /// database backups and back it up separately.
+    #[arg(long, global = true, env = "CREDENCE_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
+    /// Public certificate checks (page, JSON, credential) allowed per client address per
+    /// minute, counted in memory on each server; 0 lifts the limit (for a proxy that limits).
+    #[arg(long, global = true, env = "CREDENCE_VERIFY_RATE_LIMIT", default_value_t = crate::app::DEFAULT_VERIFY_LIMIT)]
+    pub verify_rate_limit: u32,
     /// Do not import the shipped specifications into an empty catalogue.
     #[arg(long, global = true, env = "CREDENCE_NO_SEED")]
     pub no_seed: bool,
@@ -449,6 +462,15 @@ pub async fn run(cli: Cli) -> Result<bool> {
             let mut app = app;
             app.trust_proxy = trust_proxy;
             if cli.public_url.is_none() {
+                let loopback = listen
+                    .parse::<std::net::SocketAddr>()
+                    .map(|a| a.ip().is_loopback())
+                    .unwrap_or_else(|_| listen.starts_with("localhost:"));
+                if !loopback {
+                    anyhow::bail!(
+                        "--public-url is required when serving on {listen}: certificates, credentials and emails print it (for example --public-url https://credence.example.org, or CREDENCE_PUBLIC_URL)"
+                    );
+                }
                 app.public_url = format!("http://{listen}");
             }
             for n in 0..workers {

@@ -18,6 +18,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub public_url: Option<String>,
+    pub kek_file: PathBuf,
+    /// The key-encryption key itself, from `CREDENCE_KEK` (wins over the file).
+    pub kek: Option<String>,
+    pub verify_rate_limit: u32,
 }
 
 /// Every variable Credence reads; anything else starting with `CREDENCE_` is a typo.
@@ -36,6 +40,9 @@ const KNOWN_VARIABLES: &[&str] = &[
     "CREDENCE_MAIL_FROM",
     "CREDENCE_PUBLIC_URL",
     "CREDENCE_WORKERS",
+    "CREDENCE_KEK",
+    "CREDENCE_KEK_FILE",
+    "CREDENCE_VERIFY_RATE_LIMIT",
 ];
 
 impl Config {
@@ -82,6 +89,12 @@ impl Config {
                 .public_url
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
+            kek_file: cli
+                .kek_file
+                .clone()
+                .unwrap_or_else(|| cli.data_dir.join("credential.kek")),
+            kek: std::env::var("CREDENCE_KEK").ok(),
+            verify_rate_limit: cli.verify_rate_limit,
         })
     }
 }

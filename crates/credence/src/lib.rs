@@ -54,6 +54,19 @@ pub async fn open(config: &Config) -> Result<App> {
     if let Some(url) = &config.public_url {
         app.public_url = url.clone();
     }
+    app.kek = std::sync::Arc::new(
+        match &config.kek {
+            Some(text) => credential::Kek::from_text(text),
+            None => credential::Kek::load_or_create(&config.kek_file),
+        }
+        .with_context(|| {
+            format!(
+                "could not read the key-encryption key ({} or CREDENCE_KEK)",
+                config.kek_file.display()
+            )
+        })?,
+    );
+    app.verify_limit = std::sync::Arc::new(ratelimit::RateLimiter::new(config.verify_rate_limit));
     if config.seed {
         let n = app
             .ensure_seeded()

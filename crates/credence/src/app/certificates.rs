@@ -467,6 +467,20 @@ impl App {
                 row.number, row.status
             )));
         }
+        self.issue_replacement(&row, reason, corrected_name, ao.who(), actor.person_id, address)
+            .await
+    }
+
+    /// Issue the replacement once allowed (also the demo's way in).
+    pub(crate) async fn issue_replacement(
+        &self,
+        row: &CertificateRow,
+        reason: ReplacementReason,
+        corrected_name: Option<&str>,
+        who: &str,
+        person_id: i64,
+        address: &str,
+    ) -> AppResult<String> {
         let name = match (reason, corrected_name.map(str::trim)) {
             (ReplacementReason::NameCorrection, Some(n)) if !n.is_empty() => {
                 crate::app::quality::bounded("The corrected name", n, 200)?
@@ -494,9 +508,9 @@ impl App {
             units: row.units.clone(),
             total_credits: row.total_credits,
             awarded_on: row.awarded_on.clone(),
-            issued_by: Some(actor.person_id),
+            issued_by: Some(person_id),
             audit: Self::entry(
-                Some(ao.who()),
+                Some(who),
                 Some(address),
                 "certificate.issued",
                 &format!("learner {}", row.learner_id),
@@ -506,7 +520,7 @@ impl App {
             ),
         };
         let entry = Self::entry(
-            Some(ao.who()),
+            Some(who),
             Some(address),
             "certificate.replaced",
             &format!("learner {}", row.learner_id),
@@ -517,7 +531,7 @@ impl App {
         Ok(self
             .store
             .audited(entry)
-            .replace_certificate(&row, &draft, reason.code())
+            .replace_certificate(row, &draft, reason.code())
             .await?)
     }
 
@@ -556,8 +570,22 @@ impl App {
                 row.number, row.status
             )));
         }
+        self.record_revocation(&row, reason, &note, ao.who(), actor.person_id, address)
+            .await
+    }
+
+    /// Record the revocation once allowed (also the demo's way in).
+    pub(crate) async fn record_revocation(
+        &self,
+        row: &CertificateRow,
+        reason: RevocationReason,
+        note: &str,
+        who: &str,
+        person_id: i64,
+        address: &str,
+    ) -> AppResult<()> {
         let entry = Self::entry(
-            Some(ao.who()),
+            Some(who),
             Some(address),
             "certificate.revoked",
             &format!("learner {}", row.learner_id),
@@ -567,7 +595,7 @@ impl App {
         );
         self.store
             .audited(entry)
-            .revoke_certificate(&row.number, reason.code(), &note, Some(actor.person_id))
+            .revoke_certificate(&row.number, reason.code(), note, Some(person_id))
             .await?;
         Ok(())
     }

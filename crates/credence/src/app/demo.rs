@@ -789,6 +789,56 @@ impl App {
             .await?;
         self.make_claim(&admin_r, hannah.registration_id, &[], "demo")
             .await?;
+        self.demo_certificates(s, ben, farah).await
+    }
+
+    /// Certificates in every state: Farah's (released at once) reissued after she lost it,
+    /// so her first shows as replaced and the reissue as valid; and a unit of Ben's banked
+    /// in error and revoked.
+    async fn demo_certificates(
+        &self,
+        s: DemoStaff,
+        ben: &crate::store::RegistrationRow,
+        farah: &crate::store::RegistrationRow,
+    ) -> AppResult<()> {
+        use credence_domain::certificate::{ReplacementReason, RevocationReason};
+        let who = super::audit::person_ref(s.isp);
+        let issued = |learner: i64| crate::store::CertificateFilter {
+            learner_id: Some(learner),
+            status: Some("valid".into()),
+            ..Default::default()
+        };
+        if let Some(first) = self
+            .store
+            .certificates(&issued(farah.learner_id))
+            .await?
+            .into_iter()
+            .next()
+        {
+            self.issue_replacement(&first, ReplacementReason::Lost, None, &who, s.isp, "demo")
+                .await?;
+        }
+        let admin_n = self.actor_of(s.admin_n).await?;
+        let unit = self.demo_unit_of(ben).await?;
+        self.bank_unit(&admin_n, ben.registration_id, &unit, "demo")
+            .await?;
+        if let Some(banked) = self
+            .store
+            .certificates(&issued(ben.learner_id))
+            .await?
+            .into_iter()
+            .next()
+        {
+            self.record_revocation(
+                &banked,
+                RevocationReason::ClaimedInError,
+                "Banked by mistake: Ben's results go in with his full claim.",
+                &who,
+                s.isp,
+                "demo",
+            )
+            .await?;
+        }
         Ok(())
     }
 

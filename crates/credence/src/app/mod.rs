@@ -7,6 +7,7 @@ pub mod authz;
 pub mod catalogue;
 pub mod centres;
 pub mod certificates;
+pub mod credentials;
 pub mod competence;
 pub mod demo;
 pub mod jobs;
@@ -60,6 +61,9 @@ pub struct App {
     /// Public certificate lookups per address per minute (verification page, JSON and
     /// credential), counted in memory.
     pub verify_limit: Arc<crate::ratelimit::RateLimiter>,
+    /// The key-encryption key that seals the AOs' signing keys: read from a file or the
+    /// environment by every server, never stored in the database.
+    pub kek: Arc<crate::credential::Kek>,
 }
 
 /// The default limit on public certificate lookups per address per minute.
@@ -87,6 +91,7 @@ impl App {
             )),
             public_url: "http://127.0.0.1:8080".into(),
             verify_limit: Arc::new(crate::ratelimit::RateLimiter::new(DEFAULT_VERIFY_LIMIT)),
+            kek: Arc::new(crate::credential::Kek::generate()),
         }
     }
 }

@@ -34,7 +34,13 @@ pub fn router() -> Router<AppState> {
     let r = crate::web::access::route(r, "/certificates/{number}", get(verification_page));
     let r = crate::web::access::route(r, "/certificates/{number}/record", get(record));
     let r = crate::web::access::route(r, "/certificates/{number}/replace", post(replace));
-    crate::web::access::route(r, "/certificates/{number}/revoke", post(revoke))
+    let r = crate::web::access::route(r, "/certificates/{number}/revoke", post(revoke));
+    let r = crate::web::access::route(r, "/.well-known/jwks.json", get(jwks));
+    crate::web::access::route(
+        r,
+        "/api/v1/certificates/{number}/credential",
+        get(credential),
+    )
 }
 
 pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
@@ -43,6 +49,8 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(api_register))
         .routes(utoipa_axum::routes!(api_replace))
         .routes(utoipa_axum::routes!(api_revoke))
+        .routes(utoipa_axum::routes!(api_key))
+        .routes(utoipa_axum::routes!(api_revocation_list))
 }
 
 /// Count a public lookup against the client's address; `Err` is the 429 answer.
@@ -762,4 +770,76 @@ async fn api_revoke(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// --- Open Badges 3.0: the credential, keys, revocation lists ------------------------------
+
+/// A certificate's Open Badges 3.0 `AchievementCredential`, signed now as a VC-JWT
+/// (`application/vc+jwt`) with the AO's current key; the header's `kid` is the URL of the
+/// public key. No sign-in; limited per address; cacheable for a minute.
+async fn credential(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    if let Err(res) = limited(&app, &headers, true) {
+        return Ok(res);
+    }
+    let jwt = app.credential_jwt(&number).await?;
+    Ok(public_cache(
+        (
+            [(header::CONTENT_TYPE, crate::credential::VC_JWT_MEDIA_TYPE)],
+            jwt,
+        )
+            .into_response(),
+    ))
+}
+
+/// Every AO's public signing keys, current and retired (a JWKS).
+async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let keys = app.jwks().await?;
+    Ok(public_cache(
+        (
+            [(header::CONTENT_TYPE, "application/jwk-set+json")],
+            keys.to_string(),
+        )
+            .into_response(),
+    ))
+}
+
+/// One public signing key (the `kid` of a credential's JWT header resolves here).
+#[utoipa::path(get, path = "/api/v1/keys/{kid}", tag = "certificates",
+    params(("kid" = String, Path, description = "the key's id")),
+    responses((status = 200, description = "the public JWK", content_type = "application/jwk+json"), (status = 404, body = ErrorBody)))]
+async fn api_key(
+    State(app): State<AppState>,
+    ApiPath(kid): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let key = app.published_key(&kid).await?;
+    Ok(public_cache(
+        (
+            [(header::CONTENT_TYPE, "application/jwk+json")],
+            key.to_string(),
+        )
+            .into_response(),
+    ))
+}
+
+/// The AO's 1EdTech revocation list: every revoked credential's id and the reason's
+/// category. Cacheable for a minute: a revocation shows within one.
+#[utoipa::path(get, path = "/api/v1/revocation-lists/{ao}", tag = "certificates",
+    params(("ao" = String, Path, description = "the awarding organisation's code, e.g. ISP")),
+    responses((status = 200, description = "the revocation list", content_type = "application/json"), (status = 404, body = ErrorBody)))]
+async fn api_revocation_list(
+    State(app): State<AppState>,
+    ApiPath(ao): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let list = app.revocation_list(&ao).await?;
+    Ok(public_cache(
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            list.to_string(),
+        )
+            .into_response(),
+    ))
 }

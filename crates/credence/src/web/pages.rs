@@ -331,7 +331,25 @@ async fn qualifications(State(app): State<AppState>) -> Result<Response, PageErr
     }))
 }
 
-async fn ao(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, PageError> {
+async fn ao(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    // The AO's page is also its issuer Profile (the id in its credentials): a client asking
+    // for JSON gets the Profile.
+    let wants_json = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("json") && !a.contains("text/html"));
+    if wants_json {
+        let p = app.issuer_profile(&code).await?;
+        return Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/ld+json")],
+            p.to_string(),
+        )
+            .into_response());
+    }
     let cat = app.catalogue().await?;
     let specs: Vec<&CurrentSpec> = cat
         .specs
