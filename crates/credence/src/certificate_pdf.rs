@@ -927,7 +927,7 @@ fn emit(cert: &CertificatePrint, layout: Layout<'_>, body: Vec<SNode>) -> Result
     let mut document = Document::new_with(settings);
     let size = Size::from_wh(PAGE_W, PAGE_H).context("page size")?;
     let mut leaves: Vec<Vec<Identifier>> = vec![Vec::new(); layout.leaves];
-    for (page_index, ops) in layout.pages.iter().enumerate() {
+    for ops in &layout.pages {
         let mut page = document.start_page_with(PageSettings::new(size));
         let mut surface = page.surface();
         for op in ops {
@@ -1043,7 +1043,6 @@ fn emit(cert: &CertificatePrint, layout: Layout<'_>, body: Vec<SNode>) -> Result
         }
         surface.finish();
         page.finish();
-        let _ = page_index;
     }
 
     let mut tree = TagTree::new().with_lang(Some("en-GB".to_owned()));

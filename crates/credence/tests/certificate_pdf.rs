@@ -187,6 +187,26 @@ fn names_in_any_script_round_trip_and_the_pdf_is_a4_tagged_with_embedded_fonts()
             "no title:\n{info}"
         );
 
+        // The structure tree: headings, paragraphs, a table with header cells, the QR figure.
+        let structure = run("pdfinfo", &["-struct-text", path]);
+        for element in [
+            "H1 \"Institute of Sales Professionals\"",
+            "Table",
+            "TH",
+            "TD",
+            "Figure",
+            "P (block)",
+        ] {
+            assert!(
+                structure.contains(element),
+                "{element} not in:\n{structure}"
+            );
+        }
+        assert!(
+            structure.contains(&format!("\"{name}\"")),
+            "{name} not tagged:\n{structure}"
+        );
+
         let fonts = run("pdffonts", &[path]);
         let rows: Vec<&str> = fonts.lines().skip(2).collect();
         assert!(rows.len() >= 2, "regular and bold fonts:\n{fonts}");
