@@ -341,6 +341,24 @@ fn timing() {
             })
             .collect();
         write(dir, "many.pdf", &many);
+        let mut edge =
+            certificate("Maximiliano Alejandro de la Santísima Trinidad Fernández-Łukasiewicz");
+        edge.ao_name =
+            "The Chartered Institute of Procurement, Logistics and Supply Chain Professionals"
+                .into();
+        edge.kind_label = "Unit acknowledgement".into();
+        edge.title = "Understanding the principles and practice of sustainable procurement in complex, multi-tier international supply chains".into();
+        edge.reference_label = "Unit reference".into();
+        edge.reference = "H/502/8599".into();
+        edge.grade = None;
+        edge.grade_rule = None;
+        edge.units = vec![unit(
+            "H/502/8599",
+            "Understanding the principles and practice of sustainable procurement in complex, multi-tier international supply chains",
+            12,
+            None,
+        )];
+        write(dir, "edge.pdf", &edge);
     }
     eprintln!(
         "100 renders: {:?} ({:?} each), {size} bytes",
