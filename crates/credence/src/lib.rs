@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod certificate_pdf;
 pub mod cli;
 pub mod config;
 pub mod credential;
