@@ -600,3 +600,61 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// A certificate as a PDF to print, for those who may see it in the register (its AO's
+    /// staff, its centre, the learner).
+    pub async fn certificate_pdf(
+        &self,
+        scope: &RegisterScope,
+        number: &str,
+    ) -> AppResult<(String, Vec<u8>)> {
+        let (v, _) = self.certificate_record(scope, number).await?;
+        let p = &v.public;
+        let unit = p.kind == "unit";
+        let print = crate::certificate_pdf::CertificatePrint {
+            number: p.number.clone(),
+            ao_name: p.awarding_organisation_name.clone(),
+            ao_code: p.awarding_organisation.clone(),
+            learner_name: p.learner_name.clone(),
+            title: p.title.clone(),
+            reference_label: if unit {
+                "Unit reference".into()
+            } else {
+                "Qualification number".into()
+            },
+            reference: p.reference.clone(),
+            level: p.level.map(|l| format!("Level {l}")),
+            grade: p.grade.clone(),
+            grade_rule: p.grade_rule.clone(),
+            kind_label: match (unit, p.awarding_organisation.as_str()) {
+                (true, "ISMM") => "Unit acknowledgement".into(),
+                (true, _) => "Unit certificate".into(),
+                _ => "Certificate".into(),
+            },
+            units: p
+                .units
+                .iter()
+                .map(|u| crate::certificate_pdf::PrintedUnit {
+                    reference: u.reference.clone(),
+                    title: u.title.clone(),
+                    credits: u.credits,
+                    grade: u.grade.clone(),
+                })
+                .collect(),
+            awarded_on: crate::format::uk_date(&p.awarded_on),
+            centre_name: p.centre_name.clone(),
+            replaces: p
+                .replaces
+                .as_ref()
+                .map(|r| format!("Replaces certificate {r}")),
+            verify_url: p.verify_url.clone(),
+        };
+        let number = p.number.clone();
+        let bytes = tokio::task::spawn_blocking(move || crate::certificate_pdf::render(&print))
+            .await
+            .map_err(|e| AppError::Internal(format!("the PDF stopped: {e}")))?
+            .map_err(|e| AppError::Internal(format!("could not make the PDF: {e}")))?;
+        Ok((number, bytes))
+    }
+}

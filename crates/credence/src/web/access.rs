@@ -75,6 +75,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/certificates", Policy::SignedIn),
     ("GET", "/api/v1/certificates", Policy::SignedIn),
     ("GET", "/certificates/{number}/record", Policy::SignedIn),
+    ("GET", "/certificates/{number}/pdf", Policy::SignedIn),
     ("POST", "/certificates/{number}/replace", Policy::AoStaff),
     ("POST", "/certificates/{number}/revoke", Policy::AoStaff),
     ("POST", "/api/v1/certificates/{number}/replace", Policy::AoStaff),
@@ -252,6 +253,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/api/v1/visits", Policy::SignedIn),
     ("GET", "/centres/{centre}/claims", Policy::CentreQa),
     ("POST", "/centres/{centre}/claims", Policy::CentreAdmin),
+    ("POST", "/centres/{centre}/claims/bulk", Policy::CentreAdmin),
     ("POST", "/claims/{claim}/release", Policy::SignedIn),
     ("GET", "/api/v1/claims", Policy::SignedIn),
     (

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
     let r = crate::web::access::route(r, "/certificates/{number}/replace", post(replace));
     let r = crate::web::access::route(r, "/certificates/{number}/revoke", post(revoke));
     let r = crate::web::access::route(r, "/.well-known/jwks.json", get(jwks));
+    let r = crate::web::access::route(r, "/certificates/{number}/pdf", get(pdf));
     crate::web::access::route(
         r,
         "/api/v1/certificates/{number}/credential",
@@ -842,4 +843,25 @@ async fn api_revocation_list(
         )
             .into_response(),
     ))
+}
+
+/// The certificate as a PDF to print (its AO's staff, its centre, the learner).
+async fn pdf(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(number): Path<String>,
+) -> Result<Response, PageError> {
+    let scope = app.register_scope(&actor);
+    let (number, bytes) = app.certificate_pdf(&scope, &number).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"certificate-{number}.pdf\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

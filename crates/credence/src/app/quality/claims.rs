@@ -364,37 +364,51 @@ impl App {
         } else {
             units.to_vec()
         };
+        let mut banked: Option<String> = None;
         if kind == "unit" {
             let q = spec
                 .qualification(&reg.qan)
                 .ok_or_else(|| AppError::NotFound(format!("qualification {}", reg.qan)))?;
-            let [unit] = units.as_slice() else {
+            let [typed] = units.as_slice() else {
                 return Err(AppError::Validation("Bank one unit at a time".into()));
             };
+            // A key, or a reference as printed (the AO's or Ofqual's).
+            let t = typed.trim();
+            let unit = spec
+                .units
+                .iter()
+                .find(|u| {
+                    u.key.as_str() == t
+                        || u.ao_ref.eq_ignore_ascii_case(t)
+                        || u.ofqual_ref.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(t))
+                })
+                .map_or_else(|| t.to_string(), |u| u.key.to_string());
             if !q.units.iter().any(|u| u.unit.as_str() == unit.as_str()) {
                 return Err(AppError::Validation(format!(
-                    "{unit} is not a unit of {}: choose one of the learner's units",
+                    "{t} is not a unit of {}: choose one of the learner's units",
                     reg.qan
                 )));
             }
+            banked = Some(unit);
         }
-        let eval = rc.evaluate(&reg.qan, &units)?;
-        if kind == "qualification" && !eval.achieved {
-            let mut why: Vec<String> = eval.unmet.iter().map(|u| u.message.clone()).collect();
-            why.extend(
-                eval.not_counted
-                    .iter()
-                    .map(|n| format!("{} does not count towards {}", n.unit, reg.qan)),
-            );
-            return Err(AppError::Validation(format!(
-                "These units do not meet {}: {}",
-                reg.qan,
-                why.join("; ")
-            )));
-        }
-        let keys: Vec<String> = if kind == "unit" {
-            units.clone()
+        let keys: Vec<String> = if let Some(unit) = banked {
+            vec![unit]
         } else {
+            let eval = rc.evaluate(&reg.qan, &units)?;
+            if !eval.achieved {
+                let mut why: Vec<String> =
+                    eval.unmet.iter().map(|u| u.message.clone()).collect();
+                why.extend(
+                    eval.not_counted
+                        .iter()
+                        .map(|n| format!("{} does not count towards {}", n.unit, reg.qan)),
+                );
+                return Err(AppError::Validation(format!(
+                    "These units do not meet {}: {}",
+                    reg.qan,
+                    why.join("; ")
+                )));
+            }
             eval.counted.iter().map(ToString::to_string).collect()
         };
         let draft = ClaimRow {

@@ -209,6 +209,7 @@ pub(super) async fn home_page_filtered(
                 if active.role == "ao_staff" {
                     actions.push(("Catalogue versions".into(), "/catalogue/versions".into()));
                     actions.push(("Staff and EQAs".into(), "/people".into()));
+                    actions.push(("Certificates".into(), "/certificates".into()));
                 }
                 sections.push(Section {
                     heading: if active.role == "ao_staff" {
@@ -308,6 +309,7 @@ pub(super) async fn home_page_filtered(
                             format!("/centres/{centre_id}/qa"),
                         ),
                         ("Claims".into(), format!("/centres/{centre_id}/claims")),
+                        ("Certificates".into(), "/certificates".into()),
                     ],
                     filter: false,
                 });
@@ -504,6 +506,55 @@ pub(super) async fn home_page_filtered(
             }
             "learner" => {
                 let learner = active.learner_id.unwrap_or_default();
+                // Their certificates first: what the whole portfolio was for.
+                let certificates = app
+                    .certificates(
+                        &app.register_scope(actor),
+                        crate::store::CertificateFilter {
+                            learner_id: Some(learner),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                if !certificates.is_empty() {
+                    sections.push(Section {
+                        heading: format!("Your certificates ({})", certificates.len()),
+                        intro: "Open one to print it. The digital credential (Open Badges 3.0) is signed by the awarding organisation: keep it in any digital wallet, and anyone can check it.".into(),
+                        columns: vec!["Certificate", "Qualification or unit", "Awarded", "Status"],
+                        rows: certificates
+                            .iter()
+                            .map(|c| {
+                                Row::new(
+                                    format!("/certificates/{}/record", c.public.number),
+                                    vec![
+                                        c.public.number.clone(),
+                                        format!("{} {}", c.public.reference, c.public.title),
+                                        uk_date(&c.public.awarded_on),
+                                        match c.public.status.as_str() {
+                                            "valid" => "Valid".into(),
+                                            "replaced" => format!(
+                                                "Replaced by {}",
+                                                c.public.replaced_by.clone().unwrap_or_default()
+                                            ),
+                                            _ => "Revoked".into(),
+                                        },
+                                    ],
+                                )
+                            })
+                            .collect(),
+                        actions: certificates
+                            .iter()
+                            .filter(|c| c.public.status == "valid")
+                            .map(|c| {
+                                (
+                                    format!("Download the credential for {}", c.public.number),
+                                    c.public.credential_url.clone(),
+                                )
+                            })
+                            .collect(),
+                        filter: false,
+                    });
+                }
                 let regs = app
                     .store
                     .registrations_of_learner(learner)

@@ -23,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     let r = crate::web::access::route(r, "/centres/{centre}/claims", get(claims).post(make));
+    let r = crate::web::access::route(r, "/centres/{centre}/claims/bulk", post(make_bulk));
     crate::web::access::route(r, "/claims/{claim}/release", post(release))
 }
 
@@ -50,6 +51,10 @@ pub(super) struct ClaimLine {
     note: String,
     waiting_for: Vec<String>,
     releasable: bool,
+    /// The certificate a released claim became.
+    certificate: Option<String>,
+    /// A banked unit (a unit claim).
+    unit_claim: bool,
 }
 
 const STATUSES: [(&str, &str); 3] = [
@@ -79,6 +84,9 @@ pub(super) struct ClaimForm {
     registration: String,
     #[serde(default)]
     units: String,
+    /// "yes": bank the typed units one by one (unit certificates).
+    #[serde(default)]
+    bank: String,
 }
 
 #[derive(Template)]
@@ -110,6 +118,7 @@ pub(super) struct ClaimsPage {
     /// (registration, words, selected)
     registrations: Vec<(i64, String, bool)>,
     units: String,
+    bank: bool,
 }
 
 async fn claims(
@@ -188,6 +197,8 @@ async fn claims_page(
                 note: c.release_note.clone().unwrap_or_default(),
                 waiting_for: c.waiting_for.iter().map(|w| sentence(w)).collect(),
                 releasable: may_release && c.releasable_by_eqa,
+                certificate: c.certificate.clone(),
+                unit_claim: c.kind == "unit",
             }
         })
         .collect();
@@ -264,6 +275,7 @@ async fn claims_page(
             release_column,
             may_claim,
             registrations,
+            bank: shown_.form.bank == "yes",
             units: shown_.form.units,
         },
     ))
@@ -316,6 +328,46 @@ async fn make(
         return claims_page(&app, &actor, centre, s).await;
     }
     let units = typed_units(&f.units);
+    if f.bank == "yes" {
+        if units.is_empty() {
+            let s = refuse(
+                "Type the units to bank, for example L3B1".into(),
+                "units",
+                f,
+            );
+            return claims_page(&app, &actor, centre, s).await;
+        }
+        let mut done = Vec::new();
+        for u in &units {
+            match app
+                .bank_unit(&actor, registration, u, &client_address(&headers))
+                .await
+            {
+                Ok(c) => done.push(match &c.certificate {
+                    Some(n) => format!("{u}: unit certificate {n}"),
+                    None => format!("{u}: held ({})", c.waiting_for.join("; ")),
+                }),
+                Err(e) => {
+                    let forbidden = is_forbidden(&e);
+                    let m = format!("{u}: {}", shown(e)?);
+                    let m = if done.is_empty() {
+                        m
+                    } else {
+                        format!("{m} (banked before it: {})", done.join(", "))
+                    };
+                    return refused(
+                        forbidden,
+                        claims_page(&app, &actor, centre, refuse(m, "units", f)).await,
+                    );
+                }
+            }
+        }
+        let s = Shown {
+            notice: Some(format!("Units banked. {}.", done.join("; "))),
+            ..Shown::default()
+        };
+        return claims_page(&app, &actor, centre, s).await;
+    }
     match app
         .make_claim(&actor, registration, &units, &client_address(&headers))
         .await
@@ -352,6 +404,60 @@ async fn make(
             )
         }
     }
+}
+
+/// Claim for several learners at once, each with the units Credence proposes: the form
+/// posts `registration` once per learner ticked.
+async fn make_bulk(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path(centre): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let ids: Vec<i64> = form_urlencoded::parse(&body)
+        .filter(|(k, _)| k == "registration")
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .collect();
+    if ids.is_empty() {
+        let s = Shown {
+            error: Some("Tick the learners to claim for".into()),
+            error_field: "bulk",
+            ..Shown::default()
+        };
+        return claims_page(&app, &actor, centre, s).await;
+    }
+    let (mut released, mut held, mut refused_) = (0, 0, Vec::new());
+    for id in ids {
+        let reg = app.store.registration(id).await.map_err(AppError::from)?;
+        let Some(reg) = reg.filter(|r| r.centre_id == centre) else {
+            refused_.push(format!("registration {id}: not at this centre"));
+            continue;
+        };
+        let name = format!("{} {}", reg.given_name, reg.family_name);
+        match app
+            .make_claim(&actor, id, &[], &client_address(&headers))
+            .await
+        {
+            Ok(c) if c.status == "released" => released += 1,
+            Ok(_) => held += 1,
+            Err(e @ AppError::Forbidden(_)) => return Err(e.into()),
+            Err(e) => refused_.push(format!("{name}: {}", shown(e)?)),
+        }
+    }
+    let mut notice = format!(
+        "{} claim{} made: {released} released, {held} held.",
+        released + held,
+        if released + held == 1 { "" } else { "s" }
+    );
+    if !refused_.is_empty() {
+        notice.push_str(&format!(" Not claimed: {}.", refused_.join("; ")));
+    }
+    let s = Shown {
+        notice: Some(notice),
+        ..Shown::default()
+    };
+    claims_page(&app, &actor, centre, s).await
 }
 
 #[derive(Deserialize, Default)]
@@ -399,6 +505,10 @@ async fn release(
 #[derive(Serialize, ToSchema)]
 pub struct ApiClaim {
     pub claim: i64,
+    /// "qualification", or "unit" for a banked unit (it becomes a unit certificate).
+    pub kind: String,
+    /// The number of the certificate a released claim became.
+    pub certificate: Option<String>,
     pub registration: i64,
     pub learner: i64,
     pub learner_name: String,
@@ -425,6 +535,8 @@ impl From<ClaimView> for ApiClaim {
     fn from(c: ClaimView) -> Self {
         ApiClaim {
             claim: c.claim,
+            kind: c.kind,
+            certificate: c.certificate,
             registration: c.registration,
             learner: c.learner,
             learner_name: c.learner_name,
@@ -475,6 +587,10 @@ pub struct ApiNewClaim {
     /// Credence proposes (the learner's signed-off units that meet the qualification).
     #[serde(default)]
     pub units: Option<Vec<String>>,
+    /// Bank this one unit instead (its key or reference): a unit claim, gated like any
+    /// claim, that becomes a unit certificate when released. `units` is then ignored.
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 /// Claim a learner's qualification (the centre's administrators). The rules of combination
@@ -503,9 +619,16 @@ async fn api_make_claim(
             body.registration
         )));
     }
-    let units = body.units.unwrap_or_default();
-    let claim = app
-        .make_claim(&actor, body.registration, &units, &client_address(&headers))
-        .await?;
+    let claim = match body.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(unit) => {
+            app.bank_unit(&actor, body.registration, unit, &client_address(&headers))
+                .await?
+        }
+        None => {
+            let units = body.units.unwrap_or_default();
+            app.make_claim(&actor, body.registration, &units, &client_address(&headers))
+                .await?
+        }
+    };
     Ok((StatusCode::CREATED, Json(ApiClaim::from(claim))))
 }
