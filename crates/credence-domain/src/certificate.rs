@@ -318,7 +318,9 @@ mod tests {
 
     #[test]
     fn misread_numbers_are_refused_with_the_reason() {
-        let n = CertificateNumber::new("OCR", 2026, 7).expect("valid").to_string();
+        let n = CertificateNumber::new("OCR", 2026, 7)
+            .expect("valid")
+            .to_string();
         let mut wrong: Vec<char> = n.chars().collect();
         let last = wrong.len() - 1;
         wrong[last] = if wrong[last] == 'A' { 'B' } else { 'A' };
@@ -327,7 +329,13 @@ mod tests {
             CertificateNumber::parse(&wrong),
             Err(NumberError::Check(_))
         ));
-        for bad in ["", "ISP-2026-42-K", "ISP/2026/0000042/K", "<script>", "ISP-26-0000042-K"] {
+        for bad in [
+            "",
+            "ISP-2026-42-K",
+            "ISP/2026/0000042/K",
+            "<script>",
+            "ISP-26-0000042-K",
+        ] {
             assert!(
                 matches!(CertificateNumber::parse(bad), Err(NumberError::Shape(_))),
                 "{bad}"
@@ -349,16 +357,28 @@ mod tests {
     fn grades_aggregate_by_credit_weighted_points() {
         use Grade::*;
         assert_eq!(aggregate_grade(&[]), None);
-        assert_eq!(aggregate_grade(&[u(Distinction, 6), u(Fail, 6)]), Some(Fail));
+        assert_eq!(
+            aggregate_grade(&[u(Distinction, 6), u(Fail, 6)]),
+            Some(Fail)
+        );
         assert_eq!(aggregate_grade(&[u(Pass, 6), u(Pass, 6)]), Some(Pass));
         // 1.5 exactly is Merit; just under is Pass.
         assert_eq!(aggregate_grade(&[u(Pass, 6), u(Merit, 6)]), Some(Merit));
         assert_eq!(aggregate_grade(&[u(Pass, 7), u(Merit, 6)]), Some(Pass));
         // 2.5 exactly is Distinction.
-        assert_eq!(aggregate_grade(&[u(Merit, 6), u(Distinction, 6)]), Some(Distinction));
-        assert_eq!(aggregate_grade(&[u(Merit, 7), u(Distinction, 6)]), Some(Merit));
+        assert_eq!(
+            aggregate_grade(&[u(Merit, 6), u(Distinction, 6)]),
+            Some(Distinction)
+        );
+        assert_eq!(
+            aggregate_grade(&[u(Merit, 7), u(Distinction, 6)]),
+            Some(Merit)
+        );
         // Credits weigh: a large Distinction unit outweighs a small Pass one.
-        assert_eq!(aggregate_grade(&[u(Pass, 2), u(Distinction, 10)]), Some(Distinction));
+        assert_eq!(
+            aggregate_grade(&[u(Pass, 2), u(Distinction, 10)]),
+            Some(Distinction)
+        );
         assert_eq!(aggregate_grade(&[u(Merit, 0)]), Some(Merit));
     }
 

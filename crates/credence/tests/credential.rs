@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use aws_lc_rs::rsa::PublicKeyComponents;
 use aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256;
 use base64::Engine as _;
@@ -295,74 +297,9 @@ fn credential_shape() {
     );
 }
 
-fn browser_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
-}
-
-/// Node and tests/browser's node_modules, installed with `npm ci` if missing (under
-/// CI=true a missing one fails, naming the command).
-fn node_ready() -> bool {
-    let node_works = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let modules = |dir: &Path| {
-        ["jose", "ajv", "ajv-formats"]
-            .iter()
-            .all(|m| dir.join("node_modules").join(m).exists())
-    };
-    let dir = browser_dir();
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    if node_works && modules(&dir) {
-        return true;
-    }
-    if ci {
-        panic!(
-            "the credential verifier needs node and tests/browser's node_modules under CI=true: \
-             run `cd tests/browser && npm ci`"
-        );
-    }
-    if node_works {
-        let _ = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status();
-        if modules(&dir) {
-            return true;
-        }
-    }
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"\n!!!!! SKIPPING the independent credential verifier: no node or node_modules (run: cd tests/browser && npm ci)\n",
-    );
-    false
-}
-
-fn run_verifier(dir: &Path, jwt: &str, jwks: &Value) -> (bool, Value) {
-    std::fs::write(dir.join("credential.jwt"), jwt).unwrap();
-    std::fs::write(dir.join("jwks.json"), jwks.to_string()).unwrap();
-    let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/ob_v3p0_achievementcredential_schema.json");
-    let out = std::process::Command::new("node")
-        .arg(browser_dir().join("verify-credential.mjs"))
-        .arg(dir.join("credential.jwt"))
-        .arg(dir.join("jwks.json"))
-        .arg(schema)
-        .output()
-        .expect("node runs");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "verifier printed no JSON:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.success(), report)
-}
-
 #[test]
 fn an_independent_verifier_accepts_the_credential_and_rejects_tampering() {
-    if !node_ready() {
+    if !common::verifier::node_ready() {
         return;
     }
     let kek = Kek::generate();
@@ -382,7 +319,7 @@ fn an_independent_verifier_accepts_the_credential_and_rejects_tampering() {
         &facts(),
     )
     .unwrap();
-    let (ok, report) = run_verifier(&dir, &jwt, &jwks);
+    let (ok, report) = common::verifier::run_verifier(&dir, &jwt, &jwks);
     assert!(ok, "the credential must verify and validate: {report:#}");
     assert_eq!(report["verified"], true);
     assert_eq!(report["valid"], true);
@@ -400,7 +337,7 @@ fn an_independent_verifier_accepts_the_credential_and_rejects_tampering() {
     let jwt2 =
         credential::sign_credential(&kek, &old.kid, &old.sealed_private_key, PUBLIC_URL, &unit)
             .unwrap();
-    let (ok, report) = run_verifier(&dir, &jwt2, &jwks);
+    let (ok, report) = common::verifier::run_verifier(&dir, &jwt2, &jwks);
     assert!(ok, "a unit credential signed by the older key: {report:#}");
 
     // One character of the payload changed: the signature no longer verifies.
@@ -410,7 +347,7 @@ fn an_independent_verifier_accepts_the_credential_and_rejects_tampering() {
     let i = chars.len() / 2;
     chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
     let tampered = format!("{head}.{}.{sig}", chars.into_iter().collect::<String>());
-    let (ok, report) = run_verifier(&dir, &tampered, &jwks);
+    let (ok, report) = common::verifier::run_verifier(&dir, &tampered, &jwks);
     assert!(!ok, "a tampered credential must fail: {report:#}");
     assert_eq!(report["verified"], false, "{report:#}");
 
@@ -426,7 +363,7 @@ fn an_independent_verifier_accepts_the_credential_and_rejects_tampering() {
         .remove("achievement");
     let bad =
         credential::sign_jwt(&kek, &key.kid, &key.sealed_private_key, PUBLIC_URL, &claims).unwrap();
-    let (ok, report) = run_verifier(&dir, &bad, &jwks);
+    let (ok, report) = common::verifier::run_verifier(&dir, &bad, &jwks);
     assert!(!ok, "a credential the schema rejects must fail: {report:#}");
     assert_eq!(report["verified"], true);
     assert_eq!(report["valid"], false);

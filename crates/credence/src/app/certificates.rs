@@ -344,10 +344,7 @@ impl App {
             awarded_on: c.awarded_on.clone(),
             replaces: c.replaces.clone(),
             replaced_by: c.replaced_by.clone(),
-            revoked_on: c
-                .revoked_at
-                .as_ref()
-                .map(|t| t.chars().take(10).collect()),
+            revoked_on: c.revoked_at.as_ref().map(|t| t.chars().take(10).collect()),
             revocation_reason: c
                 .revocation_reason
                 .as_deref()
@@ -364,7 +361,8 @@ impl App {
     /// Anyone checks a certificate by its number. A number whose check character is wrong
     /// is refused without looking anything up (`Validation`); an unknown one is `NotFound`.
     pub async fn verify_certificate(&self, number: &str) -> AppResult<Verification> {
-        let n = CertificateNumber::parse(number).map_err(|e| AppError::Validation(e.to_string()))?;
+        let n =
+            CertificateNumber::parse(number).map_err(|e| AppError::Validation(e.to_string()))?;
         let row = self
             .store
             .certificate(&n.to_string())
@@ -400,7 +398,8 @@ impl App {
         scope: &RegisterScope,
         number: &str,
     ) -> AppResult<(CertificateView, CertificateRow)> {
-        let n = CertificateNumber::parse(number).map_err(|e| AppError::Validation(e.to_string()))?;
+        let n =
+            CertificateNumber::parse(number).map_err(|e| AppError::Validation(e.to_string()))?;
         let row = self
             .store
             .certificate(&n.to_string())
@@ -467,8 +466,15 @@ impl App {
                 row.number, row.status
             )));
         }
-        self.issue_replacement(&row, reason, corrected_name, ao.who(), actor.person_id, address)
-            .await
+        self.issue_replacement(
+            &row,
+            reason,
+            corrected_name,
+            ao.who(),
+            actor.person_id,
+            address,
+        )
+        .await
     }
 
     /// Issue the replacement once allowed (also the demo's way in).
@@ -549,7 +555,10 @@ impl App {
         let scope = self.register_scope(actor);
         let (_, row) = self.certificate_record(&scope, number).await?;
         let ao = self.ao_scope(actor, &row.ao_code).map_err(|_| {
-            AppError::Forbidden(format!("Only {}'s staff revoke its certificates", row.ao_code))
+            AppError::Forbidden(format!(
+                "Only {}'s staff revoke its certificates",
+                row.ao_code
+            ))
         })?;
         ao.require_second_factor()?;
         let reason = RevocationReason::parse(reason).ok_or_else(|| {

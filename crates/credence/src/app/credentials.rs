@@ -24,7 +24,11 @@ impl App {
 
     /// Make a new signing key for the AO and retire its current one (rotation; retired keys
     /// stay published so the credentials they signed still verify).
-    pub async fn new_signing_key(&self, ao_code: &str, by: Option<&str>) -> AppResult<SigningKeyRow> {
+    pub async fn new_signing_key(
+        &self,
+        ao_code: &str,
+        by: Option<&str>,
+    ) -> AppResult<SigningKeyRow> {
         let now = crate::store::now();
         let kek = self.kek.clone();
         let ao = ao_code.to_string();
@@ -84,7 +88,9 @@ impl App {
                     .or_else(|| c.unit_reference.clone())
                     .unwrap_or_default(),
                 c.ao_name,
-                c.level.map(|l| format!(" at Level {l}")).unwrap_or_default()
+                c.level
+                    .map(|l| format!(" at Level {l}"))
+                    .unwrap_or_default()
             ),
             level: c.level.map(|l| format!("Level {l}")),
             grade: c.grade.clone(),
@@ -164,7 +170,11 @@ impl App {
                     .map(|r| r.words().to_string()),
             })
             .collect();
-        Ok(credential::revocation_list(&self.public_url, &ao.ao_code, &revoked))
+        Ok(credential::revocation_list(
+            &self.public_url,
+            &ao.ao_code,
+            &revoked,
+        ))
     }
 
     /// The AO's issuer profile (the credentials' `issuer`), with its JSON-LD context.

@@ -76,8 +76,10 @@ fn limited(app: &AppState, headers: &HeaderMap, api: bool) -> Result<(), Respons
 }
 
 fn public_cache(mut res: Response) -> Response {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(PUBLIC_CACHE),
+    );
     res
 }
 
@@ -574,15 +576,9 @@ fn confirm_page(
     } else {
         let reason = ReplacementReason::parse(&f.reason);
         page.paragraphs = vec![
-            format!(
-                "Reason: {}.",
-                reason.map_or("none chosen", |r| r.words())
-            ),
+            format!("Reason: {}.", reason.map_or("none chosen", |r| r.words())),
             if reason == Some(ReplacementReason::NameCorrection) {
-                format!(
-                    "The replacement will print the name \"{}\".",
-                    f.name.trim()
-                )
+                format!("The replacement will print the name \"{}\".", f.name.trim())
             } else {
                 "The replacement prints the same details under a new number.".into()
             },
@@ -650,7 +646,10 @@ async fn revoke(
 ) -> Result<Response, PageError> {
     if f.confirmed != "yes" {
         let problem = if RevocationReason::parse(&f.reason).is_none() {
-            Some(("Choose why the certificate is revoked".to_string(), "revoke-reason"))
+            Some((
+                "Choose why the certificate is revoked".to_string(),
+                "revoke-reason",
+            ))
         } else if f.note.trim().is_empty() {
             Some((
                 "Say what happened in the note (kept in the record, not shown publicly)"
@@ -666,16 +665,29 @@ async fn revoke(
         return Ok(confirm_page(&actor, &number, "revoke", &f));
     }
     match app
-        .revoke_certificate(&actor, &number, &f.reason, &f.note, &client_address(&headers))
+        .revoke_certificate(
+            &actor,
+            &number,
+            &f.reason,
+            &f.note,
+            &client_address(&headers),
+        )
         .await
     {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/certificates/{number}/record?done=revoked")).into_response())
-        }
+        Ok(()) => Ok(
+            Redirect::to(&format!("/certificates/{number}/record?done=revoked")).into_response(),
+        ),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
             let status = crate::web::status_of(&e);
-            let mut res =
-                record_page(&app, &actor, &number, None, Some((e.to_string(), "note")), f).await?;
+            let mut res = record_page(
+                &app,
+                &actor,
+                &number,
+                None,
+                Some((e.to_string(), "note")),
+                f,
+            )
+            .await?;
             *res.status_mut() = status;
             Ok(res)
         }

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub mod garage;
 pub mod pages;
 pub mod smtp;
+pub mod verifier;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 

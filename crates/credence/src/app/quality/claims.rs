@@ -209,10 +209,7 @@ impl App {
             .filter(|c| c.status == "held")
         {
             if self.gate_of(&c, false).await?.is_empty() {
-                let draft = match self
-                    .certificate_draft(&c, None, "system:gate", None)
-                    .await
-                {
+                let draft = match self.certificate_draft(&c, None, "system:gate", None).await {
                     Ok(d) => d,
                     Err(e) => {
                         tracing::warn!(claim = c.claim_id, error = %e, "the gate opened but no certificate can be issued");
@@ -380,7 +377,9 @@ impl App {
                 .find(|u| {
                     u.key.as_str() == t
                         || u.ao_ref.eq_ignore_ascii_case(t)
-                        || u.ofqual_ref.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(t))
+                        || u.ofqual_ref
+                            .as_deref()
+                            .is_some_and(|r| r.eq_ignore_ascii_case(t))
                 })
                 .map_or_else(|| t.to_string(), |u| u.key.to_string());
             if !q.units.iter().any(|u| u.unit.as_str() == unit.as_str()) {
@@ -396,8 +395,7 @@ impl App {
         } else {
             let eval = rc.evaluate(&reg.qan, &units)?;
             if !eval.achieved {
-                let mut why: Vec<String> =
-                    eval.unmet.iter().map(|u| u.message.clone()).collect();
+                let mut why: Vec<String> = eval.unmet.iter().map(|u| u.message.clone()).collect();
                 why.extend(
                     eval.not_counted
                         .iter()

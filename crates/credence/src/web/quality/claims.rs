@@ -619,7 +619,12 @@ async fn api_make_claim(
             body.registration
         )));
     }
-    let claim = match body.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+    let claim = match body
+        .unit
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
         Some(unit) => {
             app.bank_unit(&actor, body.registration, unit, &client_address(&headers))
                 .await?
