@@ -54,10 +54,10 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(api_revocation_list))
 }
 
-/// Count a public lookup against the client's address; `Err` is the 429 answer.
-fn limited(app: &AppState, headers: &HeaderMap, api: bool) -> Result<(), Response> {
+/// Count a public lookup against the client's address; `Some` is the 429 answer.
+fn limited(app: &AppState, headers: &HeaderMap, api: bool) -> Option<Response> {
     match app.verify_limit.check(&client_address(headers)) {
-        Ok(()) => Ok(()),
+        Ok(()) => None,
         Err(wait) => {
             let message = format!(
                 "Too many certificate checks from your address: try again in {wait} seconds"
@@ -70,7 +70,7 @@ fn limited(app: &AppState, headers: &HeaderMap, api: bool) -> Result<(), Respons
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            Err(res)
+            Some(res)
         }
     }
 }
@@ -183,7 +183,7 @@ async fn verification_page(
     headers: HeaderMap,
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
-    if let Err(res) = limited(&app, &headers, false) {
+    if let Some(res) = limited(&app, &headers, false) {
         return Ok(res);
     }
     let v = app.verify_certificate(&number).await?;
@@ -214,7 +214,7 @@ async fn api_verify(
     headers: HeaderMap,
     ApiPath(number): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    if let Err(res) = limited(&app, &headers, true) {
+    if let Some(res) = limited(&app, &headers, true) {
         return Ok(res);
     }
     let v = app.verify_certificate(&number).await?;
@@ -795,7 +795,7 @@ async fn credential(
     headers: HeaderMap,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
-    if let Err(res) = limited(&app, &headers, true) {
+    if let Some(res) = limited(&app, &headers, true) {
         return Ok(res);
     }
     let jwt = app.credential_jwt(&number).await?;
