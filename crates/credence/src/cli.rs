@@ -161,6 +161,9 @@ pub enum Command {
     /// Claims for certificates, with what each held claim waits for.
     #[command(subcommand)]
     Claims(ClaimsCommand),
+    /// The register of certificates, and the awarding organisations' signing keys.
+    #[command(subcommand)]
+    Certificates(CertificatesCommand),
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Measure the importer (and the rules engine) on this machine.
@@ -283,6 +286,36 @@ pub enum JobsCommand {
     Retry {
         /// The job's number (see `credence jobs list --status dead`).
         job: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CertificatesCommand {
+    /// List certificates (number, status, learner, QAN or unit reference, date of award).
+    List {
+        /// valid, replaced or revoked.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this awarding organisation's (ISP, ISMM, OCR).
+        #[arg(long)]
+        ao: Option<String>,
+        /// Part of a number, name, QAN, unit reference, title or centre.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Check a certificate as anyone would: what is printed on it and its status.
+    Verify {
+        number: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Make a new signing key for an awarding organisation's credentials and retire the
+    /// current one (it stays published, so what it signed still verifies).
+    RotateKey {
+        #[arg(long)]
+        ao: String,
     },
 }
 
@@ -842,6 +875,117 @@ pub async fn run(cli: Cli) -> Result<bool> {
                     }
                 }
             }
+            Ok(true)
+        }
+        Command::Certificates(CertificatesCommand::List {
+            status,
+            ao,
+            search,
+            format,
+        }) => {
+            let op = app.operator(by.as_deref()).await.map_err(user_error)?;
+            let filter = crate::store::CertificateFilter {
+                ao_codes: ao.map(|a| vec![a.to_ascii_uppercase()]),
+                status,
+                text: search,
+                ..Default::default()
+            };
+            let list = app
+                .certificates(&app.operator_register(&op), filter)
+                .await
+                .map_err(user_error)?;
+            match format {
+                OutputFormat::Json => {
+                    let rows: Vec<serde_json::Value> = list
+                        .iter()
+                        .map(|c| {
+                            let v = &c.public;
+                            serde_json::json!({
+                                "number": v.number,
+                                "status": v.status,
+                                "kind": v.kind,
+                                "learner": v.learner_name,
+                                "qan": v.qan,
+                                "unit_reference": v.unit_reference,
+                                "reference": v.reference,
+                                "title": v.title,
+                                "grade": v.grade,
+                                "centre": v.centre_name,
+                                "date": v.awarded_on,
+                                "replaces": v.replaces,
+                                "replaced_by": v.replaced_by,
+                                "revoked_on": v.revoked_on,
+                                "revocation_reason": v.revocation_reason,
+                            })
+                        })
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&rows)?);
+                }
+                OutputFormat::Text => {
+                    if list.is_empty() {
+                        println!("No certificates.");
+                    }
+                    for c in &list {
+                        let v = &c.public;
+                        println!(
+                            "{}  {:<8}  {}  {}  {}",
+                            v.number,
+                            v.status,
+                            v.learner_name,
+                            v.reference,
+                            crate::format::uk_date(&v.awarded_on)
+                        );
+                    }
+                }
+            }
+            Ok(true)
+        }
+        Command::Certificates(CertificatesCommand::Verify { number, format }) => {
+            let v = app.verify_certificate(&number).await.map_err(user_error)?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&v)?),
+                OutputFormat::Text => {
+                    println!("{}: {}", v.number, v.status);
+                    println!(
+                        "{} — {} {} ({}), {}",
+                        v.learner_name,
+                        v.reference,
+                        v.title,
+                        v.grade.as_deref().unwrap_or("no grade"),
+                        v.awarding_organisation_name
+                    );
+                    println!("Awarded {}", crate::format::uk_date(&v.awarded_on));
+                    if let Some(n) = &v.replaced_by {
+                        println!("Replaced by {n}");
+                    }
+                    if let (Some(d), Some(r)) = (&v.revoked_on, &v.revocation_reason) {
+                        println!("Revoked {}: {r}", crate::format::uk_date(d));
+                    }
+                }
+            }
+            Ok(v.status == "valid")
+        }
+        Command::Certificates(CertificatesCommand::RotateKey { ao }) => {
+            let op = app.operator(by.as_deref()).await.map_err(user_error)?;
+            let ao = ao.to_ascii_uppercase();
+            if !app
+                .store
+                .awarding_organisations()
+                .await
+                .map_err(|e| user_error(e.into()))?
+                .iter()
+                .any(|a| a.ao_code == ao)
+            {
+                anyhow::bail!("{ao} is not an awarding organisation here");
+            }
+            let key = app
+                .new_signing_key(&ao, Some(op.who()))
+                .await
+                .map_err(user_error)?;
+            eprintln!(
+                "{ao} now signs with key {}; earlier keys stay published at /.well-known/jwks.json.",
+                key.kid
+            );
             Ok(true)
         }
         Command::Openapi | Command::Bench(_) => Ok(true),
