@@ -81,6 +81,239 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         println!();
         homes(args.home_requests).await?;
     }
+    if args.certificates > 0 {
+        println!();
+        certificates(args.certificates, args.verify_seconds).await?;
+    }
+    Ok(())
+}
+
+/// Issue `n` certificates through the real path, each in its own transaction: the rules
+/// engine re-checks the claim against the learner's released results (sign-offs, rules,
+/// grade), the number is taken and the certificate and its audit entry written, and the
+/// Open Badges credential is signed. The claims are the demo's Farah's released claim, made
+/// again as distinct unit claims (one per certificate) so the one-claim-per-registration
+/// rule does not stop the loop. Then PDFs, and public lookups over HTTP.
+async fn certificates(n: usize, seconds: u32) -> Result<()> {
+    let (mut app, dir) = bench_app("certificates").await?;
+    app.verify_limit = std::sync::Arc::new(crate::ratelimit::RateLimiter::new(0));
+    let claim = app
+        .store
+        .claims(None)
+        .await?
+        .into_iter()
+        .find(|c| c.status == "released")
+        .ok_or_else(|| anyhow::anyhow!("the demo has no released claim"))?;
+    let reg = app
+        .store
+        .registration(claim.registration_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no registration"))?;
+    let err = |e: crate::app::AppError| anyhow::anyhow!("{e}");
+    let (mut rules, mut record, mut sign) = (0.0, 0.0, 0.0);
+    let mut numbers = Vec::with_capacity(n);
+    let bar = crate::progress(n as u64, "Issuing certificates");
+    let all = Instant::now();
+    for i in 0..n {
+        let t = Instant::now();
+        let draft = app
+            .certificate_draft(&claim, None, "system:bench", None)
+            .await
+            .map_err(err)?;
+        let t1 = Instant::now();
+        let (_, number) = app
+            .store
+            .insert_claim(
+                &reg,
+                "unit",
+                &[format!("bench-{i}")],
+                claim.claimed_by,
+                true,
+                Some(&draft),
+            )
+            .await?;
+        let number = number.ok_or_else(|| anyhow::anyhow!("no number"))?;
+        let t2 = Instant::now();
+        let jwt = app.credential_jwt(&number).await.map_err(err)?;
+        std::hint::black_box(&jwt);
+        let t3 = Instant::now();
+        rules += (t1 - t).as_secs_f64();
+        record += (t2 - t1).as_secs_f64();
+        sign += (t3 - t2).as_secs_f64();
+        numbers.push(number);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let wall = all.elapsed().as_secs_f64();
+    let unique: std::collections::BTreeSet<&String> = numbers.iter().collect();
+    anyhow::ensure!(unique.len() == n, "numbers repeated");
+    let per = |x: f64| x / n as f64 * 1e3;
+    println!("Certificates, SQLite, {n} issued one after another (each its own transaction):");
+    println!(
+        "  {:.0} certificates/s ({:.1} s in all): rules check {:.2} ms, number and record {:.2} ms, signed credential {:.2} ms each",
+        n as f64 / wall,
+        wall,
+        per(rules),
+        per(record),
+        per(sign)
+    );
+
+    // PDFs (on request, off the async threads): 2 at a time on this machine's 2 cores.
+    let operator = app.operator(None).await.map_err(err)?;
+    let scope = app.operator_register(&operator);
+    let pdfs = n.min(1000);
+    let t = Instant::now();
+    let mut sizes = 0usize;
+    for pair in numbers[..pdfs].chunks(2) {
+        let mut tasks = Vec::new();
+        for number in pair {
+            let (app, scope, number) = (app.clone(), scope.clone(), number.clone());
+            tasks.push(tokio::spawn(async move {
+                app.certificate_pdf(&scope, &number).await
+            }));
+        }
+        for task in tasks {
+            sizes += task.await?.map_err(err)?.1.len();
+        }
+    }
+    let pdf_wall = t.elapsed().as_secs_f64();
+    println!(
+        "  PDFs: {pdfs} in {:.1} s, {:.0}/s, {:.1} ms each on one core, {:.0} KB each (so all {n}: about {:.0} s)",
+        pdf_wall,
+        pdfs as f64 / pdf_wall,
+        pdf_wall * 2.0 / pdfs as f64 * 1e3,
+        sizes as f64 / pdfs as f64 / 1024.0,
+        pdf_wall * n as f64 / pdfs as f64
+    );
+
+    // Public lookups over HTTP on one server, the rate limit lifted.
+    verification_load(&app, &numbers, seconds, &dir).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// `GET /api/v1/certificates/{number}` over real HTTP for `seconds`, with `wrk` (32
+/// connections, random numbers among those issued); then nginx serving one answer's bytes
+/// as a static file under the same load, for the ratio.
+async fn verification_load(
+    app: &crate::app::App,
+    numbers: &[String],
+    seconds: u32,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let have = |tool: &str| std::process::Command::new(tool).arg("-v").output().is_ok();
+    if !have("wrk") {
+        println!("  verification lookups: not measured (install wrk: apt-get install wrk)");
+        return Ok(());
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = crate::web::router(app.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    // The numbers to ask for, as a Lua table wrk picks from at random.
+    let sample: Vec<&String> = numbers
+        .iter()
+        .step_by((numbers.len() / 2000).max(1))
+        .collect();
+    let lua = format!(
+        "local n = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"/api/v1/certificates/\" .. n[math.random(#n)])\nend\n",
+        sample
+            .iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let script = dir.join("verify.lua");
+    std::fs::write(&script, lua)?;
+    let run_wrk = move |url: String, script: Option<std::path::PathBuf>| {
+        let mut cmd = std::process::Command::new("wrk");
+        cmd.args(["-t1", "-c32", &format!("-d{seconds}s"), "--latency"]);
+        if let Some(s) = script {
+            cmd.arg("-s").arg(s);
+        }
+        cmd.arg(url);
+        cmd.output()
+    };
+    let parse = |out: &std::process::Output| -> (f64, String) {
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let rps = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        let p99 = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("99%"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default();
+        let errors = text
+            .lines()
+            .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+            .map(|l| format!(" ({})", l.trim()))
+            .unwrap_or_default();
+        (rps, format!("{p99}{errors}"))
+    };
+    let url = format!("http://{addr}/");
+    let out = tokio::task::spawn_blocking(move || run_wrk(url, Some(script))).await??;
+    let (credence_rps, credence_p99) = parse(&out);
+    println!(
+        "  verification JSON over HTTP, one server, 32 connections, {seconds} s: {credence_rps:.0} lookups/s, p99 {credence_p99} (target: at least 5,000/s)"
+    );
+    // nginx with the same bytes as a static file.
+    let body = {
+        let (_, b) = get_page(
+            &crate::web::router(app.clone()),
+            &format!("/api/v1/certificates/{}", numbers[0]),
+            "",
+        )
+        .await?;
+        b
+    };
+    server.abort();
+    if std::process::Command::new("nginx")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        println!("  nginx: not measured (install nginx-light for the ratio)");
+        return Ok(());
+    }
+    let root = dir.join("static");
+    std::fs::create_dir_all(&root)?;
+    std::fs::write(root.join("certificate.json"), &body)?;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let conf = format!(
+        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {err} warn;\nevents {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n  uwsgi_temp_path {tmp};\n  scgi_temp_path {tmp};\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{ root {root}; default_type application/json; }}\n  }}\n}}\n",
+        pid = dir.join("nginx.pid").display(),
+        err = dir.join("nginx-error.log").display(),
+        tmp = dir.display(),
+        root = root.display(),
+    );
+    std::fs::write(dir.join("nginx.conf"), conf)?;
+    let mut nginx = std::process::Command::new("nginx")
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-p")
+        .arg(dir)
+        .spawn()?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let url = format!("http://127.0.0.1:{port}/certificate.json");
+    let out = tokio::task::spawn_blocking(move || run_wrk(url, None)).await??;
+    // SIGTERM to the master, which stops its worker too (SIGKILL would orphan the worker).
+    let _ = std::process::Command::new("kill")
+        .arg(nginx.id().to_string())
+        .status();
+    let _ = nginx.wait();
+    let (nginx_rps, nginx_p99) = parse(&out);
+    println!(
+        "  nginx serving the same {} bytes as a static file (1 worker): {nginx_rps:.0}/s, p99 {nginx_p99}; Credence is {:.0}% of it",
+        body.len(),
+        credence_rps / nginx_rps.max(1.0) * 100.0
+    );
     Ok(())
 }
 

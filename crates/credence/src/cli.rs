@@ -199,6 +199,14 @@ pub struct BenchArgs {
     /// 40 judgements a learner (5,000 learners: 200,000 judgements).
     #[arg(long, default_value_t = 5000)]
     pub qa_learners: usize,
+    /// Certificates to issue (rules check, number, record, signed credential), then time
+    /// PDFs and public verification lookups over HTTP (with `wrk`, and nginx serving the
+    /// same bytes as a static file for the ratio, where installed); 0 skips.
+    #[arg(long, default_value_t = 10_000)]
+    pub certificates: usize,
+    /// Seconds of load for each verification measurement.
+    #[arg(long, default_value_t = 10)]
+    pub verify_seconds: u32,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
