@@ -869,7 +869,15 @@ async fn a_database_with_data_upgrades(url: String) {
     }
 
     // The upgrade.
-    assert_eq!(store.migrate().await.unwrap(), 5, "migrations 5 to 9 run");
+    assert_eq!(store.migrate().await.unwrap(), 6, "migrations 5 to 10 run");
+    // Certification (10): no certificate yet, and every earlier claim is a qualification's.
+    assert!(
+        store
+            .certificates(&credence::store::CertificateFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The learning plan's tables (9) are there, empty: every learner starts on a proposal.
     assert!(store.plans_of_learner(learner).await.unwrap().is_empty());
     assert!(store.replies_of_learner(learner).await.unwrap().is_empty());

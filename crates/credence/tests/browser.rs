@@ -72,6 +72,7 @@ async fn pages_in_headless_chromium() {
         .arg("pages.test.mjs")
         .arg("quality.test.mjs")
         .arg("daily.test.mjs")
+        .arg("certificates.test.mjs")
         .current_dir(&dir)
         .env("BASE_URL", format!("http://{addr}"))
         .env("MAILDIR", smtp.maildir())

@@ -695,6 +695,17 @@ async fn outsiders_verify_the_page_the_credential_and_the_pdf() {
         assert!(!ok, "a tampered credential must not verify");
     }
 
+    // The achievement's id leads to the qualification in the catalogue.
+    let a = common::send(
+        &router,
+        Request::get("/achievements/610%2F3795%2F3")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.headers[header::LOCATION], "/qualifications/610-3795-3");
+
     // Revocation shows in the JSON and the revocation list the credential points to.
     common::enrol_second_factor(&d.app, "ao@isp.demo").await;
     let ao = actor(&d.app, "ao@isp.demo").await;

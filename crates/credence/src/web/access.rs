@@ -66,6 +66,7 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     // Certificates: anyone checks one; the register is for those who may see it (the use
     // case's RegisterScope); AO staff replace and revoke (the use case checks which AO).
     ("GET", "/verify", Policy::Public),
+    ("GET", "/achievements/{code}", Policy::Public),
     ("GET", "/certificates/{number}", Policy::Public),
     ("GET", "/api/v1/certificates/{number}", Policy::Public),
     (

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
     let r = crate::web::access::route(r, "/certificates/{number}/revoke", post(revoke));
     let r = crate::web::access::route(r, "/.well-known/jwks.json", get(jwks));
     let r = crate::web::access::route(r, "/certificates/{number}/pdf", get(pdf));
+    let r = crate::web::access::route(r, "/achievements/{code}", get(achievement));
     crate::web::access::route(
         r,
         "/api/v1/certificates/{number}/credential",
@@ -876,4 +877,28 @@ async fn pdf(
         bytes,
     )
         .into_response())
+}
+
+/// An achievement's id in a credential (a QAN or a unit reference) leads to its page in the
+/// catalogue.
+async fn achievement(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let cat = app.catalogue().await?;
+    if let Some((_, q)) = cat.qualification(&code) {
+        return Ok(Redirect::to(&format!(
+            "/qualifications/{}",
+            crate::app::catalogue::qan_slug(&q.qan)
+        ))
+        .into_response());
+    }
+    if let Some((_, u)) = cat.unit(&code) {
+        return Ok(Redirect::to(&format!(
+            "/units/{}",
+            crate::app::catalogue::unit_slug(u.key.as_str())
+        ))
+        .into_response());
+    }
+    Err(AppError::NotFound(format!("achievement {code}")).into())
 }

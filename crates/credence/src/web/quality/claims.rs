@@ -211,11 +211,14 @@ async fn claims_page(
             .await?
             .into_iter()
             .filter(|r| r.status == "registered" && r.centre_id == centre)
-            // A registration with a held or released claim is not claimed again.
+            // A registration with a held or released qualification claim is not claimed
+            // again (banked units do not stop the qualification's claim).
             .filter(|r| {
-                !list
-                    .iter()
-                    .any(|c| c.registration == r.registration_id && c.status != "withdrawn")
+                !list.iter().any(|c| {
+                    c.registration == r.registration_id
+                        && c.status != "withdrawn"
+                        && c.kind == "qualification"
+                })
             })
         {
             let title = cat
