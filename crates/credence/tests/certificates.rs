@@ -807,3 +807,143 @@ async fn outsiders_verify_the_page_the_credential_and_the_pdf() {
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     assert!(retry.is_some());
 }
+
+/// Sign a unit off for a learner (both signatures on one evidence hash), as the portfolio
+/// does at the end of assessment.
+async fn signed_off(app: &App, reg: &credence::store::RegistrationRow, unit: &str, by: i64) {
+    for role in ["assessor", "learner"] {
+        app.store
+            .insert_signature(
+                reg.learner_id,
+                unit,
+                role,
+                by,
+                "Signed.",
+                "sha256:test",
+                reg.centre_id,
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn graded(
+    app: &App,
+    reg: &credence::store::RegistrationRow,
+    unit: &str,
+    grade: &str,
+    by: i64,
+) {
+    app.store
+        .insert_unit_result(
+            reg.learner_id,
+            reg.registration_id,
+            unit,
+            "[]",
+            0,
+            "[]",
+            "{}",
+            grade,
+            by,
+        )
+        .await
+        .unwrap();
+}
+
+/// ISMM: the qualification's grade comes from its units' grades by the printed rule, and a
+/// Fail earns no certificate (the claim is refused, saying which unit failed).
+async fn ismm_grades_aggregate_and_a_fail_earns_nothing(url: String) {
+    let d = demo(&url).await;
+    let admin = actor(&d.app, "admin@northgate.demo").await;
+    let qan = "500/3707/9";
+    let reg = d
+        .app
+        .store
+        .registrations_at_centre(d.north, 5000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.qan == qan)
+        .expect("the demo's ISMM learner at Northgate");
+    let spec = d
+        .app
+        .specification_of_version(reg.catalogue_version_id)
+        .await
+        .unwrap();
+    let units: Vec<String> = spec
+        .qualification(qan)
+        .unwrap()
+        .units
+        .iter()
+        .map(|u| u.unit.to_string())
+        .collect();
+    assert_eq!(units.len(), 2, "{units:?}");
+    d.app
+        .store
+        .set_direct_claim(d.north, qan, "ISMM", true, admin.person_id, "test")
+        .await
+        .unwrap();
+    for u in &units {
+        signed_off(&d.app, &reg, u, admin.person_id).await;
+    }
+    // Unit 1 Distinction, Unit 2 Fail: no certificate, the claim refused with the reason.
+    graded(&d.app, &reg, &units[0], "Distinction", admin.person_id).await;
+    graded(&d.app, &reg, &units[1], "Fail", admin.person_id).await;
+    let e = d
+        .app
+        .make_claim(&admin, reg.registration_id, &units, "test")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("Fail") && e.to_string().contains(&units[1]),
+        "{e}"
+    );
+    assert!(
+        all(&d.app)
+            .await
+            .iter()
+            .all(|c| c.registration_id != reg.registration_id)
+    );
+    // Re-marked Merit: Distinction and Merit on equal credits average 2.5, Distinction.
+    graded(&d.app, &reg, &units[1], "Merit", admin.person_id).await;
+    let claim = d
+        .app
+        .make_claim(&admin, reg.registration_id, &units, "test")
+        .await
+        .unwrap();
+    assert_eq!(claim.status, "released", "{claim:?}");
+    let number = claim
+        .certificate
+        .expect("issued at once with direct claim status");
+    let v = d.app.verify_certificate(&number).await.unwrap();
+    assert!(number.starts_with("ISMM-"), "{number}");
+    let credits: Vec<Option<u32>> = units.iter().map(|u| spec.unit(u).unwrap().credit).collect();
+    let expected = credence_domain::certificate::aggregate_grade(
+        &units
+            .iter()
+            .zip(&credits)
+            .zip([
+                credence_domain::portfolio::Grade::Distinction,
+                credence_domain::portfolio::Grade::Merit,
+            ])
+            .map(|((u, c), g)| credence_domain::certificate::UnitGrade {
+                unit: u.clone(),
+                credits: c.unwrap_or(0),
+                grade: g,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert_eq!(v.grade.as_deref(), Some(expected.title()));
+    assert!(
+        v.grade_rule
+            .as_deref()
+            .is_some_and(|r| r.contains("weighted by its credits"))
+    );
+    let unit_grades: Vec<Option<String>> = v.units.iter().map(|u| u.grade.clone()).collect();
+    assert_eq!(
+        unit_grades,
+        vec![Some("Distinction".to_string()), Some("Merit".to_string())]
+    );
+}
+both_databases!(ismm_grades, ismm_grades_aggregate_and_a_fail_earns_nothing);
