@@ -369,21 +369,3 @@ fn an_independent_verifier_accepts_the_credential_and_rejects_tampering() {
     assert_eq!(report["valid"], false);
     std::fs::remove_dir_all(dir).ok();
 }
-
-/// Timings, printed (run with --nocapture; meaningful in release mode).
-#[test]
-fn timings() {
-    let kek = Kek::generate();
-    let t = std::time::Instant::now();
-    let key = credential::generate_key(&kek, "ISP", "2026-11-30T09:00:00Z").unwrap();
-    let generate = t.elapsed();
-    let n = if cfg!(debug_assertions) { 20 } else { 1000 };
-    let f = facts();
-    let t = std::time::Instant::now();
-    for _ in 0..n {
-        credential::sign_credential(&kek, &key.kid, &key.sealed_private_key, PUBLIC_URL, &f)
-            .unwrap();
-    }
-    let each = t.elapsed() / n;
-    println!("key generation {generate:?}; signing one credential {each:?} (mean of {n})");
-}
