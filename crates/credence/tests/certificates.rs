@@ -232,6 +232,16 @@ async fn no_certificate_without_the_rules_and_a_released_gate(url: String) {
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].status, "valid");
     assert_eq!(issued[0].claim_id, hannah.claim);
+    // Hannah is told, by an email queued in the issuing transaction.
+    let told = d
+        .app
+        .store
+        .jobs(None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .any(|j| j.payload.contains("hannah.learner@demo") && j.payload.contains("is issued"));
+    assert!(told, "no email to Hannah about her certificate");
     let claim = d
         .app
         .claims(&admin_r, Some(d.river))

@@ -317,6 +317,30 @@ impl App {
         })
     }
 
+    /// The email telling the learner their certificate is issued, queued in the issuing
+    /// transaction (so it goes if and only if the certificate exists).
+    pub(crate) async fn certificate_emails(
+        &self,
+        d: &CertificateDraft,
+    ) -> AppResult<Vec<crate::store::JobDraft>> {
+        let people = self.store.learner_people(d.learner_id).await?;
+        let what = if d.kind == "unit" {
+            "unit certificate"
+        } else {
+            "certificate"
+        };
+        self.event_jobs(
+            &people,
+            &format!("Your {what} for {} is issued", d.title),
+            &format!(
+                "Your {what} for {} has been issued by your awarding organisation. You can print it and download its digital credential (Open Badges 3.0) from your home page.",
+                d.title
+            ),
+            "/home",
+        )
+        .await
+    }
+
     /// What verification shows for a certificate row.
     pub fn verification_of(&self, c: &CertificateRow) -> AppResult<Verification> {
         let units: Vec<PrintedUnit> = serde_json::from_str(&c.units)?;

@@ -38,11 +38,7 @@ pub fn router() -> Router<AppState> {
     let r = crate::web::access::route(r, "/.well-known/jwks.json", get(jwks));
     let r = crate::web::access::route(r, "/certificates/{number}/pdf", get(pdf));
     let r = crate::web::access::route(r, "/achievements/{code}", get(achievement));
-    crate::web::access::route(
-        r,
-        "/api/v1/certificates/{number}/credential",
-        get(credential),
-    )
+    r
 }
 
 pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
@@ -51,6 +47,7 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(api_register))
         .routes(utoipa_axum::routes!(api_replace))
         .routes(utoipa_axum::routes!(api_revoke))
+        .routes(utoipa_axum::routes!(credential))
         .routes(utoipa_axum::routes!(api_key))
         .routes(utoipa_axum::routes!(api_revocation_list))
 }
@@ -790,11 +787,16 @@ async fn api_revoke(
 
 /// A certificate's Open Badges 3.0 `AchievementCredential`, signed now as a VC-JWT
 /// (`application/vc+jwt`) with the AO's current key; the header's `kid` is the URL of the
-/// public key. No sign-in; limited per address; cacheable for a minute.
+/// public key, also listed at `/.well-known/jwks.json`. No sign-in; limited per address;
+/// cacheable for a minute. A revoked certificate's credential still verifies as a
+/// signature: its `credentialStatus` (the AO's revocation list) says it is revoked.
+#[utoipa::path(get, path = "/api/v1/certificates/{number}/credential", tag = "certificates",
+    params(("number" = String, Path, description = "the certificate number, e.g. ISP-2026-0000042-K")),
+    responses((status = 200, description = "the signed credential, a compact JWS", content_type = "application/vc+jwt"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn credential(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     if let Some(res) = limited(&app, &headers, true) {
         return Ok(res);

@@ -225,9 +225,11 @@ impl App {
                     Some(c.learner_id),
                     serde_json::json!({"claim": c.claim_id, "qan": c.qan, "by": "gate"}),
                 );
+                let emails = self.certificate_emails(&draft).await?;
                 match self
                     .store
                     .audited(entry)
+                    .queueing(emails)
                     .release_claim(
                         c.claim_id,
                         None,
@@ -459,9 +461,14 @@ impl App {
             Some(reg.learner_id),
             serde_json::json!({"registration": registration, "qan": reg.qan, "kind": kind, "units": keys, "released": released}),
         );
+        let emails = match certificate.as_ref().filter(|_| released) {
+            Some(d) => self.certificate_emails(d).await?,
+            None => Vec::new(),
+        };
         let id = self
             .store
             .audited(entry)
+            .queueing(emails)
             .insert_claim(
                 &reg,
                 &draft.kind,
@@ -612,8 +619,10 @@ impl App {
         } else {
             format!("sampled and released by the EQA: {note}")
         };
+        let emails = self.certificate_emails(&draft).await?;
         self.store
             .audited(entry)
+            .queueing(emails)
             .release_claim(claim, Some(actor.person_id), &text, Some(&draft))
             .await?;
         Ok(())
