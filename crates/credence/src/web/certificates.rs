@@ -37,8 +37,7 @@ pub fn router() -> Router<AppState> {
     let r = crate::web::access::route(r, "/certificates/{number}/revoke", post(revoke));
     let r = crate::web::access::route(r, "/.well-known/jwks.json", get(jwks));
     let r = crate::web::access::route(r, "/certificates/{number}/pdf", get(pdf));
-    let r = crate::web::access::route(r, "/achievements/{code}", get(achievement));
-    r
+    crate::web::access::route(r, "/achievements/{code}", get(achievement))
 }
 
 pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
