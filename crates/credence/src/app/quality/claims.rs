@@ -175,6 +175,16 @@ impl App {
         } else {
             None
         };
+        let mut waiting_for: Vec<String> = waits.iter().map(Wait::message).collect();
+        // Held with nothing left to wait for: the gate is open but the certificate's
+        // re-check failed (a result re-marked Fail, a sign-off withdrawn): say why.
+        if c.status == "held"
+            && waits.is_empty()
+            && let Err(AppError::Validation(why)) =
+                self.certificate_draft(c, None, "system:gate", None).await
+        {
+            waiting_for.push(format!("a certificate cannot be issued yet: {why}"));
+        }
         Ok(ClaimView {
             claim: c.claim_id,
             kind: c.kind.clone(),
@@ -191,7 +201,7 @@ impl App {
             claimed_at: c.claimed_at.clone(),
             released_at: c.released_at.clone(),
             release_note: c.release_note.clone(),
-            waiting_for: waits.iter().map(Wait::message).collect(),
+            waiting_for,
             waits,
             releasable_by_eqa,
         })
