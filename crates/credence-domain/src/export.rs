@@ -293,21 +293,54 @@ impl CfPackage {
 /// The item types Credence uses: title, hierarchy code, description.
 const ITEM_TYPES: &[(&str, &str, &str)] = &[
     ("Qualification", "1", "A regulated qualification (QAN)"),
-    ("Unit", "2", "A unit of assessment, shared by the qualifications that list it"),
-    ("Learning Outcome", "3", "What the learner will (be able to) do"),
-    ("Assessment Criterion", "4", "What the learner must show to meet a learning outcome"),
-    ("Apprenticeship Standard", "5", "An apprenticeship standard units map to"),
-    ("Knowledge", "5.1", "A knowledge statement (K) of an apprenticeship standard"),
-    ("Skill", "5.2", "A skill statement (S) of an apprenticeship standard"),
-    ("Behaviour", "5.3", "A behaviour statement (B) of an apprenticeship standard"),
-    ("KSB", "5.4", "A knowledge, skill or behaviour statement of an apprenticeship standard"),
+    (
+        "Unit",
+        "2",
+        "A unit of assessment, shared by the qualifications that list it",
+    ),
+    (
+        "Learning Outcome",
+        "3",
+        "What the learner will (be able to) do",
+    ),
+    (
+        "Assessment Criterion",
+        "4",
+        "What the learner must show to meet a learning outcome",
+    ),
+    (
+        "Apprenticeship Standard",
+        "5",
+        "An apprenticeship standard units map to",
+    ),
+    (
+        "Knowledge",
+        "5.1",
+        "A knowledge statement (K) of an apprenticeship standard",
+    ),
+    (
+        "Skill",
+        "5.2",
+        "A skill statement (S) of an apprenticeship standard",
+    ),
+    (
+        "Behaviour",
+        "5.3",
+        "A behaviour statement (B) of an apprenticeship standard",
+    ),
+    (
+        "KSB",
+        "5.4",
+        "A knowledge, skill or behaviour statement of an apprenticeship standard",
+    ),
 ];
 
 /// CASE wants an ISO 8601 date-time; the store may hold `YYYY-MM-DD HH:MM:SS` (UTC).
 fn date_time(t: &str) -> String {
     let t = t.trim().replacen(' ', "T", 1);
     let has_zone = t.ends_with('Z')
-        || t.get(19..).is_some_and(|rest| rest.contains('+') || rest.contains('-'));
+        || t.get(19..)
+            .is_some_and(|rest| rest.contains('+') || rest.contains('-'));
     if t.len() == 10 {
         format!("{t}T00:00:00Z")
     } else if has_zone {
@@ -543,8 +576,7 @@ pub fn case_package(
             last_change_date_time: changed_at.clone(),
         });
     }
-    let used: HashSet<&str> =
-        items.iter().map(|i| i.item_type.as_str()).collect();
+    let used: HashSet<&str> = items.iter().map(|i| i.item_type.as_str()).collect();
     let item_types = item_types
         .iter()
         .filter(|t| used.contains(t.title.as_str()))

@@ -119,7 +119,10 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
         let package_uri = d["CFPackageURI"]["uri"].as_str().unwrap();
         assert_eq!(package_uri, format!("{CASE_BASE}CFPackages/{id}"));
         let p = get_json(&router, package_uri.strip_prefix(PUBLIC_URL).unwrap()).await;
-        assert!(exported.contains(&p), "the served package is the exported one");
+        assert!(
+            exported.contains(&p),
+            "the served package is the exported one"
+        );
         // The document alone, as the REST service gives it.
         let alone = get_json(&router, &format!("/ims/case/v1p1/CFDocuments/{id}")).await;
         assert_eq!(&alone, d);
@@ -136,14 +139,23 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
     for p in &packages {
         let doc = &p["CFDocument"];
         let doc_id = doc["identifier"].as_str().unwrap();
-        assert!(doc.get("CFPackageURI").is_none(), "no CFPackageURI inside a package");
+        assert!(
+            doc.get("CFPackageURI").is_none(),
+            "no CFPackageURI inside a package"
+        );
         let items = p["CFItems"].as_array().unwrap();
         let associations = p["CFAssociations"].as_array().unwrap();
         for i in items {
-            assert!(i.get("CFDocumentURI").is_none(), "no CFDocumentURI in items");
+            assert!(
+                i.get("CFDocumentURI").is_none(),
+                "no CFDocumentURI in items"
+            );
         }
         for a in associations {
-            assert!(a.get("CFDocumentURI").is_none(), "no CFDocumentURI in associations");
+            assert!(
+                a.get("CFDocumentURI").is_none(),
+                "no CFDocumentURI in associations"
+            );
             assert!(a.get("originNodeUri").is_none() && a.get("destinationNodeUri").is_none());
             assert!(a["originNodeURI"]["uri"].is_string(), "{a}");
             assert!(a["destinationNodeURI"]["uri"].is_string(), "{a}");
@@ -159,10 +171,7 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
             .expect("the document is a current specification");
         let ns = uuid::Uuid::from_u128(0x6f1d_0c2a_9a4e_4d59_9b8e_2f0c_5e7a_1c33);
         let key = format!("{}\u{1f}{}", cs.spec.key, cs.version.version_number);
-        assert_eq!(
-            doc_id,
-            uuid::Uuid::new_v5(&ns, key.as_bytes()).to_string()
-        );
+        assert_eq!(doc_id, uuid::Uuid::new_v5(&ns, key.as_bytes()).to_string());
 
         // The tree: every item is the child of something in the package.
         let by_id: HashMap<&str, &Value> = items
@@ -212,7 +221,10 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
         assert_eq!(count("Qualification"), spec.qualifications.len());
         assert_eq!(
             count("Learning Outcome"),
-            spec.units.iter().map(|u| u.learning_outcomes.len()).sum::<usize>()
+            spec.units
+                .iter()
+                .map(|u| u.learning_outcomes.len())
+                .sum::<usize>()
         );
         assert_eq!(
             count("Assessment Criterion"),
@@ -239,7 +251,12 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
                 .filter(|q| q.units.iter().any(|qu| qu.unit == u.key))
                 .count();
             let up = parents(id, "isChildOf");
-            assert_eq!(up.len(), quals.max(1), "unit {} under each qualification", u.key);
+            assert_eq!(
+                up.len(),
+                quals.max(1),
+                "unit {} under each qualification",
+                u.key
+            );
             if quals > 1 {
                 shared_units += 1;
             }
@@ -274,7 +291,10 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
         uris(p, &mut all_uris);
     }
     assert!(shared_units > 0, "the shipped specifications share units");
-    assert!(ksb_mappings > 0, "the shipped specifications map units to KSBs");
+    assert!(
+        ksb_mappings > 0,
+        "the shipped specifications map units to KSBs"
+    );
 
     // Every URI is under the public URL and answers, with the thing it names.
     for uri in &all_uris {
@@ -303,15 +323,32 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
     let id = unit["identifier"].as_str().unwrap();
     let ia = get_json(&router, &format!("/ims/case/v1p1/CFItemAssociations/{id}")).await;
     assert_eq!(ia["CFItem"]["identifier"], id);
-    assert_eq!(ia["CFItem"]["CFDocumentURI"]["identifier"], p["CFDocument"]["identifier"]);
+    assert_eq!(
+        ia["CFItem"]["CFDocumentURI"]["identifier"],
+        p["CFDocument"]["identifier"]
+    );
     let linked = ia["CFAssociations"].as_array().unwrap();
-    assert!(linked.iter().any(|a| a["originNodeURI"]["identifier"] == id));
-    assert!(linked.iter().any(|a| a["destinationNodeURI"]["identifier"] == id));
-    assert!(linked.iter().all(|a| a["originNodeURI"]["identifier"] == id
-        || a["destinationNodeURI"]["identifier"] == id));
+    assert!(
+        linked
+            .iter()
+            .any(|a| a["originNodeURI"]["identifier"] == id)
+    );
+    assert!(
+        linked
+            .iter()
+            .any(|a| a["destinationNodeURI"]["identifier"] == id)
+    );
+    assert!(
+        linked.iter().all(|a| a["originNodeURI"]["identifier"] == id
+            || a["destinationNodeURI"]["identifier"] == id)
+    );
 
     // Not found is 404.
-    let r = get(&router, "/ims/case/v1p1/CFItems/00000000-0000-0000-0000-000000000000").await;
+    let r = get(
+        &router,
+        "/ims/case/v1p1/CFItems/00000000-0000-0000-0000-000000000000",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // CASE 1.0 paths published before redirect to CASE 1.1.
@@ -325,8 +362,14 @@ async fn the_shipped_specifications_case_packages_follow_case_1_1() {
             "/ims/case/v1p1/CFDocuments".to_string(),
         ),
         (
-            format!("/ims/case/v1p0/CFPackages/{}", p["CFDocument"]["identifier"].as_str().unwrap()),
-            format!("/ims/case/v1p1/CFPackages/{}", p["CFDocument"]["identifier"].as_str().unwrap()),
+            format!(
+                "/ims/case/v1p0/CFPackages/{}",
+                p["CFDocument"]["identifier"].as_str().unwrap()
+            ),
+            format!(
+                "/ims/case/v1p1/CFPackages/{}",
+                p["CFDocument"]["identifier"].as_str().unwrap()
+            ),
         ),
     ] {
         let r = get(&router, &old).await;

@@ -100,7 +100,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/ims/case/v1p1/CFPackages/{id}", Policy::Public),
     ("GET", "/ims/case/v1p1/CFItems/{id}", Policy::Public),
     ("GET", "/ims/case/v1p1/CFAssociations/{id}", Policy::Public),
-    ("GET", "/ims/case/v1p1/CFItemAssociations/{id}", Policy::Public),
+    (
+        "GET",
+        "/ims/case/v1p1/CFItemAssociations/{id}",
+        Policy::Public,
+    ),
     ("GET", "/ims/case/v1p1/CFItemTypes/{id}", Policy::Public),
     ("GET", "/ims/case/v1p0/CFDocuments", Policy::Public),
     ("GET", "/ims/case/v1p0/CFDocuments/{id}", Policy::Public),

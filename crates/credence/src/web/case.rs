@@ -49,7 +49,7 @@ pub fn router() -> Router<AppState> {
     r = route(r, ROUTES[5], get(get_cf_item_associations));
     r = route(r, ROUTES[6], get(get_cf_item_type));
     for path in V1P0_ROUTES {
-        r = route(r, *path, get(redirect_v1p0));
+        r = route(r, path, get(redirect_v1p0));
     }
     r
 }
@@ -198,10 +198,7 @@ async fn get_cf_item_associations(
         })
         .collect();
     Ok(Json(ItemAssociations {
-        item: ItemOut {
-            item,
-            document_uri,
-        },
+        item: ItemOut { item, document_uri },
         associations,
     }))
 }
