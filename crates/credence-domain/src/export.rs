@@ -1,10 +1,11 @@
 //! Exports of the catalogue: Credence's own JSON (which import reads back to the identical
-//! catalogue) and the 1EdTech CASE 1.0 package (CFDocument, CFItems, CFAssociations) so that
+//! catalogue) and the 1EdTech CASE 1.1 package (CFDocument, CFItems, CFAssociations, CFDefinitions) so that
 //! other learning systems can take the criteria.
 
 use crate::import::ImportReport;
 use crate::model::Specification;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Value of the `format` field of a Credence catalogue export.
@@ -151,7 +152,12 @@ pub fn check_specification(spec: &Specification) -> Result<(), String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// 1EdTech CASE 1.0
+// 1EdTech CASE 1.1
+
+/// The CASE version Credence's packages follow (`CFDocument.caseVersion`).
+pub const CASE_VERSION: &str = "1.1";
+/// Where the CASE REST service is served, under the public base URL.
+pub const CASE_PATH: &str = "/ims/case/v1p1";
 
 /// Namespace for Credence's name-based (v5) CASE identifiers: the same catalogue version
 /// always gets the same identifiers, so a consumer can re-import without duplicates.
@@ -161,7 +167,8 @@ fn case_id(parts: &[&str]) -> String {
     Uuid::new_v5(&CASE_NAMESPACE, parts.join("\u{1f}").as_bytes()).to_string()
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A CASE `LinkURI` (and `LinkGenURI`, which has the same required fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkUri {
     pub title: String,
@@ -169,6 +176,8 @@ pub struct LinkUri {
     pub uri: String,
 }
 
+/// A CASE 1.1 `CFPackage`: the document with all its items, associations and the
+/// definitions they use.
 #[derive(Debug, Clone, Serialize)]
 pub struct CfPackage {
     #[serde(rename = "CFDocument")]
@@ -177,13 +186,18 @@ pub struct CfPackage {
     pub items: Vec<CfItem>,
     #[serde(rename = "CFAssociations")]
     pub associations: Vec<CfAssociation>,
+    #[serde(rename = "CFDefinitions")]
+    pub definitions: CfDefinitions,
 }
 
+/// `CFPckgDocument`. The REST service's `CFDocument` adds `CFPackageURI` (see
+/// [`CfPackage::package_link`]).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CfDocument {
     pub identifier: String,
     pub uri: String,
+    pub case_version: String,
     pub creator: String,
     pub title: String,
     pub last_change_date_time: String,
@@ -193,10 +207,9 @@ pub struct CfDocument {
     pub language: String,
     pub version: String,
     pub adoption_status: String,
-    #[serde(rename = "CFPackageURI")]
-    pub package_uri: LinkUri,
 }
 
+/// `CFPckgItem`. The REST service's `CFItem` adds `CFDocumentURI`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CfItem {
@@ -208,35 +221,153 @@ pub struct CfItem {
     pub human_coding_scheme: String,
     #[serde(rename = "CFItemType")]
     pub item_type: String,
+    #[serde(rename = "CFItemTypeURI")]
+    pub item_type_uri: LinkUri,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub education_level: Vec<String>,
     pub language: String,
     pub last_change_date_time: String,
-    #[serde(rename = "CFDocumentURI")]
-    pub document_uri: LinkUri,
 }
 
+/// `CFPckgAssociation`. The REST service's `CFAssociation` adds `CFDocumentURI`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CfAssociation {
     pub identifier: String,
     pub uri: String,
+    /// `isChildOf` (the tree) or `isRelatedTo` (a unit's apprenticeship KSB mapping).
     pub association_type: String,
+    /// Position among the parent's children, for `isChildOf`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<u32>,
+    #[serde(rename = "originNodeURI")]
     pub origin_node_uri: LinkUri,
+    #[serde(rename = "destinationNodeURI")]
     pub destination_node_uri: LinkUri,
     pub last_change_date_time: String,
-    #[serde(rename = "CFDocumentURI")]
-    pub document_uri: LinkUri,
 }
 
-/// The CASE package of one catalogue version. `base_uri` is where the CASE API is served
-/// (`https://credence.example/ims/case/v1p0`); `version` is the catalogue version number;
-/// `changed_at` the RFC 3339 time it was published.
+/// `CFDefinition`: the item types the package's items name.
+#[derive(Debug, Clone, Serialize)]
+pub struct CfDefinitions {
+    #[serde(rename = "CFItemTypes")]
+    pub item_types: Vec<CfItemType>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CfItemType {
+    pub identifier: String,
+    pub uri: String,
+    pub title: String,
+    pub description: String,
+    pub hierarchy_code: String,
+    pub type_code: String,
+    pub last_change_date_time: String,
+}
+
+impl CfPackage {
+    /// The document as a `LinkURI` (the REST service's `CFDocumentURI`).
+    pub fn document_link(&self) -> LinkUri {
+        LinkUri {
+            title: self.document.title.clone(),
+            identifier: self.document.identifier.clone(),
+            uri: self.document.uri.clone(),
+        }
+    }
+    /// The package as a `LinkURI` (the REST service's `CFPackageURI`): the package has the
+    /// document's identifier.
+    pub fn package_link(&self) -> LinkUri {
+        let uri = match self.document.uri.rsplit_once("/CFDocuments/") {
+            Some((base, id)) => format!("{base}/CFPackages/{id}"),
+            None => self.document.uri.clone(),
+        };
+        LinkUri {
+            title: self.document.title.clone(),
+            identifier: self.document.identifier.clone(),
+            uri,
+        }
+    }
+}
+
+/// The item types Credence uses: title, hierarchy code, description.
+const ITEM_TYPES: &[(&str, &str, &str)] = &[
+    ("Qualification", "1", "A regulated qualification (QAN)"),
+    (
+        "Unit",
+        "2",
+        "A unit of assessment, shared by the qualifications that list it",
+    ),
+    (
+        "Learning Outcome",
+        "3",
+        "What the learner will (be able to) do",
+    ),
+    (
+        "Assessment Criterion",
+        "4",
+        "What the learner must show to meet a learning outcome",
+    ),
+    (
+        "Apprenticeship Standard",
+        "5",
+        "An apprenticeship standard units map to",
+    ),
+    (
+        "Knowledge",
+        "5.1",
+        "A knowledge statement (K) of an apprenticeship standard",
+    ),
+    (
+        "Skill",
+        "5.2",
+        "A skill statement (S) of an apprenticeship standard",
+    ),
+    (
+        "Behaviour",
+        "5.3",
+        "A behaviour statement (B) of an apprenticeship standard",
+    ),
+    (
+        "KSB",
+        "5.4",
+        "A knowledge, skill or behaviour statement of an apprenticeship standard",
+    ),
+];
+
+/// CASE wants an ISO 8601 date-time; the store may hold `YYYY-MM-DD HH:MM:SS` (UTC).
+fn date_time(t: &str) -> String {
+    let t = t.trim().replacen(' ', "T", 1);
+    let has_zone = t.ends_with('Z')
+        || t.get(19..)
+            .is_some_and(|rest| rest.contains('+') || rest.contains('-'));
+    if t.len() == 10 {
+        format!("{t}T00:00:00Z")
+    } else if has_zone {
+        t
+    } else {
+        format!("{t}Z")
+    }
+}
+
+/// The CASE 1.1 package of one catalogue version. `public_url` is Credence's public base URL
+/// (`https://credence.example`, no trailing slash): every `uri` is
+/// `{public_url}/ims/case/v1p1/{CFDocuments|CFItems|CFAssociations|CFItemTypes}/{identifier}`.
+/// `version` is the catalogue version number; `changed_at` the time it was published.
+///
+/// Items: each qualification, unit (once, however many qualifications share it), learning
+/// outcome and assessment criterion, and each apprenticeship standard and KSB a unit maps to.
+/// Associations: `isChildOf` for the whole tree (criterion → outcome → unit → each
+/// qualification listing it → document; KSB → standard → document) and `isRelatedTo` from a
+/// unit to each KSB it maps to.
 pub fn case_package(
     spec: &Specification,
     version: u32,
-    base_uri: &str,
+    public_url: &str,
     changed_at: &str,
 ) -> CfPackage {
+    let changed_at = date_time(changed_at);
+    let base_uri = format!("{}{CASE_PATH}", public_url.trim_end_matches('/'));
     let v = version.to_string();
     let doc_id = case_id(&[&spec.key, &v]);
     let uri = |kind: &str, id: &str| format!("{base_uri}/{kind}/{id}");
@@ -248,9 +379,10 @@ pub fn case_package(
     let document = CfDocument {
         identifier: doc_id.clone(),
         uri: doc_link.uri.clone(),
+        case_version: CASE_VERSION.into(),
         creator: spec.awarding_organisation.name.clone(),
         title: spec.title.clone(),
-        last_change_date_time: changed_at.to_string(),
+        last_change_date_time: changed_at.clone(),
         publisher: spec.awarding_organisation.name.clone(),
         description: format!(
             "{} as published by {} (document {}), catalogue version {v}",
@@ -262,15 +394,40 @@ pub fn case_package(
         language: "en".into(),
         version: v.clone(),
         adoption_status: "Adopted".into(),
-        package_uri: LinkUri {
-            title: spec.title.clone(),
-            identifier: doc_id.clone(),
-            uri: uri("CFPackages", &doc_id),
-        },
     };
-    let mut items = Vec::new();
-    let mut associations = Vec::new();
-    let mut item = |path: &[&str], kind: &str, code: &str, statement: &str, level: u8| {
+    let item_types: Vec<CfItemType> = ITEM_TYPES
+        .iter()
+        .map(|(title, code, description)| {
+            let id = case_id(&["CFItemType", title]);
+            CfItemType {
+                uri: uri("CFItemTypes", &id),
+                identifier: id,
+                title: (*title).to_string(),
+                description: (*description).to_string(),
+                hierarchy_code: (*code).to_string(),
+                type_code: title.replace(' ', ""),
+                last_change_date_time: changed_at.clone(),
+            }
+        })
+        .collect();
+    let type_link = |kind: &str| {
+        item_types
+            .iter()
+            .find(|t| t.title == kind)
+            .map(|t| LinkUri {
+                title: t.title.clone(),
+                identifier: t.identifier.clone(),
+                uri: t.uri.clone(),
+            })
+            .unwrap_or_else(|| LinkUri {
+                title: kind.to_string(),
+                identifier: case_id(&["CFItemType", kind]),
+                uri: uri("CFItemTypes", &case_id(&["CFItemType", kind])),
+            })
+    };
+    let mut items: Vec<CfItem> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut item = |path: &[&str], kind: &str, code: &str, statement: &str, level: Option<u8>| {
         let mut parts = vec![spec.key.as_str(), v.as_str()];
         parts.extend_from_slice(path);
         let id = case_id(&parts);
@@ -279,44 +436,82 @@ pub fn case_package(
             identifier: id.clone(),
             uri: uri("CFItems", &id),
         };
-        items.push(CfItem {
-            identifier: id,
-            uri: link.uri.clone(),
-            full_statement: statement.to_string(),
-            abbreviated_statement: None,
-            human_coding_scheme: code.to_string(),
-            item_type: kind.to_string(),
-            education_level: vec![level.to_string()],
-            language: "en".into(),
-            last_change_date_time: changed_at.to_string(),
-            document_uri: doc_link.clone(),
-        });
+        if seen.insert(id.clone()) {
+            items.push(CfItem {
+                identifier: id,
+                uri: link.uri.clone(),
+                full_statement: statement.to_string(),
+                abbreviated_statement: None,
+                human_coding_scheme: code.to_string(),
+                item_type: kind.to_string(),
+                item_type_uri: type_link(kind),
+                education_level: level.map(|l| l.to_string()).into_iter().collect(),
+                language: "en".into(),
+                last_change_date_time: changed_at.clone(),
+            });
+        }
         link
     };
-    let mut unit_links = std::collections::HashMap::new();
+    let mut unit_links = HashMap::new();
     let mut child_of = Vec::new();
+    let mut related = Vec::new();
+    let mut placed = HashSet::new();
     for u in &spec.units {
         let code = u.ofqual_ref.clone().unwrap_or_else(|| u.ao_ref.clone());
-        let ul = item(&["unit", &u.key], "Unit", &code, &u.title, u.level);
+        let ul = item(&["unit", &u.key], "Unit", &code, &u.title, Some(u.level));
         for lo in &u.learning_outcomes {
             let lol = item(
                 &["unit", &u.key, "lo", &lo.number],
                 "Learning Outcome",
                 &format!("{} LO{}", u.ao_ref, lo.number),
                 &lo.text,
-                u.level,
+                Some(u.level),
             );
+            child_of.push((lol.clone(), ul.clone()));
             for ac in &lo.criteria {
                 let acl = item(
                     &["unit", &u.key, "ac", &ac.number],
                     "Assessment Criterion",
                     &format!("{} AC{}", u.ao_ref, ac.number),
                     &ac.text,
-                    u.level,
+                    Some(u.level),
                 );
                 child_of.push((acl, lol.clone()));
             }
-            child_of.push((lol, ul.clone()));
+        }
+        for k in &u.ksb {
+            let sl = item(
+                &["standard", &k.standard],
+                "Apprenticeship Standard",
+                &k.standard,
+                &k.standard,
+                None,
+            );
+            let kind = match k.code.chars().next() {
+                Some('K') => "Knowledge",
+                Some('S') => "Skill",
+                Some('B') => "Behaviour",
+                _ => "KSB",
+            };
+            let text = if k.text.trim().is_empty() {
+                &k.code
+            } else {
+                &k.text
+            };
+            let kl = item(
+                &["standard", &k.standard, "ksb", &k.code],
+                kind,
+                &k.code,
+                text,
+                None,
+            );
+            if placed.insert(sl.identifier.clone()) {
+                child_of.push((sl.clone(), doc_link.clone()));
+            }
+            if placed.insert(kl.identifier.clone()) {
+                child_of.push((kl.clone(), sl));
+            }
+            related.push((ul.clone(), kl));
         }
         unit_links.insert(u.key.clone(), ul);
     }
@@ -326,7 +521,7 @@ pub fn case_package(
             "Qualification",
             &q.qan,
             &q.title,
-            q.level,
+            Some(q.level),
         );
         for qu in &q.units {
             if let Some(ul) = unit_links.get(&qu.unit) {
@@ -346,21 +541,51 @@ pub fn case_package(
             child_of.push((ul.clone(), doc_link.clone()));
         }
     }
+    let mut associations: Vec<CfAssociation> = Vec::new();
+    let mut made = HashSet::new();
+    let mut children: HashMap<String, u32> = HashMap::new();
     for (origin, dest) in child_of {
         let id = case_id(&[&doc_id, "isChildOf", &origin.identifier, &dest.identifier]);
+        if !made.insert(id.clone()) {
+            continue;
+        }
+        let n = children.entry(dest.identifier.clone()).or_insert(0);
+        *n += 1;
         associations.push(CfAssociation {
             uri: uri("CFAssociations", &id),
             identifier: id,
             association_type: "isChildOf".into(),
+            sequence_number: Some(*n),
             origin_node_uri: origin,
             destination_node_uri: dest,
-            last_change_date_time: changed_at.to_string(),
-            document_uri: doc_link.clone(),
+            last_change_date_time: changed_at.clone(),
         });
     }
+    for (origin, dest) in related {
+        let id = case_id(&[&doc_id, "isRelatedTo", &origin.identifier, &dest.identifier]);
+        if !made.insert(id.clone()) {
+            continue;
+        }
+        associations.push(CfAssociation {
+            uri: uri("CFAssociations", &id),
+            identifier: id,
+            association_type: "isRelatedTo".into(),
+            sequence_number: None,
+            origin_node_uri: origin,
+            destination_node_uri: dest,
+            last_change_date_time: changed_at.clone(),
+        });
+    }
+    let used: HashSet<&str> = items.iter().map(|i| i.item_type.as_str()).collect();
+    let item_types = item_types
+        .iter()
+        .filter(|t| used.contains(t.title.as_str()))
+        .cloned()
+        .collect();
     CfPackage {
         document,
         items,
         associations,
+        definitions: CfDefinitions { item_types },
     }
 }

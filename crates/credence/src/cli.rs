@@ -219,7 +219,7 @@ pub enum OutputFormat {
 pub enum ExportFormat {
     /// Credence's own format; `catalogue import` reads it back.
     Json,
-    /// 1EdTech CASE 1.0 packages (an array, one per current specification).
+    /// 1EdTech CASE 1.1 packages (an array, one per current specification).
     Case,
 }
 
@@ -1473,22 +1473,7 @@ async fn catalogue(app: &App, c: CatalogueCommand, by: Option<&str>) -> Result<(
                     credence_domain::export::to_json(&app.export(true).await.map_err(user_error)?)
                 }
                 ExportFormat::Case => {
-                    let cat = app.catalogue().await.map_err(user_error)?;
-                    let packages: Vec<_> = cat
-                        .specs
-                        .iter()
-                        .map(|cs| {
-                            credence_domain::export::case_package(
-                                &cs.spec,
-                                u32::try_from(cs.version.version_number).unwrap_or(u32::MAX),
-                                "http://localhost:8080/ims/case/v1p0",
-                                cs.version
-                                    .published_at
-                                    .as_deref()
-                                    .unwrap_or(&cs.version.imported_at),
-                            )
-                        })
-                        .collect();
+                    let packages = app.case_packages().await.map_err(user_error)?;
                     serde_json::to_string_pretty(&packages)?
                 }
             };

@@ -541,6 +541,27 @@ impl App {
         Ok(Catalogue { specs })
     }
 
+    /// The current catalogue as 1EdTech CASE 1.1 packages, one per specification, every URI
+    /// under the public base URL (the CLI export and the CASE REST service both use this).
+    pub async fn case_packages(&self) -> AppResult<Vec<export::CfPackage>> {
+        let cat = self.catalogue().await?;
+        Ok(cat
+            .specs
+            .iter()
+            .map(|cs| {
+                export::case_package(
+                    &cs.spec,
+                    u32::try_from(cs.version.version_number).unwrap_or(u32::MAX),
+                    &self.public_url,
+                    cs.version
+                        .published_at
+                        .as_deref()
+                        .unwrap_or(&cs.version.imported_at),
+                )
+            })
+            .collect())
+    }
+
     /// Search the current catalogue's assessment criteria (and the LOs judged directly).
     pub async fn search_criteria(
         &self,
