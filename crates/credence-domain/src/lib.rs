@@ -5,6 +5,8 @@
 /// Certificate numbers (with their ISO 7064 check character) and grade aggregation.
 pub mod certificate;
 pub mod corrections;
+/// What changed between two versions of a specification.
+pub mod diff;
 pub mod export;
 pub mod ident;
 pub mod import;

@@ -418,6 +418,16 @@ pub enum RulesCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum CatalogueCommand {
+    /// What changed from one version of a specification to another: qualifications, units,
+    /// learning outcomes and criteria added, removed or changed, with old and new values.
+    Diff {
+        /// The older version (an id from `catalogue versions`).
+        a: i64,
+        /// The newer version.
+        b: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
     /// Import specifications (text) or a catalogue export (JSON) as draft versions.
     Import {
         /// The files to import.
@@ -1389,6 +1399,41 @@ async fn catalogue(app: &App, c: CatalogueCommand, by: Option<&str>) -> Result<(
                     writeln!(out, "\nBelongs to:")?;
                     for (_, q) in quals {
                         writeln!(out, "  {} {}", q.qan, q.title)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        CatalogueCommand::Diff { a, b, format } => {
+            let (ra, rb, changes) = app
+                .version_diff(&operator, a, b)
+                .await
+                .map_err(user_error)?;
+            match format {
+                OutputFormat::Json => {
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "specification": ra.spec_key,
+                            "from": {"version": a, "number": ra.version_number},
+                            "to": {"version": b, "number": rb.version_number},
+                            "changes": changes,
+                        }))?
+                    )?;
+                }
+                OutputFormat::Text => {
+                    writeln!(
+                        out,
+                        "{}: version {} (id {a}) to version {} (id {b}): {} change{}",
+                        ra.spec_key,
+                        ra.version_number,
+                        rb.version_number,
+                        changes.len(),
+                        if changes.len() == 1 { "" } else { "s" }
+                    )?;
+                    for c in &changes {
+                        writeln!(out, "  {}", c.sentence())?;
                     }
                 }
             }

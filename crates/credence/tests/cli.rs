@@ -496,3 +496,75 @@ fn qa_plan_and_claims_list_for_scripts() {
     let text = stdout(&all);
     assert!(text.contains("released") && text.contains("held"), "{text}");
 }
+
+/// A revised specification, imported beside the current one, and `catalogue diff` naming
+/// exactly what changed (text and JSON); a version against itself has no changes.
+#[test]
+fn catalogue_diff_names_what_a_revision_changed() {
+    let data = common::temp_dir("cli-diff");
+    let seed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/000_8453810380d6f4c5.txt"),
+    )
+    .unwrap();
+    let old = "Explain the importance of effective communication in the";
+    assert_eq!(seed.matches(old).count(), 1);
+    let revised = seed.replace(old, "Explain why effective communication matters in the");
+    // The shipped version carries our corrections; compare like with like: the document as
+    // published, and the same document revised, both imported as drafts.
+    std::fs::create_dir_all(&data).unwrap();
+    for (name, text) in [("original.txt", seed.clone()), ("revised.txt", revised)] {
+        let file = data.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = credence(&data, &["catalogue", "import", file.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let versions = stdout(&credence(&data, &["catalogue", "versions"]));
+    let ids: Vec<&str> = versions
+        .lines()
+        .filter(|l| l.contains("isp-l3"))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .skip(1)
+        .collect();
+    assert_eq!(ids.len(), 2, "{versions}");
+    let json = credence(
+        &data,
+        &["catalogue", "diff", ids[0], ids[1], "--format", "json"],
+    );
+    assert!(
+        json.status.success(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{v:#}");
+    assert_eq!(changes[0]["subject"], "criterion");
+    assert_eq!(changes[0]["reference"], "L3B1 AC 1.1");
+    assert!(changes[0]["old"].as_str().unwrap().starts_with(old));
+    assert!(
+        changes[0]["new"]
+            .as_str()
+            .unwrap()
+            .starts_with("Explain why")
+    );
+    let text = stdout(&credence(&data, &["catalogue", "diff", ids[0], ids[1]]));
+    assert!(
+        text.contains("1 change") && text.contains("L3B1 AC 1.1"),
+        "{text}"
+    );
+    let same = stdout(&credence(&data, &["catalogue", "diff", ids[0], ids[0]]));
+    assert!(same.contains("0 changes"), "{same}");
+    // Two different specifications are not compared.
+    let other = versions
+        .lines()
+        .find(|l| l.contains("ismm"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    let refused = credence(&data, &["catalogue", "diff", ids[0], other]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("different specifications"));
+}

@@ -452,6 +452,26 @@ impl App {
         Ok((row, imported))
     }
 
+    /// What changed from version `a` to version `b` of one specification (drafts too, for
+    /// the AO that owns them).
+    pub async fn version_diff(
+        &self,
+        scope: &CatalogueScope,
+        a: i64,
+        b: i64,
+    ) -> AppResult<(VersionRow, VersionRow, Vec<credence_domain::diff::Change>)> {
+        let (ra, ia) = self.version_in_scope(scope, a).await?;
+        let (rb, ib) = self.version_in_scope(scope, b).await?;
+        if ra.spec_key != rb.spec_key {
+            return Err(AppError::Validation(format!(
+                "versions {a} and {b} are of different specifications ({} and {}): compare two versions of one specification",
+                ra.spec_key, rb.spec_key
+            )));
+        }
+        let changes = credence_domain::diff::diff(&ia.specification, &ib.specification);
+        Ok((ra, rb, changes))
+    }
+
     /// Each AO owns its catalogue: a specification is its own AO's to import, and neither its
     /// key nor any of its QANs may belong to another AO's specification already here.
     async fn check_ownership(&self, scope: &CatalogueScope, spec: &Specification) -> AppResult<()> {
