@@ -17,28 +17,13 @@ use credence::store::{CertificateDraft, CertificateFilter, CertificateRow};
 use credence_domain::certificate::CertificateNumber;
 use std::collections::BTreeSet;
 
-struct Demo {
-    app: App,
-    north: i64,
-    river: i64,
-}
+use common::DemoCentres as Demo;
 
 async fn demo(url: &str) -> Demo {
-    let app = common::app_on(url).await;
-    common::demo(&app).await;
-    let centres = app.store.centres().await.unwrap();
-    let id = |name: &str| centres.iter().find(|c| c.name == name).unwrap().centre_id;
-    Demo {
-        north: id("Northgate Training"),
-        river: id("Riverside College"),
-        app,
-    }
+    common::demo_centres(url).await
 }
 
-async fn actor(app: &App, email: &str) -> Actor {
-    let token = common::token_for(app, email).await;
-    app.actor_from_api_token(&token).await.unwrap().unwrap()
-}
+use common::actor;
 
 async fn all(app: &App) -> Vec<CertificateRow> {
     app.store

@@ -10,13 +10,8 @@ mod common;
 use axum::http::StatusCode;
 use common::pages::{cookie_of, csrf_in, form, page, sign_in};
 use common::send;
-use credence::app::App;
-use credence::app::people::Actor;
 
-async fn actor(app: &App, email: &str) -> Actor {
-    let token = common::token_for(app, email).await;
-    app.actor_from_api_token(&token).await.unwrap().unwrap()
-}
+use common::actor;
 
 async fn a_leaver_hands_over_and_goes(url: String) {
     let app = common::app_on(&url).await;

@@ -9,13 +9,8 @@ mod common;
 use axum::http::StatusCode;
 use common::pages::page;
 use common::send;
-use credence::app::App;
-use credence::app::people::Actor;
 
-async fn actor(app: &App, email: &str) -> Actor {
-    let token = common::token_for(app, email).await;
-    app.actor_from_api_token(&token).await.unwrap().unwrap()
-}
+use common::actor;
 
 /// The text of a page without its tags, for reading what a person reads.
 fn text(html: &str) -> String {

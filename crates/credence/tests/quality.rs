@@ -9,33 +9,17 @@ mod common;
 
 use credence::app::App;
 use credence::app::AppError;
-use credence::app::people::Actor;
 use credence::app::quality::sampling::DecisionInput;
 use credence_domain::portfolio::Outcome;
 use credence_domain::qa::Wait;
 
-struct Demo {
-    app: App,
-    north: i64,
-    river: i64,
-}
+use common::DemoCentres as Demo;
 
 async fn demo(url: &str) -> Demo {
-    let app = common::app_on(url).await;
-    common::demo(&app).await;
-    let centres = app.store.centres().await.unwrap();
-    let id = |name: &str| centres.iter().find(|c| c.name == name).unwrap().centre_id;
-    Demo {
-        north: id("Northgate Training"),
-        river: id("Riverside College"),
-        app,
-    }
+    common::demo_centres(url).await
 }
 
-async fn actor(app: &App, email: &str) -> Actor {
-    let token = common::token_for(app, email).await;
-    app.actor_from_api_token(&token).await.unwrap().unwrap()
-}
+use common::actor;
 
 async fn registration_of(app: &App, email: &str) -> credence::store::RegistrationRow {
     let learner = common::learner_of(app, email).await;

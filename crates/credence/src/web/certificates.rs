@@ -72,6 +72,11 @@ fn limited(app: &AppState, headers: &HeaderMap, api: bool) -> Option<Response> {
     }
 }
 
+/// A public answer of `content_type`, cacheable for a minute.
+fn public_body(content_type: &'static str, body: String) -> Response {
+    public_cache(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
 fn public_cache(mut res: Response) -> Response {
     res.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -801,25 +806,13 @@ async fn credential(
         return Ok(res);
     }
     let jwt = app.credential_jwt(&number).await?;
-    Ok(public_cache(
-        (
-            [(header::CONTENT_TYPE, crate::credential::VC_JWT_MEDIA_TYPE)],
-            jwt,
-        )
-            .into_response(),
-    ))
+    Ok(public_body(crate::credential::VC_JWT_MEDIA_TYPE, jwt))
 }
 
 /// Every AO's public signing keys, current and retired (a JWKS).
 async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {
     let keys = app.jwks().await?;
-    Ok(public_cache(
-        (
-            [(header::CONTENT_TYPE, "application/jwk-set+json")],
-            keys.to_string(),
-        )
-            .into_response(),
-    ))
+    Ok(public_body("application/jwk-set+json", keys.to_string()))
 }
 
 /// One public signing key (the `kid` of a credential's JWT header resolves here).
@@ -831,13 +824,7 @@ async fn api_key(
     ApiPath(kid): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let key = app.published_key(&kid).await?;
-    Ok(public_cache(
-        (
-            [(header::CONTENT_TYPE, "application/jwk+json")],
-            key.to_string(),
-        )
-            .into_response(),
-    ))
+    Ok(public_body("application/jwk+json", key.to_string()))
 }
 
 /// The AO's 1EdTech revocation list: every revoked credential's id and the reason's
@@ -850,13 +837,7 @@ async fn api_revocation_list(
     ApiPath(ao): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let list = app.revocation_list(&ao).await?;
-    Ok(public_cache(
-        (
-            [(header::CONTENT_TYPE, "application/json")],
-            list.to_string(),
-        )
-            .into_response(),
-    ))
+    Ok(public_body("application/json", list.to_string()))
 }
 
 /// The certificate as a PDF to print (its AO's staff, its centre, the learner).

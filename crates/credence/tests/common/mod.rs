@@ -295,6 +295,31 @@ pub async fn ao_staff_token(app: &App) -> String {
     token_for(app, "staff@ao.test").await
 }
 
+/// A demo person as the use cases see them (through an API token).
+pub async fn actor(app: &App, email: &str) -> credence::app::people::Actor {
+    let token = token_for(app, email).await;
+    app.actor_from_api_token(&token).await.unwrap().unwrap()
+}
+
+/// The demo on a fresh database, with its two centres' ids.
+pub struct DemoCentres {
+    pub app: App,
+    pub north: i64,
+    pub river: i64,
+}
+
+pub async fn demo_centres(url: &str) -> DemoCentres {
+    let app = app_on(url).await;
+    demo(&app).await;
+    let centres = app.store.centres().await.unwrap();
+    let id = |name: &str| centres.iter().find(|c| c.name == name).unwrap().centre_id;
+    DemoCentres {
+        north: id("Northgate Training"),
+        river: id("Riverside College"),
+        app,
+    }
+}
+
 /// What a request through the router gave back.
 pub struct Reply {
     pub status: axum::http::StatusCode,
