@@ -332,6 +332,40 @@ async fn an_ao_owns_its_catalogue(url: String) {
     let v = json(&r)["versions"][0].clone();
     assert_eq!(v["status"], "draft");
     let id = v["id"].as_i64().unwrap();
+    // What the draft changes from the current version: in the API and on its page for ISP's
+    // staff; another AO's staff learn nothing of it.
+    let key = d.app.store.version(id).await.unwrap().unwrap().spec_key;
+    let current = d
+        .app
+        .store
+        .versions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.spec_key == key && v.is_current == 1)
+        .unwrap()
+        .catalogue_version_id;
+    let diff_uri = format!("/api/v1/catalogue/versions/{current}/diff/{id}");
+    let r = get(&d, &diff_uri, &d.t_isp).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(json(&r)["specification"], key.as_str());
+    assert!(json(&r)["changes"].is_array());
+    let same = get(
+        &d,
+        &format!("/api/v1/catalogue/versions/{id}/diff/{id}"),
+        &d.t_isp,
+    )
+    .await;
+    assert_eq!(json(&same)["changes"], serde_json::json!([]));
+    let page = get(&d, &format!("/catalogue/versions/{id}"), &d.t_isp).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("What changed from the current version"),
+        "{}",
+        page.body
+    );
+    let r = get(&d, &diff_uri, &d.t_ocr).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // OCR cannot see, correct or publish it.
     let r = get(&d, &format!("/api/v1/catalogue/versions/{id}"), &d.t_ocr).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);

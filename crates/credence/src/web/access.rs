@@ -139,6 +139,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("POST", "/api/v1/catalogue/versions", Policy::AoStaff),
     ("GET", "/api/v1/catalogue/versions/{id}", Policy::AoStaff),
     (
+        "GET",
+        "/api/v1/catalogue/versions/{id}/diff/{other}",
+        Policy::AoStaff,
+    ),
+    (
         "POST",
         "/api/v1/catalogue/versions/{id}/corrections",
         Policy::AoStaff,

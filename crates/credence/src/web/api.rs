@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search_criteria))
         .routes(routes!(list_catalogue_versions, create_catalogue_version))
         .routes(routes!(get_catalogue_version))
+        .routes(routes!(get_catalogue_diff))
         .routes(routes!(create_corrections))
         .routes(routes!(create_publication))
         .routes(routes!(get_catalogue_export))
@@ -438,6 +439,39 @@ async fn get_catalogue_version(
         version: row.into(),
         report: imported.report,
         specification: imported.specification,
+    }))
+}
+
+/// What changed from one version of a specification to another.
+#[derive(Serialize, ToSchema)]
+pub struct CatalogueDiff {
+    /// The specification's key.
+    pub specification: String,
+    /// The versions compared (ids).
+    pub from: i64,
+    pub to: i64,
+    /// Qualifications, units, learning outcomes and criteria added, removed or changed,
+    /// each with its old and new value.
+    pub changes: Vec<credence_domain::diff::Change>,
+}
+
+/// What changed from version `id` to version `other` of the same specification (drafts
+/// too, for the AO that owns them). A version against itself has no changes.
+#[utoipa::path(get, path = "/api/v1/catalogue/versions/{id}/diff/{other}", tag = "catalogue administration",
+    params(("id" = i64, Path, description = "the older catalogue version"), ("other" = i64, Path, description = "the newer catalogue version")),
+    responses((status = 200, body = CatalogueDiff), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn get_catalogue_diff(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, other)): ApiPath<(i64, i64)>,
+) -> Result<Json<CatalogueDiff>, ApiError> {
+    let scope = app.catalogue_scope(&actor)?;
+    let (a, _, changes) = app.version_diff(&scope, id, other).await?;
+    Ok(Json(CatalogueDiff {
+        specification: a.spec_key,
+        from: id,
+        to: other,
+        changes,
     }))
 }
 

@@ -1174,6 +1174,11 @@ struct VersionPage {
     open: usize,
     resolved: usize,
     findings: Vec<FindingView>,
+    /// The current version this one is compared with (its id and number), where there is
+    /// another one of the same specification.
+    compared_with: Option<(i64, i64)>,
+    /// What changed from the current version to this one, in sentences.
+    changes: Vec<String>,
 }
 
 fn kind_words(k: FindingKind) -> &'static str {
@@ -1239,8 +1244,25 @@ async fn version_page(
             }
         })
         .collect();
+    // What this version changes from the current one of the same specification.
+    let current =
+        app.versions(scope).await?.into_iter().find(|v| {
+            v.spec_key == row.spec_key && v.is_current == 1 && v.catalogue_version_id != id
+        });
+    let (compared_with, changes) = match current {
+        Some(c) => {
+            let (_, _, changes) = app.version_diff(scope, c.catalogue_version_id, id).await?;
+            (
+                Some((c.catalogue_version_id, c.version_number)),
+                changes.iter().map(|c| c.sentence()).collect(),
+            )
+        }
+        None => (None, Vec::new()),
+    };
     let has_error = error.is_some();
     let page = VersionPage {
+        compared_with,
+        changes,
         title: format!("{} (version {})", row.title, row.version_number),
         has_error,
         error,
