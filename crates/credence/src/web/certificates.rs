@@ -621,22 +621,30 @@ async fn replace(
             "/certificates/{new}/record?done=replaced:{number}"
         ))
         .into_response()),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let status = crate::web::status_of(&e);
-            let mut res = record_page(
-                &app,
-                &actor,
-                &number,
-                None,
-                Some((e.to_string(), "name")),
-                f,
-            )
-            .await?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused_on_record(&app, &actor, &number, e, "name", f).await,
     }
+}
+
+/// A replacement or revocation the use case refused: the record again, with the reason at
+/// `field` and the refusal's own status; anything else is an error page.
+async fn refused_on_record(
+    app: &AppState,
+    actor: &crate::app::people::Actor,
+    number: &str,
+    e: AppError,
+    field: &str,
+    f: ManageForm,
+) -> Result<Response, PageError> {
+    if !matches!(
+        e,
+        AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_)
+    ) {
+        return Err(e.into());
+    }
+    let status = crate::web::status_of(&e);
+    let mut res = record_page(app, actor, number, None, Some((e.to_string(), field)), f).await?;
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 async fn revoke(
@@ -679,21 +687,7 @@ async fn revoke(
         Ok(()) => Ok(
             Redirect::to(&format!("/certificates/{number}/record?done=revoked")).into_response(),
         ),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let status = crate::web::status_of(&e);
-            let mut res = record_page(
-                &app,
-                &actor,
-                &number,
-                None,
-                Some((e.to_string(), "note")),
-                f,
-            )
-            .await?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused_on_record(&app, &actor, &number, e, "note", f).await,
     }
 }
 
