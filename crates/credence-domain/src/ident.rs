@@ -124,6 +124,70 @@ impl fmt::Display for UnitRef {
     }
 }
 
+/// What a learner registers on: a qualification, by its QAN, or a unit offered on its own
+/// (OCR's NVQ unit; ISP's "units can be built up over time"), by its Ofqual unit reference.
+/// The two shapes cannot be confused (`NNN/NNNN/C` against `L/NNN/NNNN`), so one text names
+/// one or the other; it is written as the bare reference either way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ProgrammeCode {
+    Qualification(Qan),
+    Unit(UnitRef),
+}
+
+impl ProgrammeCode {
+    /// A QAN, or else an Ofqual unit reference. The error names both shapes when the text
+    /// is neither, or the QAN's own error when it has a QAN's shape.
+    pub fn parse(text: &str) -> Result<ProgrammeCode, IdentError> {
+        match Qan::parse(text) {
+            Ok(q) => Ok(ProgrammeCode::Qualification(q)),
+            Err(qan_error) => match UnitRef::parse(text) {
+                Ok(u) => Ok(ProgrammeCode::Unit(u)),
+                Err(_) => Err(qan_error),
+            },
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            ProgrammeCode::Qualification(q) => q.as_str(),
+            ProgrammeCode::Unit(u) => u.as_str(),
+        }
+    }
+    pub fn is_unit(&self) -> bool {
+        matches!(self, ProgrammeCode::Unit(_))
+    }
+    /// "unit H/502/8599" or "610/3788/6", for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            ProgrammeCode::Qualification(q) => q.to_string(),
+            ProgrammeCode::Unit(u) => format!("unit {u}"),
+        }
+    }
+}
+
+/// Whether a registration's code names a unit on its own (an Ofqual unit reference) rather
+/// than a qualification.
+pub fn is_unit_code(code: &str) -> bool {
+    Qan::parse(code).is_err() && UnitRef::parse(code).is_ok()
+}
+
+impl TryFrom<String> for ProgrammeCode {
+    type Error = IdentError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        ProgrammeCode::parse(&s)
+    }
+}
+impl From<ProgrammeCode> for String {
+    fn from(c: ProgrammeCode) -> String {
+        c.as_str().to_string()
+    }
+}
+impl fmt::Display for ProgrammeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +248,27 @@ mod tests {
             "B is not an Ofqual letter"
         );
         assert!(UnitRef::parse("L6507899").is_err());
+    }
+
+    #[test]
+    fn a_programme_is_a_qan_or_a_unit_reference() {
+        assert_eq!(
+            ProgrammeCode::parse("610/3788/6"),
+            Ok(ProgrammeCode::Qualification(
+                Qan::parse("610/3788/6").unwrap()
+            ))
+        );
+        let unit = ProgrammeCode::parse("h/502/8599").unwrap();
+        assert!(unit.is_unit());
+        assert_eq!(unit.as_str(), "H/502/8599");
+        assert_eq!(unit.describe(), "unit H/502/8599");
+        assert!(is_unit_code("H/502/8599"));
+        assert!(!is_unit_code("610/3788/6"));
+        // A QAN with a wrong check character keeps the QAN's own error.
+        assert!(matches!(
+            ProgrammeCode::parse("610/3788/7"),
+            Err(IdentError::QanCheck { .. })
+        ));
+        assert!(ProgrammeCode::parse("nonsense").is_err());
     }
 }

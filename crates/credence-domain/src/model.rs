@@ -215,6 +215,11 @@ pub struct Unit {
     /// Minimum number of separate occasions evidence must come from, where the
     /// specification asks for evidence "on different occasions over a period" (OCR).
     pub evidence_occasions: Option<u32>,
+    /// The AO asks the learner to declare the work their own and the centre to confirm it
+    /// authentic, unit by unit, before the unit is claimed (OCR: "Centres must confirm to OCR
+    /// that the evidence is authentic").
+    #[serde(default)]
+    pub centre_authentication: bool,
     /// Apprenticeship standard mappings (K7, S1, B8...).
     pub ksb: Vec<KsbMapping>,
     /// National Occupational Standards the unit maps to.
@@ -295,6 +300,77 @@ impl Specification {
     }
     pub fn qualification(&self, qan: &str) -> Option<&Qualification> {
         self.qualifications.iter().find(|q| q.qan == qan)
+    }
+
+    /// The unit an Ofqual unit reference names, where it can be taken on its own (it has
+    /// that reference: a unit with none cannot be registered on alone).
+    pub fn unit_by_reference(&self, reference: &str) -> Option<&Unit> {
+        let r = reference.trim();
+        self.units.iter().find(|u| {
+            u.ofqual_ref
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case(r))
+        })
+    }
+
+    /// What a registration's code names: a qualification by its QAN, or a unit on its own by
+    /// its Ofqual reference, as a programme of that one unit ([`Qualification::of_unit`]).
+    /// Everything that reads a registration's qualification (its plan, progress, rules,
+    /// claims) reads this, so a unit on its own goes through the same rules.
+    pub fn programme(&self, code: &str) -> Option<std::borrow::Cow<'_, Qualification>> {
+        if let Some(q) = self.qualification(code) {
+            return Some(std::borrow::Cow::Borrowed(q));
+        }
+        let unit = self.unit_by_reference(code)?;
+        // A marked unit is graded as the qualifications that list it are.
+        let grading = self
+            .qualifications
+            .iter()
+            .find(|q| q.units.iter().any(|qu| qu.unit == unit.key))
+            .map(|q| q.grading.clone())
+            .filter(|_| !unit.assessment_components.is_empty())
+            .unwrap_or(Grading::PassOnly);
+        Some(std::borrow::Cow::Owned(Qualification::of_unit(
+            unit, grading,
+        )))
+    }
+}
+
+impl Qualification {
+    /// A unit taken on its own, as a programme of one mandatory unit: its title, level and
+    /// credit are the unit's, its code (the `qan` field) is the unit's Ofqual reference, and
+    /// its one rule is the unit itself.
+    pub fn of_unit(unit: &Unit, grading: Grading) -> Qualification {
+        let code = unit.ofqual_ref.clone().unwrap_or_else(|| unit.key.clone());
+        Qualification {
+            qan: code,
+            title: unit.title.clone(),
+            level: unit.level,
+            size: QualificationSize::Unit,
+            credit: Range::exactly(unit.credit.unwrap_or(0)),
+            glh: unit.glh.map(Range::exactly),
+            tqt: unit.tqt.map(Range::exactly),
+            grading,
+            assessment: unit.assessment_method.clone(),
+            minimum_age: None,
+            entry_requirements: None,
+            units: vec![QualificationUnit {
+                unit: unit.key.clone(),
+                group: None,
+            }],
+            rules: vec![Requirement::Mandatory {
+                units: vec![unit.key.clone()],
+            }],
+            rules_text: vec![format!(
+                "The unit {} on its own: every assessment criterion met",
+                unit.ao_ref
+            )],
+        }
+    }
+
+    /// A unit taken on its own ([`Qualification::of_unit`]), not a qualification.
+    pub fn is_unit(&self) -> bool {
+        self.size == QualificationSize::Unit
     }
 }
 

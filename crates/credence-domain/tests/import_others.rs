@@ -794,6 +794,37 @@ fn ocr_unit() {
             .as_deref()
             .is_some_and(|m| m.starts_with("This unit is centre assessed and externally verified."))
     );
+    // "Centres must confirm to OCR that the evidence is authentic" (lines 160-162).
+    assert!(u.centre_authentication);
+    // The assessment strategy's words are the assessor's guidance where they judge.
+    for lo in &u.learning_outcomes {
+        assert!(
+            lo.assessor_guidance
+                .as_deref()
+                .is_some_and(|g| g.contains("through RWE, as necessary")),
+            "{:?}",
+            lo.assessor_guidance
+        );
+    }
+    // The unit on its own is a programme of that one unit, by its Ofqual reference.
+    let p = s.programme("h/502/8599").expect("the unit on its own");
+    assert!(p.is_unit());
+    assert_eq!(p.qan, "H/502/8599");
+    assert_eq!(p.title, "Generating and qualifying sales leads");
+    assert_eq!(p.level, 2);
+    assert_eq!(p.credit.min, 2);
+    assert_eq!(p.grading, credence_domain::model::Grading::PassOnly);
+    let rc = credence_domain::rules::Catalogue::new(std::slice::from_ref(&*p), &s.units);
+    assert!(
+        rc.evaluate(&p.qan, &["H/502/8599".to_string()])
+            .unwrap()
+            .achieved
+    );
+    assert!(!rc.evaluate(&p.qan, &[] as &[String]).unwrap().achieved);
+    assert!(
+        s.programme("610/3788/6").is_none(),
+        "not in this specification"
+    );
 }
 
 #[test]

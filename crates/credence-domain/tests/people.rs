@@ -2,7 +2,7 @@
 //! and the audit chain.
 
 use chrono::NaiveDate;
-use credence_domain::ident::Qan;
+use credence_domain::ident::ProgrammeCode;
 use credence_domain::people::audit::{
     self, AuditRecord, ChainBreak, GENESIS, NewAuditEntry, seal, verify,
 };
@@ -132,9 +132,12 @@ const DIPLOMA: &str = "610/3789/8"; // known, not approved
 const ADVANCED: &str = "603/5902/X"; // no age limit, approved
 const TODAY: &str = "2026-11-23";
 
-fn qan(s: &str) -> Qan {
-    Qan::parse(s).expect("test QAN")
+fn qan(s: &str) -> ProgrammeCode {
+    ProgrammeCode::parse(s).expect("test QAN or unit reference")
 }
+
+const OCR_UNIT: &str = "H/502/8599"; // offered on its own, approved
+const ISP_UNIT: &str = "L/650/7899"; // offered on its own, not approved
 
 fn ctx() -> RegistrationContext {
     let mut c = RegistrationContext::new(date(TODAY));
@@ -162,7 +165,109 @@ fn ctx() -> RegistrationContext {
         },
         true,
     );
+    c.add_qualification(
+        qan(OCR_UNIT),
+        QualificationInfo {
+            title: "Generating and qualifying sales leads".into(),
+            minimum_age: None,
+        },
+        true,
+    );
+    c.add_qualification(
+        qan(ISP_UNIT),
+        QualificationInfo {
+            title: "Sales planning".into(),
+            minimum_age: None,
+        },
+        false,
+    );
     c
+}
+
+#[test]
+fn a_unit_on_its_own_is_registered_from_a_unit_column() {
+    let csv = "\
+given_name,family_name,date_of_birth,unit,uln
+Ade,Okafor,1990-04-01,H/502/8599,
+Bea,Nolan,1991-05-02,h/502/8599,
+Cal,Price,1992-06-03,L/650/7899,
+Dee,Moss,1993-07-04,T/999/9999,
+Eve,Shaw,1994-08-05,610/3788/6,
+Ade,Okafor,1990-04-01,H/502/8599,
+";
+    let b = parse_registrations(csv.as_bytes(), &ctx());
+    assert_eq!(b.file_error, None, "a unit column stands in for qan");
+    assert_eq!(b.valid.len(), 2);
+    assert!(b.valid[0].qan.is_unit());
+    assert_eq!(b.valid[0].qan.as_str(), OCR_UNIT);
+    assert_eq!(
+        b.valid[1].qan.as_str(),
+        OCR_UNIT,
+        "the reference is upper-cased"
+    );
+    assert_eq!(
+        b.valid[0].qualification_title,
+        "Generating and qualifying sales leads"
+    );
+    let not_approved = errors_of(&b, 4);
+    assert_eq!(not_approved.len(), 1);
+    assert_eq!(not_approved[0].0, Some("unit"));
+    assert!(
+        not_approved[0]
+            .1
+            .contains("this centre is not approved for unit L/650/7899 (Sales planning)"),
+        "{not_approved:?}"
+    );
+    let not_offered = errors_of(&b, 5);
+    assert!(
+        not_offered[0]
+            .1
+            .contains("unit T/999/9999 is not offered on its own"),
+        "{not_offered:?}"
+    );
+    let qan_in_unit_column = errors_of(&b, 6);
+    assert!(
+        qan_in_unit_column[0]
+            .1
+            .contains("is not an Ofqual unit reference"),
+        "{qan_in_unit_column:?}"
+    );
+    let duplicate = errors_of(&b, 7);
+    assert!(
+        duplicate[0]
+            .1
+            .contains("this row repeats row 2: the same name and date of birth on unit H/502/8599")
+            || duplicate[0].1.contains("repeats row 2"),
+        "{duplicate:?}"
+    );
+}
+
+#[test]
+fn a_unit_already_registered_at_the_centre_or_given_with_a_qan_is_refused() {
+    let mut c = ctx();
+    c.add_existing(None, "Ann", "Lee", date("1999-05-05"), &qan(OCR_UNIT));
+    let mut input = RegistrationInput {
+        given_name: "Ann".into(),
+        family_name: "Lee".into(),
+        date_of_birth: "05/05/1999".into(),
+        unit: Some(OCR_UNIT.into()),
+        ..RegistrationInput::default()
+    };
+    let errs = validate_registration(&input, &c).unwrap_err();
+    assert!(
+        errs[0]
+            .message
+            .contains("already registered on unit H/502/8599"),
+        "{errs:?}"
+    );
+    // The same learner may take the unit's qualification... or another unit.
+    input.given_name = "Anna".into();
+    let ok = validate_registration(&input, &c).expect("a new learner on the unit");
+    assert!(ok.qan.is_unit());
+    input.qan = CERT.into();
+    let errs = validate_registration(&input, &c).unwrap_err();
+    assert_eq!(errs[0].field.as_deref(), Some("unit"));
+    assert!(errs[0].message.contains("not both"), "{errs:?}");
 }
 
 fn errors_of(
@@ -485,6 +590,7 @@ Ann,Lee,1999-05-05,610/3788/6,
         qan: CERT.into(),
         uln: Some("1234567899".into()),
         email: Some(String::new()),
+        unit: None,
     };
     let errs = validate_registration(&input, &c).expect_err("duplicate");
     assert_eq!(errs.len(), 1);
@@ -501,6 +607,7 @@ fn the_page_reports_every_problem() {
         qan: "".into(),
         uln: Some("12345".into()),
         email: Some("x@".into()),
+        unit: None,
     };
     let errs = validate_registration(&input, &ctx()).expect_err("bad");
     let fields: Vec<&str> = errs.iter().filter_map(|e| e.field.as_deref()).collect();

@@ -75,6 +75,7 @@ fn unit(key: &str, ao_ref: &str, simulation: Simulation) -> Unit {
         assessment_method: None,
         simulation,
         evidence_occasions: None,
+        centre_authentication: false,
         ksb: vec![],
         nos: vec![],
         apprenticeship_text: None,

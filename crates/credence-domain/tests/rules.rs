@@ -342,6 +342,7 @@ fn mk_unit(key: &str, level: u8, credit: u32, glh: u32) -> Unit {
         assessment_method: None,
         simulation: Simulation::Permitted,
         evidence_occasions: None,
+        centre_authentication: false,
         ksb: Vec::new(),
         nos: Vec::new(),
         apprenticeship_text: None,

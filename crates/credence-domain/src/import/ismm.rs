@@ -851,6 +851,7 @@ fn parse_unit(
         assessment_method,
         simulation: Simulation::NotPermitted,
         evidence_occasions: None,
+        centre_authentication: false,
         ksb: Vec::new(),
         nos: nos.to_vec(),
         apprenticeship_text: None,

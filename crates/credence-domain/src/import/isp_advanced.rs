@@ -1793,6 +1793,7 @@ fn parse_unit(
             Simulation::NotPermitted
         },
         evidence_occasions: None,
+        centre_authentication: false,
         ksb: Vec::new(),
         nos: Vec::new(),
         apprenticeship_text: None,

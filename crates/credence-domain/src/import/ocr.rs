@@ -486,6 +486,18 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
         _ => None,
     };
 
+    // Centre authentication: "Centres must confirm to OCR that the evidence is authentic"
+    // (seed 004, lines 160-162): the unit is claimed only once the learner has declared the
+    // work their own and the centre has confirmed it.
+    let centre_authentication = find_in(&assessment, "authentic").is_some();
+    // The assessment strategy's words (CfA, quoted under "Guidance on assessment and
+    // evidence requirements") are the assessor's guidance for every outcome.
+    if let Some((_, _, words)) = &guidance {
+        for lo in &mut los {
+            lo.assessor_guidance = Some(words.clone());
+        }
+    }
+
     // ---- NOS mapping ----
     let mut nos = Vec::new();
     if let Some(h) = source
@@ -582,6 +594,7 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
         assessment_method,
         simulation,
         evidence_occasions,
+        centre_authentication,
         ksb: Vec::new(),
         nos,
         apprenticeship_text: None,

@@ -1,4 +1,4 @@
-//! Registering learners on a qualification: one at a time ([`validate_registration`]) or in bulk
+//! Registering learners on a qualification, or on a unit on its own: one at a time ([`validate_registration`]) or in bulk
 //! from a CSV file ([`parse_registrations`]), with every problem of every row named.
 //!
 //! # The CSV file
@@ -10,7 +10,8 @@
 //! | `given_name` | required | `first_name`, `forename`, `forenames`, `given_names`, `firstname` |
 //! | `family_name` | required | `last_name`, `surname`, `lastname` |
 //! | `date_of_birth` | required | `dob`, `birth_date`; values `YYYY-MM-DD` or `DD/MM/YYYY` |
-//! | `qan` | required | `qualification_number` |
+//! | `qan` | required, unless `unit` is given | `qualification_number` |
+//! | `unit` | a unit on its own, instead of `qan`: its Ofqual reference (`H/502/8599`) | `unit_reference`, `unit_ref`, `ofqual_unit_reference` |
 //! | `uln` | optional | `unique_learner_number` |
 //! | `email` | optional | `email_address`, `e_mail` |
 //!
@@ -31,7 +32,7 @@
 //! The age on `today` is in whole years; someone born on 29 February turns a year older on
 //! 1 March in years without one.
 
-use crate::ident::Qan;
+use crate::ident::{ProgrammeCode, UnitRef};
 use crate::people::uln::Uln;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -130,11 +131,11 @@ pub struct RegistrationContext {
     #[serde(with = "super::iso_date")]
     pub today: NaiveDate,
     /// The qualifications this centre is approved for.
-    pub approved: HashSet<Qan>,
+    pub approved: HashSet<ProgrammeCode>,
     /// Every qualification Credence knows (at the published version).
-    pub qualifications: HashMap<Qan, QualificationInfo>,
+    pub qualifications: HashMap<ProgrammeCode, QualificationInfo>,
     /// Registrations already at this centre: see [`RegistrationContext::add_existing`].
-    pub existing: HashSet<(LearnerKey, Qan)>,
+    pub existing: HashSet<(LearnerKey, ProgrammeCode)>,
 }
 
 impl RegistrationContext {
@@ -146,7 +147,12 @@ impl RegistrationContext {
     }
 
     /// Adds a qualification Credence knows, and whether this centre is approved for it.
-    pub fn add_qualification(&mut self, qan: Qan, info: QualificationInfo, approved: bool) {
+    pub fn add_qualification(
+        &mut self,
+        qan: ProgrammeCode,
+        info: QualificationInfo,
+        approved: bool,
+    ) {
         if approved {
             self.approved.insert(qan.clone());
         }
@@ -161,7 +167,7 @@ impl RegistrationContext {
         given_name: &str,
         family_name: &str,
         date_of_birth: NaiveDate,
-        qan: &Qan,
+        qan: &ProgrammeCode,
     ) {
         if let Some(u) = uln {
             self.existing.insert((LearnerKey::uln(u), qan.clone()));
@@ -188,7 +194,7 @@ pub struct NewRegistration {
     pub uln: Option<Uln>,
     pub email: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "610/3788/6"))]
-    pub qan: Qan,
+    pub qan: ProgrammeCode,
     pub qualification_title: String,
     /// The units the learner will take (their plan), as given in the file's optional
     /// `units` column (references separated by spaces, commas or semicolons). Checked
@@ -219,7 +225,12 @@ pub struct RegistrationInput {
     pub family_name: String,
     /// `YYYY-MM-DD` or `DD/MM/YYYY`.
     pub date_of_birth: String,
+    /// The qualification's QAN; empty when registering on a unit on its own.
+    #[serde(default)]
     pub qan: String,
+    /// A unit on its own, by its Ofqual unit reference (`H/502/8599`), instead of a QAN.
+    #[serde(default)]
+    pub unit: Option<String>,
     /// Empty or absent when the learner has no ULN.
     #[serde(default)]
     pub uln: Option<String>,
@@ -353,6 +364,7 @@ const GIVEN: &str = "given_name";
 const FAMILY: &str = "family_name";
 const DOB: &str = "date_of_birth";
 const QAN: &str = "qan";
+const UNIT: &str = "unit";
 const ULN: &str = "uln";
 const EMAIL: &str = "email";
 
@@ -363,6 +375,8 @@ struct Raw<'a> {
     family: &'a str,
     dob: &'a str,
     qan: &'a str,
+    /// The column the code came from: `qan`, or `unit` for a unit on its own.
+    code_field: &'static str,
     uln: &'a str,
     email: &'a str,
 }
@@ -370,39 +384,45 @@ struct Raw<'a> {
 /// What the QAN text says, worked out once per distinct text.
 #[derive(Clone)]
 struct QanJudgement<'c> {
-    qan: Option<Qan>,
+    qan: Option<ProgrammeCode>,
     info: Option<&'c QualificationInfo>,
     /// At most one problem: invalid, unknown or not approved.
     problem: Option<String>,
 }
 
-fn judge_qan<'c>(raw: &str, ctx: &'c RegistrationContext) -> QanJudgement<'c> {
+fn judge_qan<'c>(raw: &str, as_unit: bool, ctx: &'c RegistrationContext) -> QanJudgement<'c> {
+    let none = |problem: String| QanJudgement {
+        qan: None,
+        info: None,
+        problem: Some(problem),
+    };
     if raw.is_empty() {
-        return QanJudgement {
-            qan: None,
-            info: None,
-            problem: Some(
-                "qan is missing: give the qualification's QAN as NNN/NNNN/C, e.g. 610/3788/6"
-                    .into(),
-            ),
-        };
+        return none(
+            "qan is missing: give the qualification's QAN as NNN/NNNN/C, e.g. 610/3788/6 (or, for a unit on its own, its Ofqual unit reference in the unit column, e.g. H/502/8599)"
+                .into(),
+        );
     }
-    let qan = match Qan::parse(raw) {
+    let parsed = if as_unit {
+        UnitRef::parse(raw)
+            .map(ProgrammeCode::Unit)
+            .map_err(|e| format!("{e}; copy the unit's Ofqual reference from its specification"))
+    } else {
+        ProgrammeCode::parse(raw)
+            .map_err(|e| format!("{e}; copy the QAN from the qualification's specification"))
+    };
+    let qan = match parsed {
         Ok(q) => q,
-        Err(e) => {
-            return QanJudgement {
-                qan: None,
-                info: None,
-                problem: Some(format!(
-                    "{e}; copy the QAN from the qualification's specification"
-                )),
-            };
-        }
+        Err(problem) => return none(problem),
     };
     let Some(info) = ctx.qualifications.get(&qan) else {
-        let problem = format!(
-            "{qan} is not a qualification in Credence's catalogue: check the QAN, or ask the awarding organisation whether it is published"
-        );
+        let problem = match &qan {
+            ProgrammeCode::Qualification(_) => format!(
+                "{qan} is not a qualification in Credence's catalogue: check the QAN, or ask the awarding organisation whether it is published"
+            ),
+            ProgrammeCode::Unit(_) => format!(
+                "unit {qan} is not offered on its own in Credence's catalogue: check the unit reference, or ask the awarding organisation whether it is published"
+            ),
+        };
         return QanJudgement {
             qan: Some(qan),
             info: None,
@@ -411,7 +431,8 @@ fn judge_qan<'c>(raw: &str, ctx: &'c RegistrationContext) -> QanJudgement<'c> {
     };
     let problem = (!ctx.approved.contains(&qan)).then(|| {
         format!(
-            "this centre is not approved for {qan} ({}): ask the awarding organisation to approve the centre for it before registering learners",
+            "this centre is not approved for {} ({}): ask the awarding organisation to approve the centre for it before registering learners",
+            qan.describe(),
             info.title
         )
     });
@@ -522,7 +543,7 @@ fn check_fields(
         }
     };
     if let Some(p) = &qan.problem {
-        push(errs, Some(QAN), raw.qan, p.clone());
+        push(errs, Some(raw.code_field), raw.qan, p.clone());
     }
     let uln = if raw.uln.is_empty() {
         None
@@ -680,16 +701,27 @@ pub fn validate_registration(
     input: &RegistrationInput,
     ctx: &RegistrationContext,
 ) -> Result<NewRegistration, Vec<FieldError>> {
+    let unit = input.unit.as_deref().unwrap_or("").trim();
+    let as_unit = input.qan.trim().is_empty() && !unit.is_empty();
     let raw = Raw {
         given: input.given_name.trim(),
         family: input.family_name.trim(),
         dob: input.date_of_birth.trim(),
-        qan: input.qan.trim(),
+        qan: if as_unit { unit } else { input.qan.trim() },
+        code_field: if as_unit { UNIT } else { QAN },
         uln: input.uln.as_deref().unwrap_or("").trim(),
         email: input.email.as_deref().unwrap_or("").trim(),
     };
-    let judged = judge_qan(raw.qan, ctx);
+    let judged = judge_qan(raw.qan, as_unit, ctx);
     let mut errs = Vec::new();
+    if !as_unit && !unit.is_empty() {
+        push(
+            &mut errs,
+            Some(UNIT),
+            unit,
+            "give either a qualification (qan) or a unit on its own (unit), not both".into(),
+        );
+    }
     let checked = check_fields(raw, &judged, ctx.today, &mut errs);
     let keys = keys_of(&checked);
     if let (Some(q), Some(key)) = (&judged.qan, keys.primary()) {
@@ -709,7 +741,8 @@ pub fn validate_registration(
     }
 }
 
-fn already_registered(key: &LearnerKey, qan: &Qan) -> String {
+fn already_registered(key: &LearnerKey, qan: &ProgrammeCode) -> String {
+    let qan = qan.describe();
     match key {
         LearnerKey::Uln { uln } => format!(
             "the learner with ULN {uln} is already registered on {qan} at this centre: leave this registration out"
@@ -775,6 +808,7 @@ enum Field {
     Uln,
     Email,
     Units,
+    Unit,
 }
 
 impl Field {
@@ -787,6 +821,7 @@ impl Field {
             Field::Uln => ULN,
             Field::Email => EMAIL,
             Field::Units => "units",
+            Field::Unit => UNIT,
         }
     }
     fn of_header(h: &str) -> Option<Field> {
@@ -806,12 +841,13 @@ impl Field {
             "uln" | "unique_learner_number" => Field::Uln,
             "email" | "email_address" | "e_mail" => Field::Email,
             "units" | "unit_references" | "plan" | "learning_plan" => Field::Units,
+            "unit" | "unit_reference" | "unit_ref" | "ofqual_unit_reference" => Field::Unit,
             _ => return None,
         })
     }
 }
 
-const ALL_FIELDS: [Field; 7] = [
+const ALL_FIELDS: [Field; 8] = [
     Field::Given,
     Field::Family,
     Field::Dob,
@@ -819,6 +855,7 @@ const ALL_FIELDS: [Field; 7] = [
     Field::Uln,
     Field::Email,
     Field::Units,
+    Field::Unit,
 ];
 
 fn file_error(message: String) -> RegistrationBatch {
@@ -916,7 +953,7 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
     }
     let mut extra_lines = newlines_in(&record);
     let header_len = record.len();
-    let mut index: [Option<usize>; 7] = [None; 7];
+    let mut index: [Option<usize>; ALL_FIELDS.len()] = [None; ALL_FIELDS.len()];
     for (col, h) in record.iter().enumerate() {
         let Some(f) = Field::of_header(h) else {
             continue;
@@ -932,9 +969,11 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
         }
         *slot = Some(col);
     }
+    // A `unit` column stands in for `qan` (registrations on a unit on its own).
+    let has_unit = index[Field::Unit as usize].is_some();
     let missing: Vec<&str> = ALL_FIELDS[..4]
         .iter()
-        .filter(|f| index[**f as usize].is_none())
+        .filter(|f| index[**f as usize].is_none() && !(**f == Field::Qan && has_unit))
         .map(|f| f.canonical())
         .collect();
     if !missing.is_empty() {
@@ -954,7 +993,7 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
             format!("the first row has {}", found.join(", "))
         };
         return file_error(format!(
-            "The file has {what}: the first row must be a header naming given_name, family_name, date_of_birth and qan (uln, email and units are optional); {found}"
+            "The file has {what}: the first row must be a header naming given_name, family_name, date_of_birth and qan (or unit, for a unit on its own; uln, email and units are optional); {found}"
         ));
     }
 
@@ -973,6 +1012,7 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
         col(Field::Email),
     );
     let iunits = col(Field::Units);
+    let iunit = col(Field::Unit);
 
     loop {
         match reader.read_record(&mut record) {
@@ -995,15 +1035,26 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
             continue;
         }
         let field = |i: usize| record.get(i).unwrap_or("").trim();
+        let as_unit = field(iq).is_empty() && !field(iunit).is_empty();
         let raw = Raw {
             given: field(ig),
             family: field(ifa),
             dob: field(id),
-            qan: field(iq),
+            qan: if as_unit { field(iunit) } else { field(iq) },
+            code_field: if as_unit { UNIT } else { QAN },
             uln: field(iu),
             email: field(ie),
         };
         errs.clear();
+        if !as_unit && !field(iunit).is_empty() {
+            push(
+                &mut errs,
+                Some(UNIT),
+                field(iunit),
+                "give either a qualification (qan) or a unit on its own (unit) on each row, not both"
+                    .into(),
+            );
+        }
         if record.len() > header_len && record.iter().skip(header_len).any(|f| !f.trim().is_empty())
         {
             let extra: Vec<&str> = record.iter().skip(header_len).collect();
@@ -1018,10 +1069,11 @@ pub fn parse_registrations(bytes: &[u8], ctx: &RegistrationContext) -> Registrat
                 ),
             );
         }
-        if !qans.contains_key(raw.qan) {
-            qans.insert(raw.qan.to_string(), judge_qan(raw.qan, ctx));
+        let memo = format!("{}\u{0}{}", raw.code_field, raw.qan);
+        if !qans.contains_key(&memo) {
+            qans.insert(memo.clone(), judge_qan(raw.qan, as_unit, ctx));
         }
-        let Some(judged) = qans.get(raw.qan) else {
+        let Some(judged) = qans.get(&memo) else {
             continue;
         };
         let checked = check_fields(raw, judged, ctx.today, &mut errs);
@@ -1110,7 +1162,7 @@ fn newlines_in(record: &csv::StringRecord) -> usize {
 fn duplicates(
     row: usize,
     keys: Keys,
-    qan: &Qan,
+    qan: &ProgrammeCode,
     ctx: &RegistrationContext,
     seen: &mut Seen,
     errs: &mut Vec<FieldError>,
@@ -1151,7 +1203,10 @@ fn duplicates(
                 errs,
                 None,
                 &key.to_string(),
-                format!("this row repeats row {r}: {why} on {qan}; remove one of the two rows"),
+                format!(
+                    "this row repeats row {r}: {why} on {}; remove one of the two rows",
+                    qan.describe()
+                ),
             );
         }
     }
@@ -1161,7 +1216,7 @@ fn duplicates(
 }
 
 /// Rows seen so far, per QAN: learner key -> (earliest row, whether that row had a ULN).
-type Seen = HashMap<Qan, HashMap<LearnerKey, (usize, bool)>>;
+type Seen = HashMap<ProgrammeCode, HashMap<LearnerKey, (usize, bool)>>;
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic data.
@@ -1254,7 +1309,7 @@ mod identity_tests {
             date_of_birth: NaiveDate::from_ymd_opt(dob.0, dob.1, dob.2).unwrap_or_default(),
             uln: None,
             email: None,
-            qan: crate::ident::Qan::parse("610/3788/6").expect("a QAN"),
+            qan: ProgrammeCode::parse("610/3788/6").expect("a QAN"),
             qualification_title: String::new(),
             units: Vec::new(),
         }

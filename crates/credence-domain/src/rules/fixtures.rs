@@ -815,6 +815,7 @@ fn unit(
         assessment_method: None,
         simulation: Simulation::Permitted,
         evidence_occasions: None,
+        centre_authentication: false,
         ksb: Vec::new(),
         nos: Vec::new(),
         apprenticeship_text: None,

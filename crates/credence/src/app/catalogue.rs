@@ -34,6 +34,33 @@ impl Catalogue {
         })
     }
 
+    /// What a registration's code names (a QAN, or a unit on its own by its Ofqual
+    /// reference), as [`Specification::programme`] reads it, in the current catalogue.
+    pub fn programme(
+        &self,
+        code: &str,
+    ) -> Option<(&CurrentSpec, std::borrow::Cow<'_, Qualification>)> {
+        self.qualification(code)
+            .map(|(cs, q)| (cs, std::borrow::Cow::Borrowed(q)))
+            .or_else(|| {
+                self.specs
+                    .iter()
+                    .find_map(|cs| cs.spec.programme(code).map(|q| (cs, q)))
+            })
+    }
+
+    /// Units a learner can take on their own (each has an Ofqual reference), each once, in
+    /// catalogue order.
+    pub fn units_on_their_own(&self) -> Vec<(&CurrentSpec, &Unit)> {
+        let mut seen = std::collections::HashSet::new();
+        self.specs
+            .iter()
+            .flat_map(|cs| cs.spec.units.iter().map(move |u| (cs, u)))
+            .filter(|(_, u)| u.ofqual_ref.is_some())
+            .filter(|(_, u)| seen.insert(u.ofqual_ref.clone()))
+            .collect()
+    }
+
     /// A unit by its key, URL slug or AO reference.
     pub fn unit(&self, id: &str) -> Option<(&CurrentSpec, &Unit)> {
         self.specs.iter().find_map(|cs| {

@@ -125,8 +125,8 @@ impl App {
         Ok(self.store.approvals(centre).await?)
     }
 
-    /// Approve a centre for a qualification of the current catalogue, by staff of the
-    /// qualification's AO.
+    /// Approve a centre for a qualification of the current catalogue, or for a unit on its
+    /// own (by its Ofqual reference), by staff of its AO.
     pub async fn approve_centre(
         &self,
         actor: &Actor,
@@ -135,9 +135,9 @@ impl App {
         address: &str,
     ) -> AppResult<bool> {
         let cat = self.catalogue().await?;
-        let (cs, q) = cat.qualification(qan).ok_or_else(|| {
+        let (cs, q) = cat.programme(qan).ok_or_else(|| {
             AppError::Validation(format!(
-                "{qan} is not a qualification of the current catalogue"
+                "{qan} is neither a qualification (QAN) nor a unit (Ofqual unit reference) of the current catalogue"
             ))
         })?;
         let ao = cs.spec.awarding_organisation.code.clone();
@@ -153,12 +153,12 @@ impl App {
             &format!("centre {centre}"),
             Some(centre),
             None,
-            serde_json::json!({"qan": qan, "title": q.title}),
+            serde_json::json!({"qan": q.qan, "title": q.title, "unit": q.is_unit()}),
         );
         let new = self
             .store
             .audited(entry)
-            .approve_centre(centre, qan, scope.ao_code(), Some(scope.person_id()))
+            .approve_centre(centre, &q.qan, scope.ao_code(), Some(scope.person_id()))
             .await?;
         Ok(new)
     }

@@ -159,13 +159,13 @@ impl App {
             .specification_of_version(reg.catalogue_version_id)
             .await?;
         let q = spec
-            .qualification(&reg.qan)
+            .programme(&reg.qan)
             .ok_or_else(|| AppError::NotFound(format!("qualification {}", reg.qan)))?;
         let units: Vec<String> = serde_json::from_str(&c.units)?;
         if units.is_empty() {
             return Err(AppError::Validation("the claim names no units".into()));
         }
-        let rc = RulesCatalogue::new(&spec.qualifications, &spec.units);
+        let rc = RulesCatalogue::new(std::slice::from_ref(&*q), &spec.units);
         if c.kind == "unit" {
             if units.len() != 1 || !q.units.iter().any(|u| u.unit.as_str() == units[0]) {
                 return Err(AppError::Validation(format!(

@@ -233,7 +233,7 @@ impl App {
         }
         let cat = self.catalogue().await?;
         let level = cat
-            .qualification(&reg.qan)
+            .programme(&reg.qan)
             .map(|(_, q)| q.level)
             .ok_or_else(|| {
                 AppError::Conflict(format!("{} is no longer in the catalogue", reg.qan))

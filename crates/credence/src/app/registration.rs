@@ -4,7 +4,7 @@
 
 use super::{App, AppError, AppResult};
 use crate::store::NewLearnerRegistration;
-use credence_domain::ident::Qan;
+use credence_domain::ident::{ProgrammeCode, Qan, UnitRef};
 use credence_domain::people::registration::{
     self, NewRegistration, QualificationInfo, RegistrationContext, RegistrationInput,
 };
@@ -26,6 +26,9 @@ pub struct RegisterForm {
     pub email: String,
     #[serde(default)]
     pub qan: String,
+    /// A unit on its own (its Ofqual reference), instead of a qualification.
+    #[serde(default)]
+    pub unit: String,
 }
 
 pub enum RegisterError {
@@ -84,7 +87,7 @@ impl App {
         for (cs, q) in cat.qualifications() {
             if let Ok(qan) = Qan::parse(&q.qan) {
                 qualifications.insert(
-                    qan,
+                    ProgrammeCode::Qualification(qan),
                     QualificationInfo {
                         title: q.title.clone(),
                         minimum_age: q.minimum_age,
@@ -93,12 +96,27 @@ impl App {
                 versions.insert(q.qan.clone(), cs.version.catalogue_version_id);
             }
         }
-        let approved: HashSet<Qan> = self
+        // Units on their own, by their Ofqual reference (a qualification of the same
+        // specification that lists the unit brings no age limit to the unit alone).
+        for (cs, u) in cat.units_on_their_own() {
+            if let Some(Ok(r)) = u.ofqual_ref.as_deref().map(UnitRef::parse) {
+                versions
+                    .entry(r.as_str().to_string())
+                    .or_insert(cs.version.catalogue_version_id);
+                qualifications
+                    .entry(ProgrammeCode::Unit(r))
+                    .or_insert(QualificationInfo {
+                        title: u.title.clone(),
+                        minimum_age: None,
+                    });
+            }
+        }
+        let approved: HashSet<ProgrammeCode> = self
             .store
             .approvals(centre)
             .await?
             .into_iter()
-            .filter_map(|a| Qan::parse(&a.qan).ok())
+            .filter_map(|a| ProgrammeCode::parse(&a.qan).ok())
             .collect();
         let mut ctx = RegistrationContext {
             today: chrono::Utc::now().date_naive(),
@@ -109,7 +127,8 @@ impl App {
         // Both keys of every existing registration (ULN and name + date of birth), so a
         // learner on record with a ULN is recognised when entered again without one.
         for (uln, given, family, dob, qan) in self.store.centre_registration_keys(centre).await? {
-            let (Ok(qan), Ok(dob)) = (Qan::parse(&qan), registration::parse_date(&dob)) else {
+            let (Ok(qan), Ok(dob)) = (ProgrammeCode::parse(&qan), registration::parse_date(&dob))
+            else {
                 continue;
             };
             let uln = uln.as_deref().and_then(|u| Uln::parse(u).ok());
@@ -173,11 +192,11 @@ impl App {
             .enumerate()
             .filter(|(_, r)| !r.units.is_empty())
         {
-            let Some((cs, _)) = cat.qualification(r.qan.as_str()) else {
+            let Some((cs, q)) = cat.programme(r.qan.as_str()) else {
                 continue;
             };
             let rc =
-                credence_domain::rules::Catalogue::new(&cs.spec.qualifications, &cs.spec.units);
+                credence_domain::rules::Catalogue::new(std::slice::from_ref(&*q), &cs.spec.units);
             let eval = rc.evaluate(r.qan.as_str(), &r.units)?;
             let mut problems: Vec<String> = eval
                 .not_counted
@@ -220,7 +239,12 @@ impl App {
                 email: r.email.clone(),
                 qan: r.qan.to_string(),
                 catalogue_version_id: versions.get(r.qan.as_str()).copied().unwrap_or_default(),
-                units: r.units.clone(),
+                // A unit on its own: the learner's plan is that unit.
+                units: if r.qan.is_unit() && r.units.is_empty() {
+                    vec![r.qan.to_string()]
+                } else {
+                    r.units.clone()
+                },
                 plan_by: plan_by(&entry),
             })
             .collect();
@@ -246,6 +270,7 @@ impl App {
             family_name: form.family_name.clone(),
             date_of_birth: form.date_of_birth.clone(),
             qan: form.qan.clone(),
+            unit: opt(&form.unit),
             uln: opt(&form.uln),
             email: opt(&form.email),
         };

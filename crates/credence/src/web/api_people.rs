@@ -8,6 +8,7 @@ use crate::app::registration::BulkOutcome;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use credence_domain::ident::is_unit_code;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -148,7 +149,12 @@ pub struct RegistrationView {
     pub given_name: String,
     pub family_name: String,
     pub date_of_birth: String,
-    pub qan: String,
+    /// The qualification's QAN; `null` for a registration on a unit on its own.
+    pub qan: Option<String>,
+    /// `qualification`, or `unit` for a unit taken on its own.
+    pub kind: String,
+    /// The unit's Ofqual reference, for a registration on a unit on its own.
+    pub unit: Option<String>,
     pub catalogue_version: i64,
     pub status: String,
     pub registered_at: String,
@@ -163,7 +169,14 @@ impl From<crate::store::RegistrationRow> for RegistrationView {
             given_name: r.given_name,
             family_name: r.family_name,
             date_of_birth: r.date_of_birth,
-            qan: r.qan,
+            kind: if is_unit_code(&r.qan) {
+                "unit"
+            } else {
+                "qualification"
+            }
+            .into(),
+            unit: is_unit_code(&r.qan).then(|| r.qan.clone()),
+            qan: (!is_unit_code(&r.qan)).then_some(r.qan),
             catalogue_version: r.catalogue_version_id,
             status: r.status.to_string(),
             registered_at: r.registered_at,
@@ -188,7 +201,7 @@ async fn list_registrations(
 /// registered, unless `good_rows=true`; every error is listed.
 #[utoipa::path(post, path = "/api/v1/centres/{centre}/registrations", tag = "centres",
     params(("centre" = i64, Path, description = "centre id"), ("good_rows" = Option<bool>, Query, description = "register the good rows even if some rows have errors")),
-    request_body(content = String, content_type = "text/csv", description = "given_name,family_name,date_of_birth,qan[,uln,email,units]: units is the learner's plan, unit references separated by spaces or semicolons, checked against the qualification's rules of combination"),
+    request_body(content = String, content_type = "text/csv", description = "given_name,family_name,date_of_birth,qan[,uln,email,units], or a unit column (an Ofqual unit reference such as H/502/8599) instead of qan for a unit taken on its own: units is the learner's plan, unit references separated by spaces or semicolons, checked against the qualification's rules of combination"),
     responses((status = 200, body = BulkOutcome), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_registrations(
     State(app): State<AppState>,

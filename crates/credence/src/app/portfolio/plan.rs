@@ -93,7 +93,7 @@ pub(super) fn plan_of(
         .filter(|u| u.has_work && !u.signed_off)
         .map(|u| u.unit.key.clone())
         .collect();
-    let rc = RulesCatalogue::new(&pq.spec.qualifications, &pq.spec.units);
+    let rc = RulesCatalogue::new(std::slice::from_ref(&pq.qualification), &pq.spec.units);
     let mut request = PlanRequest {
         achieved: held.clone(),
         wants: started,
@@ -154,7 +154,7 @@ impl App {
             .iter()
             .find(|q| q.qualification.qan == qan.trim())
             .ok_or_else(|| AppError::NotFound(format!("the learner's qualification {qan}")))?;
-        let rc = RulesCatalogue::new(&pq.spec.qualifications, &pq.spec.units);
+        let rc = RulesCatalogue::new(std::slice::from_ref(&pq.qualification), &pq.spec.units);
         Ok(rc.evaluate(&pq.qualification.qan, units)?)
     }
 
@@ -179,7 +179,7 @@ impl App {
             .iter()
             .find(|q| q.registration.registration_id == scope.registration().registration_id)
             .ok_or_else(|| AppError::NotFound(format!("the learner's qualification {qan}")))?;
-        let rc = RulesCatalogue::new(&pq.spec.qualifications, &pq.spec.units);
+        let rc = RulesCatalogue::new(std::slice::from_ref(&pq.qualification), &pq.spec.units);
         let keys: Vec<String> = if units.iter().all(|u| u.trim().is_empty()) {
             Vec::new()
         } else {
@@ -273,7 +273,7 @@ fn plan_view(p: &Portfolio, pq: &PortfolioQualification) -> PlanView {
             })
         })
         .collect();
-    let rc = RulesCatalogue::new(&pq.spec.qualifications, &pq.spec.units);
+    let rc = RulesCatalogue::new(std::slice::from_ref(&pq.qualification), &pq.spec.units);
     let unmet = match rc.evaluate(&pq.qualification.qan, &pq.plan.units) {
         Ok(e) => e.unmet.into_iter().map(|u| u.message).collect(),
         Err(e) => vec![e.to_string()],

@@ -85,7 +85,7 @@ impl App {
             .await?
             .into_iter()
             .filter(|t| {
-                cat.qualification(&t.qan).is_some_and(|(cs, _)| {
+                cat.programme(&t.qan).is_some_and(|(cs, _)| {
                     aos.contains(&cs.spec.awarding_organisation.code.as_str())
                 })
             })
@@ -108,7 +108,7 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("transfer {transfer_id}")))?;
         let cat = self.catalogue().await?;
         let ao = cat
-            .qualification(&t.qan)
+            .programme(&t.qan)
             .map(|(cs, _)| cs.spec.awarding_organisation.code.clone())
             .unwrap_or_default();
         // Another AO's transfer is not there for them.

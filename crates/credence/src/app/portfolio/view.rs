@@ -255,7 +255,7 @@ impl App {
             let spec = self
                 .specification_of_version(r.catalogue_version_id)
                 .await?;
-            if let Some(q) = spec.qualifications.iter().find(|q| q.qan == r.qan).cloned() {
+            if let Some(q) = spec.programme(&r.qan).map(std::borrow::Cow::into_owned) {
                 qualifications.push(PortfolioQualification {
                     registration: r,
                     qualification: q,
@@ -426,7 +426,22 @@ impl App {
         let mut achieved = Vec::new();
         let mut specs_seen = BTreeSet::new();
         for pq in &qualifications {
-            if signed_off.is_empty() || !specs_seen.insert(pq.registration.catalogue_version_id) {
+            if signed_off.is_empty() {
+                continue;
+            }
+            if pq.qualification.is_unit() {
+                // A unit on its own is not among its specification's qualifications.
+                let rc =
+                    RulesCatalogue::new(std::slice::from_ref(&pq.qualification), &pq.spec.units);
+                if rc
+                    .evaluate(&pq.qualification.qan, &signed_off)
+                    .is_ok_and(|e| e.achieved)
+                {
+                    achieved.push((pq.qualification.qan.clone(), pq.qualification.title.clone()));
+                }
+                continue;
+            }
+            if !specs_seen.insert(pq.registration.catalogue_version_id) {
                 continue;
             }
             let rc = RulesCatalogue::new(&pq.spec.qualifications, &pq.spec.units);

@@ -291,7 +291,10 @@ impl App {
                 portfolio::is_locked(&list)
             })
             .collect();
-        let rc = RulesCatalogue::new(&spec.qualifications, &spec.units);
+        let Some(q) = spec.programme(&reg.qan) else {
+            return Ok(Vec::new());
+        };
+        let rc = RulesCatalogue::new(std::slice::from_ref(&*q), &spec.units);
         let claimable = rc.claimable(&signed)?;
         Ok(claimable
             .into_iter()
@@ -367,17 +370,24 @@ impl App {
         let spec = self
             .specification_of_version(reg.catalogue_version_id)
             .await?;
-        let rc = RulesCatalogue::new(&spec.qualifications, &spec.units);
+        let q = spec
+            .programme(&reg.qan)
+            .ok_or_else(|| AppError::NotFound(format!("qualification {}", reg.qan)))?;
+        let rc = RulesCatalogue::new(std::slice::from_ref(&*q), &spec.units);
         let units: Vec<String> = if units.is_empty() {
             self.proposed_claim_units(&reg).await?
         } else {
             units.to_vec()
         };
+        // A registration on a unit on its own is claimed as that unit: a unit certificate.
+        let kind = if q.is_unit() { "unit" } else { kind };
+        let units: Vec<String> = if q.is_unit() {
+            q.units.iter().map(|u| u.unit.clone()).collect()
+        } else {
+            units
+        };
         let mut banked: Option<String> = None;
         if kind == "unit" {
-            let q = spec
-                .qualification(&reg.qan)
-                .ok_or_else(|| AppError::NotFound(format!("qualification {}", reg.qan)))?;
             let [typed] = units.as_slice() else {
                 return Err(AppError::Validation("Bank one unit at a time".into()));
             };

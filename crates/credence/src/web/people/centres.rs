@@ -102,10 +102,13 @@ pub(super) struct CentreView {
     qa: bool,
     /// Staff of an AO the centre works with: they grant and withdraw direct claim status.
     manage_dcs: bool,
-    /// (title, slug, QAN, approved on, direct claim status granted on: empty when not)
+    /// (title, link, QAN or unit reference, approved on, direct claim status granted on: empty
+    /// when not)
     approvals: Vec<(String, String, String, String, String)>,
     /// (QAN, title) the actor may approve the centre for
     approvable: Vec<(String, String)>,
+    /// (Ofqual unit reference, "ref title") of units on their own the actor may approve
+    approvable_units: Vec<(String, String)>,
     registration_count: i64,
     /// (learner id, name, ULN, QAN, registered)
     registrations: Vec<(i64, String, String, String, String)>,
@@ -160,6 +163,23 @@ pub(super) async fn centre_page(
                 && !approvals.iter().any(|a| a.qan == q.qan)
         })
         .map(|(_, q)| (q.qan.clone(), q.title.clone()))
+        .collect();
+    // Units a learner may take on their own (OCR's unit; any unit with an Ofqual reference).
+    let approvable_units = cat
+        .units_on_their_own()
+        .into_iter()
+        .filter(|(cs, u)| {
+            my_aos.contains(&cs.spec.awarding_organisation.code)
+                && !approvals
+                    .iter()
+                    .any(|a| Some(a.qan.as_str()) == u.ofqual_ref.as_deref())
+        })
+        .map(|(_, u)| {
+            (
+                u.ofqual_ref.clone().unwrap_or_default(),
+                format!("{} {}", u.ao_ref, u.title),
+            )
+        })
         .collect();
     let leads = app.store.lead_iqas(id).await.map_err(AppError::from)?;
     let mut staff = Vec::new();
@@ -218,13 +238,24 @@ pub(super) async fn centre_page(
         approvals: approvals
             .iter()
             .map(|a| {
-                let title = cat
-                    .qualification(&a.qan)
+                let programme = cat.programme(&a.qan);
+                let title = programme
+                    .as_ref()
                     .map(|(_, q)| q.title.clone())
                     .unwrap_or_else(|| a.qan.clone());
+                let href = match programme {
+                    Some((_, q)) if q.is_unit() => format!(
+                        "/units/{}",
+                        crate::app::catalogue::unit_slug(&q.units[0].unit)
+                    ),
+                    _ => format!(
+                        "/qualifications/{}",
+                        crate::app::catalogue::qan_slug(&a.qan)
+                    ),
+                };
                 (
                     title,
-                    crate::app::catalogue::qan_slug(&a.qan),
+                    href,
                     a.qan.clone(),
                     uk_date(&a.created_at),
                     grants
@@ -236,6 +267,7 @@ pub(super) async fn centre_page(
             })
             .collect(),
         approvable,
+        approvable_units,
         registration_count: app
             .store
             .count_registrations(id)

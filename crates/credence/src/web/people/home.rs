@@ -411,7 +411,7 @@ pub(super) async fn home_page_filtered(
                         vec![
                             name.clone(),
                             r.uln.clone().unwrap_or_default(),
-                            cat.qualification(&r.qan)
+                            cat.programme(&r.qan)
                                 .map(|(_, q)| q.title.clone())
                                 .unwrap_or_else(|| r.qan.clone()),
                             format!("{} of {}", p.met, p.total),
@@ -636,7 +636,7 @@ pub(super) async fn home_page_filtered(
                         .into_iter()
                         .map(|r| {
                             let (title, units) = cat
-                                .qualification(&r.qan)
+                                .programme(&r.qan)
                                 .map(|(_, q)| (q.title.clone(), q.units.len().to_string()))
                                 .unwrap_or((r.qan.clone(), String::new()));
                             let units = portfolio

@@ -138,7 +138,7 @@ pub(crate) async fn learner_page_with(
             }
         }
         let title = cat
-            .qualification(&r.qan)
+            .programme(&r.qan)
             .map(|(_, q)| q.title.clone())
             .unwrap_or_else(|| r.qan.clone());
         let mut transfer_to = Vec::new();

@@ -64,7 +64,7 @@ async fn register_page_with(
         .into_iter()
         .map(|a| {
             let t = cat
-                .qualification(&a.qan)
+                .programme(&a.qan)
                 .map(|(_, q)| q.title.clone())
                 .unwrap_or_default();
             (a.qan, t)

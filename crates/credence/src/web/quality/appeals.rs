@@ -306,12 +306,12 @@ async fn appeals_page(app: &AppState, actor: &Actor, s: Shown) -> Result<Respons
         {
             let spec = app.specification_of_version(r.catalogue_version_id).await?;
             let title = spec
-                .qualification(&r.qan)
+                .programme(&r.qan)
                 .map(|q| q.title.clone())
                 .unwrap_or_default();
             let words = format!("{} {title} at {}", r.qan, r.centre_name);
             let choices: Vec<UnitChoice> = spec
-                .qualification(&r.qan)
+                .programme(&r.qan)
                 .map(|q| {
                     q.units
                         .iter()

@@ -222,7 +222,7 @@ async fn claims_page(
             })
         {
             let title = cat
-                .qualification(&r.qan)
+                .programme(&r.qan)
                 .map(|(_, q)| q.title.clone())
                 .unwrap_or_default();
             registrations.push((

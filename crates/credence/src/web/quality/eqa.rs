@@ -465,7 +465,7 @@ async fn sample_groups(
             break;
         }
         let spec = app.specification_of_version(r.catalogue_version_id).await?;
-        let Some(q) = spec.qualification(&r.qan) else {
+        let Some(q) = spec.programme(&r.qan) else {
             continue;
         };
         let options: Vec<SampleOption> = q
@@ -949,7 +949,7 @@ async fn dcs_page(
         lines.push(DcsLine {
             slug: crate::app::catalogue::qan_slug(&qan),
             title: cat
-                .qualification(&qan)
+                .programme(&qan)
                 .map(|(_, q)| q.title.clone())
                 .unwrap_or_default(),
             granted: grant.is_some(),
@@ -1081,7 +1081,7 @@ pub(super) async fn direct_claim_change(
             centre_id: centre,
             centre_name: c.name,
             qual_title: cat
-                .qualification(&qan)
+                .programme(&qan)
                 .map(|(_, q)| q.title.clone())
                 .unwrap_or_default(),
             qan,

@@ -95,7 +95,7 @@ pub(super) fn unit_names(cat: &Catalogue) -> HashMap<String, (String, String)> {
 
 /// The units of a qualification, as (key, "L3B1 Title"), from the current catalogue.
 pub(super) fn qualification_units(cat: &Catalogue, qan: &str) -> Vec<(String, String)> {
-    let Some((cs, q)) = cat.qualification(qan) else {
+    let Some((cs, q)) = cat.programme(qan) else {
         return Vec::new();
     };
     let mut units: Vec<(String, String)> = q
@@ -1341,7 +1341,7 @@ async fn strategy_response(
         .filter(|a| scope.sees_ao(&a.ao_code))
         .map(|a| {
             let title = cat
-                .qualification(&a.qan)
+                .programme(&a.qan)
                 .map(|(_, q)| q.title.clone())
                 .unwrap_or_default();
             (a.qan, title)
