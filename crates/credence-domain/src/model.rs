@@ -220,6 +220,11 @@ pub struct Unit {
     /// that the evidence is authentic").
     #[serde(default)]
     pub centre_authentication: bool,
+    /// Guidance on assessment for the whole unit, in the specification's words (OCR quotes
+    /// the sector's assessment strategy: "may be based on either candidate performance at
+    /// work or through RWE, as necessary"). Shown where the assessor judges.
+    #[serde(default)]
+    pub assessment_guidance: Option<String>,
     /// Apprenticeship standard mappings (K7, S1, B8...).
     pub ksb: Vec<KsbMapping>,
     /// National Occupational Standards the unit maps to.

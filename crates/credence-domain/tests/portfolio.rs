@@ -76,6 +76,7 @@ fn unit(key: &str, ao_ref: &str, simulation: Simulation) -> Unit {
         simulation,
         evidence_occasions: None,
         centre_authentication: false,
+        assessment_guidance: None,
         ksb: vec![],
         nos: vec![],
         apprenticeship_text: None,

@@ -343,6 +343,7 @@ fn mk_unit(key: &str, level: u8, credit: u32, glh: u32) -> Unit {
         simulation: Simulation::Permitted,
         evidence_occasions: None,
         centre_authentication: false,
+        assessment_guidance: None,
         ksb: Vec::new(),
         nos: Vec::new(),
         apprenticeship_text: None,

@@ -852,6 +852,7 @@ fn parse_unit(
         simulation: Simulation::NotPermitted,
         evidence_occasions: None,
         centre_authentication: false,
+        assessment_guidance: None,
         ksb: Vec::new(),
         nos: nos.to_vec(),
         apprenticeship_text: None,

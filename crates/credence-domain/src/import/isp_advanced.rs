@@ -1794,6 +1794,7 @@ fn parse_unit(
         },
         evidence_occasions: None,
         centre_authentication: false,
+        assessment_guidance: None,
         ksb: Vec::new(),
         nos: Vec::new(),
         apprenticeship_text: None,

@@ -491,12 +491,8 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
     // work their own and the centre has confirmed it.
     let centre_authentication = find_in(&assessment, "authentic").is_some();
     // The assessment strategy's words (CfA, quoted under "Guidance on assessment and
-    // evidence requirements") are the assessor's guidance for every outcome.
-    if let Some((_, _, words)) = &guidance {
-        for lo in &mut los {
-            lo.assessor_guidance = Some(words.clone());
-        }
-    }
+    // evidence requirements"), for the assessor where they judge.
+    let assessment_guidance = guidance.as_ref().map(|g| g.2.clone());
 
     // ---- NOS mapping ----
     let mut nos = Vec::new();
@@ -595,6 +591,7 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
         simulation,
         evidence_occasions,
         centre_authentication,
+        assessment_guidance,
         ksb: Vec::new(),
         nos,
         apprenticeship_text: None,

@@ -816,6 +816,7 @@ fn unit(
         simulation: Simulation::Permitted,
         evidence_occasions: None,
         centre_authentication: false,
+        assessment_guidance: None,
         ksb: Vec::new(),
         nos: Vec::new(),
         apprenticeship_text: None,

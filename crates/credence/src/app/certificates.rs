@@ -186,6 +186,7 @@ impl App {
         }
         // Every claimed unit signed off (its sign-off not withdrawn).
         let sigs = self.store.signatures_of_learner(c.learner_id).await?;
+        let mut authentications: Option<Vec<crate::store::AuthenticationRow>> = None;
         for key in &units {
             let list: Vec<credence_domain::portfolio::Signature> = sigs
                 .iter()
@@ -196,6 +197,36 @@ impl App {
                 return Err(AppError::Validation(format!(
                     "unit {key} is not signed off by the assessor and the learner"
                 )));
+            }
+            // Where the AO asks for it, the learner's declaration and the centre's
+            // confirmation that the evidence is authentic, on the evidence signed off.
+            if spec.unit(key).is_some_and(|u| u.centre_authentication) {
+                let signed = credence_domain::portfolio::signed_off_hash(&list).unwrap_or("");
+                if authentications.is_none() {
+                    authentications =
+                        Some(self.store.authentications_of_learner(c.learner_id).await?);
+                }
+                let auth = authentications.as_deref().unwrap_or_default();
+                let on_signed = |role: &str| {
+                    auth.iter()
+                        .rev()
+                        .find(|a| a.unit_key == *key && a.role == role)
+                        .is_some_and(|a| a.evidence_hash == signed)
+                };
+                let missing: Vec<&str> = [
+                    ("learner", "the learner's declaration that the work is their own"),
+                    ("centre", "the centre's confirmation that the evidence is authentic"),
+                ]
+                .into_iter()
+                .filter(|(role, _)| !on_signed(role))
+                .map(|(_, what)| what)
+                .collect();
+                if !missing.is_empty() {
+                    return Err(AppError::Validation(format!(
+                        "unit {key} needs {} before it is claimed: its awarding organisation asks the centre to authenticate the evidence (on the unit's page in the learner's portfolio)",
+                        missing.join(" and ")
+                    )));
+                }
             }
         }
         let graded = matches!(q.grading, Grading::Marked { .. });

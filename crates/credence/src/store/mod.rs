@@ -183,6 +183,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0010_certificates.sql"),
         postgres: include_str!("../../migrations/postgres/0010_certificates.sql"),
     },
+    Migration {
+        version: 11,
+        name: "authentication",
+        sqlite: include_str!("../../migrations/sqlite/0011_authentication.sql"),
+        postgres: include_str!("../../migrations/postgres/0011_authentication.sql"),
+    },
 ];
 
 /// A migration file's checksum, as recorded when it was applied.

@@ -105,6 +105,22 @@ pub struct SignatureRow {
     pub withdrawn_at: Option<String>,
 }
 
+/// A unit's authentication (issue 17): the learner's declaration that the work is their own,
+/// or the centre's confirmation that the evidence is authentic.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuthenticationRow {
+    pub unit_authentication_id: i64,
+    pub unit_key: String,
+    /// `learner` or `centre`.
+    pub role: String,
+    pub person_id: i64,
+    pub person_name: String,
+    pub at: String,
+    pub statement: String,
+    pub evidence_hash: String,
+    pub centre_id: i64,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UnitResultRow {
     pub unit_result_id: i64,
@@ -558,6 +574,48 @@ impl Store {
     pub async fn signatures_of_learner(&self, learner_id: i64) -> StoreResult<Vec<SignatureRow>> {
         Ok(sqlx::query_as(
             "select s.signature_id, s.unit_key, s.role, s.person_id, p.display_name as person_name, s.at, s.comments, s.evidence_hash, s.centre_id, s.withdrawn_at from signature s join person p on p.person_id = s.person_id where s.learner_id = $1 order by s.signature_id",
+        )
+        .bind(learner_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Record a learner's declaration or the centre's confirmation of a unit's evidence.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_authentication(
+        &self,
+        learner_id: i64,
+        unit_key: &str,
+        role: &str,
+        person_id: i64,
+        statement: &str,
+        evidence_hash: &str,
+        centre_id: i64,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("insert into unit_authentication (learner_id, unit_key, role, person_id, at, statement, evidence_hash, centre_id) values ($1, $2, $3, $4, $5, $6, $7, $8) returning unit_authentication_id")
+            .bind(learner_id)
+            .bind(unit_key)
+            .bind(role)
+            .bind(person_id)
+            .bind(super::now())
+            .bind(statement)
+            .bind(evidence_hash)
+            .bind(centre_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        self.bump(&mut tx, learner_id).await?;
+        self.commit(tx, &[("authentication", serde_json::json!(id))])
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn authentications_of_learner(
+        &self,
+        learner_id: i64,
+    ) -> StoreResult<Vec<AuthenticationRow>> {
+        Ok(sqlx::query_as(
+            "select a.unit_authentication_id, a.unit_key, a.role, a.person_id, p.display_name as person_name, a.at, a.statement, a.evidence_hash, a.centre_id from unit_authentication a join person p on p.person_id = a.person_id where a.learner_id = $1 order by a.unit_authentication_id",
         )
         .bind(learner_id)
         .fetch_all(&self.pool)

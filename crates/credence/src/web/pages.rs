@@ -793,6 +793,10 @@ struct UnitView {
     tqt: String,
     simulation: String,
     occasions: Option<u32>,
+    /// The AO asks for the evidence to be authenticated (OCR).
+    authentication: bool,
+    /// Guidance on assessment for the whole unit (OCR: the assessment strategy's words).
+    assessment_guidance: Option<String>,
     method: Option<String>,
     sector: Option<String>,
     purpose: Option<String>,
@@ -836,6 +840,8 @@ async fn unit(State(app): State<AppState>, Path(id): Path<String>) -> Result<Res
         tqt: opt_num(u.tqt),
         simulation: simulation_words(u.simulation).into(),
         occasions: u.evidence_occasions,
+        authentication: u.centre_authentication,
+        assessment_guidance: u.assessment_guidance.clone(),
         method: u.assessment_method.clone(),
         sector: u.sector.clone(),
         purpose: u.purpose.clone(),

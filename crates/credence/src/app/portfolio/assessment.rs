@@ -390,3 +390,119 @@ impl App {
         .await
     }
 }
+
+/// The words a learner signs: their declaration that the unit's evidence is their own work.
+pub const LEARNER_DECLARATION: &str = "I declare that the evidence in this unit is my own work, produced by me independently, and that where others helped or appear in it, this is shown.";
+/// The words the centre signs (OCR's Centre Authentication).
+pub const CENTRE_CONFIRMATION: &str = "On behalf of the centre, I confirm that the evidence in this unit is authentic: it is the learner's own work, produced independently, under the conditions the specification sets.";
+
+impl App {
+    /// Authenticate a unit's evidence where its AO asks for it (OCR: "Centres must confirm to
+    /// OCR that the evidence is authentic"): the learner declares the work their own, then the
+    /// centre (the learner's assessor or the centre's administrator) confirms it authentic.
+    /// Signed like a sign-off: the person, the time and the hash of the evidence set as it is
+    /// now; evidence changed afterwards needs both again. Returns `learner` or `centre`.
+    pub async fn authenticate_unit(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        unit_key: &str,
+        comments: &str,
+        seen: Option<i64>,
+        address: &str,
+    ) -> AppResult<&'static str> {
+        if comments.chars().count() > MAX_FEEDBACK_CHARS {
+            return Err(AppError::Validation(format!(
+                "Comments can be at most {MAX_FEEDBACK_CHARS} characters"
+            )));
+        }
+        let as_learner = actor.learner_ids().contains(&learner_id);
+        let p = self.portfolio(actor, learner_id).await?;
+        Self::still_as_seen(&p, seen)?;
+        let unit = Self::unit_of(&p, unit_key)?;
+        let centre = Self::centre_of_unit(&p, unit)?;
+        let role = if as_learner {
+            "learner"
+        } else {
+            // The learner's assessor, or the centre's administrator, speaks for the centre.
+            if self.require_assessor(actor, learner_id).await.is_err() {
+                self.centre_admin_scope(actor, centre)
+                    .await
+                    .map_err(|_| {
+                        AppError::Forbidden(
+                            "Only the learner, their assessor or the centre's administrator authenticates a unit's evidence".into(),
+                        )
+                    })?;
+                if let Err(why) = self
+                    .may_act(actor.person_id, learner_id, Activity::Assess)
+                    .await?
+                {
+                    return Err(AppError::Forbidden(why));
+                }
+            }
+            "centre"
+        };
+        let name = format!("{} {}", unit.unit.ao_ref, unit.unit.title);
+        if !unit.unit.centre_authentication {
+            return Err(AppError::Validation(format!(
+                "{name}: its awarding organisation does not ask for authentication; the sign-off declarations are enough"
+            )));
+        }
+        if unit.evidence_by_criterion.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "{name} has no evidence mapped yet: there is nothing to authenticate"
+            )));
+        }
+        match role {
+            "learner" if unit.declared_current => {
+                return Err(AppError::Conflict(
+                    "You have already declared this evidence your own work; you declare again only if it changes".into(),
+                ));
+            }
+            "centre" if !unit.declared_current => {
+                return Err(AppError::Conflict(
+                    "The learner declares the work their own first (on this unit's page); the centre confirms it after".into(),
+                ));
+            }
+            "centre" if unit.confirmed_current => {
+                return Err(AppError::Conflict(
+                    "The centre has already confirmed this evidence authentic; it is confirmed again only if the evidence changes".into(),
+                ));
+            }
+            _ => {}
+        }
+        let words = if role == "learner" {
+            LEARNER_DECLARATION
+        } else {
+            CENTRE_CONFIRMATION
+        };
+        let statement = if comments.trim().is_empty() {
+            words.to_string()
+        } else {
+            format!("{words}\n\n{}", comments.trim())
+        };
+        let entry = Self::learner_entry(
+            actor,
+            address,
+            "unit.authenticate",
+            learner_id,
+            Some(centre),
+            serde_json::json!({"unit": unit.unit.key, "role": role, "evidence_hash": unit.current_hash}),
+        );
+        self.store
+            .audited(entry)
+            .expecting(p.stamp)
+            .insert_authentication(
+                learner_id,
+                &unit.unit.key,
+                role,
+                actor.person_id,
+                &statement,
+                &unit.current_hash,
+                centre,
+            )
+            .await?;
+        self.reopen_gate(centre).await;
+        Ok(role)
+    }
+}

@@ -3,7 +3,7 @@
 //! decides who may do what and keeps the database and the evidence store consistent.
 
 mod assessment;
-pub use assessment::UnitDecision;
+pub use assessment::{CENTRE_CONFIRMATION, LEARNER_DECLARATION, UnitDecision};
 mod evidence;
 mod logs;
 mod marks;
@@ -260,6 +260,13 @@ pub struct PortfolioUnit {
     /// Every current item mapped to each criterion, with its location.
     pub evidence_by_criterion: BTreeMap<String, Vec<(i64, String)>>,
     pub signatures: Vec<SignatureRow>,
+    /// The learner's declarations and the centre's confirmations that the evidence is
+    /// authentic, oldest first (where the AO asks for them: `unit.centre_authentication`).
+    pub authentications: Vec<crate::store::AuthenticationRow>,
+    /// The learner's latest declaration is on the evidence as it is now.
+    pub declared_current: bool,
+    /// The centre's latest confirmation is on the evidence as it is now.
+    pub confirmed_current: bool,
     /// The hash of the evidence set as it is now.
     pub current_hash: String,
     /// Signed off by assessor and learner on the same evidence, at any time: the evidence
@@ -280,6 +287,15 @@ pub struct PortfolioUnit {
     /// Something was done on it: evidence mapped, a decision, a signature. Shown even when
     /// outside the plan, so no work is hidden.
     pub has_work: bool,
+}
+
+impl PortfolioUnit {
+    /// Authenticated as the AO asks: the learner declared the work their own and the centre
+    /// confirmed it authentic, both on the evidence as it is now. Always true for a unit
+    /// whose AO does not ask for it.
+    pub fn authenticated(&self) -> bool {
+        !self.unit.centre_authentication || (self.declared_current && self.confirmed_current)
+    }
 }
 
 /// The units a registration's learner takes: chosen by the centre or the learner, or else
@@ -382,6 +398,7 @@ pub struct PortfolioRows {
     pub transfers: Vec<TransferRow>,
     pub plans: Vec<crate::store::LearningPlanRow>,
     pub replies: Vec<crate::store::ReplyRow>,
+    pub authentications: Vec<crate::store::AuthenticationRow>,
 }
 
 /// The rows a view keeps (a centre the learner left sees its record up to the transfer).

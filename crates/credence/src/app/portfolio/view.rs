@@ -75,6 +75,7 @@ impl App {
             transfers: self.store.transfers_of_learner(learner_id).await?,
             plans: self.store.plans_of_learner(learner_id).await?,
             replies: self.store.replies_of_learner(learner_id).await?,
+            authentications: self.store.authentications_of_learner(learner_id).await?,
         });
         let mut cache = self
             .portfolio_cache
@@ -286,6 +287,9 @@ impl App {
         let signatures = kept(&stored.signatures, |s| {
             before(&s.at) && at_seen(s.centre_id)
         });
+        let authentications = kept(&stored.authentications, |a| {
+            before(&a.at) && at_seen(Some(a.centre_id))
+        });
         let results = kept(&stored.results, |r| {
             before(&r.recorded_at)
                 && (scope.as_learner()
@@ -360,6 +364,20 @@ impl App {
                     .map(to_signature)
                     .collect();
                 let current_hash = portfolio::evidence_set_hash(&unit.key, maps, &items);
+                let unit_auth: Vec<crate::store::AuthenticationRow> = authentications
+                    .iter()
+                    .filter(|a| a.unit_key == unit.key)
+                    .cloned()
+                    .collect();
+                let latest_current = |role: &str| {
+                    unit_auth
+                        .iter()
+                        .rev()
+                        .find(|a| a.role == role)
+                        .is_some_and(|a| a.evidence_hash == current_hash)
+                };
+                let declared_current = latest_current("learner");
+                let confirmed_current = latest_current("centre");
                 let has_work = !maps.is_empty() || !judged.is_empty() || !unit_sigs.is_empty();
                 let ever = portfolio::is_locked(&domain_sigs);
                 let signed = portfolio::signed_off_hash(&active_sigs).map(str::to_string);
@@ -373,6 +391,9 @@ impl App {
                     signed_off_current: signed.as_deref() == Some(current_hash.as_str()),
                     current_hash,
                     signatures: unit_sigs,
+                    authentications: unit_auth,
+                    declared_current,
+                    confirmed_current,
                     results: results
                         .iter()
                         .filter(|r| r.unit_key == unit.key)

@@ -428,6 +428,45 @@ pub async fn api_sign(
     ))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Authenticated {
+    /// `learner` (the learner's declaration that the work is their own) or `centre` (the
+    /// centre's confirmation that the evidence is authentic).
+    pub role: String,
+}
+
+/// Authenticate a unit's evidence where its awarding organisation asks for it (OCR's Centre
+/// Authentication): as the learner, declare the work your own; then, as the learner's
+/// assessor or the centre's administrator, confirm it authentic. Both are signed on the
+/// evidence set as it stands. A unit that needs them is not claimed without them.
+#[utoipa::path(post, path = "/api/v1/learners/{learner}/units/{unit}/authentication", tag = "portfolio",
+    params(("learner" = i64, Path, description = "The learner's id"), ("unit" = String, Path, description = "The unit's key or its URL form (H-502-8599)")),
+    request_body = ApiSignature,
+    responses((status = 201, body = Authenticated), (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody), (status = 422, body = crate::web::ErrorBody)))]
+pub async fn api_authenticate(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    crate::web::ApiPath((learner, unit)): crate::web::ApiPath<(i64, String)>,
+    ApiJson(s): ApiJson<ApiSignature>,
+) -> Result<(StatusCode, axum::Json<Authenticated>), ApiError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let role = app
+        .authenticate_unit(
+            &actor,
+            learner,
+            &key,
+            &s.comments,
+            s.stamp,
+            &client_address(&headers),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Authenticated { role: role.into() }),
+    ))
+}
+
 /// Delete an evidence item that no signed-off unit uses (its file goes too). Under a
 /// signed-off unit an item can only be replaced, with a reason, on its page.
 #[utoipa::path(delete, path = "/api/v1/learners/{learner}/evidence/{evidence}", tag = "portfolio",

@@ -71,6 +71,11 @@ pub fn router() -> Router<AppState> {
     );
     let r = super::access::route(
         r,
+        "/learners/{learner}/portfolio/units/{unit}/authenticate",
+        post(authenticate),
+    );
+    let r = super::access::route(
+        r,
         "/learners/{learner}/portfolio/units/{unit}/marks",
         post(marks),
     );
@@ -157,6 +162,7 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(api_judge_unit))
         .routes(routes!(api_reply))
         .routes(routes!(api_sign))
+        .routes(routes!(api_authenticate))
         .routes(routes!(api_delete_evidence))
         .routes(routes!(api_marks))
 }
@@ -232,6 +238,7 @@ pub(super) fn notice_text(code: Option<&str>) -> Option<String> {
             "decisions" => "Decisions recorded. Criteria left blank have no new decision.",
             "replied" => "Reply sent: it is beside the criterion's feedback.",
             "signed" => "Declaration signed.",
+            "authenticated" => "Authentication recorded.",
             "marks" => "Marks recorded.",
             "transfer" => "Transfer requested: the awarding organisation will decide.",
             "decided" => "Transfer decided.",

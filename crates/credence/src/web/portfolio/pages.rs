@@ -416,6 +416,33 @@ pub(super) struct UnitPage {
     may_reply: bool,
     /// The portfolio stamp this page shows; its forms state it.
     stamp: i64,
+    /// The unit's guidance on assessment (the assessment strategy's words), and its
+    /// National Occupational Standards.
+    assessment_guidance: String,
+    nos: Vec<String>,
+    /// Where the AO asks for the evidence to be authenticated (OCR).
+    authentication: Option<AuthPanel>,
+}
+
+pub(super) struct AuthPanel {
+    declared: bool,
+    confirmed: bool,
+    may_declare: bool,
+    may_confirm: bool,
+    /// The words the person signing now signs.
+    words: &'static str,
+    /// Why nobody viewing may give one now, where that helps.
+    block: String,
+    rows: Vec<AuthRow>,
+}
+
+pub(super) struct AuthRow {
+    role: &'static str,
+    name: String,
+    at: String,
+    statement: String,
+    hash: String,
+    current: bool,
 }
 
 pub(super) async fn unit_response(
@@ -506,7 +533,50 @@ pub(super) async fn unit_response_kept(
         })
         .map(|c| c.number.clone())
         .collect();
+    let authentication = pu.unit.centre_authentication.then(|| {
+        let evidenced = !pu.evidence_by_criterion.is_empty();
+        let may_declare = p.is_learner && evidenced && !pu.declared_current;
+        let may_confirm = p.may_assess && evidenced && pu.declared_current && !pu.confirmed_current;
+        let block = if !evidenced {
+            "Nothing to authenticate yet: no evidence is mapped to this unit.".to_string()
+        } else if p.may_assess && !pu.declared_current {
+            "The learner declares the work their own first; then you confirm it here.".to_string()
+        } else {
+            String::new()
+        };
+        AuthPanel {
+            declared: pu.declared_current,
+            confirmed: pu.confirmed_current,
+            may_declare,
+            may_confirm,
+            words: if may_declare {
+                crate::app::portfolio::LEARNER_DECLARATION
+            } else {
+                crate::app::portfolio::CENTRE_CONFIRMATION
+            },
+            block,
+            rows: pu
+                .authentications
+                .iter()
+                .map(|a| AuthRow {
+                    role: if a.role == "learner" {
+                        "Learner's declaration"
+                    } else {
+                        "Centre's confirmation"
+                    },
+                    name: a.person_name.clone(),
+                    at: crate::web::format::uk_date_time(&a.at),
+                    statement: a.statement.clone(),
+                    hash: a.evidence_hash.clone(),
+                    current: a.evidence_hash == pu.current_hash,
+                })
+                .collect(),
+        }
+    });
     let page = UnitPage {
+        assessment_guidance: pu.unit.assessment_guidance.clone().unwrap_or_default(),
+        nos: pu.unit.nos.clone(),
+        authentication,
         stamp: p.stamp,
         title: format!("{} {}: portfolio", pu.unit.ao_ref, pu.unit.title),
         has_error: error.is_some(),
@@ -876,6 +946,28 @@ pub(super) async fn sign(
         .await
         .map(|_| ());
     unit_action(&app, &actor, learner, &key, result, "signed").await
+}
+
+pub(super) async fn authenticate(
+    State(app): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Path((learner, unit)): Path<(i64, String)>,
+    axum::Form(f): axum::Form<SignForm>,
+) -> Result<Response, PageError> {
+    let key = unit_key(&app, &actor, learner, &unit).await?;
+    let result = app
+        .authenticate_unit(
+            &actor,
+            learner,
+            &key,
+            &f.comments,
+            f.stamp,
+            &client_address(&headers),
+        )
+        .await
+        .map(|_| ());
+    unit_action(&app, &actor, learner, &key, result, "authenticated").await
 }
 
 pub(super) async fn marks(
