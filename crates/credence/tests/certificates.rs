@@ -69,6 +69,11 @@ async fn demo_has_certificates_in_every_state(url: String) {
     let mut seqs = Vec::new();
     for c in all(&d.app).await {
         let n = CertificateNumber::parse(&c.number).unwrap();
+        // OCR's unit certificate (Kwame's) is numbered in OCR's own sequence.
+        if n.ao_code == "OCR" {
+            assert_eq!(n.sequence, 1);
+            continue;
+        }
         assert_eq!(n.ao_code, "ISP");
         seqs.push(n.sequence);
     }

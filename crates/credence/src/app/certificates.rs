@@ -214,8 +214,14 @@ impl App {
                         .is_some_and(|a| a.evidence_hash == signed)
                 };
                 let missing: Vec<&str> = [
-                    ("learner", "the learner's declaration that the work is their own"),
-                    ("centre", "the centre's confirmation that the evidence is authentic"),
+                    (
+                        "learner",
+                        "the learner's declaration that the work is their own",
+                    ),
+                    (
+                        "centre",
+                        "the centre's confirmation that the evidence is authentic",
+                    ),
                 ]
                 .into_iter()
                 .filter(|(role, _)| !on_signed(role))

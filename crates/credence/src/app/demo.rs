@@ -63,6 +63,14 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         email: "ben.learner@demo",
         roles: "learner at Northgate (Level 3 Award in Sales Prospecting), unit signed off, not yet claimed",
     },
+    DemoAccount {
+        email: "olivia.learner@demo",
+        roles: "learner at Northgate on OCR unit 39 on its own: evidence on two dates, short of occasions on some criteria",
+    },
+    DemoAccount {
+        email: "kwame.learner@demo",
+        roles: "learner at Northgate on OCR unit 39 on its own: authenticated, claimed, unit certificate issued",
+    },
 ];
 
 /// The demo's staff and centres, for the quality-assurance demo.
@@ -405,6 +413,8 @@ impl App {
             river,
         })
         .await?;
+        // After the quality-assurance demo, which is made once, before any claim exists.
+        self.demo_unit_on_its_own(ocr, north, admin_n, sam).await?;
         self.audit(
             None,
             None,
@@ -838,6 +848,233 @@ impl App {
                 "demo",
             )
             .await?;
+        }
+        Ok(())
+    }
+
+    /// OCR unit 39 taken on its own at Northgate (approved for it by OCR, with direct claim
+    /// status for it): Olivia part-way (evidence on two dates, some criteria judged met but
+    /// short of the occasions needed), Kwame done (evidence on two occasions, judged, signed
+    /// off, authenticated by both, claimed: his unit certificate is issued). Once only.
+    async fn demo_unit_on_its_own(
+        &self,
+        ocr: i64,
+        north: i64,
+        admin_n: i64,
+        sam: i64,
+    ) -> AppResult<()> {
+        const UNIT: &str = "H/502/8599";
+        let cat = self.catalogue().await?;
+        let Some((cs, _)) = cat.programme(UNIT) else {
+            return Ok(());
+        };
+        let version = cs.version.catalogue_version_id;
+        let spec = cs.spec.clone();
+        let Some(unit) = spec.unit_by_reference(UNIT).cloned() else {
+            return Ok(());
+        };
+        self.store
+            .approve_centre(north, UNIT, "OCR", Some(ocr))
+            .await?;
+        if self
+            .store
+            .direct_claims(north)
+            .await?
+            .iter()
+            .all(|g| g.qan != UNIT)
+        {
+            self.store
+                .set_direct_claim(
+                    north,
+                    UNIT,
+                    "OCR",
+                    true,
+                    ocr,
+                    "demo: Northgate's NVQ delivery verified by OCR's external verifier",
+                )
+                .await?;
+        }
+        let sam_actor = self.actor_of(sam).await?;
+        let admin = self.actor_of(admin_n).await?;
+        let criteria: Vec<String> = unit
+            .judged_items()
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        // (ULN stem, given, family, dob, email, evidence: (title, date, kind, criteria: all or LO 1))
+        let people: [(&str, &str, &str, &str, &str, bool); 2] = [
+            (
+                "100000110",
+                "Olivia",
+                "Grant",
+                "1999-05-17",
+                "olivia.learner@demo",
+                false,
+            ),
+            (
+                "100000120",
+                "Kwame",
+                "Mensah",
+                "1993-10-03",
+                "kwame.learner@demo",
+                true,
+            ),
+        ];
+        for (nine, given, family, dob, email, done) in people {
+            let start: u64 = nine
+                .parse()
+                .map_err(|_| AppError::Internal("demo ULN".into()))?;
+            let uln = (start..start + 100)
+                .find_map(|n| uln_with_check_digit(&n.to_string()))
+                .ok_or_else(|| AppError::Internal("demo ULN".into()))?;
+            if self.store.learner_by_uln(&uln).await?.is_some() {
+                continue;
+            }
+            let learner = self
+                .store
+                .register_learners(
+                    north,
+                    &[crate::store::NewLearnerRegistration {
+                        uln: Some(uln.clone()),
+                        given_name: given.into(),
+                        family_name: family.into(),
+                        date_of_birth: dob.into(),
+                        email: Some(email.into()),
+                        qan: UNIT.into(),
+                        catalogue_version_id: version,
+                        units: vec![unit.key.clone()],
+                        plan_by: None,
+                    }],
+                    |_| {},
+                )
+                .await?
+                .first()
+                .copied()
+                .ok_or_else(|| AppError::Internal("demo learner".into()))?;
+            let person = self
+                .demo_person(email, &format!("{given} {family}"))
+                .await?;
+            self.store
+                .grant_role(person, "learner", None, Some(north), Some(learner))
+                .await?;
+            let reg = self
+                .store
+                .registrations_of_learner(learner)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::Internal("demo registration".into()))?;
+            self.store
+                .assign(reg.registration_id, sam, "assessor", admin_n)
+                .await?;
+            // Two occasions: a call log kept in September (every criterion), and an
+            // observation in October (Olivia: learning outcome 1 only; Kwame: everything).
+            let items = [
+                (
+                    "Lead log with call notes, September",
+                    "2026-09-14",
+                    "product_evidence",
+                    "lead-log-september.txt",
+                    true,
+                ),
+                (
+                    "Assessor observation of lead qualification calls",
+                    "2026-10-20",
+                    "observation_checklist",
+                    "observation-october.txt",
+                    done,
+                ),
+            ];
+            for (title, date, kind, file, every) in items {
+                let text = format!("{title}: {given} {family}, {date}. Demo evidence.\n");
+                let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+                    axum::body::Bytes::from(text.into_bytes()),
+                )]);
+                let stored = self
+                    .evidence
+                    .put_stream(body, self.max_upload)
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let id = self
+                    .store
+                    .insert_evidence(&crate::store::NewEvidence {
+                        learner_id: learner,
+                        centre_id: north,
+                        title: title.into(),
+                        evidence_date: date.into(),
+                        kind: kind.into(),
+                        kind_other: None,
+                        witness_name: None,
+                        witness_role: None,
+                        source: "real_workplace".into(),
+                        simulation_note: None,
+                        file_name: file.into(),
+                        media_type: "text/plain".into(),
+                        size: i64::try_from(stored.size).unwrap_or(0),
+                        sha256: stored.sha256,
+                        object_key: stored.key,
+                        added_by: person,
+                    })
+                    .await?;
+                for (k, c) in criteria
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| every || c.starts_with("1."))
+                {
+                    self.store
+                        .map_evidence(
+                            learner,
+                            id,
+                            &unit.key,
+                            c,
+                            &format!("entry {}", k + 1),
+                            person,
+                        )
+                        .await?;
+                }
+            }
+            for c in &criteria {
+                self.judge(
+                    &sam_actor,
+                    learner,
+                    &unit.key,
+                    c,
+                    credence_domain::portfolio::Outcome::Met,
+                    "Shown in the lead log and confirmed by observation.",
+                    false,
+                    None,
+                    "demo",
+                )
+                .await?;
+            }
+            if !done {
+                continue;
+            }
+            let learner_actor = self.actor_of(person).await?;
+            self.sign_unit(
+                &sam_actor,
+                learner,
+                &unit.key,
+                "Competent over two occasions.",
+                None,
+                "demo",
+            )
+            .await?;
+            self.sign_unit(
+                &learner_actor,
+                learner,
+                &unit.key,
+                "This is my own work.",
+                None,
+                "demo",
+            )
+            .await?;
+            self.authenticate_unit(&learner_actor, learner, &unit.key, "", None, "demo")
+                .await?;
+            self.authenticate_unit(&sam_actor, learner, &unit.key, "", None, "demo")
+                .await?;
+            self.make_claim(&admin, reg.registration_id, &[], "demo")
+                .await?;
         }
         Ok(())
     }
