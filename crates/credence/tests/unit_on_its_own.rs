@@ -68,6 +68,15 @@ fn status_of<'a>(
 async fn a_unit_on_its_own_end_to_end(url: String) {
     let d = common::demo_centres(&url).await;
     let app = &d.app;
+    let east = app
+        .store
+        .centres()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Eastfield Sales Academy")
+        .unwrap()
+        .centre_id;
 
     // The demo: Kwame's unit certificate, Olivia part-way.
     let kwame = common::learner_of(app, "kwame.learner@demo").await;
@@ -111,9 +120,9 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
     assert!(unit.unit.centre_authentication);
 
     // Registration on the unit: the refusals, each named, and nothing stored.
-    let admin_n = common::actor(app, "admin@northgate.demo").await;
+    let admin_n = common::actor(app, "admin@eastfield.demo").await;
     let admin_r = common::actor(app, "admin@riverside.demo").await;
-    let north = app.centre_admin_scope(&admin_n, d.north).await.unwrap();
+    let north = app.centre_admin_scope(&admin_n, east).await.unwrap();
     let csv = "given_name,family_name,date_of_birth,unit\n\
                Nia,Bello,1995-02-02,H/502/8599\n\
                Olivia,Grant,17/05/1999,H/502/8599\n\
@@ -170,10 +179,10 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
 
     // The API shows it as a unit registration.
     let router = credence::web::router(app.clone());
-    let token = common::token_for(app, "admin@northgate.demo").await;
+    let token = common::token_for(app, "admin@eastfield.demo").await;
     let regs = common::get(
         &router,
-        &format!("/api/v1/centres/{}/registrations", d.north),
+        &format!("/api/v1/centres/{east}/registrations"),
         &token,
     )
     .await;
@@ -188,7 +197,14 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
     assert_eq!(nia["kind"], "unit");
     assert_eq!(nia["unit"], UNIT);
     assert!(nia["qan"].is_null());
-    let priya = regs
+    let northgate = common::get(
+        &router,
+        &format!("/api/v1/centres/{}/registrations", d.north),
+        &common::token_for(app, "admin@northgate.demo").await,
+    )
+    .await;
+    let northgate: serde_json::Value = serde_json::from_str(&northgate.body).unwrap();
+    let priya = northgate
         .as_array()
         .unwrap()
         .iter()
@@ -206,13 +222,13 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
         .map(|(n, _)| n.clone())
         .collect();
     let refs: Vec<&str> = criteria.iter().map(String::as_str).collect();
-    evidence_on(app, olivia, d.north, olivia_person, "2026-11-02", &refs).await;
+    evidence_on(app, olivia, east, olivia_person, "2026-11-02", &refs).await;
     let p = app.portfolio(&olivia_actor, olivia).await.unwrap();
     assert!(status_of(&p, "2.1").is_met(), "{:?}", status_of(&p, "2.1"));
     assert!(p.unit(UNIT).unwrap().progress.complete);
 
     // Signed off, but not yet authenticated: the claim is refused, naming both.
-    let sam = common::actor(app, "sam.assessor@demo").await;
+    let sam = common::actor(app, "assessor@eastfield.demo").await;
     app.sign_unit(&sam, olivia, UNIT, "Competent.", None, "test")
         .await
         .unwrap();
@@ -288,7 +304,7 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
         2
     );
 
-    // Now claimed: released at once (Northgate has direct claim status for the unit), a
+    // Now claimed: released at once (Eastfield has direct claim status for the unit), a
     // unit certificate.
     let claim = app
         .make_claim(&admin_n, reg.registration_id, &[], "test")

@@ -64,12 +64,20 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         roles: "learner at Northgate (Level 3 Award in Sales Prospecting), unit signed off, not yet claimed",
     },
     DemoAccount {
+        email: "admin@eastfield.demo",
+        roles: "centre administrator, Eastfield Sales Academy (OCR unit 39)",
+    },
+    DemoAccount {
+        email: "assessor@eastfield.demo",
+        roles: "assessor at Eastfield Sales Academy",
+    },
+    DemoAccount {
         email: "olivia.learner@demo",
-        roles: "learner at Northgate on OCR unit 39 on its own: evidence on two dates, short of occasions on some criteria",
+        roles: "learner at Eastfield on OCR unit 39 on its own: evidence on two dates, short of occasions on some criteria",
     },
     DemoAccount {
         email: "kwame.learner@demo",
-        roles: "learner at Northgate on OCR unit 39 on its own: authenticated, claimed, unit certificate issued",
+        roles: "learner at Eastfield on OCR unit 39 on its own: authenticated, claimed, unit certificate issued",
     },
 ];
 
@@ -414,7 +422,7 @@ impl App {
         })
         .await?;
         // After the quality-assurance demo, which is made once, before any claim exists.
-        self.demo_unit_on_its_own(ocr, north, admin_n, sam).await?;
+        self.demo_unit_on_its_own(ocr).await?;
         self.audit(
             None,
             None,
@@ -852,18 +860,46 @@ impl App {
         Ok(())
     }
 
-    /// OCR unit 39 taken on its own at Northgate (approved for it by OCR, with direct claim
-    /// status for it): Olivia part-way (evidence on two dates, some criteria judged met but
+    /// OCR unit 39 taken on its own at Eastfield Sales Academy (approved for it by OCR, with
+    /// direct claim status for it): Olivia part-way (evidence on two dates, some criteria judged met but
     /// short of the occasions needed), Kwame done (evidence on two occasions, judged, signed
     /// off, authenticated by both, claimed: his unit certificate is issued). Once only.
-    async fn demo_unit_on_its_own(
-        &self,
-        ocr: i64,
-        north: i64,
-        admin_n: i64,
-        sam: i64,
-    ) -> AppResult<()> {
+    async fn demo_unit_on_its_own(&self, ocr: i64) -> AppResult<()> {
         const UNIT: &str = "H/502/8599";
+        // An NVQ centre of OCR's, apart from the ISP and ISMM centres.
+        let north = self.demo_centre("Eastfield Sales Academy").await?;
+        let admin_n = self
+            .demo_person("admin@eastfield.demo", "Esther Fowler")
+            .await?;
+        self.store
+            .grant_role(admin_n, "centre_admin", None, Some(north), None)
+            .await?;
+        let sam = self
+            .demo_person("assessor@eastfield.demo", "Ola Bankole")
+            .await?;
+        self.store
+            .grant_role(sam, "assessor", None, Some(north), None)
+            .await?;
+        if self.store.competence(sam).await?.is_none() {
+            use credence_domain::people::competence::{
+                AssessorAward, AwardHeld, AwardStatus, CompetenceRecord, CpdEntry,
+            };
+            let record = CompetenceRecord {
+                occupational_level: 4,
+                awards: vec![AwardHeld {
+                    award: AssessorAward::L3CertificateAssessingVocationalAchievement,
+                    status: AwardStatus::Held,
+                }],
+                cpd: vec![CpdEntry {
+                    date: chrono::Utc::now().date_naive() - chrono::Duration::days(60),
+                    minutes: 24 * 60,
+                    description: "Sales NVQ assessor update".into(),
+                }],
+            };
+            self.store
+                .set_competence(sam, &serde_json::to_string(&record)?)
+                .await?;
+        }
         let cat = self.catalogue().await?;
         let Some((cs, _)) = cat.programme(UNIT) else {
             return Ok(());

@@ -380,6 +380,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ),
     (
         "POST",
+        "/learners/{learner}/portfolio/units/{unit}/authenticate",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
         "/learners/{learner}/portfolio/units/{unit}/marks",
         Policy::LearnerView,
     ),
@@ -478,6 +483,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     (
         "POST",
         "/api/v1/learners/{learner}/units/{unit}/signatures",
+        Policy::LearnerWork,
+    ),
+    (
+        "POST",
+        "/api/v1/learners/{learner}/units/{unit}/authentication",
         Policy::LearnerWork,
     ),
     (
