@@ -8,11 +8,14 @@
 //! corrections file: see [`crate::corrections`]) before the version can be published.
 //! Values that disagree between tables are always open findings, never silently picked.
 //!
+//! A CASE 1.1 `CFPackage` (JSON) is read by [`case`] into the same draft and report.
+//!
 //! No I/O: callers hand over the bytes.
 
 use crate::model::Specification;
 use serde::{Deserialize, Serialize};
 
+pub mod case;
 mod ismm;
 mod isp;
 mod isp_advanced;
@@ -43,6 +46,9 @@ pub enum Layout {
     IsmmSyllabus,
     /// OCR unit: `Label: value` lines; LOs, ACs and teaching content side by side.
     OcrUnit,
+    /// A 1EdTech CASE 1.1 `CFPackage` (JSON): another system's framework or Credence's own
+    /// CASE export.
+    CasePackage,
 }
 
 impl Layout {
@@ -53,6 +59,7 @@ impl Layout {
             Layout::IspAdvanced => "ISP Level 5 Advanced Sales Professionalism specification",
             Layout::IsmmSyllabus => "ISMM syllabus",
             Layout::OcrUnit => "OCR unit specification",
+            Layout::CasePackage => "CASE 1.1 package",
         }
     }
 }
@@ -188,6 +195,10 @@ pub enum ImportError {
         "this does not look like a specification Credence reads. Credence recognises these families by their structure, whatever the title: ISP qualification specifications (Professional Sales, Levels 3 and 5: 'Unit Title' tables with 'Learning Outcomes' and 'Assessment Criteria'; Advanced Sales Professionalism: unit tables marked 'Mandatory or optional?'), ISMM syllabuses (learning outcomes with indicative content numbered 1.1.1) and OCR unit specifications ('Label: value' lines and a 'Learning Outcomes Assessment Criteria Teaching Content' table). For anything else, import a CASE 1.1 CFPackage (JSON, e.g. exported from OpenSALT) or a Credence catalogue export (JSON) instead"
     )]
     UnknownLayout,
+    #[error(
+        "this JSON is neither a CASE 1.1 CFPackage (an object with CFDocument and CFItems) nor a Credence catalogue export (\"format\": \"credence-catalogue\"): export the framework as a CASE 1.1 package, or the catalogue from Credence, and import that"
+    )]
+    UnknownJson,
     #[error("the {layout} could not be read: {reason} (line {line})")]
     Malformed {
         layout: &'static str,
@@ -199,6 +210,15 @@ pub enum ImportError {
 /// Decode and check the bytes, recognise the layout and parse.
 pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
     let text = decode(bytes)?;
+    if case::is_package(text) {
+        let mut imported = case::parse(text)?;
+        number_findings(&mut imported);
+        return Ok(imported);
+    }
+    if text.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(text).is_ok()
+    {
+        return Err(ImportError::UnknownJson);
+    }
     let layout = detect_layout(text).ok_or(ImportError::UnknownLayout)?;
     let source = text::Source::new(text);
     let mut imported = match layout {
@@ -206,12 +226,24 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
         Layout::IspAdvanced => isp_advanced::parse(&source)?,
         Layout::IsmmSyllabus => ismm::parse(&source)?,
         Layout::OcrUnit => ocr::parse(&source)?,
+        Layout::CasePackage => case::parse(text)?,
     };
     imported.report.source_lines = source.len();
+    number_findings(&mut imported);
+    Ok(imported)
+}
+
+/// Is this a CASE 1.1 package (rather than a specification's text or a Credence catalogue
+/// export)? See [`case::is_package`].
+pub fn is_case_package(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(case::is_package)
+}
+
+/// `F1`, `F2`... in report order.
+fn number_findings(imported: &mut Imported) {
     for (i, f) in imported.report.findings.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
-    Ok(imported)
 }
 
 /// Check size, emptiness and that the bytes are UTF-8 text.
