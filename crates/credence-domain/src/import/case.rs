@@ -58,6 +58,28 @@ pub fn is_package(text: &str) -> bool {
     }
 }
 
+/// The packages of a JSON array of CASE packages (what `credence catalogue export --format
+/// case` writes: one package per specification), each as its own JSON text; `None` when
+/// the bytes are not such an array.
+pub fn packages_in_array(bytes: &[u8]) -> Option<Vec<String>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !text.trim_start().starts_with('[') || !text.contains("\"CFDocument\"") {
+        return None;
+    }
+    let values: Vec<Value> = serde_json::from_str(text).ok()?;
+    let all_packages = !values.is_empty()
+        && values
+            .iter()
+            .all(|v| v.get("CFDocument").is_some() && v.get("CFItems").is_some());
+    all_packages.then(|| {
+        values
+            .iter()
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+            .collect()
+    })
+}
+
 #[derive(Deserialize)]
 struct Package {
     #[serde(rename = "CFDocument")]

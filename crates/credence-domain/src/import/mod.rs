@@ -215,7 +215,8 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
         number_findings(&mut imported);
         return Ok(imported);
     }
-    if text.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(text).is_ok()
+    if text.trim_start().starts_with(['{', '['])
+        && serde_json::from_str::<serde_json::Value>(text).is_ok()
     {
         return Err(ImportError::UnknownJson);
     }
