@@ -27,8 +27,8 @@ pub mod text;
 /// refusing a file that is plainly not one.
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 
-/// The document layouts the importer recognises, each by its structure (see
-/// [`detect_layout`]), whatever the document's title.
+/// The document layouts the importer recognises, each by its structure (its tables,
+/// headings and numbering), whatever the document's title.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
