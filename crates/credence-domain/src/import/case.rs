@@ -265,8 +265,13 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// Read a CASE 1.1 package.
-pub fn parse(text: &str) -> Result<Imported, ImportError> {
+/// Read a CASE 1.1 package. A package without Credence's document extension (another
+/// system's) is filed under `filed_under` when given (the importing staff member's AO),
+/// else under the capitals of its publisher's name.
+pub fn parse(
+    text: &str,
+    filed_under: Option<&AwardingOrganisation>,
+) -> Result<Imported, ImportError> {
     let package: Package = serde_json::from_str(text).map_err(|e| {
         malformed(
             e.line().max(1),
@@ -395,17 +400,32 @@ pub fn parse(text: &str) -> Result<Imported, ImportError> {
     }
 
     // ---- Awarding organisation and the document -----------------------------------------
-    let awarding_organisation = match &doc_ext {
-        Some(e) => e.awarding_organisation.clone(),
-        None => {
-            let name = doc
-                .publisher
-                .as_deref()
-                .or(doc.creator.as_deref())
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .unwrap_or("Unknown publisher")
-                .to_string();
+    let publisher = doc
+        .publisher
+        .as_deref()
+        .or(doc.creator.as_deref())
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let awarding_organisation = match (&doc_ext, filed_under) {
+        (Some(e), _) => e.awarding_organisation.clone(),
+        (None, Some(ao)) => {
+            f.repaired(
+                FindingKind::Other,
+                line_of(doc_id),
+                publisher.unwrap_or(""),
+                format!(
+                    "The package's publisher is '{}'; it is filed under {} ({}), the awarding organisation of the person who imported it",
+                    publisher.unwrap_or("not named"),
+                    ao.code,
+                    ao.name
+                ),
+                None,
+                vec![ao.code.clone()],
+            );
+            ao.clone()
+        }
+        (None, None) => {
+            let name = publisher.unwrap_or("Unknown publisher").to_string();
             let code = match initials(&name) {
                 c if c.len() >= 2 => c,
                 _ => slug(&name).to_uppercase(),

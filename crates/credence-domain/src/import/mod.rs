@@ -209,9 +209,19 @@ pub enum ImportError {
 
 /// Decode and check the bytes, recognise the layout and parse.
 pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
+    import_filed_under(bytes, None)
+}
+
+/// As [`import`]; a CASE package that does not name its awarding organisation the way
+/// Credence's own does (another system's) is filed under `ao` when given: the awarding
+/// organisation of the staff member who imports it.
+pub fn import_filed_under(
+    bytes: &[u8],
+    ao: Option<&crate::model::AwardingOrganisation>,
+) -> Result<Imported, ImportError> {
     let text = decode(bytes)?;
     if case::is_package(text) {
-        let mut imported = case::parse(text)?;
+        let mut imported = case::parse(text, ao)?;
         number_findings(&mut imported);
         return Ok(imported);
     }
@@ -227,7 +237,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
         Layout::IspAdvanced => isp_advanced::parse(&source)?,
         Layout::IsmmSyllabus => ismm::parse(&source)?,
         Layout::OcrUnit => ocr::parse(&source)?,
-        Layout::CasePackage => case::parse(text)?,
+        Layout::CasePackage => case::parse(text, ao)?,
     };
     imported.report.source_lines = source.len();
     number_findings(&mut imported);

@@ -6,7 +6,7 @@ use crate::store::{NewVersion, VersionRow};
 use credence_domain::corrections::{self, Corrections};
 use credence_domain::export::{self, CatalogueExport, ExportedVersion, VersionStatus};
 use credence_domain::import::{self, ImportReport, Imported};
-use credence_domain::model::{Qualification, Specification, Unit};
+use credence_domain::model::{AwardingOrganisation, Qualification, Specification, Unit};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -266,7 +266,21 @@ impl App {
         bytes: &[u8],
         corrections_file: Option<&[u8]>,
     ) -> AppResult<PreparedImport> {
-        let mut imported = import::import(bytes)?;
+        // Another system's CASE package is filed under the importing staff member's AO.
+        let own_ao = match scope.only_ao() {
+            Some(code) => self
+                .store
+                .awarding_organisations()
+                .await?
+                .into_iter()
+                .find(|a| a.ao_code == code)
+                .map(|a| AwardingOrganisation {
+                    code: a.ao_code,
+                    name: a.name,
+                }),
+            None => None,
+        };
+        let mut imported = import::import_filed_under(bytes, own_ao.as_ref())?;
         if let Some(c) = corrections_file {
             let parsed = Corrections::parse(c)?;
             corrections::apply(&mut imported, &parsed)?;
