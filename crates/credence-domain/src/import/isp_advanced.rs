@@ -27,7 +27,7 @@ use crate::model::{
 };
 use std::collections::HashSet;
 
-const LAYOUT: &str = "ISP Level 5 Advanced Sales Professionalism specification";
+const LAYOUT: &str = "ISP qualification specification with mandatory and optional units";
 const MANDATORY: &str = "MANDATORY";
 const OPTIONAL: &str = "OPTIONAL";
 /// Ofqual's name for sector subject area 15.4.

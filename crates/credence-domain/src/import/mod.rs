@@ -52,11 +52,15 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// The family, as a person reads it (a report, an error): never a document's title,
+    /// since a family's documents have many.
     pub fn describe(self) -> &'static str {
         match self {
-            Layout::IspLevel3 => "ISP Level 3 qualification specification",
-            Layout::IspLevel5 => "ISP Level 5 qualification specification",
-            Layout::IspAdvanced => "ISP Level 5 Advanced Sales Professionalism specification",
+            Layout::IspLevel3 => "ISP qualification specification (Level 3 layout)",
+            Layout::IspLevel5 => "ISP qualification specification (Level 5 layout)",
+            Layout::IspAdvanced => {
+                "ISP qualification specification with mandatory and optional units"
+            }
             Layout::IsmmSyllabus => "ISMM syllabus",
             Layout::OcrUnit => "OCR unit specification",
             Layout::CasePackage => "CASE 1.1 package",
