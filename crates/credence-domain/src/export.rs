@@ -3,7 +3,10 @@
 //! other learning systems can take the criteria.
 
 use crate::import::ImportReport;
-use crate::model::Specification;
+use crate::model::{
+    AssessmentComponent, AwardingOrganisation, ChangeEntry, ContentItem, Grading,
+    QualificationSize, Range, Requirement, Simulation, Specification, UnitKey,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -207,6 +210,9 @@ pub struct CfDocument {
     pub language: String,
     pub version: String,
     pub adoption_status: String,
+    /// Credence's own fields, under [`CASE_EXTENSION`]: a [`DocumentExtension`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<serde_json::Value>,
 }
 
 /// `CFPckgItem`. The REST service's `CFItem` adds `CFDocumentURI`.
@@ -227,6 +233,10 @@ pub struct CfItem {
     pub education_level: Vec<String>,
     pub language: String,
     pub last_change_date_time: String,
+    /// Credence's own fields, under [`CASE_EXTENSION`]: a [`QualificationExtension`],
+    /// [`UnitExtension`], [`OutcomeExtension`] or [`CriterionExtension`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<serde_json::Value>,
 }
 
 /// `CFPckgAssociation`. The REST service's `CFAssociation` adds `CFDocumentURI`.
@@ -245,6 +255,107 @@ pub struct CfAssociation {
     #[serde(rename = "destinationNodeURI")]
     pub destination_node_uri: LinkUri,
     pub last_change_date_time: String,
+    /// Credence's own fields, under [`CASE_EXTENSION`]: a unit's group in a qualification
+    /// ([`MembershipExtension`]) or a unit's own KSB mapping ([`KsbExtension`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<serde_json::Value>,
+}
+
+/// The key under which Credence writes its own fields in a CASE object's `extensions`
+/// (`"extensions": {"credence": {...}}`). CASE 1.1 has no field for a credit value, a
+/// group, a rule of combination and the rest; the extension carries them so that Credence
+/// reads its own package back to the same specification. Other systems may ignore it; see
+/// docs/catalogue-format.md for what is lost without it.
+pub const CASE_EXTENSION: &str = "credence";
+
+fn extension<T: Serialize>(value: &T) -> Option<serde_json::Value> {
+    // Plain data with string keys always serialises.
+    let v = serde_json::to_value(value).ok()?;
+    Some(serde_json::json!({ CASE_EXTENSION: v }))
+}
+
+/// The document's extension: what identifies the specification in Credence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentExtension {
+    pub key: String,
+    pub awarding_organisation: AwardingOrganisation,
+    pub document_version: Option<String>,
+    pub published_on: Option<String>,
+    #[serde(default)]
+    pub change_log: Vec<ChangeEntry>,
+}
+
+/// A qualification item's extension (its QAN, title and level are the item's
+/// `humanCodingScheme`, `fullStatement` and `educationLevel`; its units its `isChildOf`
+/// children).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualificationExtension {
+    pub size: QualificationSize,
+    pub credit: Range,
+    pub glh: Option<Range>,
+    pub tqt: Option<Range>,
+    pub grading: Grading,
+    pub assessment: Option<String>,
+    pub minimum_age: Option<u8>,
+    pub entry_requirements: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<Requirement>,
+    #[serde(default)]
+    pub rules_text: Vec<String>,
+}
+
+/// A unit item's extension (its title and level are the item's `fullStatement` and
+/// `educationLevel`; its learning outcomes its `isChildOf` children).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitExtension {
+    pub key: UnitKey,
+    pub ofqual_ref: Option<String>,
+    pub ao_ref: String,
+    #[serde(default)]
+    pub other_refs: Vec<String>,
+    pub credit: Option<u32>,
+    pub glh: Option<u32>,
+    pub tqt: Option<u32>,
+    pub purpose: Option<String>,
+    pub sector: Option<String>,
+    pub assessment_method: Option<String>,
+    pub simulation: Simulation,
+    pub evidence_occasions: Option<u32>,
+    #[serde(default)]
+    pub nos: Vec<String>,
+    pub apprenticeship_text: Option<String>,
+    #[serde(default)]
+    pub assessment_components: Vec<AssessmentComponent>,
+}
+
+/// A learning outcome item's extension (its text is the item's `fullStatement`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeExtension {
+    pub number: String,
+    #[serde(default)]
+    pub indicative_content: Vec<ContentItem>,
+    pub assessor_guidance: Option<String>,
+}
+
+/// An assessment criterion item's extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionExtension {
+    pub number: String,
+}
+
+/// The extension of a unit's `isChildOf` association to a qualification: its group there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembershipExtension {
+    pub group: Option<String>,
+}
+
+/// The extension of a unit's `isRelatedTo` association to a KSB: the unit's own mapping
+/// (one KSB item serves every unit that maps to it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KsbExtension {
+    pub standard: String,
+    pub code: String,
+    pub text: String,
 }
 
 /// `CFDefinition`: the item types the package's items name.
@@ -394,6 +505,13 @@ pub fn case_package(
         language: "en".into(),
         version: v.clone(),
         adoption_status: "Adopted".into(),
+        extensions: extension(&DocumentExtension {
+            key: spec.key.clone(),
+            awarding_organisation: spec.awarding_organisation.clone(),
+            document_version: spec.document_version.clone(),
+            published_on: spec.published_on.clone(),
+            change_log: spec.change_log.clone(),
+        }),
     };
     let item_types: Vec<CfItemType> = ITEM_TYPES
         .iter()
@@ -427,7 +545,12 @@ pub fn case_package(
     };
     let mut items: Vec<CfItem> = Vec::new();
     let mut seen = HashSet::new();
-    let mut item = |path: &[&str], kind: &str, code: &str, statement: &str, level: Option<u8>| {
+    let mut item = |path: &[&str],
+                    kind: &str,
+                    code: &str,
+                    statement: &str,
+                    level: Option<u8>,
+                    extensions: Option<serde_json::Value>| {
         let mut parts = vec![spec.key.as_str(), v.as_str()];
         parts.extend_from_slice(path);
         let id = case_id(&parts);
@@ -448,6 +571,7 @@ pub fn case_package(
                 education_level: level.map(|l| l.to_string()).into_iter().collect(),
                 language: "en".into(),
                 last_change_date_time: changed_at.clone(),
+                extensions,
             });
         }
         link
@@ -458,7 +582,30 @@ pub fn case_package(
     let mut placed = HashSet::new();
     for u in &spec.units {
         let code = u.ofqual_ref.clone().unwrap_or_else(|| u.ao_ref.clone());
-        let ul = item(&["unit", &u.key], "Unit", &code, &u.title, Some(u.level));
+        let ul = item(
+            &["unit", &u.key],
+            "Unit",
+            &code,
+            &u.title,
+            Some(u.level),
+            extension(&UnitExtension {
+                key: u.key.clone(),
+                ofqual_ref: u.ofqual_ref.clone(),
+                ao_ref: u.ao_ref.clone(),
+                other_refs: u.other_refs.clone(),
+                credit: u.credit,
+                glh: u.glh,
+                tqt: u.tqt,
+                purpose: u.purpose.clone(),
+                sector: u.sector.clone(),
+                assessment_method: u.assessment_method.clone(),
+                simulation: u.simulation,
+                evidence_occasions: u.evidence_occasions,
+                nos: u.nos.clone(),
+                apprenticeship_text: u.apprenticeship_text.clone(),
+                assessment_components: u.assessment_components.clone(),
+            }),
+        );
         for lo in &u.learning_outcomes {
             let lol = item(
                 &["unit", &u.key, "lo", &lo.number],
@@ -466,8 +613,13 @@ pub fn case_package(
                 &format!("{} LO{}", u.ao_ref, lo.number),
                 &lo.text,
                 Some(u.level),
+                extension(&OutcomeExtension {
+                    number: lo.number.clone(),
+                    indicative_content: lo.indicative_content.clone(),
+                    assessor_guidance: lo.assessor_guidance.clone(),
+                }),
             );
-            child_of.push((lol.clone(), ul.clone()));
+            child_of.push((lol.clone(), ul.clone(), None));
             for ac in &lo.criteria {
                 let acl = item(
                     &["unit", &u.key, "ac", &ac.number],
@@ -475,8 +627,11 @@ pub fn case_package(
                     &format!("{} AC{}", u.ao_ref, ac.number),
                     &ac.text,
                     Some(u.level),
+                    extension(&CriterionExtension {
+                        number: ac.number.clone(),
+                    }),
                 );
-                child_of.push((acl, lol.clone()));
+                child_of.push((acl, lol.clone(), None));
             }
         }
         for k in &u.ksb {
@@ -485,6 +640,7 @@ pub fn case_package(
                 "Apprenticeship Standard",
                 &k.standard,
                 &k.standard,
+                None,
                 None,
             );
             let kind = match k.code.chars().next() {
@@ -504,14 +660,23 @@ pub fn case_package(
                 &k.code,
                 text,
                 None,
+                None,
             );
             if placed.insert(sl.identifier.clone()) {
-                child_of.push((sl.clone(), doc_link.clone()));
+                child_of.push((sl.clone(), doc_link.clone(), None));
             }
             if placed.insert(kl.identifier.clone()) {
-                child_of.push((kl.clone(), sl));
+                child_of.push((kl.clone(), sl, None));
             }
-            related.push((ul.clone(), kl));
+            related.push((
+                ul.clone(),
+                kl,
+                extension(&KsbExtension {
+                    standard: k.standard.clone(),
+                    code: k.code.clone(),
+                    text: k.text.clone(),
+                }),
+            ));
         }
         unit_links.insert(u.key.clone(), ul);
     }
@@ -522,13 +687,31 @@ pub fn case_package(
             &q.qan,
             &q.title,
             Some(q.level),
+            extension(&QualificationExtension {
+                size: q.size,
+                credit: q.credit,
+                glh: q.glh,
+                tqt: q.tqt,
+                grading: q.grading.clone(),
+                assessment: q.assessment.clone(),
+                minimum_age: q.minimum_age,
+                entry_requirements: q.entry_requirements.clone(),
+                rules: q.rules.clone(),
+                rules_text: q.rules_text.clone(),
+            }),
         );
         for qu in &q.units {
             if let Some(ul) = unit_links.get(&qu.unit) {
-                child_of.push((ul.clone(), ql.clone()));
+                child_of.push((
+                    ul.clone(),
+                    ql.clone(),
+                    extension(&MembershipExtension {
+                        group: qu.group.clone(),
+                    }),
+                ));
             }
         }
-        child_of.push((ql, doc_link.clone()));
+        child_of.push((ql, doc_link.clone(), None));
     }
     for u in &spec.units {
         // A unit no qualification lists (OCR's single unit) hangs off the document.
@@ -538,13 +721,13 @@ pub fn case_package(
             .any(|q| q.units.iter().any(|qu| qu.unit == u.key))
             && let Some(ul) = unit_links.get(&u.key)
         {
-            child_of.push((ul.clone(), doc_link.clone()));
+            child_of.push((ul.clone(), doc_link.clone(), None));
         }
     }
     let mut associations: Vec<CfAssociation> = Vec::new();
     let mut made = HashSet::new();
     let mut children: HashMap<String, u32> = HashMap::new();
-    for (origin, dest) in child_of {
+    for (origin, dest, extensions) in child_of {
         let id = case_id(&[&doc_id, "isChildOf", &origin.identifier, &dest.identifier]);
         if !made.insert(id.clone()) {
             continue;
@@ -559,9 +742,10 @@ pub fn case_package(
             origin_node_uri: origin,
             destination_node_uri: dest,
             last_change_date_time: changed_at.clone(),
+            extensions,
         });
     }
-    for (origin, dest) in related {
+    for (origin, dest, extensions) in related {
         let id = case_id(&[&doc_id, "isRelatedTo", &origin.identifier, &dest.identifier]);
         if !made.insert(id.clone()) {
             continue;
@@ -574,6 +758,7 @@ pub fn case_package(
             origin_node_uri: origin,
             destination_node_uri: dest,
             last_change_date_time: changed_at.clone(),
+            extensions,
         });
     }
     let used: HashSet<&str> = items.iter().map(|i| i.item_type.as_str()).collect();

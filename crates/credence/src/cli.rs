@@ -428,7 +428,8 @@ pub enum CatalogueCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
-    /// Import specifications (text) or a catalogue export (JSON) as draft versions.
+    /// Import specifications (text), CASE 1.1 packages (JSON) or a catalogue export (JSON)
+    /// as draft versions.
     Import {
         /// The files to import.
         #[arg(required = true)]

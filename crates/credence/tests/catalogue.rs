@@ -396,3 +396,71 @@ both_databases!(
     export_round_trip,
     export_round_trips_to_the_identical_catalogue
 );
+
+/// An array of CASE packages (what `catalogue export --format case` writes) is read and
+/// checked whole before anything is stored: one bad package and nothing is imported; good
+/// ones become drafts of the same specifications, equal to the published versions.
+async fn case_packages_import_whole_or_not_at_all(url: String) {
+    let app = common::app_on(&url).await;
+    common::seed(&app).await;
+    let operator = credence::app::authz::CatalogueScope::operator("test");
+    let before = app.export(true).await.unwrap();
+    let packages: Vec<serde_json::Value> = app
+        .case_packages()
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| serde_json::to_value(p).unwrap())
+        .collect();
+    assert_eq!(packages.len(), 5);
+
+    let mut broken = packages.clone();
+    broken[3]["CFItems"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("identifier");
+    let err = app
+        .import(
+            &operator,
+            "case.json",
+            serde_json::to_string(&broken).unwrap().as_bytes(),
+            None,
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("package 4 of 5: the CASE 1.1 package could not be read"),
+        "{message}"
+    );
+    assert!(message.contains("nothing was imported"), "{message}");
+    assert_eq!(app.export(true).await.unwrap(), before, "nothing changed");
+
+    let outcome = app
+        .import(
+            &operator,
+            "case.json",
+            serde_json::to_string(&packages).unwrap().as_bytes(),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.versions.len(), 5);
+    let catalogue = app.catalogue().await.unwrap();
+    for v in &outcome.versions {
+        assert_eq!(v.status, "draft");
+        assert_eq!(v.version_number, 2);
+        assert_eq!(v.report.open_count(), 0);
+        let (_, draft) = app.version_content(v.id).await.unwrap();
+        let published = catalogue
+            .specs
+            .iter()
+            .find(|cs| cs.spec.key == v.spec_key)
+            .unwrap();
+        assert_eq!(&draft.specification, published.spec.as_ref());
+    }
+}
+both_databases!(case_packages, case_packages_import_whole_or_not_at_all);

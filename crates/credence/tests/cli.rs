@@ -568,3 +568,137 @@ fn catalogue_diff_names_what_a_revision_changed() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("different specifications"));
 }
+
+/// `catalogue versions` as (id, specification, status) rows.
+fn versions(data: &Path) -> Vec<(String, String, String)> {
+    let out = credence(data, &["catalogue", "versions"]);
+    assert!(out.status.success());
+    stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w[0].to_string(), w[1].to_string(), w[3].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn case_packages_import_as_drafts_through_the_same_flow_and_round_trip() {
+    let data = common::temp_dir("cli-case-import");
+    // Credence's own CASE export (the five seeds, published on first start)...
+    let packages = data.join("case.json");
+    let out = credence(
+        &data,
+        &[
+            "catalogue",
+            "export",
+            "--format",
+            "case",
+            "--output",
+            packages.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    let published = versions(&data);
+    assert_eq!(published.len(), 5);
+
+    // ...imports back as five drafts with nothing open, in the same report...
+    let out = credence(
+        &data,
+        &[
+            "catalogue",
+            "import",
+            packages.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drafts: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let drafts = drafts.as_array().unwrap();
+    assert_eq!(drafts.len(), 5);
+    for d in drafts {
+        assert_eq!(d["status"], "draft");
+        assert_eq!(d["version"], 2, "a new version of the same specification");
+        assert_eq!(d["report"]["layout"], "case_package");
+        let open = d["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "open")
+            .count();
+        assert_eq!(open, 0, "{d}");
+        // ...with no difference from the version it was exported from.
+        let key = d["specification"].as_str().unwrap();
+        let (from, _, _) = published.iter().find(|(_, k, _)| k == key).unwrap();
+        let to = d["id"].to_string();
+        let diff = credence(&data, &["catalogue", "diff", from, &to, "--format", "json"]);
+        assert!(diff.status.success());
+        let diff: serde_json::Value = serde_json::from_str(&stdout(&diff)).unwrap();
+        assert_eq!(
+            diff["changes"].as_array().unwrap().len(),
+            0,
+            "{key}: {diff}"
+        );
+    }
+    // The draft publishes like any other.
+    let id = drafts[0]["id"].to_string();
+    let out = credence(&data, &["catalogue", "publish", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A foreign framework: a draft whose open findings name what could not be mapped.
+    let foreign = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/opensalt-retail-sales.json");
+    let out = credence(&data, &["catalogue", "import", foreign.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("layout: CASE 1.1 package"), "{text}");
+    assert!(text.contains("findings: 0 repaired, 8 open"), "{text}");
+    for named in [
+        "RSC-CERT \"Certificate in Retail Sales\" (identifier a0000000-0000-4000-8000-000000000001) has no QAN",
+        "Unit RS1 \"Prospecting for new customers\" (identifier a0000000-0000-4000-8000-000000000002) has no credit value",
+        "is of type 'Competency'",
+        "is of type 'Standard'",
+        "(identifier e0000000-0000-4000-8000-00000000dead), which is not in this package",
+    ] {
+        assert!(text.contains(named), "{named} not in:\n{text}");
+    }
+    let rows = versions(&data);
+    let (fid, _, status) = rows
+        .iter()
+        .find(|(_, k, _)| k == "case-d0c00000-0000-4000-8000-000000000001")
+        .expect("the framework is a specification of its own");
+    assert_eq!(status, "draft");
+    let out = credence(&data, &["catalogue", "publish", fid]);
+    assert!(!out.status.success(), "open findings block publication");
+
+    // A broken package changes nothing.
+    let broken = data.join("broken.json");
+    std::fs::write(
+        &broken,
+        br#"{"CFDocument": {"identifier": "d1", "title": "Broken"}, "CFItems": [{"fullStatement": "no identifier"}]}"#,
+    )
+    .unwrap();
+    let before = versions(&data);
+    let out = credence(&data, &["catalogue", "import", broken.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.json: the CASE 1.1 package could not be read: this is not a CASE 1.1 CFPackage Credence can read: missing field `identifier`"),
+        "{err}"
+    );
+    assert_eq!(versions(&data), before);
+}

@@ -460,3 +460,69 @@ async fn an_oversized_upload_is_refused_with_the_error_envelope() {
         "nothing was imported"
     );
 }
+
+/// Through the API, an AO's staff import another system's CASE framework as their own AO's
+/// draft; a Credence package naming another AO stays that AO's to import.
+#[tokio::test]
+async fn ao_staff_import_a_case_framework_as_their_own_draft() {
+    let app = common::app_on(&common::sqlite_url()).await;
+    common::seed(&app).await;
+    let ocr = app
+        .create_person("staff@ocr.test", "OCR Staff", Some("a long test password"))
+        .await
+        .unwrap();
+    app.store
+        .grant_role(ocr, "ao_staff", Some("OCR"), None, None)
+        .await
+        .unwrap();
+    let token = common::token_for(&app, "staff@ocr.test").await;
+    common::enrol_second_factor(&app, "staff@ocr.test").await;
+    let isp_package = app
+        .case_packages()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.document.title.contains("ISP Level 3"))
+        .unwrap();
+    let router = credence::web::router(app.clone());
+    let post = |body: Vec<u8>| {
+        call(
+            &router,
+            authed(
+                Request::post("/api/v1/catalogue/versions?name=framework.json"),
+                &token,
+            )
+            .body(Body::from(body))
+            .unwrap(),
+        )
+    };
+    let foreign = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/opensalt-retail-sales.json"),
+    )
+    .unwrap();
+    let res = post(foreign).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let v: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let version = &v["versions"][0];
+    assert_eq!(version["status"], "draft");
+    assert_eq!(version["report"]["layout"], "case_package");
+    let findings = version["report"]["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["status"] == "repaired"
+            && f["message"].as_str().unwrap().contains("filed under OCR"))
+    );
+    // No guessed AO to check: seven points left open.
+    assert_eq!(findings.iter().filter(|f| f["status"] == "open").count(), 7);
+    let (_, imported) = app
+        .version_content(version["id"].as_i64().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(imported.specification.awarding_organisation.code, "OCR");
+    assert_eq!(imported.specification.units[0].key, "OCR:RS1");
+
+    // ISP's own package names ISP: not OCR's to import.
+    let res = post(serde_json::to_vec(&isp_package).unwrap()).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert!(res.body.contains("ISP"), "{}", res.body);
+}

@@ -11,7 +11,7 @@
 //! indicative content; each unit is marked (Unit 1: case-study report 50% + presentation
 //! 50%; Unit 2: a 3000-word work-based project).
 
-use super::text::{Source, cells, number, raw_cells, squash};
+use super::text::{Source, cells, number, raw_cells, slug, squash};
 use super::{
     FindingKind, Findings, ImportError, ImportReport, Imported, Layout, qualification_target,
     unit_target,
@@ -44,6 +44,20 @@ fn clean(s: &str) -> String {
         t = t.replace(tag, "");
     }
     squash(&t.replace('*', ""))
+}
+
+/// The specification's key: "Level 6 Executive Award in Strategic Sales and Account
+/// Management" is `ismm-l6-executive-award` (the key it has always had); another subject
+/// adds its own words (`ismm-l6-executive-award-key-account-leadership`), so that another
+/// syllabus is another specification, not a new version of this one.
+fn ismm_key(level: u8, title: &str) -> String {
+    let (name, subject) = title.split_once(" in ").unwrap_or((title, ""));
+    let name: Vec<&str> = name.split_whitespace().skip(2).collect();
+    let mut key = format!("ismm-l{level}-{}", slug(&name.join(" ")));
+    if !subject.is_empty() && subject != "Strategic Sales and Account Management" {
+        key = format!("{key}-{}", slug(subject));
+    }
+    key
 }
 
 fn is_heading(line: &str) -> bool {
@@ -144,11 +158,22 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
     let len = source.len();
 
     // ---- Title, code, QAN ---------------------------------------------------------------
+    // The layout was recognised by its structure: the title is the first line that names a
+    // level ("Level 6 Executive Award in Strategic Sales and Account Management"), whatever
+    // the qualification is called.
     let (title_line, qual_title) = source
         .numbered()
-        .find(|(_, l)| l.contains("Executive Award in"))
         .map(|(n, l)| (n, clean(l)))
-        .ok_or_else(|| malformed(1, "no 'Executive Award' title"))?;
+        .find(|(_, l)| {
+            l.strip_prefix("Level ")
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .ok_or_else(|| {
+            malformed(
+                1,
+                "no title naming the qualification's level ('Level 6 ...')",
+            )
+        })?;
     let syllabus_line = source.find_from(title_line, "Syllabus");
     let doc_title = match syllabus_line {
         Some(_) => format!("{qual_title} Syllabus"),
@@ -514,7 +539,7 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
     };
 
     let specification = Specification {
-        key: "ismm-l6-executive-award".into(),
+        key: ismm_key(level, &qual_title),
         title: doc_title,
         awarding_organisation: AwardingOrganisation {
             code: "ISMM".into(),

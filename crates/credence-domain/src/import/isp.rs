@@ -80,18 +80,14 @@ pub fn parse(source: &Source, layout: Layout) -> Result<Imported, ImportError> {
         .find(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| (n, squash(l)))
         .ok_or_else(|| malformed(layout, 1, "the document has no title"))?;
-    if !title.contains("Qualifications in Professional Sales") {
-        return Err(malformed(
-            layout,
-            title_line,
-            "the first line is not 'ISP Level N Qualifications in Professional Sales'",
-        ));
-    }
-    let doc_level = level_in(&title).unwrap_or(match layout {
+    // The layout was recognised by its structure; the title is whatever the first line
+    // says ("ISP Level 3 Qualifications in Professional Sales", or another suite's).
+    let title_level = level_in(&title);
+    let doc_level = title_level.unwrap_or(match layout {
         Layout::IspLevel5 => 5,
         _ => 3,
     });
-    let key = format!("isp-l{doc_level}-professional-sales");
+    let key = super::text::spec_key("isp", doc_level, &title);
     let change_log = change_log(&mut ctx);
     let contents_end = find_heading(&ctx, 1, "Change Control").unwrap_or(1);
     let app1 = find_heading(&ctx, contents_end, "Appendix 1").ok_or_else(|| {
@@ -113,6 +109,32 @@ pub fn parse(source: &Source, layout: Layout) -> Result<Imported, ImportError> {
             "no qualification (QAN) table found",
         ));
     }
+    // The level the qualifications' own titles give, where they agree, stands for the
+    // document's when its title says another (or none).
+    let mut quals_levels: Vec<u8> = tables
+        .quals
+        .iter()
+        .filter_map(|r| level_in(&r.title))
+        .collect();
+    quals_levels.sort_unstable();
+    quals_levels.dedup();
+    let doc_level = match (title_level, quals_levels.as_slice()) {
+        (Some(t), [q]) if t != *q => {
+            ctx.findings.open(
+                FindingKind::Disagreement,
+                title_line,
+                &title,
+                format!(
+                    "The document's title says Level {t} but every qualification in its table is titled Level {q}: check the title (the draft keeps it and its key {key}) and the qualifications' levels (Level {q} is used where a qualification's title gives none)"
+                ),
+                None,
+                vec![format!("Level {t}"), format!("Level {q}")],
+            );
+            *q
+        }
+        (None, [q]) => *q,
+        _ => doc_level,
+    };
     let specs = units::parse_all(&mut ctx, &tables, app1, units_end);
     if specs.is_empty() {
         return Err(malformed(

@@ -27,7 +27,7 @@ use crate::model::{
 };
 use std::collections::HashSet;
 
-const LAYOUT: &str = "ISP Level 5 Advanced Sales Professionalism specification";
+const LAYOUT: &str = "ISP qualification specification with mandatory and optional units";
 const MANDATORY: &str = "MANDATORY";
 const OPTIONAL: &str = "OPTIONAL";
 /// Ofqual's name for sector subject area 15.4.
@@ -106,11 +106,15 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
     let vocab = vocabulary(source, &summary_join_candidates(source));
 
     // ---- Cover -------------------------------------------------------------------------
+    // The layout was recognised by its structure: the title is the first line, whatever
+    // it names ("ISP Level 5 Certificate & Diploma in Advanced Sales Professionalism").
     let (title_line, doc_title) = source
         .numbered()
-        .find(|(_, l)| l.contains("Advanced Sales Professionalism"))
+        .find(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| (n, squash(l)))
-        .ok_or_else(|| malformed(1, "no document title naming Advanced Sales Professionalism"))?;
+        .ok_or_else(|| malformed(1, "the document has no title"))?;
+    // Level 5 unless the title names another.
+    let doc_level = super::text::level_named(&doc_title).unwrap_or(5);
     let spec_end = source
         .find_from(1, "Qualification Specification")
         .unwrap_or(title_line + 12);
@@ -565,7 +569,7 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
         qualifications.push(Qualification {
             qan,
             title,
-            level: 5,
+            level: doc_level,
             size,
             credit,
             glh,
@@ -581,7 +585,7 @@ pub fn parse(source: &Source) -> Result<Imported, ImportError> {
     }
 
     let specification = Specification {
-        key: "isp-l5-advanced-sales-professionalism".into(),
+        key: super::text::spec_key("isp", doc_level, &doc_title),
         title: doc_title,
         awarding_organisation: AwardingOrganisation {
             code: "ISP".into(),

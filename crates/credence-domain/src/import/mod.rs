@@ -8,11 +8,14 @@
 //! corrections file: see [`crate::corrections`]) before the version can be published.
 //! Values that disagree between tables are always open findings, never silently picked.
 //!
+//! A CASE 1.1 `CFPackage` (JSON) is read by [`case`] into the same draft and report.
+//!
 //! No I/O: callers hand over the bytes.
 
 use crate::model::Specification;
 use serde::{Deserialize, Serialize};
 
+pub mod case;
 mod ismm;
 mod isp;
 mod isp_advanced;
@@ -24,31 +27,43 @@ pub mod text;
 /// refusing a file that is plainly not one.
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 
-/// The document layouts the importer recognises.
+/// The document layouts the importer recognises, each by its structure (its tables,
+/// headings and numbering), whatever the document's title.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layout {
-    /// ISP Level 3 Qualifications in Professional Sales (Awards, Certificate, Diplomas).
+    /// ISP Professional Sales family, Level 3 layout ("Unit Title" tables, "Unit Ofqual
+    /// ref.no."), as in the ISP Level 3 Qualifications in Professional Sales.
     IspLevel3,
+    /// ISP Professional Sales family, Level 5 layout ("Unit Title" tables, "UAN"), as in the
     /// ISP Level 5 Qualifications in Professional Sales.
     IspLevel5,
-    /// ISP Level 5 Certificate & Diploma in Advanced Sales Professionalism.
+    /// ISP unit tables marked "Mandatory or optional?", as in the ISP Level 5 Certificate &
+    /// Diploma in Advanced Sales Professionalism.
     IspAdvanced,
-    /// ISMM syllabus (Level 6 Executive Award): LOs with numbered indicative content.
+    /// ISMM syllabus: LOs with indicative content numbered `1.1.1`.
     IsmmSyllabus,
-    /// OCR NVQ unit: LOs, ACs and teaching content side by side.
+    /// OCR unit: `Label: value` lines; LOs, ACs and teaching content side by side.
     OcrUnit,
+    /// A 1EdTech CASE 1.1 `CFPackage` (JSON): another system's framework or Credence's own
+    /// CASE export.
+    CasePackage,
 }
 
 impl Layout {
+    /// The family, as a person reads it (a report, an error): never a document's title,
+    /// since a family's documents have many.
     pub fn describe(self) -> &'static str {
         match self {
-            Layout::IspLevel3 => "ISP Level 3 qualification specification",
-            Layout::IspLevel5 => "ISP Level 5 qualification specification",
-            Layout::IspAdvanced => "ISP Level 5 Advanced Sales Professionalism specification",
+            Layout::IspLevel3 => "ISP qualification specification (Level 3 layout)",
+            Layout::IspLevel5 => "ISP qualification specification (Level 5 layout)",
+            Layout::IspAdvanced => {
+                "ISP qualification specification with mandatory and optional units"
+            }
             Layout::IsmmSyllabus => "ISMM syllabus",
             Layout::OcrUnit => "OCR unit specification",
+            Layout::CasePackage => "CASE 1.1 package",
         }
     }
 }
@@ -181,9 +196,13 @@ pub enum ImportError {
     )]
     Binary { offset: usize },
     #[error(
-        "this does not look like a specification Credence knows: expected an ISP Level 3 or Level 5 qualification specification, the ISP Level 5 Advanced Sales Professionalism specification, an ISMM syllabus or an OCR unit specification"
+        "this does not look like a specification Credence reads. Credence recognises these families by their structure, whatever the title: ISP qualification specifications (Professional Sales, Levels 3 and 5: 'Unit Title' tables with 'Learning Outcomes' and 'Assessment Criteria'; Advanced Sales Professionalism: unit tables marked 'Mandatory or optional?'), ISMM syllabuses (learning outcomes with indicative content numbered 1.1.1) and OCR unit specifications ('Label: value' lines and a 'Learning Outcomes Assessment Criteria Teaching Content' table). For anything else, import a CASE 1.1 CFPackage (JSON, e.g. exported from OpenSALT) or a Credence catalogue export (JSON) instead"
     )]
     UnknownLayout,
+    #[error(
+        "this JSON is neither a CASE 1.1 CFPackage (an object with CFDocument and CFItems) nor a Credence catalogue export (\"format\": \"credence-catalogue\"): export the framework as a CASE 1.1 package, or the catalogue from Credence, and import that"
+    )]
+    UnknownJson,
     #[error("the {layout} could not be read: {reason} (line {line})")]
     Malformed {
         layout: &'static str,
@@ -194,7 +213,27 @@ pub enum ImportError {
 
 /// Decode and check the bytes, recognise the layout and parse.
 pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
+    import_filed_under(bytes, None)
+}
+
+/// As [`import`]; a CASE package that does not name its awarding organisation the way
+/// Credence's own does (another system's) is filed under `ao` when given: the awarding
+/// organisation of the staff member who imports it.
+pub fn import_filed_under(
+    bytes: &[u8],
+    ao: Option<&crate::model::AwardingOrganisation>,
+) -> Result<Imported, ImportError> {
     let text = decode(bytes)?;
+    if case::is_package(text) {
+        let mut imported = case::parse(text, ao)?;
+        number_findings(&mut imported);
+        return Ok(imported);
+    }
+    if text.trim_start().starts_with(['{', '['])
+        && serde_json::from_str::<serde_json::Value>(text).is_ok()
+    {
+        return Err(ImportError::UnknownJson);
+    }
     let layout = detect_layout(text).ok_or(ImportError::UnknownLayout)?;
     let source = text::Source::new(text);
     let mut imported = match layout {
@@ -202,12 +241,24 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
         Layout::IspAdvanced => isp_advanced::parse(&source)?,
         Layout::IsmmSyllabus => ismm::parse(&source)?,
         Layout::OcrUnit => ocr::parse(&source)?,
+        Layout::CasePackage => case::parse(text, ao)?,
     };
     imported.report.source_lines = source.len();
+    number_findings(&mut imported);
+    Ok(imported)
+}
+
+/// Is this a CASE 1.1 package (rather than a specification's text or a Credence catalogue
+/// export)? See [`case::is_package`].
+pub fn is_case_package(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(case::is_package)
+}
+
+/// `F1`, `F2`... in report order.
+fn number_findings(imported: &mut Imported) {
     for (i, f) in imported.report.findings.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
-    Ok(imported)
 }
 
 /// Check size, emptiness and that the bytes are UTF-8 text.
@@ -231,22 +282,144 @@ pub fn decode(bytes: &[u8]) -> Result<&str, ImportError> {
     Ok(text)
 }
 
-/// Recognise a layout from the document's opening (its first 3,000 characters).
+/// Recognise a layout family from the document's structure: its tables, headings and
+/// numbering, never its title, so that another suite, level, syllabus or unit of a family
+/// Credence reads is recognised however it is titled.
+///
+/// - OCR unit: the "Learning Outcomes Assessment Criteria Teaching Content" table heading
+///   and at least three `Label: value` lines (`Unit Title:`, `OCR unit number:`, `Credit
+///   value:`, ...).
+/// - ISMM syllabus: a "Learning outcomes / Indicative content" table and indicative content
+///   numbered `1.1.1`.
+/// - ISP (both families): an "Appendix 1 ... Qualification Content" heading and unit tables
+///   whose heading row is "Learning Outcome(s) | Assessment Criteria". Units marked
+///   "Mandatory or optional?" are the Advanced Sales Professionalism layout; units in
+///   "Unit Title" tables are the Professional Sales layout, the Level 5 one when the unit's
+///   reference is labelled "UAN", the Level 3 one when "Unit Ofqual ref.no.".
 pub fn detect_layout(text: &str) -> Option<Layout> {
-    let head: String = text.chars().take(3000).collect();
-    if head.contains("Advanced Sales Professionalism") && head.contains("ISP") {
-        Some(Layout::IspAdvanced)
-    } else if head.contains("ISP Level 3 Qualifications in Professional Sales") {
-        Some(Layout::IspLevel3)
-    } else if head.contains("ISP Level 5 Qualifications in Professional Sales") {
-        Some(Layout::IspLevel5)
-    } else if head.contains("Executive Award in Strategic Sales") || head.contains("ISMM") {
-        Some(Layout::IsmmSyllabus)
-    } else if head.contains("OCR unit number") {
+    let s = Structure::scan(text);
+    if s.ocr_table_heading && s.ocr_labels.len() >= 3 {
         Some(Layout::OcrUnit)
+    } else if s.lo_content_heading && s.content_numbers >= 3 {
+        Some(Layout::IsmmSyllabus)
+    } else if s.appendix_content && s.lo_criteria_heading > 0 && s.mandatory_optional > 0 {
+        Some(Layout::IspAdvanced)
+    } else if s.appendix_content && s.lo_criteria_heading > 0 && s.unit_title_rows > 0 {
+        if s.uan_rows > s.ofqual_ref_rows {
+            Some(Layout::IspLevel5)
+        } else {
+            Some(Layout::IspLevel3)
+        }
     } else {
         None
     }
+}
+
+/// What [`detect_layout`] counts in a document.
+#[derive(Debug, Default)]
+struct Structure {
+    /// OCR: the "Learning Outcomes Assessment Criteria Teaching Content" table heading.
+    ocr_table_heading: bool,
+    /// OCR: the distinct `Label:` lines seen.
+    ocr_labels: std::collections::BTreeSet<&'static str>,
+    /// ISMM: a table heading "Learning outcomes ... Indicative content".
+    lo_content_heading: bool,
+    /// ISMM: cells numbered `1.1.1`.
+    content_numbers: usize,
+    /// ISP: an "Appendix 1 – Qualification Content" heading.
+    appendix_content: bool,
+    /// ISP: unit table heading rows "Learning Outcome(s) | Assessment Criteria".
+    lo_criteria_heading: usize,
+    /// ISP Advanced: "Mandatory or optional?" rows.
+    mandatory_optional: usize,
+    /// ISP Professional Sales: "Unit Title" rows of a unit table.
+    unit_title_rows: usize,
+    /// ISP Level 3 layout: "Unit Ofqual ref.no." rows.
+    ofqual_ref_rows: usize,
+    /// ISP Level 5 layout: "UAN" rows.
+    uan_rows: usize,
+}
+
+/// The `Label:` lines of an OCR unit specification.
+const OCR_LABELS: &[&str] = &[
+    "unit title:",
+    "ocr unit number:",
+    "sector unit number:",
+    "level:",
+    "credit value:",
+    "guided learning hours:",
+    "unit reference number:",
+];
+
+impl Structure {
+    fn scan(text: &str) -> Self {
+        let mut s = Structure::default();
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            // Without white space or case: PDF text splits words across cells
+            // ("Asse\tssment Criteria").
+            let flat: String = trimmed
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let flat = flat
+                .replace(['*', '#'], "")
+                .replace("<i>", "")
+                .replace("</i>", "");
+            if flat.contains("learningoutcomesassessmentcriteriateachingcontent") {
+                s.ocr_table_heading = true;
+            }
+            let lower = trimmed.to_lowercase();
+            for label in OCR_LABELS {
+                if lower.starts_with(label) && lower.len() > label.len() {
+                    s.ocr_labels.insert(label);
+                }
+            }
+            if flat.starts_with("learningoutcomes")
+                && flat.contains("indicativecontent")
+                && !flat.contains("assessmentcriteri")
+            {
+                s.lo_content_heading = true;
+            }
+            s.content_numbers += text::raw_cells(trimmed)
+                .iter()
+                .filter(|c| is_content_number(c))
+                .count();
+            if flat.starts_with("appendix1") && flat.contains("qualificationcontent") {
+                s.appendix_content = true;
+            }
+            if flat.starts_with("learningoutcome") && flat.contains("assessmentcriteria") {
+                s.lo_criteria_heading += 1;
+            }
+            if flat.starts_with("mandatoryoroptional?") {
+                s.mandatory_optional += 1;
+            }
+            let first = line.split('\t').next().unwrap_or("").trim();
+            if line.contains('\t') {
+                match first {
+                    "Unit Title" => s.unit_title_rows += 1,
+                    "UAN" => s.uan_rows += 1,
+                    f if f.starts_with("Unit Ofqual ref") => s.ofqual_ref_rows += 1,
+                    _ => {}
+                }
+            }
+        }
+        s
+    }
+}
+
+/// `1.1.1` (or `<b>1.1.1</b>`): three numbers and two dots.
+fn is_content_number(cell: &str) -> bool {
+    let c = cell.replace("<b>", "").replace("</b>", "").replace('*', "");
+    let parts: Vec<&str> = c.trim().split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Collects findings while a layout module parses.

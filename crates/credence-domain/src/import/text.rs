@@ -104,6 +104,39 @@ fn is_squashed(s: &str) -> bool {
     true
 }
 
+/// A specification key from its AO's code, its level and the subject its title names:
+/// `("isp", 3, "ISP Level 3 Qualifications in Professional Sales")` gives
+/// `isp-l3-professional-sales` (the subject is what follows the title's last " in "; a title
+/// without one is used whole). The same document always gets the same key; another suite of
+/// the family (another subject or level) gets its own.
+pub fn spec_key(ao: &str, level: u8, subject_of: &str) -> String {
+    let subject = subject_of
+        .rsplit_once(" in ")
+        .map_or(subject_of, |(_, tail)| tail);
+    format!("{ao}-l{level}-{}", slug(subject))
+}
+
+/// The level a title names: the number after its first "Level".
+pub fn level_named(title: &str) -> Option<u8> {
+    let ws: Vec<&str> = title.split_whitespace().collect();
+    ws.windows(2)
+        .find(|w| w[0] == "Level")
+        .and_then(|w| w[1].parse().ok())
+}
+
+/// Lower case ASCII letters and digits, every other run of characters one `-`.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
 /// Parse a whole number, tolerating surrounding white space.
 pub fn number(s: &str) -> Option<u32> {
     s.trim().parse().ok()
@@ -125,5 +158,18 @@ mod tests {
         assert_eq!(squash("  a \t b\n c "), "a b c");
         assert_eq!(squash("a\u{a0} b"), "a b");
         assert_eq!(squash("ab"), "ab");
+        assert_eq!(
+            spec_key("isp", 3, "ISP Level 3 Qualifications in Professional Sales"),
+            "isp-l3-professional-sales"
+        );
+        assert_eq!(
+            spec_key(
+                "isp",
+                5,
+                "ISP Level 5 Certificate & Diploma in Advanced Sales Professionalism"
+            ),
+            "isp-l5-advanced-sales-professionalism"
+        );
+        assert_eq!(slug("  Executive Award! "), "executive-award");
     }
 }

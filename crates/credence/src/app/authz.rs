@@ -300,6 +300,14 @@ impl CatalogueScope {
     pub fn is_operator(&self) -> bool {
         self.aos.is_none()
     }
+    /// The one AO a staff member's scope covers, if it covers exactly one (not the
+    /// operator's): what a foreign CASE package is filed under when they import it.
+    pub fn only_ao(&self) -> Option<&str> {
+        match self.aos.as_deref() {
+            Some([one]) => Some(one.as_str()),
+            _ => None,
+        }
+    }
     /// Whether the scope covers an AO's catalogue.
     pub fn covers(&self, ao_code: &str) -> bool {
         self.aos

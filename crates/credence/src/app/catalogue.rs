@@ -6,7 +6,7 @@ use crate::store::{NewVersion, VersionRow};
 use credence_domain::corrections::{self, Corrections};
 use credence_domain::export::{self, CatalogueExport, ExportedVersion, VersionStatus};
 use credence_domain::import::{self, ImportReport, Imported};
-use credence_domain::model::{Qualification, Specification, Unit};
+use credence_domain::model::{AwardingOrganisation, Qualification, Specification, Unit};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -186,6 +186,30 @@ pub struct ImportedVersion {
     pub unchanged_from: Option<i64>,
 }
 
+/// An error about one package of an array, saying which (same kind, so the same status).
+fn in_package(e: AppError, n: usize, of: usize) -> AppError {
+    let at = |m: String| format!("package {n} of {of}: {m}; nothing was imported");
+    match e {
+        AppError::Validation(m) => AppError::Validation(at(m)),
+        AppError::Import(e) => AppError::Validation(at(e.to_string())),
+        AppError::Corrections(e) => AppError::Validation(at(e.to_string())),
+        AppError::Conflict(m) => AppError::Conflict(at(m)),
+        AppError::Forbidden(m) => AppError::Forbidden(at(m)),
+        other => other,
+    }
+}
+
+/// One specification or package read and checked, not yet stored.
+struct PreparedImport {
+    imported: Imported,
+    text: String,
+    sha: String,
+    spec_json: String,
+    report_json: String,
+    /// The version an identical earlier import made, if any.
+    unchanged: Option<VersionRow>,
+}
+
 /// The longest search accepted, in characters.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
@@ -194,9 +218,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl App {
-    /// Import a specification (or a Credence catalogue export). A specification becomes a
-    /// draft version, with `corrections` applied; with `publish`, it is published at once if
-    /// nothing is left open. An identical re-import creates nothing and says so.
+    /// Import a specification (its text), a CASE 1.1 package (or the array of packages
+    /// `catalogue export --format case` writes), or a Credence catalogue export. A
+    /// specification or package becomes a draft version, with `corrections` applied; with
+    /// `publish`, it is published at once if nothing is left open. An identical re-import
+    /// creates nothing and says so. Bad input changes nothing: every package of an array
+    /// is read and checked before any is stored.
     pub async fn import(
         &self,
         scope: &CatalogueScope,
@@ -210,7 +237,38 @@ impl App {
                 "Publication is a separate step after review: import as a draft, review its findings, then publish it".into(),
             ));
         }
-        if export::is_export(bytes) {
+        if let Some(packages) = import::case::packages_in_array(bytes) {
+            if corrections_file.is_some() {
+                return Err(AppError::Validation(
+                    "a corrections file applies to one specification: import the CASE packages one at a time to correct one"
+                        .into(),
+                ));
+            }
+            let mut prepared = Vec::new();
+            for (i, p) in packages.iter().enumerate() {
+                let name = format!("{source_name} (package {} of {})", i + 1, packages.len());
+                let one = self
+                    .prepare_import(scope, &name, p.as_bytes(), None)
+                    .await
+                    .map_err(|e| in_package(e, i + 1, packages.len()))?;
+                if publish && one.unchanged.is_none() && one.imported.report.open_count() > 0 {
+                    return Err(AppError::Conflict(format!(
+                        "package {} of {} ({}) has {} open finding(s), so it cannot be published: nothing was imported. Import without --publish, resolve them, then publish",
+                        i + 1,
+                        packages.len(),
+                        one.imported.specification.key,
+                        one.imported.report.open_count()
+                    )));
+                }
+                prepared.push((name, one));
+            }
+            let mut versions = Vec::new();
+            for (name, one) in prepared {
+                versions.push(self.commit_import(scope, &name, one, publish).await?);
+            }
+            return Ok(ImportOutcome { versions });
+        }
+        if !import::is_case_package(bytes) && export::is_export(bytes) {
             if corrections_file.is_some() {
                 return Err(AppError::Validation(
                     "a corrections file applies to a specification, not to a catalogue export"
@@ -219,34 +277,94 @@ impl App {
             }
             return self.import_export(scope, bytes).await;
         }
-        let mut imported = import::import(bytes)?;
+        let one = self
+            .prepare_import(scope, source_name, bytes, corrections_file)
+            .await?;
+        Ok(ImportOutcome {
+            versions: vec![self.commit_import(scope, source_name, one, publish).await?],
+        })
+    }
+
+    /// Read, correct and check one specification or package; stores nothing.
+    async fn prepare_import(
+        &self,
+        scope: &CatalogueScope,
+        source_name: &str,
+        bytes: &[u8],
+        corrections_file: Option<&[u8]>,
+    ) -> AppResult<PreparedImport> {
+        // Another system's CASE package is filed under the importing staff member's AO.
+        let own_ao = match scope.only_ao() {
+            Some(code) => self
+                .store
+                .awarding_organisations()
+                .await?
+                .into_iter()
+                .find(|a| a.ao_code == code)
+                .map(|a| AwardingOrganisation {
+                    code: a.ao_code,
+                    name: a.name,
+                }),
+            None => None,
+        };
+        let mut imported = import::import_filed_under(bytes, own_ao.as_ref())?;
         if let Some(c) = corrections_file {
             let parsed = Corrections::parse(c)?;
             corrections::apply(&mut imported, &parsed)?;
         }
         export::check_specification(&imported.specification).map_err(AppError::Validation)?;
         self.check_ownership(scope, &imported.specification).await?;
-        let text = import::decode(bytes)?;
+        let text = import::decode(bytes)?.to_string();
         let sha = sha256_hex(bytes);
         let spec_json = serde_json::to_string(&imported.specification)?;
         let report_json = serde_json::to_string(&imported.report)?;
         // An identical source with identical resulting content is not a new version.
+        let mut unchanged = None;
         for v in self.store.versions().await? {
             if v.spec_key == imported.specification.key && v.source_sha256 == sha {
                 let docs = self.store.version_documents(v.catalogue_version_id).await?;
                 if docs.is_some_and(|d| d.specification_json == spec_json) {
-                    return Ok(ImportOutcome {
-                        versions: vec![ImportedVersion {
-                            id: v.catalogue_version_id,
-                            spec_key: v.spec_key.clone(),
-                            version_number: v.version_number,
-                            status: v.status.to_string(),
-                            report: imported.report,
-                            unchanged_from: Some(v.catalogue_version_id),
-                        }],
-                    });
+                    unchanged = Some(v);
+                    break;
                 }
             }
+        }
+        tracing::debug!(source = source_name, "import prepared");
+        Ok(PreparedImport {
+            imported,
+            text,
+            sha,
+            spec_json,
+            report_json,
+            unchanged,
+        })
+    }
+
+    /// Store one prepared import as a draft (and publish it if asked and nothing is open).
+    async fn commit_import(
+        &self,
+        scope: &CatalogueScope,
+        source_name: &str,
+        prepared: PreparedImport,
+        publish: bool,
+    ) -> AppResult<ImportedVersion> {
+        let PreparedImport {
+            imported,
+            text,
+            sha,
+            spec_json,
+            report_json,
+            unchanged,
+        } = prepared;
+        if let Some(v) = unchanged {
+            return Ok(ImportedVersion {
+                id: v.catalogue_version_id,
+                spec_key: v.spec_key.clone(),
+                version_number: v.version_number,
+                status: v.status.to_string(),
+                report: imported.report,
+                unchanged_from: Some(v.catalogue_version_id),
+            });
         }
         let open = imported.report.open_count() as i64;
         scope.require_second_factor()?;
@@ -254,7 +372,7 @@ impl App {
             scope,
             "catalogue.import",
             &format!("specification {}", imported.specification.key),
-            serde_json::json!({"ao": imported.specification.awarding_organisation.code, "source": source_name, "sha256": sha, "open_findings": open}),
+            serde_json::json!({"ao": imported.specification.awarding_organisation.code, "source": source_name, "sha256": sha, "open_findings": open, "layout": imported.report.layout}),
         );
         let id = self
             .store
@@ -264,7 +382,7 @@ impl App {
                 status: "draft",
                 source_name,
                 source_sha256: &sha,
-                source_text: text,
+                source_text: &text,
                 specification_json: &spec_json,
                 report_json: &report_json,
                 open_findings: open,
@@ -294,15 +412,13 @@ impl App {
         let row = self.store.version(id).await?.ok_or(AppError::Internal(
             "a version just inserted is missing".into(),
         ))?;
-        Ok(ImportOutcome {
-            versions: vec![ImportedVersion {
-                id,
-                spec_key: row.spec_key,
-                version_number: row.version_number,
-                status,
-                report: imported.report,
-                unchanged_from: None,
-            }],
+        Ok(ImportedVersion {
+            id,
+            spec_key: row.spec_key,
+            version_number: row.version_number,
+            status,
+            report: imported.report,
+            unchanged_from: None,
         })
     }
 

@@ -376,11 +376,11 @@ pub struct ImportedVersionResult {
     pub report: ImportReport,
 }
 
-/// Import a specification (its text as the request body) as a draft catalogue version, or
-/// read back a Credence catalogue export (JSON).
+/// Import a specification (its text as the request body) or a CASE 1.1 package (JSON) as a
+/// draft catalogue version, or read back a Credence catalogue export (JSON).
 #[utoipa::path(post, path = "/api/v1/catalogue/versions", tag = "catalogue administration",
     params(ImportParams),
-    request_body(content = String, content_type = "text/plain", description = "The specification's text, or a catalogue export"),
+    request_body(content = String, content_type = "text/plain", description = "The specification's text, a CASE 1.1 CFPackage (or an array of them), or a catalogue export"),
     responses((status = 201, body = ImportResult), (status = 200, body = ImportResult, description = "identical to an existing version: nothing created"),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_catalogue_version(
