@@ -321,6 +321,10 @@ pub struct UnitExtension {
     pub assessment_method: Option<String>,
     pub simulation: Simulation,
     pub evidence_occasions: Option<u32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub centre_authentication: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_guidance: Option<String>,
     #[serde(default)]
     pub nos: Vec<String>,
     pub apprenticeship_text: Option<String>,
@@ -601,6 +605,8 @@ pub fn case_package(
                 assessment_method: u.assessment_method.clone(),
                 simulation: u.simulation,
                 evidence_occasions: u.evidence_occasions,
+                centre_authentication: u.centre_authentication,
+                assessment_guidance: u.assessment_guidance.clone(),
                 nos: u.nos.clone(),
                 apprenticeship_text: u.apprenticeship_text.clone(),
                 assessment_components: u.assessment_components.clone(),
