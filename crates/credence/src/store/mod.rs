@@ -16,6 +16,7 @@
 mod catalogue;
 mod certificates;
 mod jobs;
+mod occasions;
 mod people;
 mod plan;
 mod portfolio;
@@ -28,6 +29,7 @@ mod work;
 pub use catalogue::*;
 pub use certificates::*;
 pub use jobs::*;
+pub use occasions::*;
 pub use people::*;
 pub use plan::*;
 pub use portfolio::*;
@@ -182,6 +184,13 @@ const MIGRATIONS: &[Migration] = &[
         name: "certificates",
         sqlite: include_str!("../../migrations/sqlite/0010_certificates.sql"),
         postgres: include_str!("../../migrations/postgres/0010_certificates.sql"),
+    },
+    // 11 is the learner and centre authentication declarations (another branch).
+    Migration {
+        version: 12,
+        name: "evidence_occasions",
+        sqlite: include_str!("../../migrations/sqlite/0012_evidence_occasions.sql"),
+        postgres: include_str!("../../migrations/postgres/0012_evidence_occasions.sql"),
     },
 ];
 
