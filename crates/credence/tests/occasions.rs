@@ -24,6 +24,8 @@ struct Fixture {
     t_admin_n: String,
     t_admin_r: String,
     t_iqa_n: String,
+    t_learner: String,
+    t_ocr: String,
 }
 
 /// The demo, Northgate approved by OCR's staff for unit 39 on its own, a learner registered
@@ -74,7 +76,22 @@ async fn fixture(url: &str) -> Fixture {
     )
     .await
     .expect("Sam may assess the unit");
+    // The learner's own account (as accepting their invitation would make it).
+    let person = app
+        .create_person(
+            "olu@learner.test",
+            "Olu Adeyemi",
+            Some("a long test password"),
+        )
+        .await
+        .unwrap();
+    app.store
+        .grant_role(person, "learner", None, Some(d.north), Some(learner))
+        .await
+        .unwrap();
     Fixture {
+        t_learner: common::token_for(&app, "olu@learner.test").await,
+        t_ocr: common::token_for(&app, "ao@ocr.demo").await,
         router: credence::web::router(app.clone()),
         north: d.north,
         river: d.river,
@@ -185,7 +202,13 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
     assert_eq!(u["met"], 0);
 
     // Evidence on one date, judged met: short of occasions, no progress.
-    evidence_on(&f, "Lead qualification call, 5 October", "2026-10-05", &first).await;
+    evidence_on(
+        &f,
+        "Lead qualification call, 5 October",
+        "2026-10-05",
+        &first,
+    )
+    .await;
     let r = post_json(
         &f,
         &format!("/api/v1/learners/{}/judgements", f.learner),
@@ -207,7 +230,9 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
             && page
                 .body
                 .contains("does not count towards progress until 1 more occasion is evidenced")
-            && page.body.contains("1 of 2 occasions evidenced, all on one day"),
+            && page
+                .body
+                .contains("1 of 2 occasions evidenced, all on one day"),
         "{}",
         page.body
     );
@@ -219,7 +244,12 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
     assert_eq!(u["met"], 1);
 
     // The centre raises its number to 3: short again, and the page says what it needs.
-    let before = f.app.store.audit_entries(Some(f.north), 1000).await.unwrap();
+    let before = f
+        .app
+        .store
+        .audit_entries(Some(f.north), 1000)
+        .await
+        .unwrap();
     let r = set_occasions(
         &f,
         f.north,
@@ -241,7 +271,12 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
     assert_eq!(u["met"], 0);
 
     // The entry is in the audit log, with the number before and after, in the same write.
-    let after = f.app.store.audit_entries(Some(f.north), 1000).await.unwrap();
+    let after = f
+        .app
+        .store
+        .audit_entries(Some(f.north), 1000)
+        .await
+        .unwrap();
     assert_eq!(after.len(), before.len() + 1);
     let entry = &after[0];
     assert_eq!(entry.action, "centre.evidence_occasions_set");
@@ -252,7 +287,8 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
     assert!(entry.actor.as_deref().unwrap().starts_with("person:"));
 
     // The unit page: each date with its items, the span, the progress and what is needed.
-    for token in [&f.t_sam, &f.t_admin_n, &f.t_iqa_n] {
+    // The learner, their assessor, the centre's administrator and IQA, and the AO's staff.
+    for token in [&f.t_learner, &f.t_sam, &f.t_admin_n, &f.t_iqa_n, &f.t_ocr] {
         let page = unit_page(&f, token).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         for words in [
@@ -267,7 +303,11 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
             "Standardisation, 2 November",
             "over a sufficient period of time on different occasions",
         ] {
-            assert!(page.body.contains(words), "missing {words:?} in\n{}", page.body);
+            assert!(
+                page.body.contains(words),
+                "missing {words:?} in\n{}",
+                page.body
+            );
         }
     }
 
@@ -278,8 +318,9 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
     assert_eq!(u["met"], 1);
     let page = unit_page(&f, &f.t_sam).await;
     assert!(
-        page.body
-            .contains("3 of 3 occasions evidenced, over 6 weeks (5 October 2026 to 16 November 2026)"),
+        page.body.contains(
+            "3 of 3 occasions evidenced, over 6 weeks (5 October 2026 to 16 November 2026)"
+        ),
         "{}",
         page.body
     );
@@ -318,10 +359,7 @@ async fn only_the_centres_admin_or_lead_iqa_sets_occasions_within_the_specificat
         .set_centre_occasions(&river_admin, f.north, UNIT, 3, "not ours", "127.0.0.1")
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, credence::app::AppError::NotFound(_)),
-        "{e:?}"
-    );
+    assert!(matches!(e, credence::app::AppError::NotFound(_)), "{e:?}");
     // Riverside is not approved for the unit: nothing to set there.
     let r = set_occasions(&f, f.river, &f.t_admin_r, 3, "not approved").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
@@ -387,7 +425,11 @@ async fn only_the_centres_admin_or_lead_iqa_sets_occasions_within_the_specificat
         "over a sufficient period of time on different occasions",
         "Save the occasions for 39",
     ] {
-        assert!(page.body.contains(words), "missing {words:?} in\n{}", page.body);
+        assert!(
+            page.body.contains(words),
+            "missing {words:?} in\n{}",
+            page.body
+        );
     }
     let r = common::post(
         &f.router,
@@ -408,7 +450,11 @@ async fn only_the_centres_admin_or_lead_iqa_sets_occasions_within_the_specificat
         &format!("/centres/{}/evidence-occasions", f.north),
         &f.t_admin_n,
         "application/x-www-form-urlencoded",
-        format!("unit={}&occasions=2&reason={}", enc(UNIT), enc("Back to the minimum")),
+        format!(
+            "unit={}&occasions=2&reason={}",
+            enc(UNIT),
+            enc("Back to the minimum")
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -450,7 +496,12 @@ async fn simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work(url:
             json!({"unit": UNIT, "criterion": first, "location": "whole record"}),
         )
         .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{source}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{source}: {}",
+            r.body
+        );
         assert!(
             r.body.contains("simulation is not permitted for unit 39"),
             "{source}: {}",

@@ -254,7 +254,10 @@ mod tests {
         assert_eq!(check_occasions_setting(&u, 2, "standardisation"), Ok(()));
         assert_eq!(check_occasions_setting(&u, 20, "x"), Ok(()));
         let low = check_occasions_setting(&u, 1, "x").unwrap_err();
-        assert!(matches!(low, OccasionsRefusal::BelowMinimum { minimum: 2, .. }));
+        assert!(matches!(
+            low,
+            OccasionsRefusal::BelowMinimum { minimum: 2, .. }
+        ));
         assert!(low.to_string().contains("at least 2 occasions"), "{low}");
         assert_eq!(
             check_occasions_setting(&u, 21, "x"),

@@ -322,8 +322,7 @@ impl App {
             .collect();
 
         // Each centre's number of occasions per unit (issue 17): read once per centre seen.
-        let mut settings: BTreeMap<i64, Vec<crate::store::OccasionsSettingRow>> =
-            BTreeMap::new();
+        let mut settings: BTreeMap<i64, Vec<crate::store::OccasionsSettingRow>> = BTreeMap::new();
         for pq in &qualifications {
             let centre = pq.registration.centre_id;
             if let std::collections::btree_map::Entry::Vacant(e) = settings.entry(centre) {

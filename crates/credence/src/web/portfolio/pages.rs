@@ -265,8 +265,16 @@ fn occasion_rows(
             let more = need.saturating_sub(*have);
             format!(
                 "Judged met, but short of occasions: it does not count towards progress until {more} more {} evidenced. Add evidence from {} on a different day and map it to {number}.",
-                if more == 1 { "occasion is" } else { "occasions are" },
-                if more == 1 { "another occasion" } else { "other occasions" },
+                if more == 1 {
+                    "occasion is"
+                } else {
+                    "occasions are"
+                },
+                if more == 1 {
+                    "another occasion"
+                } else {
+                    "other occasions"
+                },
             )
         }
         _ => String::new(),
