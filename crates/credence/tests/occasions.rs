@@ -514,3 +514,54 @@ both_databases!(
     simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work,
     simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work
 );
+
+/// A database an older Credence made (up to migration 10, with a centre) takes migration
+/// 0012: the centre's settings start empty, are written and read back, and the table itself
+/// refuses a number outside 1 to 20 whatever the caller checked.
+async fn an_older_database_gains_the_centres_occasions(url: String) {
+    let store = credence::store::Store::connect(&url).await.unwrap();
+    store.migrate_to(10).await.unwrap();
+    let (centre,): (i64,) = sqlx::query_as(
+        "insert into centre (name, created_at, updated_at) values ('Older Centre', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z') returning centre_id",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(store.migrate().await.unwrap(), 1, "only 0012 is new");
+    assert!(
+        store
+            .evidence_occasions_at(centre)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .set_evidence_occasions(centre, UNIT, 3, "After the upgrade", None)
+        .await
+        .unwrap();
+    store
+        .set_evidence_occasions(centre, UNIT, 4, "Set again", None)
+        .await
+        .unwrap();
+    let rows = store.evidence_occasions_at(centre).await.unwrap();
+    assert_eq!(rows.len(), 1, "setting again replaces");
+    assert_eq!(
+        (rows[0].occasions, rows[0].reason.as_str()),
+        (4, "Set again")
+    );
+    assert!(rows[0].set_by_name.is_none());
+    assert!(
+        store
+            .set_evidence_occasions(centre, UNIT, 21, "too many", None)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.evidence_occasions_at(centre).await.unwrap()[0].occasions,
+        4
+    );
+}
+both_databases!(
+    an_older_database_gains_the_centres_occasions,
+    an_older_database_gains_the_centres_occasions
+);
