@@ -269,6 +269,17 @@ async fn a_criterion_counts_only_once_its_occasions_are_evidenced(url: String) {
         json!({"status": "needs_occasions", "have": 2, "need": 3})
     );
     assert_eq!(u["met"], 0);
+    assert_eq!(
+        (
+            u["occasions_needed"].clone(),
+            u["occasions_minimum"].clone()
+        ),
+        (json!(3), json!(2))
+    );
+    let occasions = &u["criteria"][0]["occasions"];
+    assert_eq!(occasions[0]["date"], "2026-10-05");
+    assert_eq!(occasions[1]["date"], "2026-10-28");
+    assert_eq!(occasions.as_array().unwrap().len(), 2);
 
     // The entry is in the audit log, with the number before and after, in the same write.
     let after = f
