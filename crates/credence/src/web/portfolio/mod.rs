@@ -181,6 +181,12 @@ pub(super) fn status_tag(s: &CriterionStatus) -> (&'static str, String) {
         CriterionStatus::Met { rpl: true, .. } => ("tag--green", "Met (RPL)".into()),
         CriterionStatus::Met { .. } => ("tag--green", "Met".into()),
         CriterionStatus::NotYetMet { .. } => ("tag--red", "Not yet met".into()),
+        // A unit that asks for no occasions needs one: the evidence under the decision was
+        // taken away.
+        CriterionStatus::NeedsOccasions { have: 0, need: 1 } => (
+            "tag--yellow",
+            "Judged met, but no current evidence is mapped to it".into(),
+        ),
         CriterionStatus::NeedsOccasions { have, need } => (
             "tag--yellow",
             format!("Judged met, short of occasions: {have} of {need}"),
