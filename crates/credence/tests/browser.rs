@@ -87,3 +87,123 @@ async fn pages_in_headless_chromium() {
     println!("{text}");
     assert!(out.status.success(), "browser tests failed:\n{text}");
 }
+
+/// Evidence over time (issue 17): a learner on OCR unit 39 at Northgate, a criterion evidenced
+/// on two dates and judged met, the centre asking for 3 occasions; then occasions.test.mjs
+/// checks the unit page and the centre's page in Chromium (content, axe-core, reflow). A
+/// server of its own, so the demo the other browser tests read is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn occasions_in_headless_chromium() {
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("browser tests are required under CI=true: {why}");
+        }
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("\n!!!!! SKIPPING the browser tests: {why}\n").as_bytes(),
+        );
+        return;
+    }
+    const UNIT: &str = "H/502/8599";
+    let d = common::demo_centres(&common::sqlite_url()).await;
+    let app = d.app;
+    let ocr = common::actor(&app, "ao@ocr.demo").await;
+    app.approve_centre(&ocr, d.north, UNIT, "127.0.0.1")
+        .await
+        .unwrap();
+    let admin = common::actor(&app, "admin@northgate.demo").await;
+    let scope = app.centre_admin_scope(&admin, d.north).await.unwrap();
+    let form = credence::app::registration::RegisterForm {
+        given_name: "Olu".into(),
+        family_name: "Adeyemi".into(),
+        date_of_birth: "1999-04-12".into(),
+        unit: UNIT.into(),
+        ..Default::default()
+    };
+    let Ok(learner) = app.register_one(&scope, &form, "127.0.0.1").await else {
+        panic!("the learner registers on the unit");
+    };
+    let reg = app.store.registrations_of_learner(learner).await.unwrap()[0].registration_id;
+    let sam = common::actor(&app, "sam.assessor@demo").await;
+    app.assign(&admin, d.north, reg, sam.person_id, "assessor", "127.0.0.1")
+        .await
+        .unwrap();
+    let catalogue = app.catalogue().await.unwrap();
+    let (cs, _) = catalogue.programme(UNIT).unwrap();
+    let criterion = cs.spec.unit(UNIT).unwrap().judged_items()[0].0.to_string();
+    for (title, date) in [
+        ("Lead qualification call", "2026-10-05"),
+        ("Prospect list", "2026-10-28"),
+    ] {
+        let meta = credence::app::portfolio::EvidenceMeta {
+            title: title.into(),
+            date: date.into(),
+            kind: "observation_checklist".into(),
+            source: "real_workplace".into(),
+            file_name: "record.pdf".into(),
+            ..Default::default()
+        };
+        let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+            axum::body::Bytes::from(format!("%PDF-1.4 {title}")),
+        )]);
+        let id = app
+            .add_evidence(&sam, learner, &meta, body, "127.0.0.1")
+            .await
+            .unwrap();
+        app.map_evidence(
+            &sam,
+            learner,
+            id,
+            UNIT,
+            &criterion,
+            "whole record",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    }
+    app.judge(
+        &sam,
+        learner,
+        UNIT,
+        &criterion,
+        credence_domain::portfolio::Outcome::Met,
+        "Clear qualifying questions",
+        false,
+        None,
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    app.set_centre_occasions(
+        &admin,
+        d.north,
+        UNIT,
+        3,
+        "Standardisation decided three occasions over at least two weeks",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, credence::web::router(app)).await });
+    let out = tokio::process::Command::new("node")
+        .arg("--test")
+        .arg("--test-reporter=spec")
+        .arg("occasions.test.mjs")
+        .current_dir(browser_dir())
+        .env("BASE_URL", format!("http://{addr}"))
+        .env("OCC_LEARNER", learner.to_string())
+        .env("OCC_CENTRE", d.north.to_string())
+        .output()
+        .await
+        .expect("node runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    assert!(out.status.success(), "browser tests failed:\n{text}");
+}

@@ -8,6 +8,8 @@
 //!   realistic working environment, simulation).
 //! - [`judgement`]: mapping evidence to criteria, assessors' judgements, the simulation rule
 //!   and the status of one criterion (including OCR's "different occasions").
+//! - [`occasions`]: evidence over time: the occasions and span of a criterion's evidence,
+//!   and the centre's setting of how many occasions are sufficient.
 //! - [`progress`]: criteria met of total, per unit and per learner.
 //! - [`signoff`]: the hash of a unit's evidence set, the assessor's and learner's signatures,
 //!   and what may change once a unit is locked.
@@ -17,6 +19,7 @@
 pub mod evidence;
 pub mod judgement;
 pub mod marks;
+pub mod occasions;
 pub mod progress;
 pub mod signoff;
 
@@ -27,6 +30,10 @@ pub use judgement::{
 };
 pub use marks::{
     ComponentMark, ConsiderationKind, Grade, GradeResult, MarkError, SpecialConsideration, grade,
+};
+pub use occasions::{
+    MAX_OCCASIONS, Occasion, OccasionsRefusal, check_occasions_setting, effective_occasions,
+    occasions_of, occasions_words, span_days, span_words,
 };
 pub use progress::{LearnerProgress, UnitProgress, learner_progress, unit_progress};
 pub use signoff::{

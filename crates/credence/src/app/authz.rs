@@ -492,6 +492,91 @@ impl App {
     }
 }
 
+/// A centre's assessment practice: the readings of the specifications it records for its
+/// own learners (how many occasions are "sufficient", issue 17). Its staff, an EQA appointed
+/// to it and staff of an AO it works with read it; its administrators and its lead IQA set
+/// it. Built only by [`App::practice_scope`].
+#[derive(Debug, Clone)]
+pub struct PracticeScope {
+    centre_id: i64,
+    person_id: i64,
+    who: String,
+    may_set: bool,
+}
+
+impl PracticeScope {
+    pub fn centre_id(&self) -> i64 {
+        self.centre_id
+    }
+    pub fn person_id(&self) -> i64 {
+        self.person_id
+    }
+    /// As the audit log names them.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+    /// The centre's administrators and its lead IQA set the centre's practice.
+    pub fn may_set(&self) -> bool {
+        self.may_set
+    }
+    /// Refuse, saying who may, unless this person sets the centre's practice.
+    pub fn require_set(&self) -> AppResult<()> {
+        if self.may_set {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Only the centre's administrators or its lead IQA set the number of occasions: the centre administrator makes an IQA lead on the centre's page".into(),
+            ))
+        }
+    }
+}
+
+impl App {
+    /// The actor's part in a centre's assessment practice: its staff (the administrators and
+    /// the lead IQA may set it), an EQA appointed to it, or staff of an AO it works with read
+    /// it. Its learners are refused; anyone else gets NotFound.
+    pub async fn practice_scope(&self, actor: &Actor, centre_id: i64) -> AppResult<PracticeScope> {
+        let roles = actor.centre_roles(centre_id);
+        let make = |may_set| PracticeScope {
+            centre_id,
+            person_id: actor.person_id,
+            who: super::audit::person_ref(actor.person_id),
+            may_set,
+        };
+        let lead = roles.contains(&"iqa")
+            && self
+                .store
+                .lead_iqas(centre_id)
+                .await?
+                .contains(&actor.person_id);
+        if roles.contains(&"centre_admin") || lead {
+            return Ok(make(true));
+        }
+        if roles.iter().any(|r| *r != "learner")
+            || actor.eqa_centres.iter().any(|(c, _)| *c == centre_id)
+        {
+            return Ok(make(false));
+        }
+        let approved: BTreeSet<String> = self
+            .store
+            .centre_aos(centre_id)
+            .await?
+            .into_iter()
+            .map(|a| a.ao_code)
+            .collect();
+        if actor.ao_codes().iter().any(|a| approved.contains(*a)) {
+            return Ok(make(false));
+        }
+        if roles.is_empty() {
+            Err(AppError::NotFound(format!("centre {centre_id}")))
+        } else {
+            Err(AppError::Forbidden(
+                "A centre's assessment practice is for its staff, its EQAs and its awarding organisations".into(),
+            ))
+        }
+    }
+}
+
 /// How someone takes part in a centre's quality assurance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QaRole {

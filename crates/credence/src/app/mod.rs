@@ -13,6 +13,7 @@ pub mod demo;
 pub mod jobs;
 pub mod leavers;
 pub mod needs;
+pub mod occasions;
 pub mod people;
 pub mod portfolio;
 pub mod quality;

@@ -16,6 +16,7 @@
 mod catalogue;
 mod certificates;
 mod jobs;
+mod occasions;
 mod people;
 mod plan;
 mod portfolio;
@@ -28,6 +29,7 @@ mod work;
 pub use catalogue::*;
 pub use certificates::*;
 pub use jobs::*;
+pub use occasions::*;
 pub use people::*;
 pub use plan::*;
 pub use portfolio::*;
@@ -188,6 +190,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "authentication",
         sqlite: include_str!("../../migrations/sqlite/0011_authentication.sql"),
         postgres: include_str!("../../migrations/postgres/0011_authentication.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "evidence_occasions",
+        sqlite: include_str!("../../migrations/sqlite/0012_evidence_occasions.sql"),
+        postgres: include_str!("../../migrations/postgres/0012_evidence_occasions.sql"),
     },
 ];
 

@@ -259,6 +259,28 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ),
     // Quality assurance (issue 12): the policy lets in whoever has a part at the centre;
     // the use cases' QaScope decides what each may do (IQA, lead IQA, EQA, AO staff).
+    // Evidence over time: the centre's staff, EQAs and AOs read the occasions per unit; the
+    // use case's PracticeScope lets only the administrators and the lead IQA set them.
+    (
+        "GET",
+        "/centres/{centre}/evidence-occasions",
+        Policy::CentreView,
+    ),
+    (
+        "POST",
+        "/centres/{centre}/evidence-occasions",
+        Policy::CentreQa,
+    ),
+    (
+        "GET",
+        "/api/v1/centres/{centre}/evidence-occasions",
+        Policy::CentreView,
+    ),
+    (
+        "POST",
+        "/api/v1/centres/{centre}/evidence-occasions",
+        Policy::CentreQa,
+    ),
     ("GET", "/centres/{centre}/qa", Policy::CentreQa),
     ("POST", "/centres/{centre}/qa/generate", Policy::CentreQa),
     ("POST", "/centres/{centre}/qa/samples", Policy::CentreQa),

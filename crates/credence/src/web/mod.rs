@@ -6,6 +6,7 @@ pub mod api;
 mod api_people;
 mod case;
 pub mod certificates;
+pub mod occasions;
 /// Dates and times for pages: [`crate::format`] (the PDFs use it too).
 pub use crate::format;
 pub mod pages;
@@ -36,6 +37,7 @@ pub fn router(app: App) -> Router {
         .merge(portfolio::api_router())
         .merge(quality::api_router())
         .merge(certificates::api_router())
+        .merge(occasions::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
@@ -44,6 +46,7 @@ pub fn router(app: App) -> Router {
         .merge(portfolio::router())
         .merge(quality::router())
         .merge(certificates::router())
+        .merge(occasions::router())
         .merge(second_factor::router())
         .merge(api_router)
         .merge(case::router());
@@ -81,6 +84,7 @@ pub fn openapi_json() -> String {
         .merge(portfolio::api_router())
         .merge(quality::api_router())
         .merge(certificates::api_router())
+        .merge(occasions::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }

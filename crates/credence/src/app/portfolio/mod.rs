@@ -250,10 +250,27 @@ pub fn shown_inline(media_type: &str) -> bool {
         || media_type.starts_with("video/")
 }
 
+/// How many occasions a unit's criteria need, and the occasions each has (issue 17).
+#[derive(Debug, Clone)]
+pub struct OccasionsRule {
+    /// What each criterion needs: the centre's setting, else the specification's minimum.
+    pub need: u32,
+    /// The specification's minimum.
+    pub minimum: u32,
+    /// The centre's setting, where it recorded one.
+    pub setting: Option<crate::store::OccasionsSettingRow>,
+    /// Each judged item's occasions (current evidence only), oldest first.
+    pub by_criterion: BTreeMap<String, Vec<portfolio::Occasion>>,
+}
+
 /// One unit as the learner's portfolio shows it.
 #[derive(Debug, Clone)]
 pub struct PortfolioUnit {
+    /// The unit as the learner's registration has it, with `evidence_occasions` the number
+    /// that counts at the centre (see [`OccasionsRule`]).
     pub unit: Unit,
+    /// Where the unit asks for evidence on different occasions.
+    pub occasions: Option<OccasionsRule>,
     /// The qualifications of the learner's that list it, with its group there.
     pub in_qualifications: Vec<(String, Option<String>)>,
     pub progress: UnitProgress,

@@ -325,6 +325,15 @@ impl App {
             .map(|e| e.evidence_id)
             .collect();
 
+        // Each centre's number of occasions per unit (issue 17): read once per centre seen.
+        let mut settings: BTreeMap<i64, Vec<crate::store::OccasionsSettingRow>> = BTreeMap::new();
+        for pq in &qualifications {
+            let centre = pq.registration.centre_id;
+            if let std::collections::btree_map::Entry::Vacant(e) = settings.entry(centre) {
+                e.insert(self.store.evidence_occasions_at(centre).await?);
+            }
+        }
+
         // Units in qualification order, each once.
         let mut units: Vec<PortfolioUnit> = Vec::new();
         for pq in &qualifications {
@@ -335,12 +344,45 @@ impl App {
                         .push((pq.qualification.qan.clone(), qu.group.clone()));
                     continue;
                 }
-                let Some(unit) = pq.spec.unit(&qu.unit) else {
+                let Some(spec_unit) = pq.spec.unit(&qu.unit) else {
                     continue;
                 };
+                // The number of occasions is the centre's setting where it has one (for the
+                // centre of the registration the unit is taken under), else the
+                // specification's minimum: the status everywhere follows from this unit.
+                let setting = settings
+                    .get(&pq.registration.centre_id)
+                    .and_then(|s| s.iter().find(|s| s.unit_key == spec_unit.key))
+                    .cloned();
+                let mut adjusted = spec_unit.clone();
+                adjusted.evidence_occasions = portfolio::effective_occasions(
+                    spec_unit,
+                    setting
+                        .as_ref()
+                        .and_then(|s| u32::try_from(s.occasions).ok()),
+                );
+                let unit = &adjusted;
                 let maps = maps_of.get(unit.key.as_str()).unwrap_or(&none_m);
                 let judged = judged_of.get(unit.key.as_str()).unwrap_or(&none_j);
                 let progress = portfolio::unit_progress(unit, maps, judged, &items);
+                let occasions = match (unit.evidence_occasions, spec_unit.evidence_occasions) {
+                    (Some(need), Some(minimum)) => Some(OccasionsRule {
+                        need,
+                        minimum,
+                        by_criterion: unit
+                            .judged_items()
+                            .into_iter()
+                            .map(|(n, _)| {
+                                (
+                                    n.to_string(),
+                                    portfolio::occasions_of(&unit.key, n, maps, &items),
+                                )
+                            })
+                            .collect(),
+                        setting,
+                    }),
+                    _ => None,
+                };
                 let mut evidence_by_criterion: BTreeMap<String, Vec<(i64, String)>> =
                     BTreeMap::new();
                 for m in mappings
@@ -399,7 +441,8 @@ impl App {
                         .filter(|r| r.unit_key == unit.key)
                         .cloned()
                         .collect(),
-                    unit: unit.clone(),
+                    unit: adjusted.clone(),
+                    occasions,
                     in_plan: false,
                     has_work,
                 });

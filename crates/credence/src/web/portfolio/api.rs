@@ -9,6 +9,19 @@ pub struct ApiCriterion {
     pub status: CriterionStatus,
     /// Current evidence mapped to it: id and location.
     pub evidence: Vec<ApiMappedEvidence>,
+    /// Where the unit asks for evidence on different occasions (`occasions_needed`): each
+    /// distinct evidence date, oldest first, with the current items dated that day. Empty
+    /// otherwise.
+    pub occasions: Vec<ApiOccasion>,
+}
+
+/// One occasion of a criterion's evidence.
+#[derive(Serialize, ToSchema)]
+pub struct ApiOccasion {
+    /// YYYY-MM-DD
+    pub date: String,
+    /// The evidence items dated that day.
+    pub evidence: Vec<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -29,6 +42,12 @@ pub struct ApiUnit {
     pub in_plan: bool,
     /// SHA-256 of the unit's evidence set now: what a signature would carry.
     pub evidence_hash: String,
+    /// Where the unit asks for evidence on different occasions: how many each criterion
+    /// needs at the learner's centre (the centre's setting, else the specification's
+    /// minimum, `occasions_minimum`). A criterion judged met on fewer is `needs_occasions`
+    /// and does not count in `met`.
+    pub occasions_needed: Option<u32>,
+    pub occasions_minimum: Option<u32>,
     pub criteria: Vec<ApiCriterion>,
 }
 
@@ -85,11 +104,30 @@ pub(super) fn api_portfolio_of(p: &Portfolio) -> ApiPortfolio {
                 signed_off: u.signed_off,
                 in_plan: u.in_plan,
                 evidence_hash: u.current_hash.clone(),
+                occasions_needed: u.occasions.as_ref().map(|o| o.need),
+                occasions_minimum: u.occasions.as_ref().map(|o| o.minimum),
                 criteria: u
                     .progress
                     .per_criterion
                     .iter()
                     .map(|(n, s)| ApiCriterion {
+                        occasions: u
+                            .occasions
+                            .as_ref()
+                            .and_then(|o| o.by_criterion.get(n))
+                            .map(|list| {
+                                list.iter()
+                                    .map(|o| ApiOccasion {
+                                        date: o.date.format("%Y-%m-%d").to_string(),
+                                        evidence: o
+                                            .items
+                                            .iter()
+                                            .filter_map(|i| i.parse().ok())
+                                            .collect(),
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
                         number: n.clone(),
                         status: s.clone(),
                         evidence: u

@@ -187,9 +187,15 @@ pub(super) fn status_tag(s: &CriterionStatus) -> (&'static str, String) {
         CriterionStatus::Met { rpl: true, .. } => ("tag--green", "Met (RPL)".into()),
         CriterionStatus::Met { .. } => ("tag--green", "Met".into()),
         CriterionStatus::NotYetMet { .. } => ("tag--red", "Not yet met".into()),
+        // A unit that asks for no occasions needs one: the evidence under the decision was
+        // taken away.
+        CriterionStatus::NeedsOccasions { have: 0, need: 1 } => (
+            "tag--yellow",
+            "Judged met, but no current evidence is mapped to it".into(),
+        ),
         CriterionStatus::NeedsOccasions { have, need } => (
             "tag--yellow",
-            format!("Judged met; {have} of {need} occasions evidenced"),
+            format!("Judged met, short of occasions: {have} of {need}"),
         ),
     }
 }
@@ -274,10 +280,34 @@ pub(super) struct CritRow {
     /// both the learner and the assessor read.
     feedback: Vec<FeedbackRow>,
     evidence: Vec<(i64, String, String)>,
+    /// Where the unit asks for evidence on different occasions: each occasion (a date) with
+    /// its items, oldest first; empty otherwise.
+    occasions: Vec<OccasionRow>,
+    /// "2 of 3 occasions evidenced, over 3 weeks and 2 days (5 October 2026 to 28 October
+    /// 2026)"; empty where the unit asks for no occasions.
+    occasions_summary: String,
+    /// Why a criterion judged met does not count yet, and what is needed; empty otherwise.
+    occasions_short: String,
     /// What the whole-unit form showed when it was sent back with a problem.
     kept_outcome: String,
     kept_feedback: String,
     kept_rpl: bool,
+}
+
+/// One occasion of a criterion's evidence: its date (as people in the UK read it) and the
+/// items dated that day (id, title, location).
+pub(super) struct OccasionRow {
+    date: String,
+    items: Vec<(i64, String, String)>,
+}
+
+/// A count with its noun: "1 occasion", "3 occasions".
+pub(super) fn occasions_count(n: usize) -> String {
+    if n == 1 {
+        "1 occasion".into()
+    } else {
+        format!("{n} occasions")
+    }
 }
 
 /// One decision's feedback on a criterion.

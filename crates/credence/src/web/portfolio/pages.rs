@@ -74,7 +74,12 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
                         .map(|(_, s)| s.clone())
                         .unwrap_or(CriterionStatus::NoEvidence);
                     let (tag, label) = status_tag(&status);
+                    let (occasions, occasions_summary, occasions_short) =
+                        occasion_rows(u, number, &status, &titles);
                     CritRow {
+                        occasions,
+                        occasions_summary,
+                        occasions_short,
                         lo_heading: headings
                             .get(number)
                             .map(|h| h.0.clone())
@@ -192,6 +197,89 @@ pub(super) fn unit_rows(p: &Portfolio) -> Vec<UnitRow> {
             }
         })
         .collect()
+}
+
+/// A criterion's occasions as the unit page shows them: each date with its items, the
+/// progress and span in words, and (when judged met on too few) what is still needed.
+fn occasion_rows(
+    u: &crate::app::portfolio::PortfolioUnit,
+    number: &str,
+    status: &CriterionStatus,
+    titles: &std::collections::HashMap<i64, &str>,
+) -> (Vec<OccasionRow>, String, String) {
+    let Some(rule) = &u.occasions else {
+        return (Vec::new(), String::new(), String::new());
+    };
+    let found = rule
+        .by_criterion
+        .get(number)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let locations: std::collections::HashMap<i64, &str> = u
+        .evidence_by_criterion
+        .get(number)
+        .map(|v| v.iter().map(|(id, loc)| (*id, loc.as_str())).collect())
+        .unwrap_or_default();
+    let rows = found
+        .iter()
+        .map(|o| OccasionRow {
+            date: crate::web::format::uk_date(&o.date.format("%Y-%m-%d").to_string()),
+            items: o
+                .items
+                .iter()
+                .filter_map(|id| id.parse::<i64>().ok())
+                .filter_map(|id| {
+                    titles.get(&id).map(|t| {
+                        (
+                            id,
+                            t.to_string(),
+                            locations.get(&id).copied().unwrap_or_default().to_string(),
+                        )
+                    })
+                })
+                .collect(),
+        })
+        .collect::<Vec<_>>();
+    let need = rule.need as usize;
+    let have = found.len();
+    let mut summary = if have > need {
+        format!("{have} occasions evidenced ({need} needed)")
+    } else {
+        format!("{have} of {} evidenced", occasions_count(need))
+    };
+    if let (Some(first), Some(last)) = (found.first(), found.last()) {
+        let days = credence_domain::portfolio::span_days(found);
+        if have > 1 {
+            summary.push_str(&format!(
+                ", over {} ({} to {})",
+                credence_domain::portfolio::span_words(days),
+                crate::web::format::uk_date(&first.date.format("%Y-%m-%d").to_string()),
+                crate::web::format::uk_date(&last.date.format("%Y-%m-%d").to_string()),
+            ));
+        } else {
+            summary.push_str(", all on one day");
+        }
+    }
+    let short = match status {
+        CriterionStatus::NeedsOccasions { have, need } => {
+            let more = need.saturating_sub(*have);
+            format!(
+                "Judged met, but short of occasions: it does not count towards progress until {more} more {} evidenced. Add evidence from {} on a different day and map it to {number}.",
+                if more == 1 {
+                    "occasion is"
+                } else {
+                    "occasions are"
+                },
+                if more == 1 {
+                    "another occasion"
+                } else {
+                    "other occasions"
+                },
+            )
+        }
+        _ => String::new(),
+    };
+    (rows, summary, short)
 }
 
 pub(super) fn evidence_rows(p: &Portfolio) -> Vec<EvRow> {
@@ -379,6 +467,14 @@ pub(super) struct ResultRow {
     at: String,
 }
 
+/// What the unit page says about occasions: how many each criterion needs, on what basis,
+/// and the specification's own words.
+pub(super) struct OccasionsView {
+    need: u32,
+    basis: String,
+    words: String,
+}
+
 pub(super) struct GuidanceRow {
     lo: String,
     text: String,
@@ -401,7 +497,7 @@ pub(super) struct UnitPage {
     simulation: String,
     method: String,
     guidance: Vec<GuidanceRow>,
-    occasions: Option<u32>,
+    occasions: Option<OccasionsView>,
     may_assess: bool,
     may_sign_assessor: bool,
     may_sign_learner: bool,
@@ -614,7 +710,23 @@ pub(super) async fn unit_response_kept(
                 guidance: lo.assessor_guidance.clone().unwrap_or_default(),
             })
             .collect(),
-        occasions: pu.unit.evidence_occasions,
+        occasions: pu.occasions.as_ref().map(|o| OccasionsView {
+            need: o.need,
+            basis: match &o.setting {
+                Some(set) => format!(
+                    "The centre's own setting (the specification's minimum is {}), recorded by {} on {}: {}",
+                    o.minimum,
+                    set.set_by_name.as_deref().unwrap_or("the operator"),
+                    crate::web::format::uk_date(&set.updated_at),
+                    set.reason
+                ),
+                None => format!(
+                    "The specification's minimum: it asks for different occasions without a number, so the plural is read as {}. The centre has not set a number of its own.",
+                    o.minimum
+                ),
+            },
+            words: credence_domain::portfolio::occasions_words(&pu.unit).unwrap_or_default(),
+        }),
         may_assess: p.may_assess,
         may_sign_assessor: p.may_assess && assessor_check.is_ok(),
         may_sign_learner: p.is_learner && learner_check.is_ok(),
