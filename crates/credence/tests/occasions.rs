@@ -526,8 +526,8 @@ both_databases!(
     simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work
 );
 
-/// A database an older Credence made (up to migration 10, with a centre) takes migration
-/// 0012: the centre's settings start empty, are written and read back, and the table itself
+/// A database an older Credence made (up to migration 10, with a centre) takes migrations
+/// 0011 and 0012: the centre's settings start empty, are written and read back, and the table itself
 /// refuses a number outside 1 to 20 whatever the caller checked.
 async fn an_older_database_gains_the_centres_occasions(url: String) {
     let store = credence::store::Store::connect(&url).await.unwrap();
@@ -538,7 +538,11 @@ async fn an_older_database_gains_the_centres_occasions(url: String) {
     .fetch_one(store.pool())
     .await
     .unwrap();
-    assert_eq!(store.migrate().await.unwrap(), 1, "only 0012 is new");
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        2,
+        "0011 (authentication) and 0012 are new"
+    );
     assert!(
         store
             .evidence_occasions_at(centre)
