@@ -304,15 +304,75 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
         2
     );
 
-    // Now claimed: released at once (Eastfield has direct claim status for the unit), a
-    // unit certificate.
+    // Claimed at a centre without direct claim status for the unit: held for OCR's external
+    // verifier, as a qualification's claim is; released by them after a satisfactory visit,
+    // a unit certificate.
+    let ocr = common::actor(app, "ao@ocr.demo").await;
+    app.store
+        .set_direct_claim(east, UNIT, "OCR", false, ocr.person_id, "test: withdrawn")
+        .await
+        .unwrap();
     let claim = app
         .make_claim(&admin_n, reg.registration_id, &[], "test")
         .await
         .unwrap();
-    assert_eq!(claim.status, "released", "{claim:?}");
+    assert_eq!(claim.status, "held", "{claim:?}");
     assert_eq!(claim.kind, "unit");
-    let number = claim.certificate.expect("a unit certificate");
+    assert!(claim.certificate.is_none());
+    assert!(!claim.waiting_for.is_empty(), "{claim:?}");
+    let ev = app
+        .create_person("ev@ocr.test", "Eve Verifier", Some("a long test password"))
+        .await
+        .unwrap();
+    app.store
+        .grant_role(ev, "eqa", Some("OCR"), None, None)
+        .await
+        .unwrap();
+    app.store.appoint_eqa(ev, east, "OCR").await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: i64| {
+        (today + chrono::Duration::days(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let visit = app
+        .store
+        .schedule_visit(east, "OCR", ev, &day(-3), ocr.person_id)
+        .await
+        .unwrap();
+    app.store
+        .report_visit(
+            visit,
+            &credence::store::VisitReport {
+                visited_on: day(-3),
+                outcome: "satisfactory".into(),
+                risk: "low".into(),
+                sampled: "[]".into(),
+                findings: "NVQ portfolios sampled; authentication in place.".into(),
+                actions: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let eve = common::actor(app, "ev@ocr.test").await;
+    app.eqa_release_claim(
+        &eve,
+        claim.claim,
+        "Sampled: evidence authentic and sufficient.",
+        "test",
+    )
+    .await
+    .unwrap();
+    let number = app
+        .store
+        .certificates(&credence::store::CertificateFilter {
+            learner_id: Some(olivia),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .remove(0)
+        .number;
     let v = app.verify_certificate(&number).await.unwrap();
     assert_eq!(v.kind, "unit");
     assert_eq!(v.learner_name, "Olivia Grant");
@@ -479,3 +539,79 @@ async fn outsiders_verify_a_unit_certificate() {
         );
     }
 }
+
+/// A unit achieved on its own counts towards a qualification it belongs to when the same
+/// learner registers on that qualification later: credit carried forward.
+async fn a_unit_on_its_own_carries_forward_to_its_qualification(url: String) {
+    let d = common::demo_centres(&url).await;
+    let app = &d.app;
+    let isp = common::actor(app, "ao@isp.demo").await;
+    // ISP's Level 3 Award in Planning Sales Activities is the one unit D/651/0349.
+    let (unit, award) = ("D/651/0349", "610/3797/7");
+    for code in [unit, award] {
+        app.approve_centre(&isp, d.north, code, "test")
+            .await
+            .unwrap();
+    }
+    let admin = common::actor(app, "admin@northgate.demo").await;
+    let scope = app.centre_admin_scope(&admin, d.north).await.unwrap();
+    let on_unit = format!(
+        "given_name,family_name,date_of_birth,uln,unit\nRui,Costa,1990-03-03,9999999998,{unit}\n"
+    );
+    let out = app
+        .register_csv(&scope, on_unit.as_bytes(), false, "test", |_| {})
+        .await
+        .unwrap();
+    assert_eq!(out.registered, 1, "{:?}", out.errors);
+    let learner = out.learners[0];
+    let reg = app
+        .store
+        .registrations_of_learner(learner)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(reg.qan, unit);
+    for role in ["assessor", "learner"] {
+        app.store
+            .insert_signature(
+                learner,
+                unit,
+                role,
+                admin.person_id,
+                "Signed.",
+                "sha256:test",
+                d.north,
+            )
+            .await
+            .unwrap();
+    }
+    // Later the learner registers on the Award (the same ULN: the same learner record).
+    let on_award = format!(
+        "given_name,family_name,date_of_birth,uln,qan\nRui,Costa,1990-03-03,9999999998,{award}\n"
+    );
+    let out = app
+        .register_csv(&scope, on_award.as_bytes(), false, "test", |_| {})
+        .await
+        .unwrap();
+    assert_eq!(out.registered, 1, "{:?}", out.errors);
+    assert_eq!(out.learners[0], learner, "one learner record");
+    let regs = app.store.registrations_of_learner(learner).await.unwrap();
+    assert_eq!(regs.len(), 2);
+    let award_reg = regs.iter().find(|r| r.qan == award).unwrap();
+    // The unit signed off on its own is what the Award's claim proposes, and the portfolio
+    // counts both achieved.
+    assert_eq!(
+        app.proposed_claim_units(award_reg).await.unwrap(),
+        vec![unit.to_string()]
+    );
+    let p = app.portfolio(&admin, learner).await.unwrap();
+    let achieved: Vec<&str> = p.achieved.iter().map(|(c, _)| c.as_str()).collect();
+    assert!(
+        achieved.contains(&award) && achieved.contains(&unit),
+        "{achieved:?}"
+    );
+}
+both_databases!(
+    carried_forward,
+    a_unit_on_its_own_carries_forward_to_its_qualification
+);
