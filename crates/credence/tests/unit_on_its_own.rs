@@ -538,6 +538,36 @@ async fn outsiders_verify_a_unit_certificate() {
             "{words} not on the unit page"
         );
     }
+
+    // Olivia declares her work her own from her unit page (the form, no JavaScript); the
+    // page then shows her declaration and waits for the centre.
+    let olivia = common::learner_of(&d.app, "olivia.learner@demo").await;
+    let cookie = common::pages::demo_cookie(&router, "olivia.learner@demo").await;
+    let url = format!("/learners/{olivia}/portfolio/units/H-502-8599");
+    let before = common::send(&router, common::pages::page(&url, &cookie)).await;
+    assert!(before.body.contains("Declare this work my own"));
+    let csrf = common::pages::csrf_in(&before.body);
+    let done = common::send(
+        &router,
+        common::pages::form(
+            &format!("{url}/authenticate"),
+            &format!("csrf={csrf}&comments=All+my+own+calls"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert!(
+        done.status.is_redirection() || done.status == StatusCode::OK,
+        "{}",
+        done.status
+    );
+    let after = common::send(&router, common::pages::page(&url, &cookie)).await;
+    assert!(!after.body.contains("Declare this work my own"));
+    assert!(after.body.contains("All my own calls"));
+    assert!(after.body.contains("Not confirmed"));
+    // A unit on its own has its unit's page where a qualification's would be.
+    let q = common::send(&router, get("/qualifications/H-502-8599".into())).await;
+    assert_eq!(q.status, StatusCode::PERMANENT_REDIRECT);
 }
 
 /// A unit achieved on its own counts towards a qualification it belongs to when the same

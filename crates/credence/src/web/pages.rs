@@ -659,6 +659,17 @@ async fn qualification(
 ) -> Result<Response, PageError> {
     let cat = app.catalogue().await?;
     let qan = qan_from_slug(&qan);
+    // A unit taken on its own (a registration's code may be one) has the unit's page.
+    if cat.qualification(&qan).is_none()
+        && let Some((_, p)) = cat.programme(&qan)
+        && p.is_unit()
+    {
+        return Ok(axum::response::Redirect::permanent(&format!(
+            "/units/{}",
+            crate::app::catalogue::unit_slug(&p.units[0].unit)
+        ))
+        .into_response());
+    }
     let (cs, q) = cat
         .qualification(&qan)
         .ok_or_else(|| not_found_msg(format!("qualification {qan}")))?;

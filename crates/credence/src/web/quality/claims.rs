@@ -55,6 +55,8 @@ pub(super) struct ClaimLine {
     certificate: Option<String>,
     /// A banked unit (a unit claim).
     unit_claim: bool,
+    /// The registration is on the unit on its own (not a unit banked from a qualification).
+    unit_on_its_own: bool,
 }
 
 const STATUSES: [(&str, &str); 3] = [
@@ -199,6 +201,7 @@ async fn claims_page(
                 releasable: may_release && c.releasable_by_eqa,
                 certificate: c.certificate.clone(),
                 unit_claim: c.kind == "unit",
+                unit_on_its_own: credence_domain::ident::is_unit_code(&c.qan),
             }
         })
         .collect();
