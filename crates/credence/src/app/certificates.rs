@@ -105,6 +105,11 @@ impl RegisterScope {
     pub fn is_ao_staff(&self) -> bool {
         !self.aos.is_empty()
     }
+    /// Whether certificates issued to this centre's learners, of this AO, are in the
+    /// register this scope reads (their records open), not only on the public page.
+    pub fn sees_centre_of(&self, centre: i64, ao: &str) -> bool {
+        self.operator || self.aos.contains(ao) || self.centres.contains(&centre)
+    }
 }
 
 /// The public verification URL of a certificate.

@@ -1120,10 +1120,8 @@ impl App {
         let spec = self
             .specification_of_version(reg.catalogue_version_id)
             .await?;
-        spec.qualifications
-            .iter()
-            .find(|q| q.qan == reg.qan)
-            .and_then(|q| q.units.first())
+        spec.programme(&reg.qan)
+            .and_then(|q| q.units.first().cloned())
             .map(|u| u.unit.clone())
             .ok_or_else(|| AppError::Internal("demo unit".into()))
     }

@@ -132,16 +132,12 @@ impl App {
                 let spec = self
                     .specification_of_version(r.catalogue_version_id)
                     .await?;
-                let found = spec
-                    .qualifications
-                    .iter()
-                    .find(|q| q.qan == r.qan)
-                    .map(|q| {
-                        (
-                            std::sync::Arc::new(q.units.iter().map(|u| u.unit.clone()).collect()),
-                            q.title.clone(),
-                        )
-                    });
+                let found = spec.programme(&r.qan).map(|q| {
+                    (
+                        std::sync::Arc::new(q.units.iter().map(|u| u.unit.clone()).collect()),
+                        q.title.clone(),
+                    )
+                });
                 known.insert(key.clone(), found);
             }
             if let Some(Some((units, title))) = known.get(&key) {
@@ -705,9 +701,7 @@ impl App {
             .specification_of_version(reg.catalogue_version_id)
             .await?;
         let has = spec
-            .qualifications
-            .iter()
-            .find(|q| q.qan == reg.qan)
+            .programme(&reg.qan)
             .is_some_and(|q| q.units.iter().any(|u| u.unit == unit));
         if !has {
             return Err(AppError::Validation(format!(

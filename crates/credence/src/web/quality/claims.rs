@@ -53,6 +53,9 @@ pub(super) struct ClaimLine {
     releasable: bool,
     /// The certificate a released claim became.
     certificate: Option<String>,
+    /// Where its number links: the register's record, or (for those who do not read the
+    /// register, such as the EQA) the public page.
+    certificate_link: String,
     /// A banked unit (a unit claim).
     unit_claim: bool,
     /// The registration is on the unit on its own (not a unit banked from a qualification).
@@ -171,6 +174,7 @@ async fn claims_page(
     let count = |s: &str| list.iter().filter(|c| c.status == s).count();
     let counts = (count("held"), count("released"), count("withdrawn"));
     let may_release = matches!(role, Some(QaRole::Eqa { .. }));
+    let register = app.register_scope(actor);
     let lines: Vec<ClaimLine> = list
         .iter()
         .filter(|c| filter.is_empty() || c.status == filter)
@@ -199,6 +203,13 @@ async fn claims_page(
                 note: c.release_note.clone().unwrap_or_default(),
                 waiting_for: c.waiting_for.iter().map(|w| sentence(w)).collect(),
                 releasable: may_release && c.releasable_by_eqa,
+                certificate_link: match &c.certificate {
+                    Some(n) if register.sees_centre_of(c.centre, &c.ao) => {
+                        format!("/certificates/{n}/record")
+                    }
+                    Some(n) => format!("/certificates/{n}"),
+                    None => String::new(),
+                },
                 certificate: c.certificate.clone(),
                 unit_claim: c.kind == "unit",
                 unit_on_its_own: credence_domain::ident::is_unit_code(&c.qan),
