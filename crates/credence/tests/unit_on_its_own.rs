@@ -119,6 +119,16 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
     assert!(unit.progress.met < unit.progress.total);
     assert!(unit.unit.centre_authentication);
 
+    // The centre's sampling plan covers the unit on its own as a qualification's.
+    let admin_e = common::actor(app, "admin@eastfield.demo").await;
+    let plan = app.qa_plan(&admin_e, east, Some(UNIT)).await.unwrap();
+    assert_eq!(plan.qualifications.len(), 1);
+    assert_eq!(
+        plan.qualifications[0].title,
+        "Generating and qualifying sales leads"
+    );
+    assert!(plan.qualifications[0].work >= 2, "Olivia's and Kwame's unit");
+
     // Registration on the unit: the refusals, each named, and nothing stored.
     let admin_n = common::actor(app, "admin@eastfield.demo").await;
     let admin_r = common::actor(app, "admin@riverside.demo").await;
