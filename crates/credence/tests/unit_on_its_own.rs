@@ -127,7 +127,10 @@ async fn a_unit_on_its_own_end_to_end(url: String) {
         plan.qualifications[0].title,
         "Generating and qualifying sales leads"
     );
-    assert!(plan.qualifications[0].work >= 2, "Olivia's and Kwame's unit");
+    assert!(
+        plan.qualifications[0].work >= 2,
+        "Olivia's and Kwame's unit"
+    );
 
     // Registration on the unit: the refusals, each named, and nothing stored.
     let admin_n = common::actor(app, "admin@eastfield.demo").await;
@@ -575,6 +578,54 @@ async fn outsiders_verify_a_unit_certificate() {
     assert!(!after.body.contains("Declare this work my own"));
     assert!(after.body.contains("All my own calls"));
     assert!(after.body.contains("Not confirmed"));
+    // The centre's administrator registers one learner on the unit from the page: the unit
+    // is in the list of what the centre is approved for.
+    let east = d
+        .app
+        .store
+        .centres()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Eastfield Sales Academy")
+        .unwrap()
+        .centre_id;
+    let admin = common::pages::demo_cookie(&router, "admin@eastfield.demo").await;
+    let new = common::send(
+        &router,
+        common::pages::page(&format!("/centres/{east}/registrations/new"), &admin),
+    )
+    .await;
+    assert!(
+        new.body.contains("<option value=\"H/502/8599\""),
+        "the unit is offered"
+    );
+    let csrf = common::pages::csrf_in(&new.body);
+    let posted = common::send(
+        &router,
+        common::pages::form(
+            &format!("/centres/{east}/registrations"),
+            &format!("csrf={csrf}&given_name=Zara&family_name=Quinn&date_of_birth=02%2F03%2F1998&uln=&email=&qan=H%2F502%2F8599"),
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert!(
+        posted.status.is_redirection(),
+        "{} {}",
+        posted.status,
+        posted.body.chars().take(400).collect::<String>()
+    );
+    let zara = d
+        .app
+        .store
+        .registrations_at_centre(east, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.given_name == "Zara")
+        .unwrap();
+    assert_eq!(zara.qan, UNIT);
     // A unit on its own has its unit's page where a qualification's would be.
     let q = common::send(&router, get("/qualifications/H-502-8599".into())).await;
     assert_eq!(q.status, StatusCode::PERMANENT_REDIRECT);
