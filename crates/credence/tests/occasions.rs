@@ -486,15 +486,19 @@ both_databases!(
 );
 
 /// OCR unit 39 asks for real work ("observe you in the workplace or ... tangible evidence of
-/// your real work activities"; simulation not permitted): evidence from a realistic working
-/// environment or a simulation cannot be mapped to it.
-async fn simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work(url: String) {
+/// your real work activities"), and its guidance quotes the CfA assessment strategy: "may be
+/// based on either candidate performance at work or through RWE, as necessary". Evidence from
+/// a realistic working environment may be mapped to it; a simulation outside one may not.
+async fn real_work_or_an_rwe_counts_for_ocr_unit_39_a_simulation_outside_one_does_not(url: String) {
     let f = fixture(&url).await;
     let first = unit(&f).await["criteria"][0]["number"]
         .as_str()
         .unwrap()
         .to_string();
-    for source in ["realistic_working_environment", "simulation"] {
+    for (source, mapped) in [
+        ("simulation", false),
+        ("realistic_working_environment", true),
+    ] {
         let r = upload(&f, &format!("Role play ({source})"), "2026-10-05", source).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
@@ -507,23 +511,29 @@ async fn simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work(url:
             json!({"unit": UNIT, "criterion": first, "location": "whole record"}),
         )
         .await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{source}: {}",
-            r.body
-        );
-        assert!(
-            r.body.contains("simulation is not permitted for unit 39"),
-            "{source}: {}",
-            r.body
-        );
+        if mapped {
+            assert!(r.status.is_success(), "{source}: {} {}", r.status, r.body);
+        } else {
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{source}: {}",
+                r.body
+            );
+            assert!(
+                r.body
+                    .contains("must take place in a realistic working environment (RWE)"),
+                "{source}: {}",
+                r.body
+            );
+            assert_eq!(status_of(&unit(&f).await, &first)["status"], "no_evidence");
+        }
     }
-    assert_eq!(status_of(&unit(&f).await, &first)["status"], "no_evidence");
+    assert_eq!(status_of(&unit(&f).await, &first)["status"], "evidenced");
 }
 both_databases!(
-    simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work,
-    simulated_evidence_cannot_count_for_a_unit_that_asks_for_real_work
+    real_work_or_an_rwe_counts_for_ocr_unit_39_a_simulation_outside_one_does_not,
+    real_work_or_an_rwe_counts_for_ocr_unit_39_a_simulation_outside_one_does_not
 );
 
 /// A database an older Credence made (up to migration 10, with a centre) takes migrations
