@@ -632,7 +632,11 @@ mod tests {
         let (same, again) = reassessment(&a, &c, &q.qan, &judged);
         assert!(same.is_empty());
         assert_eq!(again.len(), 3);
-        assert!(again.iter().all(|r| r.reason == ReassessReason::UnitRemoved));
+        assert!(
+            again
+                .iter()
+                .all(|r| r.reason == ReassessReason::UnitRemoved)
+        );
         // Against itself nothing is re-assessed.
         let (same, again) = reassessment(&a, &a, &q.qan, &judged);
         assert_eq!(same.len(), 3);

@@ -42,8 +42,7 @@ fn at_or_before(a: &str, b: &str) -> bool {
 pub fn judgement_counts(j: &Judgement, moves: &[VersionMove]) -> bool {
     !moves.iter().any(|m| {
         at_or_before(&j.at, &m.at)
-            && m
-                .reassess
+            && m.reassess
                 .iter()
                 .any(|(u, c)| *u == j.unit && *c == j.criterion)
     })
