@@ -393,6 +393,18 @@ pub struct Reassessment {
     pub new: Option<String>,
 }
 
+impl Reassessment {
+    /// The re-assessment in words: "L3B1 1.1: its words changed".
+    pub fn words(&self) -> String {
+        let why = match self.reason {
+            ReassessReason::WordsChanged => "its words changed",
+            ReassessReason::CriterionRemoved => "removed from the unit",
+            ReassessReason::UnitRemoved => "its unit was removed",
+        };
+        format!("{} {}: {why}", self.unit_ref, self.criterion)
+    }
+}
+
 /// Every judged item of `a` whose words changed or which is gone in `b`, by unit key and
 /// number: the criteria (and learning outcomes judged themselves) [`diff`] reports as
 /// `changed` (field `text`) or `removed`, and every item of a unit [`diff`] reports as
