@@ -258,9 +258,11 @@ impl App {
             if centre.is_some_and(|c| c != r.centre_id) {
                 continue;
             }
-            if !specs.contains_key(&from.catalogue_version_id) {
+            if let std::collections::btree_map::Entry::Vacant(e) =
+                specs.entry(from.catalogue_version_id)
+            {
                 let (_, old) = self.version_content(from.catalogue_version_id).await?;
-                specs.insert(from.catalogue_version_id, old.specification);
+                e.insert(old.specification);
             }
             let old = &specs[&from.catalogue_version_id];
             let learner = self.learner_impact(&r, &from, old, new).await?;
@@ -378,9 +380,11 @@ impl App {
         let mut moves = Vec::new();
         let mut out = Vec::new();
         for (r, from) in chosen {
-            if !specs.contains_key(&from.catalogue_version_id) {
+            if let std::collections::btree_map::Entry::Vacant(e) =
+                specs.entry(from.catalogue_version_id)
+            {
                 let (_, old) = self.version_content(from.catalogue_version_id).await?;
-                specs.insert(from.catalogue_version_id, old.specification);
+                e.insert(old.specification);
             }
             let old = &specs[&from.catalogue_version_id];
             let impact = self.learner_impact(&r, &from, old, new).await?;
