@@ -342,6 +342,16 @@ async fn moving_one_learner_keeps_their_record_and_reassesses_only_changed_crite
         .unwrap()
         .versions[0]
         .id;
+    // A draft under review shows who it would touch, but cannot be moved to.
+    let preview = app.version_impact(&scope, draft, None).await.unwrap();
+    assert_eq!(preview.status, "draft");
+    assert!(
+        preview
+            .centres
+            .iter()
+            .flat_map(|c| &c.learners)
+            .any(|l| l.registration_id == ben_reg && l.reassess.is_empty())
+    );
     let err = app
         .move_to_version(&scope, draft, MoveTarget::Registration(ben_reg))
         .await
