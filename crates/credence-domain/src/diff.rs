@@ -6,7 +6,7 @@
 //! change of a field is reported once per field (a unit whose credit and title both changed
 //! gives two changes). The diff of a version against itself is empty.
 
-use crate::model::{Qualification, Range, Specification, Unit};
+use crate::model::{Qualification, Range, Specification, Unit, UnitKey};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -362,6 +362,145 @@ pub fn diff(a: &Specification, b: &Specification) -> Vec<Change> {
     out.0
 }
 
+/// Why a judged criterion must be assessed again on a newer version.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReassessReason {
+    /// The criterion is still there, with other words.
+    WordsChanged,
+    /// The unit is still there, without this criterion.
+    CriterionRemoved,
+    /// The unit is gone from the specification, or from the learner's qualification.
+    UnitRemoved,
+}
+
+/// One judged item (a criterion, or a learning outcome judged itself) as a newer version
+/// sees it: what must be re-assessed, and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reassessment {
+    /// The unit's catalogue key.
+    pub unit: UnitKey,
+    /// The unit as people name it (its AO reference, `L3B1`).
+    pub unit_ref: String,
+    /// The criterion's number (`1.1`), or the learning outcome's where it is judged itself.
+    pub criterion: String,
+    pub reason: ReassessReason,
+    /// The words the learner was judged against.
+    pub old: String,
+    /// The words in the newer version; `None` when the criterion or unit is gone.
+    pub new: Option<String>,
+}
+
+impl Reassessment {
+    /// The re-assessment in words: "L3B1 1.1: its words changed".
+    pub fn words(&self) -> String {
+        let why = match self.reason {
+            ReassessReason::WordsChanged => "its words changed",
+            ReassessReason::CriterionRemoved => "removed from the unit",
+            ReassessReason::UnitRemoved => "its unit was removed",
+        };
+        format!("{} {}: {why}", self.unit_ref, self.criterion)
+    }
+}
+
+/// Every judged item of `a` whose words changed or which is gone in `b`, by unit key and
+/// number: the criteria (and learning outcomes judged themselves) [`diff`] reports as
+/// `changed` (field `text`) or `removed`, and every item of a unit [`diff`] reports as
+/// removed. An item not in the map is unchanged: its unit and number exist in both versions
+/// with the same words.
+pub fn judged_item_changes(
+    a: &Specification,
+    b: &Specification,
+) -> BTreeMap<(UnitKey, String), Reassessment> {
+    let mut out = BTreeMap::new();
+    for u in &a.units {
+        let new_unit = b.unit(&u.key);
+        let new_items: BTreeMap<&str, &str> = new_unit
+            .map(|n| n.judged_items().into_iter().collect())
+            .unwrap_or_default();
+        for (number, text) in u.judged_items() {
+            let (reason, new) = match (new_unit, new_items.get(number)) {
+                (None, _) => (ReassessReason::UnitRemoved, None),
+                (Some(_), None) => (ReassessReason::CriterionRemoved, None),
+                (Some(_), Some(t)) if *t != text => {
+                    (ReassessReason::WordsChanged, Some(t.to_string()))
+                }
+                (Some(_), Some(_)) => continue,
+            };
+            out.insert(
+                (u.key.clone(), number.to_string()),
+                Reassessment {
+                    unit: u.key.clone(),
+                    unit_ref: u.ao_ref.clone(),
+                    criterion: number.to_string(),
+                    reason,
+                    old: text.to_string(),
+                    new,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// A learner's judged items on the programme `code` (a QAN, or a unit's Ofqual reference for
+/// a unit taken on its own), sorted for a move from version `a` to version `b`: those that
+/// stay as judged (unit and number in both, same words), and those that must be re-assessed
+/// (words changed, criterion removed, or unit removed from the specification or from the
+/// programme). Judged items outside the programme's units in `a`, or not items of their unit
+/// in `a`, belong to no part of this registration's record and are left out of both.
+pub fn reassessment(
+    a: &Specification,
+    b: &Specification,
+    code: &str,
+    judged: &[(UnitKey, String)],
+) -> (Vec<(UnitKey, String)>, Vec<Reassessment>) {
+    let old_units: Vec<UnitKey> = a
+        .programme(code)
+        .map(|q| q.units.iter().map(|u| u.unit.clone()).collect())
+        .unwrap_or_default();
+    let new_units: Vec<UnitKey> = b
+        .programme(code)
+        .map(|q| q.units.iter().map(|u| u.unit.clone()).collect())
+        .unwrap_or_default();
+    let changes = judged_item_changes(a, b);
+    let mut unchanged = Vec::new();
+    let mut again = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (unit_key, number) in judged {
+        if !old_units.contains(unit_key) || !seen.insert((unit_key.clone(), number.clone())) {
+            continue;
+        }
+        let Some(unit) = a.unit(unit_key) else {
+            continue;
+        };
+        let Some((_, text)) = unit
+            .judged_items()
+            .into_iter()
+            .find(|(n, _)| *n == number.as_str())
+        else {
+            continue;
+        };
+        if let Some(r) = changes.get(&(unit_key.clone(), number.clone())) {
+            again.push(r.clone());
+        } else if !new_units.contains(unit_key) {
+            again.push(Reassessment {
+                unit: unit_key.clone(),
+                unit_ref: unit.ao_ref.clone(),
+                criterion: number.clone(),
+                reason: ReassessReason::UnitRemoved,
+                old: text.to_string(),
+                new: None,
+            });
+        } else {
+            unchanged.push((unit_key.clone(), number.clone()));
+        }
+    }
+    (unchanged, again)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,5 +582,76 @@ mod tests {
         assert!(leaves > 0);
         assert_eq!(changes.len(), 4 + leaves, "{changes:#?}");
         assert!(changes.iter().all(|c| !c.sentence().is_empty()));
+    }
+
+    #[test]
+    fn judged_item_changes_agree_with_the_diff_and_sort_a_learners_criteria() {
+        let a = l3();
+        let mut b = a.clone();
+        let ui = b
+            .units
+            .iter()
+            .position(|u| u.learning_outcomes.iter().all(|l| l.criteria.len() >= 2))
+            .expect("a unit with two criteria in each outcome");
+        let key = b.units[ui].key.clone();
+        let changed = b.units[ui].learning_outcomes[0].criteria[0].number.clone();
+        b.units[ui].learning_outcomes[0].criteria[0].text = "New words".into();
+        let removed = b.units[ui].learning_outcomes[1].criteria.remove(1).number;
+        let kept = b.units[ui].learning_outcomes[0].criteria[1].number.clone();
+        let changes = judged_item_changes(&a, &b);
+        let from_diff = diff(&a, &b)
+            .into_iter()
+            .filter(|c| c.subject == Subject::Criterion)
+            .count();
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes.len(), from_diff);
+        let words = &changes[&(key.clone(), changed.clone())];
+        assert_eq!(words.reason, ReassessReason::WordsChanged);
+        assert_eq!(words.new.as_deref(), Some("New words"));
+        assert_eq!(
+            changes[&(key.clone(), removed.clone())].reason,
+            ReassessReason::CriterionRemoved
+        );
+        // A learner on a qualification with the unit, judged on all three.
+        let q = a
+            .qualifications
+            .iter()
+            .find(|q| q.units.iter().any(|u| u.unit == key))
+            .expect("a qualification with the unit");
+        let judged: Vec<(UnitKey, String)> = [&changed, &removed, &kept, &changed]
+            .iter()
+            .map(|n| (key.clone(), n.to_string()))
+            .chain(std::iter::once((key.clone(), "99.9".to_string())))
+            .collect();
+        let (same, again) = reassessment(&a, &b, &q.qan, &judged);
+        assert_eq!(same, vec![(key.clone(), kept.clone())]);
+        let again: Vec<(&str, ReassessReason)> = again
+            .iter()
+            .map(|r| (r.criterion.as_str(), r.reason))
+            .collect();
+        assert_eq!(
+            again,
+            vec![
+                (changed.as_str(), ReassessReason::WordsChanged),
+                (removed.as_str(), ReassessReason::CriterionRemoved)
+            ]
+        );
+        // The unit leaving the qualification: every judged item of it is re-assessed.
+        let mut c = a.clone();
+        for q2 in &mut c.qualifications {
+            q2.units.retain(|u| u.unit != key);
+        }
+        let (same, again) = reassessment(&a, &c, &q.qan, &judged);
+        assert!(same.is_empty());
+        assert_eq!(again.len(), 3);
+        assert!(
+            again
+                .iter()
+                .all(|r| r.reason == ReassessReason::UnitRemoved)
+        );
+        // Against itself nothing is re-assessed.
+        let (same, again) = reassessment(&a, &a, &q.qan, &judged);
+        assert_eq!(same.len(), 3);
+        assert!(again.is_empty());
     }
 }

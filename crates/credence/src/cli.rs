@@ -473,6 +473,30 @@ pub enum CatalogueCommand {
     },
     /// Publish a draft version that has no open findings.
     Publish { version: i64 },
+    /// Who a new version touches: the centres and learners registered on an older version
+    /// of the same specification, each learner's judged criteria kept and to re-assess.
+    Impact {
+        /// The new version (an id from `catalogue versions`; a draft too).
+        version: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Move one registration, or every registration of a centre on an older version, to a
+    /// newer published version of its specification (evidence and judgements are kept;
+    /// criteria whose words changed need re-assessment).
+    Move {
+        /// The published version to move to.
+        version: i64,
+        /// One registration (its id).
+        #[arg(long, conflicts_with = "centre", required_unless_present = "centre")]
+        registration: Option<i64>,
+        /// Every registration at this centre on an older version.
+        #[arg(long)]
+        centre: Option<i64>,
+        /// Do not ask for confirmation (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Export the catalogue.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
@@ -1166,6 +1190,53 @@ async fn rules(app: &App, r: RulesCommand) -> Result<bool> {
     }
 }
 
+/// Who a version touches, for the terminal: each centre, each learner, what to re-assess.
+fn print_impact(
+    out: &mut impl Write,
+    impact: &crate::app::version_moves::VersionImpact,
+) -> Result<()> {
+    let learners: usize = impact.centres.iter().map(|c| c.learners.len()).sum();
+    writeln!(
+        out,
+        "{} version {} (id {}, {}): {learners} learner(s) at {} centre(s) on an older version",
+        impact.specification,
+        impact.version_number,
+        impact.version,
+        impact.status,
+        impact.centres.len()
+    )?;
+    for c in &impact.centres {
+        writeln!(
+            out,
+            "\n{} (centre {}): {} learner(s), {} criteria to re-assess",
+            c.name,
+            c.centre_id,
+            c.learners.len(),
+            c.reassess_count()
+        )?;
+        for l in &c.learners {
+            writeln!(
+                out,
+                "  {} {} (registration {}, {} on version {}): {} judged criteria kept, {} to re-assess",
+                l.given_name,
+                l.family_name,
+                l.registration_id,
+                l.qan,
+                l.from_version_number,
+                l.unchanged.len(),
+                l.reassess.len()
+            )?;
+            for r in &l.reassess {
+                writeln!(out, "    re-assess {}", r.words())?;
+            }
+            if let Some(b) = &l.blocked {
+                writeln!(out, "    cannot move: {b}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("could not read the {what} {}", path.display()))
 }
@@ -1511,6 +1582,110 @@ async fn catalogue(app: &App, c: CatalogueCommand, by: Option<&str>) -> Result<(
                 "Published {} version {} (id {}).",
                 v.spec_key, v.version_number, v.catalogue_version_id
             )?;
+            Ok(())
+        }
+        CatalogueCommand::Impact { version, format } => {
+            let impact = app
+                .version_impact(&operator, version, None)
+                .await
+                .map_err(user_error)?;
+            match format {
+                OutputFormat::Json => {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&impact)?)?;
+                }
+                OutputFormat::Text => print_impact(&mut out, &impact)?,
+            }
+            Ok(())
+        }
+        CatalogueCommand::Move {
+            version,
+            registration,
+            centre,
+            yes,
+        } => {
+            use crate::app::version_moves::MoveTarget;
+            let target = match (registration, centre) {
+                (Some(r), None) => MoveTarget::Registration(r),
+                (None, Some(c)) => MoveTarget::Centre(c),
+                _ => anyhow::bail!("give --registration N or --centre N"),
+            };
+            if !yes {
+                let impact = app
+                    .version_impact(&operator, version, None)
+                    .await
+                    .map_err(user_error)?;
+                let chosen: Vec<_> = impact
+                    .centres
+                    .iter()
+                    .filter(|c| match target {
+                        MoveTarget::Centre(id) => c.centre_id == id,
+                        MoveTarget::Registration(_) => true,
+                    })
+                    .flat_map(|c| c.learners.iter())
+                    .filter(|l| match target {
+                        MoveTarget::Registration(r) => l.registration_id == r,
+                        MoveTarget::Centre(_) => true,
+                    })
+                    .collect();
+                for l in &chosen {
+                    writeln!(
+                        out,
+                        "{} {} (registration {}, {} on version {}): {} judged criteria kept, {} to re-assess",
+                        l.given_name,
+                        l.family_name,
+                        l.registration_id,
+                        l.qan,
+                        l.from_version_number,
+                        l.unchanged.len(),
+                        l.reassess.len()
+                    )?;
+                    for r in &l.reassess {
+                        writeln!(out, "  re-assess {}", r.words())?;
+                    }
+                }
+                if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                    anyhow::bail!(
+                        "moving registrations cannot be undone: run again with --yes to confirm (standard input is not a terminal to ask on)"
+                    );
+                }
+                write!(
+                    out,
+                    "Move {} registration(s) to version {} of {}? [y/N] ",
+                    chosen.len(),
+                    impact.version_number,
+                    impact.specification
+                )?;
+                out.flush()?;
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    writeln!(out, "Nothing was moved.")?;
+                    return Ok(());
+                }
+            }
+            let moved = app
+                .move_to_version(&operator, version, target)
+                .await
+                .map_err(user_error)?;
+            writeln!(
+                out,
+                "Moved {} registration(s) to version id {version}.",
+                moved.len()
+            )?;
+            for m in &moved {
+                writeln!(
+                    out,
+                    "  registration {} (learner {}): from version id {}, {} judged criteria kept, {} to re-assess",
+                    m.registration_id,
+                    m.learner_id,
+                    m.from_version,
+                    m.kept,
+                    m.reassess.len()
+                )?;
+                for r in &m.reassess {
+                    writeln!(out, "    re-assess {}", r.words())?;
+                }
+            }
             Ok(())
         }
         CatalogueCommand::Export { format, output } => {

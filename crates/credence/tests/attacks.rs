@@ -903,7 +903,16 @@ async fn a_database_with_data_upgrades(url: String) {
     }
 
     // The upgrade.
-    assert_eq!(store.migrate().await.unwrap(), 6, "migrations 5 to 10 run");
+    assert_eq!(
+        store.migrate_to(10).await.unwrap(),
+        6,
+        "migrations 5 to 10 run"
+    );
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        3,
+        "then 11 (authentication), 12 (evidence occasions) and 13 (version moves)"
+    );
     // Certification (10): no certificate yet, and every earlier claim is a qualification's.
     assert!(
         store

@@ -569,6 +569,115 @@ fn catalogue_diff_names_what_a_revision_changed() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("different specifications"));
 }
 
+/// A revision published beside the demo's version: `catalogue impact` lists the learners on
+/// the old version by centre with what each must have re-assessed (text and JSON), and
+/// `catalogue move` asks for `--yes` before moving anyone when it cannot ask.
+#[test]
+fn catalogue_impact_lists_who_a_revision_touches_and_move_needs_confirmation() {
+    let data = common::temp_dir("cli-impact");
+    let demo = credence(&data, &["demo"]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds");
+    let seed = std::fs::read_to_string(root.join("000_8453810380d6f4c5.txt")).unwrap();
+    let words = "Describe how to identify potential sales leads";
+    let gone = "\t\t1.4\tExplain how to convert cold prospects to warm prospects\t\n";
+    assert_eq!(seed.matches(words).count(), 1);
+    assert_eq!(seed.matches(gone).count(), 1);
+    let file = data.join("revised.txt");
+    std::fs::write(
+        &file,
+        seed.replace(words, "Describe how to find and rank potential sales leads")
+            .replace(gone, ""),
+    )
+    .unwrap();
+    let corrections = root.join("corrections/000.json");
+    let imported = credence(
+        &data,
+        &[
+            "catalogue",
+            "import",
+            file.to_str().unwrap(),
+            "--corrections",
+            corrections.to_str().unwrap(),
+            "--publish",
+        ],
+    );
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let new = versions(&data)
+        .into_iter()
+        .find(|(_, key, status)| key == "isp-l3-professional-sales" && status == "current")
+        .unwrap()
+        .0;
+    let text = stdout(&credence(&data, &["catalogue", "impact", &new]));
+    assert!(
+        text.contains("isp-l3-professional-sales version 2"),
+        "{text}"
+    );
+    assert!(text.contains("Northgate Training (centre"), "{text}");
+    assert!(text.contains("Ben Carter (registration"), "{text}");
+    assert!(
+        text.contains("re-assess L3C1 1.1: its words changed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("re-assess L3C1 1.4: removed from the unit"),
+        "{text}"
+    );
+    let json = credence(&data, &["catalogue", "impact", &new, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let learners: Vec<&serde_json::Value> = v["centres"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["learners"].as_array().unwrap())
+        .collect();
+    let ben = learners.iter().find(|l| l["given_name"] == "Ben").unwrap();
+    let reassess: Vec<&str> = ben["reassess"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["criterion"].as_str().unwrap())
+        .collect();
+    assert_eq!(reassess, vec!["1.1", "1.4"]);
+    let registration = ben["registration_id"].to_string();
+    // Without a terminal to ask on, a move needs --yes; nothing moves meanwhile.
+    let asked = credence(
+        &data,
+        &["catalogue", "move", &new, "--registration", &registration],
+    );
+    assert!(!asked.status.success());
+    assert!(String::from_utf8_lossy(&asked.stderr).contains("--yes"));
+    assert!(stdout(&credence(&data, &["catalogue", "impact", &new])).contains("Ben Carter"));
+    let moved = credence(
+        &data,
+        &[
+            "catalogue",
+            "move",
+            &new,
+            "--registration",
+            &registration,
+            "--yes",
+        ],
+    );
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert!(stdout(&moved).contains("Moved 1 registration(s)"));
+    let after = stdout(&credence(&data, &["catalogue", "impact", &new]));
+    assert!(!after.contains("Ben Carter"), "{after}");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 /// `catalogue versions` as (id, specification, status) rows.
 fn versions(data: &Path) -> Vec<(String, String, String)> {
     let out = credence(data, &["catalogue", "versions"]);

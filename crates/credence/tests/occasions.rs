@@ -549,7 +549,7 @@ async fn an_older_database_gains_the_centres_occasions(url: String) {
     .await
     .unwrap();
     assert_eq!(
-        store.migrate().await.unwrap(),
+        store.migrate_to(12).await.unwrap(),
         2,
         "0011 (authentication) and 0012 are new"
     );

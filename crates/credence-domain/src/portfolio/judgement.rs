@@ -78,6 +78,11 @@ pub enum CriterionStatus {
     /// "over a sufficient period of time on different occasions"), or no current evidence is
     /// left under the judgement (`need` is then 1).
     NeedsOccasions { have: usize, need: usize },
+    /// Judged (at `judged_at`) against words an earlier version of the specification gave
+    /// this criterion: the registration moved to a version whose words differ, so the
+    /// judgement stays in the record but no longer counts until it is judged again (see
+    /// [`super::moves`]).
+    NeedsReassessment { judged_at: String },
 }
 
 impl CriterionStatus {

@@ -11,6 +11,7 @@
 //! - [`occasions`]: evidence over time: the occasions and span of a criterion's evidence,
 //!   and the centre's setting of how many occasions are sufficient.
 //! - [`progress`]: criteria met of total, per unit and per learner.
+//! - [`moves`]: a registration moved to a newer version: which judgements still count.
 //! - [`signoff`]: the hash of a unit's evidence set, the assessor's and learner's signatures,
 //!   and what may change once a unit is locked.
 //! - [`marks`]: marked assessment (ISMM): weighted component marks, moderation, special
@@ -19,6 +20,7 @@
 pub mod evidence;
 pub mod judgement;
 pub mod marks;
+pub mod moves;
 pub mod occasions;
 pub mod progress;
 pub mod signoff;
@@ -31,6 +33,7 @@ pub use judgement::{
 pub use marks::{
     ComponentMark, ConsiderationKind, Grade, GradeResult, MarkError, SpecialConsideration, grade,
 };
+pub use moves::{VersionMove, judgement_counts, unit_progress_after_moves};
 pub use occasions::{
     MAX_OCCASIONS, Occasion, OccasionsRefusal, check_occasions_setting, effective_occasions,
     occasions_of, occasions_words, span_days, span_words,

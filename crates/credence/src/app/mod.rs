@@ -20,6 +20,7 @@ pub mod quality;
 pub mod registration;
 pub mod rules;
 pub mod second_factor;
+pub mod version_moves;
 
 use crate::evidence_store::EvidenceStore;
 use crate::store::{Store, StoreError};

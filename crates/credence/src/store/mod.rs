@@ -16,6 +16,7 @@
 mod catalogue;
 mod certificates;
 mod jobs;
+mod moves;
 mod occasions;
 mod people;
 mod plan;
@@ -29,6 +30,7 @@ mod work;
 pub use catalogue::*;
 pub use certificates::*;
 pub use jobs::*;
+pub use moves::*;
 pub use occasions::*;
 pub use people::*;
 pub use plan::*;
@@ -196,6 +198,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "evidence_occasions",
         sqlite: include_str!("../../migrations/sqlite/0012_evidence_occasions.sql"),
         postgres: include_str!("../../migrations/postgres/0012_evidence_occasions.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "version_moves",
+        sqlite: include_str!("../../migrations/sqlite/0013_version_moves.sql"),
+        postgres: include_str!("../../migrations/postgres/0013_version_moves.sql"),
     },
 ];
 

@@ -622,6 +622,16 @@ impl Store {
         .await?)
     }
 
+    /// Every registration on any version of a specification (by its key), oldest first.
+    pub async fn registrations_on_spec(&self, spec_key: &str) -> StoreResult<Vec<RegistrationRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{REGISTRATION_SELECT} where v.spec_key = $1 order by r.centre_id, r.registration_id"
+        )))
+        .bind(spec_key)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn count_registrations(&self, centre_id: i64) -> StoreResult<i64> {
         let (n,): (i64,) = sqlx::query_as("select count(*) from registration where centre_id = $1")
             .bind(centre_id)

@@ -153,6 +153,29 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
         "/api/v1/catalogue/versions/{id}/publication",
         Policy::AoStaff,
     ),
+    // Who a new version touches, and moving registrations to it: the use case keeps each AO
+    // to its own specifications (another AO's version answers 404).
+    (
+        "GET",
+        "/catalogue/versions/{id}/centres/{centre}",
+        Policy::AoStaff,
+    ),
+    (
+        "GET",
+        "/catalogue/versions/{id}/moves/confirm",
+        Policy::AoStaff,
+    ),
+    ("POST", "/catalogue/versions/{id}/moves", Policy::AoStaff),
+    (
+        "GET",
+        "/api/v1/catalogue/versions/{id}/impact",
+        Policy::AoStaff,
+    ),
+    (
+        "POST",
+        "/api/v1/catalogue/versions/{id}/moves",
+        Policy::AoStaff,
+    ),
     // Signing in and out, one's own account.
     ("GET", "/sign-in", Policy::Public),
     ("POST", "/sign-in", Policy::Public),

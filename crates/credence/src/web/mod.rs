@@ -14,6 +14,7 @@ pub mod people;
 pub mod portfolio;
 mod quality;
 pub mod second_factor;
+pub mod version_moves;
 
 use crate::app::{App, AppError};
 use axum::Router;
@@ -38,6 +39,7 @@ pub fn router(app: App) -> Router {
         .merge(quality::api_router())
         .merge(certificates::api_router())
         .merge(occasions::api_router())
+        .merge(version_moves::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
@@ -47,6 +49,7 @@ pub fn router(app: App) -> Router {
         .merge(quality::router())
         .merge(certificates::router())
         .merge(occasions::router())
+        .merge(version_moves::router())
         .merge(second_factor::router())
         .merge(api_router)
         .merge(case::router());
@@ -85,6 +88,7 @@ pub fn openapi_json() -> String {
         .merge(quality::api_router())
         .merge(certificates::api_router())
         .merge(occasions::api_router())
+        .merge(version_moves::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }

@@ -1196,6 +1196,9 @@ struct VersionPage {
     compared_with: Option<(i64, i64)>,
     /// What changed from the current version to this one, in sentences.
     changes: Vec<String>,
+    /// Who this version touches, where the specification has older versions: each centre
+    /// with learners on one (id, name, learners, judged criteria to re-assess).
+    touches: Option<Vec<(i64, String, usize, usize)>>,
 }
 
 fn kind_words(k: FindingKind) -> &'static str {
@@ -1276,10 +1279,36 @@ async fn version_page(
         }
         None => (None, Vec::new()),
     };
+    // Who it touches: centres with learners on an older version of the specification.
+    let older = app
+        .versions(scope)
+        .await?
+        .iter()
+        .any(|v| v.spec_key == row.spec_key && v.version_number < row.version_number);
+    let touches = if older {
+        Some(
+            app.version_impact(scope, id, None)
+                .await?
+                .centres
+                .iter()
+                .map(|c| {
+                    (
+                        c.centre_id,
+                        c.name.clone(),
+                        c.learners.len(),
+                        c.reassess_count(),
+                    )
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     let has_error = error.is_some();
     let page = VersionPage {
         compared_with,
         changes,
+        touches,
         title: format!("{} (version {})", row.title, row.version_number),
         has_error,
         error,

@@ -416,6 +416,9 @@ pub struct PortfolioRows {
     pub plans: Vec<crate::store::LearningPlanRow>,
     pub replies: Vec<crate::store::ReplyRow>,
     pub authentications: Vec<crate::store::AuthenticationRow>,
+    /// The learner's registrations moved to newer versions: judgements of the criteria a
+    /// move lists, recorded before it, no longer count.
+    pub moves: Vec<credence_domain::portfolio::VersionMove>,
 }
 
 /// The rows a view keeps (a centre the learner left sees its record up to the transfer).

@@ -76,6 +76,18 @@ impl App {
             plans: self.store.plans_of_learner(learner_id).await?,
             replies: self.store.replies_of_learner(learner_id).await?,
             authentications: self.store.authentications_of_learner(learner_id).await?,
+            moves: self
+                .store
+                .moves_of_learner(learner_id)
+                .await?
+                .iter()
+                .map(|m| {
+                    Ok(portfolio::VersionMove {
+                        at: m.moved_at.clone(),
+                        reassess: m.reassess_items()?,
+                    })
+                })
+                .collect::<Result<_, crate::store::StoreError>>()?,
         });
         let mut cache = self
             .portfolio_cache
@@ -364,7 +376,8 @@ impl App {
                 let unit = &adjusted;
                 let maps = maps_of.get(unit.key.as_str()).unwrap_or(&none_m);
                 let judged = judged_of.get(unit.key.as_str()).unwrap_or(&none_j);
-                let progress = portfolio::unit_progress(unit, maps, judged, &items);
+                let progress =
+                    portfolio::unit_progress_after_moves(unit, maps, judged, &items, &stored.moves);
                 let occasions = match (unit.evidence_occasions, spec_unit.evidence_occasions) {
                     (Some(need), Some(minimum)) => Some(OccasionsRule {
                         need,

@@ -197,6 +197,13 @@ pub(super) fn status_tag(s: &CriterionStatus) -> (&'static str, String) {
             "tag--yellow",
             format!("Judged met, short of occasions: {have} of {need}"),
         ),
+        CriterionStatus::NeedsReassessment { judged_at } => (
+            "tag--orange",
+            format!(
+                "Needs re-assessment: its words changed after it was judged on {}",
+                human_date(judged_at)
+            ),
+        ),
     }
 }
 
