@@ -620,3 +620,65 @@ both_databases!(
     move_centre,
     moving_a_centre_moves_all_its_registrations_on_the_old_version
 );
+
+/// What Credence published under a version a new one supersedes keeps answering under CASE
+/// 1.1: its document, its package and its items (the criterion the new version removed
+/// included), while `CFDocuments` lists the current versions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_superseded_versions_case_identifiers_keep_answering() {
+    let mut app = common::app_on(&common::sqlite_url()).await;
+    app.public_url = "https://credence.example.org".into();
+    common::seed(&app).await;
+    let before = app.case_packages().await.unwrap();
+    let old = before
+        .iter()
+        .find(|p| p.document.title.contains("Level 3"))
+        .unwrap()
+        .clone();
+    publish_revision(&app).await;
+    let router = credence::web::router(app.clone());
+    let get = |path: String| {
+        let router = router.clone();
+        async move {
+            common::send(
+                &router,
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let list = get("/ims/case/v1p1/CFDocuments".into()).await;
+    assert!(
+        !list.body.contains(&old.document.identifier),
+        "the list names the current versions"
+    );
+    let id = &old.document.identifier;
+    for path in [
+        format!("/ims/case/v1p1/CFDocuments/{id}"),
+        format!("/ims/case/v1p1/CFPackages/{id}"),
+    ] {
+        let r = get(path.clone()).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{path}");
+        assert!(r.body.contains(id.as_str()), "{path}");
+    }
+    // The removed criterion's item, and an association, from the old package.
+    let removed = old
+        .items
+        .iter()
+        .find(|i| {
+            i.full_statement
+                .contains("convert cold prospects to warm prospects")
+        })
+        .unwrap();
+    let r = get(format!("/ims/case/v1p1/CFItems/{}", removed.identifier)).await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    assert!(r.body.contains(&format!("CFDocuments/{id}")), "{}", r.body);
+    let a = &old.associations[0];
+    let r = get(format!("/ims/case/v1p1/CFAssociations/{}", a.identifier)).await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    // An identifier Credence never published is still a 404.
+    let r = get("/ims/case/v1p1/CFItems/00000000-0000-0000-0000-000000000000".into()).await;
+    assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
+}

@@ -725,6 +725,32 @@ impl App {
             .collect())
     }
 
+    /// Every published version that a newer one superseded, as CASE 1.1 packages (newest
+    /// first): what Credence published under their identifiers keeps answering.
+    pub async fn superseded_case_packages(&self) -> AppResult<Vec<export::CfPackage>> {
+        let mut rows: Vec<VersionRow> = self
+            .store
+            .versions()
+            .await?
+            .into_iter()
+            .filter(|v| v.status == crate::store::VersionStatus::Published && v.is_current == 0)
+            .collect();
+        rows.sort_by_key(|v| std::cmp::Reverse(v.catalogue_version_id));
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let spec = self
+                .specification_of_version(row.catalogue_version_id)
+                .await?;
+            out.push(export::case_package(
+                &spec,
+                u32::try_from(row.version_number).unwrap_or(u32::MAX),
+                &self.public_url,
+                row.published_at.as_deref().unwrap_or(&row.imported_at),
+            ));
+        }
+        Ok(out)
+    }
+
     /// Search the current catalogue's assessment criteria (and the LOs judged directly).
     pub async fn search_criteria(
         &self,

@@ -1,6 +1,7 @@
 //! The 1EdTech CASE 1.1 provider API (read-only): the current catalogue as CFDocuments,
 //! CFPackages, CFItems, CFAssociations and the CFItemTypes they name, so that other learning
-//! systems can take the criteria. Every URI in an answer is under the public base URL (the
+//! systems can take the criteria. `CFDocuments` lists the current versions; every identifier
+//! of a published version a newer one superseded keeps answering. Every URI in an answer is under the public base URL (the
 //! `--public-url` setting certificates use too), never the request's Host header, and
 //! answers here. The CASE 1.0 paths (`/ims/case/v1p0/...`) that earlier versions published
 //! redirect (308) to the same path under `/ims/case/v1p1`.
@@ -121,14 +122,40 @@ async fn get_cf_documents(State(app): State<AppState>) -> Result<Json<CfDocument
     }))
 }
 
+/// The first package (the current catalogue's, then those of superseded published versions,
+/// newest first) for which `pick` finds something: identifiers Credence once published keep
+/// answering after a new version supersedes them.
+async fn first_in_packages<T>(
+    app: &AppState,
+    pick: impl Fn(&CfPackage) -> Option<T>,
+) -> Result<Option<(CfPackage, T)>, ApiError> {
+    for p in app.case_packages().await? {
+        if let Some(t) = pick(&p) {
+            return Ok(Some((p, t)));
+        }
+    }
+    for p in app.superseded_case_packages().await? {
+        if let Some(t) = pick(&p) {
+            return Ok(Some((p, t)));
+        }
+    }
+    Ok(None)
+}
+
+async fn find_package(app: &AppState, id: &str) -> Result<Option<CfPackage>, ApiError> {
+    Ok(
+        first_in_packages(app, |p| (p.document.identifier == id).then_some(()))
+            .await?
+            .map(|(p, ())| p),
+    )
+}
+
 async fn get_cf_document(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DocumentOut>, ApiError> {
-    app.case_packages()
+    find_package(&app, &id)
         .await?
-        .into_iter()
-        .find(|p| p.document.identifier == id)
         .map(|p| Json(document_out(p)))
         .ok_or_else(|| ApiError::not_found(format!("CFDocument {id}")))
 }
@@ -137,22 +164,19 @@ async fn get_cf_package(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CfPackage>, ApiError> {
-    app.case_packages()
+    find_package(&app, &id)
         .await?
-        .into_iter()
-        .find(|p| p.document.identifier == id)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("CFPackage {id}")))
 }
 
 /// The package holding the item `id`, and the item.
 async fn find_item(app: &AppState, id: &str) -> Result<(CfPackage, CfItem), ApiError> {
-    for p in app.case_packages().await? {
-        if let Some(item) = p.items.iter().find(|i| i.identifier == id).cloned() {
-            return Ok((p, item));
-        }
-    }
-    Err(ApiError::not_found(format!("CFItem {id}")))
+    first_in_packages(app, |p| {
+        p.items.iter().find(|i| i.identifier == id).cloned()
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("CFItem {id}")))
 }
 
 async fn get_cf_item(
@@ -170,15 +194,15 @@ async fn get_cf_association(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AssociationOut>, ApiError> {
-    for p in app.case_packages().await? {
-        if let Some(association) = p.associations.iter().find(|a| a.identifier == id).cloned() {
-            return Ok(Json(AssociationOut {
-                association,
-                document_uri: p.document_link(),
-            }));
-        }
-    }
-    Err(ApiError::not_found(format!("CFAssociation {id}")))
+    let (p, association) = first_in_packages(&app, |p| {
+        p.associations.iter().find(|a| a.identifier == id).cloned()
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("CFAssociation {id}")))?;
+    Ok(Json(AssociationOut {
+        association,
+        document_uri: p.document_link(),
+    }))
 }
 
 /// The item and every association it is the origin or destination of.
