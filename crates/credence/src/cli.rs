@@ -136,6 +136,22 @@ pub enum Command {
     /// The evidence store: check it against the records, or sweep what no record names.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Back up the database (one consistent snapshot, taken while servers keep serving)
+    /// and every evidence file it names, each checked against its SHA-256, into DEST: a new
+    /// folder, or `s3://bucket/prefix` (credentials as for the S3 evidence store).
+    /// `manifest.json` is written last; a backup without it is incomplete. See
+    /// docs/operations.md.
+    Backup {
+        /// An empty or new folder, or `s3://bucket/prefix`.
+        dest: String,
+    },
+    /// Restore a backup into this instance, which must be empty (a new database of the
+    /// backup's kind, an empty evidence store), then check the audit log and read every
+    /// evidence file back. Exits 1 if a check fails, 2 if nothing was restored.
+    Restore {
+        /// The folder (or `s3://bucket/prefix`) `credence backup` wrote.
+        src: String,
+    },
     /// Register learners at a centre from a CSV file (see docs/registration.md).
     Register {
         /// The centre's id (see `credence centres`).
@@ -519,6 +535,9 @@ pub async fn run(cli: Cli) -> Result<bool> {
         crate::bench::run(args).await?;
         return Ok(true);
     }
+    if let Command::Restore { src } = &cli.command {
+        return restore(&config, src).await;
+    }
     let app = crate::open(&config).await?;
     let by = cli.by.clone();
     match cli.command {
@@ -577,6 +596,35 @@ pub async fn run(cli: Cli) -> Result<bool> {
             crate::serve(app, &listen).await.map(|()| true)
         }
         Command::Demo => create_demo(&app).await.map(|()| true),
+        Command::Backup { dest } => {
+            let location = crate::app::backup::Location::open(&dest, true).map_err(user_error)?;
+            let bar = byte_progress();
+            let started = std::time::Instant::now();
+            let manifest = app
+                .backup(&config.database_url, &location, &|p| show(&bar, p))
+                .await
+                .map_err(operator_error)?;
+            bar.finish_and_clear();
+            let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
+            println!(
+                "Backed up the {} database (schema version {}, {} audit entries) and {} evidence files, {} in all, to {} in {:.1} s; {} lists every file.",
+                manifest.database,
+                manifest.schema_version,
+                manifest.audit_entries,
+                manifest.files.len() - 1,
+                crate::evidence_store::human_size(bytes),
+                location.description,
+                started.elapsed().as_secs_f64(),
+                crate::app::backup::MANIFEST
+            );
+            println!(
+                "Keep the key-encryption key ({}) and the instance key ({}) apart from this backup: neither is in it.",
+                config.kek_file.display(),
+                config.key_file.display()
+            );
+            Ok(true)
+        }
+        Command::Restore { .. } => unreachable!("restore runs before the instance is opened"),
         Command::Worker { workers, once } => {
             let name = format!("worker-{}", std::process::id());
             if once {
@@ -1242,6 +1290,12 @@ fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>> {
 }
 
 /// Turn an application error into a message for the terminal.
+/// For the operator's own chores (backup, restore): the whole message, internal details
+/// included, since the person at the terminal is the one who can act on them.
+fn operator_error(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!(e.to_string())
+}
+
 fn user_error(e: AppError) -> anyhow::Error {
     anyhow::anyhow!(crate::web::public_message(&e))
 }
@@ -1708,6 +1762,81 @@ async fn catalogue(app: &App, c: CatalogueCommand, by: Option<&str>) -> Result<(
             Ok(())
         }
     }
+}
+
+/// `credence restore`: into an instance opened as it is (not migrated, nothing imported).
+async fn restore(config: &Config, src: &str) -> Result<bool> {
+    let app = crate::open_for_restore(config).await?;
+    let location = crate::app::backup::Location::open(src, false).map_err(user_error)?;
+    let bar = byte_progress();
+    let started = std::time::Instant::now();
+    let report = app
+        .restore(&config.database_url, &location, &|p| show(&bar, p))
+        .await
+        .map_err(operator_error)?;
+    bar.finish_and_clear();
+    let m = &report.manifest;
+    println!(
+        "Restored the {} database of {} (made by Credence {}, schema version {}) and {} evidence files from {} in {:.1} s.",
+        m.database,
+        m.created_at,
+        m.credence_version,
+        m.schema_version,
+        m.files.len() - 1,
+        location.description,
+        started.elapsed().as_secs_f64()
+    );
+    for t in &report.table_mismatches {
+        println!("problem: {t}");
+    }
+    match &report.audit {
+        Ok(n) => println!(
+            "The audit log is intact: {n} entries, each chained to the one before, ending at the backup's head."
+        ),
+        Err(e) => println!("The audit log is NOT intact: {e}"),
+    }
+    for p in &report.evidence_problems {
+        println!("problem: {p}");
+    }
+    for o in &report.orphans {
+        println!("orphan: {o} (no record names it)");
+    }
+    println!(
+        "{} evidence records read back in {}: {} problems, {} orphan files.",
+        report.evidence_checked,
+        app.evidence.description,
+        report.evidence_problems.len(),
+        report.orphans.len()
+    );
+    if report.ok() {
+        println!(
+            "Put the instance's key-encryption key ({}) and instance key ({}) back from where they were kept, then start Credence.",
+            config.kek_file.display(),
+            config.key_file.display()
+        );
+    }
+    Ok(report.ok())
+}
+
+/// A progress bar in bytes on stderr, for long copies (hidden when stderr is not a
+/// terminal).
+fn byte_progress() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:20} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn show(bar: &indicatif::ProgressBar, p: crate::app::backup::Progress) {
+    if bar.message() != p.phase {
+        bar.set_message(p.phase);
+    }
+    bar.set_length(p.total);
+    bar.set_position(p.done);
 }
 
 fn print_finding(out: &mut impl Write, f: &credence_domain::import::Finding) -> Result<()> {

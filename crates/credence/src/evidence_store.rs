@@ -149,6 +149,11 @@ impl EvidenceStore {
         }
     }
 
+    /// The folder, for the local store.
+    pub fn local_root(&self) -> Option<&Path> {
+        self.local_root.as_deref()
+    }
+
     fn path(key: &str) -> ObjectPath {
         ObjectPath::from(key)
     }
@@ -161,6 +166,21 @@ impl EvidenceStore {
         E: std::fmt::Display,
     {
         let key = format!("{PREFIX}/{}", uuid::Uuid::new_v4());
+        self.put_stream_at(key, body, limit).await
+    }
+
+    /// Stream `body` into the object `key` (a restore puts each file back under the key its
+    /// record names), as [`EvidenceStore::put_stream`] does.
+    pub async fn put_stream_at<S, E>(
+        &self,
+        key: String,
+        body: S,
+        limit: u64,
+    ) -> Result<Stored, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let upload = self
             .inner
             .put_multipart(&Self::path(&key))

@@ -26,6 +26,16 @@ use std::path::Path;
 /// Open the database, migrate it, and (unless told not to) import the shipped
 /// specifications into an empty catalogue.
 pub async fn open(config: &Config) -> Result<App> {
+    open_with(config, true).await
+}
+
+/// Open the database and evidence store as they are: no migration, no specifications
+/// imported (`credence restore` checks that both are empty first).
+pub async fn open_for_restore(config: &Config) -> Result<App> {
+    open_with(config, false).await
+}
+
+async fn open_with(config: &Config, prepare: bool) -> Result<App> {
     let store = store::Store::connect(&config.database_url)
         .await
         .with_context(|| {
@@ -34,10 +44,12 @@ pub async fn open(config: &Config) -> Result<App> {
                 store::redact(&config.database_url)
             )
         })?;
-    store
-        .migrate()
-        .await
-        .context("could not migrate the database")?;
+    if prepare {
+        store
+            .migrate()
+            .await
+            .context("could not migrate the database")?;
+    }
     let evidence = evidence_store::EvidenceStore::open(&config.evidence_store)
         .map_err(|e| anyhow::anyhow!("{e}: choose another with --evidence-store"))?;
     let mut app = App::new(store, evidence);
@@ -55,6 +67,11 @@ pub async fn open(config: &Config) -> Result<App> {
     if let Some(url) = &config.public_url {
         app.public_url = url.clone();
     }
+    // A restore never makes a key-encryption key: the restored database's sealed keys
+    // need the instance's own, put back from where it was kept.
+    if !prepare {
+        return Ok(app);
+    }
     app.kek = std::sync::Arc::new(
         match &config.kek {
             Some(text) => credential::Kek::from_text(text),
@@ -68,7 +85,7 @@ pub async fn open(config: &Config) -> Result<App> {
         })?,
     );
     app.verify_limit = std::sync::Arc::new(ratelimit::RateLimiter::new(config.verify_rate_limit));
-    if config.seed {
+    if prepare && config.seed {
         let n = app
             .ensure_seeded()
             .await

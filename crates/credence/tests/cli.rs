@@ -811,3 +811,90 @@ fn case_packages_import_as_drafts_through_the_same_flow_and_round_trip() {
     );
     assert_eq!(versions(&data), before);
 }
+
+#[test]
+fn backup_and_restore_through_the_binary() {
+    let data = common::temp_dir("cli-backup");
+    let demo = credence(&data, &["demo"]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let dest = data.join("backups").join("monday");
+    let dest_arg = dest.to_str().unwrap();
+    let backup = credence(&data, &["backup", dest_arg]);
+    assert_eq!(
+        backup.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    assert!(
+        stdout(&backup).contains("Backed up the sqlite database"),
+        "{}",
+        stdout(&backup)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["database"], "sqlite");
+    let files = manifest["files"].as_array().unwrap();
+    assert!(files.len() > 1, "the database and the demo's evidence");
+    for f in files {
+        let bytes = std::fs::read(dest.join(f["path"].as_str().unwrap())).unwrap();
+        assert_eq!(bytes.len() as u64, f["size"].as_u64().unwrap());
+    }
+    // Never over another backup.
+    let again = credence(&data, &["backup", dest_arg]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds files"));
+
+    // Into this instance: refused, it holds records.
+    let refused = credence(&data, &["restore", dest_arg]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("already holds records"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // Into a new, empty instance: restored and checked.
+    let fresh = common::temp_dir("cli-restored");
+    let restored = credence(&fresh, &["restore", dest_arg]);
+    assert_eq!(
+        restored.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&restored),
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let out = stdout(&restored);
+    assert!(out.contains("The audit log is intact"), "{out}");
+    assert!(
+        out.contains(&format!("{} evidence records read back", files.len() - 1))
+            && out.contains("0 problems, 0 orphan files"),
+        "{out}"
+    );
+    // The restored instance answers as the original did.
+    let check = credence(&fresh, &["evidence", "check", "--read-back"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    let verify = credence(&fresh, &["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    let original = credence(&data, &["certificates", "list", "--format", "json"]);
+    let copy = credence(&fresh, &["certificates", "list", "--format", "json"]);
+    assert_eq!(stdout(&original), stdout(&copy));
+
+    // A backup without its manifest (cut off by kill -9) is refused.
+    std::fs::remove_file(dest.join("manifest.json")).unwrap();
+    let empty = common::temp_dir("cli-restore-refused");
+    let cut = credence(&empty, &["restore", dest_arg]);
+    assert_eq!(cut.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&cut.stderr).contains("not a complete backup"),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+    for dir in [data, fresh, empty] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod authz;
+pub mod backup;
 pub mod catalogue;
 pub mod centres;
 pub mod certificates;

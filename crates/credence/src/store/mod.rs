@@ -13,6 +13,7 @@
 //!
 //! Placeholders are `$1, $2...` on both (SQLite accepts them).
 
+mod backup;
 mod catalogue;
 mod certificates;
 mod jobs;
@@ -27,6 +28,7 @@ mod staff;
 mod types;
 mod work;
 
+pub use backup::*;
 pub use catalogue::*;
 pub use certificates::*;
 pub use jobs::*;
@@ -206,6 +208,9 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0013_version_moves.sql"),
     },
 ];
+
+/// The schema version this Credence migrates to (its last migration).
+pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
 /// A migration file's checksum, as recorded when it was applied.
 fn checksum(sql: &str) -> String {
