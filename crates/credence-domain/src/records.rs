@@ -305,14 +305,7 @@ mod tests {
     fn a_registration_in_progress_keeps_its_records_with_no_end() {
         for kind in RecordKind::ALL.into_iter().filter(|k| !k.is_permanent()) {
             assert_eq!(
-                decide(
-                    kind,
-                    Completion::InProgress,
-                    1,
-                    1,
-                    &[],
-                    d("2100-01-01")
-                ),
+                decide(kind, Completion::InProgress, 1, 1, &[], d("2100-01-01")),
                 Disposal::Open
             );
         }
@@ -343,7 +336,14 @@ mod tests {
             reason: "AO investigation".into(),
         };
         assert_eq!(
-            decide(RecordKind::UnitResult, c, 7, 9, &[on_learner.clone()], today),
+            decide(
+                RecordKind::UnitResult,
+                c,
+                7,
+                9,
+                &[on_learner.clone()],
+                today
+            ),
             Disposal::Held {
                 reason: "claim in the county court".into(),
                 until: Some(d("2023-05-01"))
@@ -354,7 +354,17 @@ mod tests {
             Disposal::Held { .. }
         ));
         // Another learner at another centre is not covered.
-        assert!(decide(RecordKind::Signature, c, 8, 9, &[on_learner, on_centre], today).is_due());
+        assert!(
+            decide(
+                RecordKind::Signature,
+                c,
+                8,
+                9,
+                &[on_learner, on_centre],
+                today
+            )
+            .is_due()
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod people;
 mod plan;
 mod portfolio;
 mod quality;
+mod records;
 mod second_factor;
 mod staff;
 mod types;
@@ -34,6 +35,7 @@ pub use people::*;
 pub use plan::*;
 pub use portfolio::*;
 pub use quality::*;
+pub use records::*;
 pub use second_factor::*;
 pub use staff::*;
 pub use types::*;
@@ -196,6 +198,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "evidence_occasions",
         sqlite: include_str!("../../migrations/sqlite/0012_evidence_occasions.sql"),
         postgres: include_str!("../../migrations/postgres/0012_evidence_occasions.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "records",
+        sqlite: include_str!("../../migrations/sqlite/0013_records.sql"),
+        postgres: include_str!("../../migrations/postgres/0013_records.sql"),
     },
 ];
 

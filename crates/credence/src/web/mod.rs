@@ -13,6 +13,7 @@ pub mod pages;
 pub mod people;
 pub mod portfolio;
 mod quality;
+pub mod records;
 pub mod second_factor;
 
 use crate::app::{App, AppError};
@@ -38,6 +39,7 @@ pub fn router(app: App) -> Router {
         .merge(quality::api_router())
         .merge(certificates::api_router())
         .merge(occasions::api_router())
+        .merge(records::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
@@ -48,6 +50,7 @@ pub fn router(app: App) -> Router {
         .merge(certificates::router())
         .merge(occasions::router())
         .merge(second_factor::router())
+        .merge(records::router())
         .merge(api_router)
         .merge(case::router());
     let r = access::route(
@@ -85,6 +88,7 @@ pub fn openapi_json() -> String {
         .merge(quality::api_router())
         .merge(certificates::api_router())
         .merge(occasions::api_router())
+        .merge(records::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }
