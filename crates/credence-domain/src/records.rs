@@ -341,7 +341,7 @@ mod tests {
                 c,
                 7,
                 9,
-                &[on_learner.clone()],
+                std::slice::from_ref(&on_learner),
                 today
             ),
             Disposal::Held {
@@ -350,7 +350,14 @@ mod tests {
             }
         );
         assert!(matches!(
-            decide(RecordKind::Signature, c, 8, 3, &[on_centre.clone()], today),
+            decide(
+                RecordKind::Signature,
+                c,
+                8,
+                3,
+                std::slice::from_ref(&on_centre),
+                today
+            ),
             Disposal::Held { .. }
         ));
         // Another learner at another centre is not covered.
