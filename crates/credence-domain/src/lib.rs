@@ -15,4 +15,6 @@ pub mod people;
 pub mod portfolio;
 /// Quality assurance: IQA sampling plans and coverage, claim gating, EQA visits and DCS.
 pub mod qa;
+/// Retention: how long each kind of record is kept, legal holds, what may be disposed of.
+pub mod records;
 pub mod rules;

@@ -180,6 +180,12 @@ pub enum Command {
     /// The register of certificates, and the awarding organisations' signing keys.
     #[command(subcommand)]
     Certificates(CertificatesCommand),
+    /// A person's own data: export it for them (docs/records.md).
+    #[command(subcommand)]
+    People(crate::cli_records::PeopleCommand),
+    /// Records retention: legal holds that stop disposal (docs/records.md).
+    #[command(subcommand)]
+    Records(crate::cli_records::RecordsCommand),
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Measure the importer (and the rules engine) on this machine.
@@ -1079,6 +1085,8 @@ pub async fn run(cli: Cli) -> Result<bool> {
             );
             Ok(true)
         }
+        Command::People(c) => crate::cli_records::people(&app, by.as_deref(), c).await,
+        Command::Records(c) => crate::cli_records::records(&app, by.as_deref(), c).await,
         Command::Openapi | Command::Bench(_) => Ok(true),
     }
 }
@@ -1296,7 +1304,7 @@ fn operator_error(e: AppError) -> anyhow::Error {
     anyhow::anyhow!(e.to_string())
 }
 
-fn user_error(e: AppError) -> anyhow::Error {
+pub(crate) fn user_error(e: AppError) -> anyhow::Error {
     anyhow::anyhow!(crate::web::public_message(&e))
 }
 

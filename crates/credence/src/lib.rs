@@ -7,6 +7,7 @@ pub mod app;
 pub mod bench;
 pub mod certificate_pdf;
 pub mod cli;
+pub mod cli_records;
 pub mod config;
 pub mod credential;
 pub mod evidence_store;

@@ -883,3 +883,70 @@ mod tests {
         }
     }
 }
+
+/// One person's own data (right of access, portability, erasure): only the person
+/// themselves ([`App::own_data_scope`]), or the operator's command line acting on a named
+/// person's behalf ([`App::operator_own_data_scope`]). Nobody else, staff included, gets one:
+/// a centre sees its learners' records through [`LearnerScope`], never their whole export.
+#[derive(Debug, Clone)]
+pub struct OwnDataScope {
+    person_id: i64,
+    learner_ids: Vec<i64>,
+    /// Holds a staff role (anything but learner).
+    staff: bool,
+    who: String,
+}
+
+impl OwnDataScope {
+    pub fn person_id(&self) -> i64 {
+        self.person_id
+    }
+    /// The learner records this person is.
+    pub fn learner_ids(&self) -> &[i64] {
+        &self.learner_ids
+    }
+    pub fn is_staff(&self) -> bool {
+        self.staff
+    }
+    /// As the audit log names who acted.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+}
+
+impl App {
+    /// The signed-in person's own data.
+    pub fn own_data_scope(&self, actor: &Actor) -> OwnDataScope {
+        OwnDataScope {
+            person_id: actor.person_id,
+            learner_ids: actor.learner_ids(),
+            staff: actor.grants.iter().any(|g| g.role != "learner"),
+            who: super::audit::person_ref(actor.person_id),
+        }
+    }
+
+    /// A person's own data for the operator's command line (a subject access request the
+    /// person made another way), by their email.
+    pub async fn operator_own_data_scope(
+        &self,
+        operator: &Operator,
+        email: &str,
+    ) -> AppResult<OwnDataScope> {
+        let p = self
+            .store
+            .person_by_email(&email.trim().to_lowercase())
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "a person with the email {email} (check the address they sign in with)"
+                ))
+            })?;
+        let grants = self.store.grants(p.person_id).await?;
+        Ok(OwnDataScope {
+            person_id: p.person_id,
+            learner_ids: grants.iter().filter_map(|g| g.learner_id).collect(),
+            staff: grants.iter().any(|g| g.role != "learner"),
+            who: operator.who().to_string(),
+        })
+    }
+}

@@ -18,6 +18,7 @@ pub mod occasions;
 pub mod people;
 pub mod portfolio;
 pub mod quality;
+pub mod records;
 pub mod registration;
 pub mod rules;
 pub mod second_factor;

@@ -23,6 +23,7 @@ mod people;
 mod plan;
 mod portfolio;
 mod quality;
+mod records;
 mod second_factor;
 mod staff;
 mod types;
@@ -38,6 +39,7 @@ pub use people::*;
 pub use plan::*;
 pub use portfolio::*;
 pub use quality::*;
+pub use records::*;
 pub use second_factor::*;
 pub use staff::*;
 pub use types::*;
@@ -206,6 +208,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "version_moves",
         sqlite: include_str!("../../migrations/sqlite/0013_version_moves.sql"),
         postgres: include_str!("../../migrations/postgres/0013_version_moves.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "records",
+        sqlite: include_str!("../../migrations/sqlite/0014_records.sql"),
+        postgres: include_str!("../../migrations/postgres/0014_records.sql"),
     },
 ];
 

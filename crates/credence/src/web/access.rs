@@ -248,6 +248,13 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("POST", "/account/tokens/{id}/revoke", Policy::SignedIn),
     ("GET", "/api/v1/me", Policy::SignedIn),
+    // One's own data (right of access, portability, erasure): the use cases take the
+    // signed-in person's own scope, so nobody reaches anyone else's.
+    ("GET", "/api/v1/me/data", Policy::SignedIn),
+    ("POST", "/api/v1/me/erasure", Policy::SignedIn),
+    ("GET", "/account/data", Policy::SignedIn),
+    ("GET", "/account/data.zip", Policy::SignedIn),
+    ("POST", "/account/data/erasure", Policy::SignedIn),
     ("POST", "/centres/{centre}/invitations", Policy::CentreAdmin),
     ("POST", "/invitations", Policy::AoStaff),
     ("GET", "/invitations/{token}", Policy::Public),

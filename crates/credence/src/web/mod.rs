@@ -13,6 +13,7 @@ pub mod pages;
 pub mod people;
 pub mod portfolio;
 mod quality;
+pub mod records;
 pub mod second_factor;
 pub mod version_moves;
 
@@ -40,6 +41,7 @@ pub fn router(app: App) -> Router {
         .merge(certificates::api_router())
         .merge(occasions::api_router())
         .merge(version_moves::api_router())
+        .merge(records::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
@@ -51,6 +53,7 @@ pub fn router(app: App) -> Router {
         .merge(occasions::router())
         .merge(version_moves::router())
         .merge(second_factor::router())
+        .merge(records::router())
         .merge(api_router)
         .merge(case::router());
     let r = access::route(
@@ -89,6 +92,7 @@ pub fn openapi_json() -> String {
         .merge(certificates::api_router())
         .merge(occasions::api_router())
         .merge(version_moves::api_router())
+        .merge(records::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }

@@ -496,7 +496,7 @@ pub(super) async fn download(
 
 /// A file response: its type, how to show it, its name (ASCII fallback plus RFC 5987),
 /// and a content security policy that runs nothing.
-pub(super) fn file_response(
+pub(crate) fn file_response(
     body: Body,
     media: &str,
     disposition: &str,

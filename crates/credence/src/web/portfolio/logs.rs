@@ -71,7 +71,7 @@ pub(super) async fn zip(
 }
 
 /// Stream an (already unlinked) temporary file in 64 KiB chunks.
-pub(super) fn tokio_util_stream(
+pub(crate) fn tokio_util_stream(
     file: std::fs::File,
 ) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
     let file = tokio::fs::File::from_std(file);

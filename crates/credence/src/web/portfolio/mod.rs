@@ -11,7 +11,9 @@ mod plan;
 mod transfers;
 
 use api::*;
+pub(crate) use evidence::file_response;
 use evidence::*;
+pub(crate) use logs::tokio_util_stream;
 use logs::*;
 use pages::*;
 use plan::*;
