@@ -81,6 +81,9 @@ pub const ACCOUNTS: &[DemoAccount] = &[
     },
 ];
 
+/// A demo learner: (ULN stem, given name, family name, date of birth, email).
+type DemoLearnerRow<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+
 /// The demo's staff and centres, for the quality-assurance demo.
 struct DemoStaff {
     isp: i64,
@@ -497,34 +500,15 @@ impl App {
             .map(|(n, _)| n.to_string())
             .collect();
         for (i, (title, date, kind, witness, file, text)) in items.into_iter().enumerate() {
-            let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
-                axum::body::Bytes::from(text.as_bytes().to_vec()),
-            )]);
-            let stored = self
-                .evidence
-                .put_stream(body, self.max_upload)
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
             let id = self
-                .store
-                .insert_evidence(&crate::store::NewEvidence {
-                    learner_id: learner,
-                    centre_id: reg.centre_id,
-                    title: title.into(),
-                    evidence_date: date.into(),
-                    kind: kind.into(),
-                    kind_other: None,
-                    witness_name: witness.map(|w| w.0.to_string()),
-                    witness_role: witness.map(|w| w.1.to_string()),
-                    source: "real_workplace".into(),
-                    simulation_note: None,
-                    file_name: file.into(),
-                    media_type: super::portfolio::media_type_for(file).into(),
-                    size: i64::try_from(stored.size).unwrap_or(0),
-                    sha256: stored.sha256,
-                    object_key: stored.key,
-                    added_by: tom.person_id,
-                })
+                .demo_evidence(
+                    learner,
+                    reg.centre_id,
+                    tom.person_id,
+                    (title, date, kind, file),
+                    witness,
+                    text.to_string(),
+                )
                 .await?;
             for (k, c) in criteria.iter().enumerate().filter(|(k, _)| k % 2 == i) {
                 self.store
@@ -582,7 +566,6 @@ impl App {
         if !self.store.claims(None).await?.is_empty() {
             return Ok(());
         }
-        let cat = self.catalogue().await?;
         let eqa_r = self
             .demo_person("eqa.riverside@isp.demo", "Victor Eze (EQA)")
             .await?;
@@ -647,55 +630,15 @@ impl App {
         let sam = self.actor_of(s.sam).await?;
         let mut registrations = Vec::new();
         for (nine, given, family, dob, centre, qan, email, admin) in people {
-            let start: u64 = nine
-                .parse()
-                .map_err(|_| AppError::Internal("demo ULN".into()))?;
-            let uln = (start..start + 100)
-                .find_map(|n| uln_with_check_digit(&n.to_string()))
-                .ok_or_else(|| AppError::Internal("demo ULN".into()))?;
-            let version = cat
-                .qualification(qan)
-                .map(|(cs, _)| cs.version.catalogue_version_id)
-                .ok_or_else(|| AppError::Internal(format!("demo qualification {qan}")))?;
-            let learner = match self.store.learner_by_uln(&uln).await? {
-                Some(l) => l.learner_id,
-                None => self
-                    .store
-                    .register_learners(
-                        centre,
-                        &[crate::store::NewLearnerRegistration {
-                            uln: Some(uln.clone()),
-                            given_name: given.into(),
-                            family_name: family.into(),
-                            date_of_birth: dob.into(),
-                            email: Some(email.into()),
-                            qan: qan.into(),
-                            catalogue_version_id: version,
-                            units: Vec::new(),
-                            plan_by: None,
-                        }],
-                        |_| {},
-                    )
-                    .await?
-                    .first()
-                    .copied()
-                    .ok_or_else(|| AppError::Internal("demo learner".into()))?,
-            };
-            let person = self
-                .demo_person(email, &format!("{given} {family}"))
-                .await?;
-            self.store
-                .grant_role(person, "learner", None, Some(centre), Some(learner))
-                .await?;
-            let reg = self
-                .store
-                .registrations_of_learner(learner)
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::Internal("demo registration".into()))?;
-            self.store
-                .assign(reg.registration_id, s.sam, "assessor", admin)
+            let (person, reg) = self
+                .demo_learner(
+                    (nine, given, family, dob, email),
+                    centre,
+                    qan,
+                    Vec::new(),
+                    admin,
+                    s.sam,
+                )
                 .await?;
             self.demo_signed_off_unit(&sam, person, &reg).await?;
             registrations.push(reg);
@@ -904,7 +847,6 @@ impl App {
         let Some((cs, _)) = cat.programme(UNIT) else {
             return Ok(());
         };
-        let version = cs.version.catalogue_version_id;
         let spec = cs.spec.clone();
         let Some(unit) = spec.unit_by_reference(UNIT).cloned() else {
             return Ok(());
@@ -957,52 +899,25 @@ impl App {
             ),
         ];
         for (nine, given, family, dob, email, done) in people {
-            let start: u64 = nine
-                .parse()
-                .map_err(|_| AppError::Internal("demo ULN".into()))?;
-            let uln = (start..start + 100)
-                .find_map(|n| uln_with_check_digit(&n.to_string()))
-                .ok_or_else(|| AppError::Internal("demo ULN".into()))?;
-            if self.store.learner_by_uln(&uln).await?.is_some() {
+            if self
+                .store
+                .learner_by_uln(&Self::demo_uln(nine)?)
+                .await?
+                .is_some()
+            {
                 continue;
             }
-            let learner = self
-                .store
-                .register_learners(
+            let (person, reg) = self
+                .demo_learner(
+                    (nine, given, family, dob, email),
                     north,
-                    &[crate::store::NewLearnerRegistration {
-                        uln: Some(uln.clone()),
-                        given_name: given.into(),
-                        family_name: family.into(),
-                        date_of_birth: dob.into(),
-                        email: Some(email.into()),
-                        qan: UNIT.into(),
-                        catalogue_version_id: version,
-                        units: vec![unit.key.clone()],
-                        plan_by: None,
-                    }],
-                    |_| {},
+                    UNIT,
+                    vec![unit.key.clone()],
+                    admin_n,
+                    sam,
                 )
-                .await?
-                .first()
-                .copied()
-                .ok_or_else(|| AppError::Internal("demo learner".into()))?;
-            let person = self
-                .demo_person(email, &format!("{given} {family}"))
                 .await?;
-            self.store
-                .grant_role(person, "learner", None, Some(north), Some(learner))
-                .await?;
-            let reg = self
-                .store
-                .registrations_of_learner(learner)
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::Internal("demo registration".into()))?;
-            self.store
-                .assign(reg.registration_id, sam, "assessor", admin_n)
-                .await?;
+            let learner = reg.learner_id;
             // Two occasions: a call log kept in September (every criterion), and an
             // observation in October (Olivia: learning outcome 1 only; Kwame: everything).
             let items = [
@@ -1023,34 +938,15 @@ impl App {
             ];
             for (title, date, kind, file, every) in items {
                 let text = format!("{title}: {given} {family}, {date}. Demo evidence.\n");
-                let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
-                    axum::body::Bytes::from(text.into_bytes()),
-                )]);
-                let stored = self
-                    .evidence
-                    .put_stream(body, self.max_upload)
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
                 let id = self
-                    .store
-                    .insert_evidence(&crate::store::NewEvidence {
-                        learner_id: learner,
-                        centre_id: north,
-                        title: title.into(),
-                        evidence_date: date.into(),
-                        kind: kind.into(),
-                        kind_other: None,
-                        witness_name: None,
-                        witness_role: None,
-                        source: "real_workplace".into(),
-                        simulation_note: None,
-                        file_name: file.into(),
-                        media_type: "text/plain".into(),
-                        size: i64::try_from(stored.size).unwrap_or(0),
-                        sha256: stored.sha256,
-                        object_key: stored.key,
-                        added_by: person,
-                    })
+                    .demo_evidence(
+                        learner,
+                        north,
+                        person,
+                        (title, date, kind, file),
+                        None,
+                        text,
+                    )
                     .await?;
                 for (k, c) in criteria
                     .iter()
@@ -1115,6 +1011,121 @@ impl App {
         Ok(())
     }
 
+    /// A demo ULN: the first nine-digit stem from `nine` on that has a valid check digit.
+    fn demo_uln(nine: &str) -> AppResult<String> {
+        let start: u64 = nine
+            .parse()
+            .map_err(|_| AppError::Internal("demo ULN".into()))?;
+        (start..start + 100)
+            .find_map(|n| uln_with_check_digit(&n.to_string()))
+            .ok_or_else(|| AppError::Internal("demo ULN".into()))
+    }
+
+    /// A demo learner with a sign-in, registered at `centre` on `code` (a QAN or a unit on its
+    /// own, with `units` as the plan) and assigned to `assessor` by `admin`. Registered once:
+    /// a ULN already on record is the same learner. Returns (person, registration).
+    #[allow(clippy::too_many_arguments)]
+    async fn demo_learner(
+        &self,
+        learner: DemoLearnerRow<'_>,
+        centre: i64,
+        code: &str,
+        units: Vec<String>,
+        admin: i64,
+        assessor: i64,
+    ) -> AppResult<(i64, crate::store::RegistrationRow)> {
+        let (nine, given, family, dob, email) = learner;
+        let uln = Self::demo_uln(nine)?;
+        let cat = self.catalogue().await?;
+        let version = cat
+            .programme(code)
+            .map(|(cs, _)| cs.version.catalogue_version_id)
+            .ok_or_else(|| AppError::Internal(format!("demo qualification {code}")))?;
+        let id = match self.store.learner_by_uln(&uln).await? {
+            Some(l) => l.learner_id,
+            None => self
+                .store
+                .register_learners(
+                    centre,
+                    &[crate::store::NewLearnerRegistration {
+                        uln: Some(uln.clone()),
+                        given_name: given.into(),
+                        family_name: family.into(),
+                        date_of_birth: dob.into(),
+                        email: Some(email.into()),
+                        qan: code.into(),
+                        catalogue_version_id: version,
+                        units,
+                        plan_by: None,
+                    }],
+                    |_| {},
+                )
+                .await?
+                .first()
+                .copied()
+                .ok_or_else(|| AppError::Internal("demo learner".into()))?,
+        };
+        let person = self
+            .demo_person(email, &format!("{given} {family}"))
+            .await?;
+        self.store
+            .grant_role(person, "learner", None, Some(centre), Some(id))
+            .await?;
+        let reg = self
+            .store
+            .registrations_of_learner(id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::Internal("demo registration".into()))?;
+        self.store
+            .assign(reg.registration_id, assessor, "assessor", admin)
+            .await?;
+        Ok((person, reg))
+    }
+
+    /// One demo evidence item from the real workplace, its file in the evidence store.
+    #[allow(clippy::too_many_arguments)]
+    async fn demo_evidence(
+        &self,
+        learner: i64,
+        centre: i64,
+        by: i64,
+        (title, date, kind, file): (&str, &str, &str, &str),
+        witness: Option<(&str, &str)>,
+        text: String,
+    ) -> AppResult<i64> {
+        let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+            axum::body::Bytes::from(text.into_bytes()),
+        )]);
+        let stored = self
+            .evidence
+            .put_stream(body, self.max_upload)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(self
+            .store
+            .insert_evidence(&crate::store::NewEvidence {
+                learner_id: learner,
+                centre_id: centre,
+                title: title.into(),
+                evidence_date: date.into(),
+                kind: kind.into(),
+                kind_other: None,
+                witness_name: witness.map(|w| w.0.to_string()),
+                witness_role: witness.map(|w| w.1.to_string()),
+                source: "real_workplace".into(),
+                simulation_note: None,
+                file_name: file.into(),
+                media_type: super::portfolio::media_type_for(file).into(),
+                size: i64::try_from(stored.size).unwrap_or(0),
+                sha256: stored.sha256,
+                object_key: stored.key,
+                added_by: by,
+            })
+            .await?)
+    }
+
     /// The first unit of a registration's qualification.
     async fn demo_unit_of(&self, reg: &crate::store::RegistrationRow) -> AppResult<String> {
         let spec = self
@@ -1146,34 +1157,20 @@ impl App {
             "Prospecting and qualification log kept by {} {} at work, with notes of each call.\n",
             reg.given_name, reg.family_name
         );
-        let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
-            axum::body::Bytes::from(text.into_bytes()),
-        )]);
-        let stored = self
-            .evidence
-            .put_stream(body, self.max_upload)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
         let id = self
-            .store
-            .insert_evidence(&crate::store::NewEvidence {
-                learner_id: reg.learner_id,
-                centre_id: reg.centre_id,
-                title: "Workplace log with call notes".into(),
-                evidence_date: "2026-10-05".into(),
-                kind: "product_evidence".into(),
-                kind_other: None,
-                witness_name: None,
-                witness_role: None,
-                source: "real_workplace".into(),
-                simulation_note: None,
-                file_name: "workplace-log.txt".into(),
-                media_type: "text/plain".into(),
-                size: i64::try_from(stored.size).unwrap_or(0),
-                sha256: stored.sha256,
-                object_key: stored.key,
-                added_by: learner_person,
-            })
+            .demo_evidence(
+                reg.learner_id,
+                reg.centre_id,
+                learner_person,
+                (
+                    "Workplace log with call notes",
+                    "2026-10-05",
+                    "product_evidence",
+                    "workplace-log.txt",
+                ),
+                None,
+                text,
+            )
             .await?;
         let criteria: Vec<String> = unit
             .judged_items()
