@@ -594,7 +594,6 @@ impl App {
     /// byte). Built in an unlinked temporary file and returned open at its start, to stream.
     /// The download is audited (ids and counts only).
     pub async fn personal_data_zip_of(&self, scope: &OwnDataScope) -> AppResult<PersonalDataZip> {
-        use std::io::{Seek, Write};
         let mut sections = self
             .store
             .personal_data(scope.person_id(), scope.learner_ids())
@@ -665,44 +664,7 @@ impl App {
             .map(|s| (s.name.to_string(), serde_json::json!(s.rows.len())))
             .collect();
 
-        let path = std::env::temp_dir().join(format!("credence-own-data-{}", uuid::Uuid::new_v4()));
-        let file = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| AppError::Internal(format!("could not make the zip: {e}")))?;
-        // Unlinked at once: the file disappears when the download ends, or if we crash.
-        let _ = std::fs::remove_file(&path);
-        let store = self.evidence.clone();
-        let handle = tokio::runtime::Handle::current();
-        let built = tokio::task::spawn_blocking(move || -> Result<std::fs::File, String> {
-            let opts = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored)
-                .large_file(true);
-            let mut zip = zip::ZipWriter::new(file);
-            let err = |e: &dyn std::fmt::Display| e.to_string();
-            for (name, bytes) in &data {
-                zip.start_file(name.as_str(), opts).map_err(|e| err(&e))?;
-                zip.write_all(bytes).map_err(|e| err(&e))?;
-            }
-            for (name, key) in files {
-                zip.start_file(name, opts).map_err(|e| err(&e))?;
-                let (_, mut stream) = handle.block_on(store.get_stream(&key))?;
-                while let Some(chunk) = handle.block_on(futures_util::StreamExt::next(&mut stream))
-                {
-                    zip.write_all(&chunk.map_err(|e| err(&e))?)
-                        .map_err(|e| err(&e))?;
-                }
-            }
-            let mut file = zip.finish().map_err(|e| err(&e))?;
-            file.seek(std::io::SeekFrom::Start(0))
-                .map_err(|e| err(&e))?;
-            Ok(file)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("could not make the zip: {e}")))?;
+        let built = self.zip_to_temp_file(move || data, files).await?;
         // Audited once built: ids and counts only, no address (docs/trust.md).
         self.store
             .append_audit(&Self::entry(

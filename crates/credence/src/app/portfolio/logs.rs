@@ -198,7 +198,6 @@ impl App {
     /// file, superseded versions included. Built in an unlinked temporary file (so nothing
     /// is left behind whatever happens) and returned open at its start, to stream.
     pub async fn portfolio_zip(&self, actor: &Actor, learner_id: i64) -> AppResult<std::fs::File> {
-        use std::io::{Seek, Write};
         let p = self.portfolio(actor, learner_id).await?;
         let mut logs = Vec::new();
         for q in &p.qualifications {
@@ -267,6 +266,41 @@ impl App {
         }
         index.push_str("</tbody></table></body></html>\n");
 
+        let items: Vec<(String, String)> = p
+            .evidence
+            .iter()
+            .map(|e| (entry(e), e.object_key.clone()))
+            .collect();
+        let built = self
+            .zip_to_temp_file(
+                move || {
+                    let mut entries = vec![("index.html".to_string(), index.into_bytes())];
+                    for (slug, log) in &logs {
+                        entries.push((
+                            format!("achievement-log-{slug}.pdf"),
+                            crate::pdf::render(log),
+                        ));
+                    }
+                    entries
+                },
+                items,
+            )
+            .await?;
+        Ok(built)
+    }
+}
+
+impl App {
+    /// A zip in an unlinked temporary file (it disappears when the download ends, or if the
+    /// server stops), open at its start: the entries `make` builds (run off the async
+    /// threads: PDFs and JSON), then each evidence file `(name in the zip, object key)`
+    /// streamed from the evidence store. Stored, not compressed: evidence is mostly
+    /// compressed already.
+    pub(crate) async fn zip_to_temp_file(
+        &self,
+        make: impl FnOnce() -> Vec<(String, Vec<u8>)> + Send + 'static,
+        files: Vec<(String, String)>,
+    ) -> AppResult<std::fs::File> {
         let path = std::env::temp_dir().join(format!("credence-zip-{}", uuid::Uuid::new_v4()));
         let file = std::fs::File::options()
             .read(true)
@@ -274,30 +308,21 @@ impl App {
             .create_new(true)
             .open(&path)
             .map_err(|e| AppError::Internal(format!("could not make the zip: {e}")))?;
-        // Unlinked at once: the file disappears when the download ends, or if we crash.
         let _ = std::fs::remove_file(&path);
         let store = self.evidence.clone();
         let handle = tokio::runtime::Handle::current();
-        let items: Vec<(String, String)> = p
-            .evidence
-            .iter()
-            .map(|e| (entry(e), e.object_key.clone()))
-            .collect();
-        let built = tokio::task::spawn_blocking(move || -> Result<std::fs::File, String> {
+        tokio::task::spawn_blocking(move || -> Result<std::fs::File, String> {
+            use std::io::{Seek, Write};
             let opts = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Stored)
                 .large_file(true);
             let mut zip = zip::ZipWriter::new(file);
             let err = |e: &dyn std::fmt::Display| e.to_string();
-            zip.start_file("index.html", opts).map_err(|e| err(&e))?;
-            zip.write_all(index.as_bytes()).map_err(|e| err(&e))?;
-            for (slug, log) in &logs {
-                zip.start_file(format!("achievement-log-{slug}.pdf"), opts)
-                    .map_err(|e| err(&e))?;
-                zip.write_all(&crate::pdf::render(log))
-                    .map_err(|e| err(&e))?;
+            for (name, bytes) in make() {
+                zip.start_file(name, opts).map_err(|e| err(&e))?;
+                zip.write_all(&bytes).map_err(|e| err(&e))?;
             }
-            for (name, key) in items {
+            for (name, key) in files {
                 zip.start_file(name, opts).map_err(|e| err(&e))?;
                 let (_, mut stream) = handle.block_on(store.get_stream(&key))?;
                 while let Some(chunk) = handle.block_on(futures_util::StreamExt::next(&mut stream))
@@ -313,7 +338,6 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("could not make the zip: {e}")))?;
-        Ok(built)
+        .map_err(|e| AppError::Internal(format!("could not make the zip: {e}")))
     }
 }
