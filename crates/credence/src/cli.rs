@@ -186,6 +186,9 @@ pub enum Command {
     /// Records retention: legal holds that stop disposal (docs/records.md).
     #[command(subcommand)]
     Records(crate::cli_records::RecordsCommand),
+    /// Records retention: what falls due, and the disposal run (docs/records.md).
+    #[command(subcommand)]
+    Retention(crate::cli_records::RetentionCommand),
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Measure the importer (and the rules engine) on this machine.
@@ -582,8 +585,13 @@ pub async fn run(cli: Cli) -> Result<bool> {
                 });
             }
             if workers > 0 {
+                // Each day's retention run goes on the queue once, whichever server is first.
+                let scheduler = app.clone();
+                tokio::spawn(async move {
+                    scheduler.keep_schedule(std::future::pending::<()>()).await;
+                });
                 eprintln!(
-                    "{workers} job worker(s) running; emails go to {}.",
+                    "{workers} job worker(s) running; emails go to {}; the retention run is queued daily.",
                     app.mailer.describe()
                 );
             }
@@ -656,6 +664,16 @@ pub async fn run(cli: Cli) -> Result<bool> {
             );
             let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
             let mut handles = Vec::new();
+            {
+                let app = app.clone();
+                let mut rx = tx.subscribe();
+                handles.push(tokio::spawn(async move {
+                    app.keep_schedule(async move {
+                        let _ = rx.recv().await;
+                    })
+                    .await;
+                }));
+            }
             for n in 0..workers.max(1) {
                 let app = app.clone();
                 let mut rx = tx.subscribe();
@@ -1087,6 +1105,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
         }
         Command::People(c) => crate::cli_records::people(&app, by.as_deref(), c).await,
         Command::Records(c) => crate::cli_records::records(&app, by.as_deref(), c).await,
+        Command::Retention(c) => crate::cli_records::retention(&app, by.as_deref(), c).await,
         Command::Openapi | Command::Bench(_) => Ok(true),
     }
 }

@@ -910,8 +910,8 @@ async fn a_database_with_data_upgrades(url: String) {
     );
     assert_eq!(
         store.migrate().await.unwrap(),
-        4,
-        "then 11 (authentication), 12 (evidence occasions), 13 (version moves) and 14 (records)"
+        5,
+        "then 11 (authentication), 12 (evidence occasions), 13 (version moves), 14 (records) and 15 (retention)"
     );
     // Certification (10): no certificate yet, and every earlier claim is a qualification's.
     assert!(

@@ -435,6 +435,21 @@ impl Operator {
     pub fn catalogue(&self) -> CatalogueScope {
         CatalogueScope::operator(&self.who)
     }
+    /// Records retention everywhere: what falls due, the disposal run, legal holds.
+    pub fn records(&self) -> RecordsScope {
+        RecordsScope {
+            who: self.who.clone(),
+            centres: None,
+            ao: None,
+            may_hold: true,
+        }
+    }
+    /// The scheduled retention run, named in the log by its job.
+    pub(super) fn for_job(job_id: i64) -> Operator {
+        Operator {
+            who: format!("job:{job_id}"),
+        }
+    }
     /// A centre's quality assurance, read as its administrator would (plans, claims).
     pub fn quality(&self, centre_id: i64) -> QaScope {
         QaScope {
@@ -488,6 +503,133 @@ impl App {
             Err(AppError::Forbidden(
                 "Only the centre's administrators register learners".into(),
             ))
+        }
+    }
+}
+
+/// Records retention: whose records one may see falling due (and held), and whether one may
+/// place and lift legal holds. AO staff see the centres approved for their AO's
+/// qualifications and hold records there; a centre's staff and its appointed EQA see that
+/// centre's (the records are kept available to the EQA); the operator sees everything. Built only by [`App::records_scope`] and
+/// [`Operator::records`].
+#[derive(Debug, Clone)]
+pub struct RecordsScope {
+    who: String,
+    /// `None`: every centre.
+    centres: Option<Vec<i64>>,
+    ao: Option<String>,
+    may_hold: bool,
+}
+
+impl RecordsScope {
+    /// As the audit log names them.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+    /// The centres covered (`None`: every centre).
+    pub fn centres(&self) -> Option<&[i64]> {
+        self.centres.as_deref()
+    }
+    pub fn covers_centre(&self, centre_id: i64) -> bool {
+        self.centres.as_ref().is_none_or(|c| c.contains(&centre_id))
+    }
+    /// The AO whose staff this is, for AO staff.
+    pub fn ao(&self) -> Option<&str> {
+        self.ao.as_deref()
+    }
+    /// May place and lift legal holds (AO staff, the operator).
+    pub fn may_hold(&self) -> bool {
+        self.may_hold
+    }
+    pub fn require_hold(&self) -> AppResult<()> {
+        if self.may_hold {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Only the awarding organisation's staff place and lift legal holds: ask them, with the reason".into(),
+            ))
+        }
+    }
+}
+
+impl App {
+    /// The actor's records scope: over one centre (its staff, its EQA, or staff of an AO
+    /// that approves it), or, with `centre` None, over every centre their AO approves (AO
+    /// staff), or the centres where they are staff or EQA (anyone else; none for a learner).
+    pub async fn records_scope(
+        &self,
+        actor: &Actor,
+        centre: Option<i64>,
+    ) -> AppResult<RecordsScope> {
+        let who = super::audit::person_ref(actor.person_id);
+        let mut ao_centres: Vec<i64> = Vec::new();
+        let ao = actor.ao_codes().first().map(|s| s.to_string());
+        for code in actor.ao_codes() {
+            ao_centres.extend(self.store.centres_of_ao(code).await?);
+        }
+        ao_centres.sort_unstable();
+        ao_centres.dedup();
+        match centre {
+            None if ao.is_some() => Ok(RecordsScope {
+                who,
+                centres: Some(ao_centres),
+                ao,
+                may_hold: true,
+            }),
+            // Others: the centres where they are staff, or appointed EQA (none: nothing).
+            None => {
+                let mut centres: Vec<i64> = actor
+                    .grants
+                    .iter()
+                    .filter(|g| g.role != "learner")
+                    .filter_map(|g| g.centre_id)
+                    .collect();
+                centres.extend(
+                    self.store
+                        .eqa_centres(actor.person_id)
+                        .await?
+                        .into_iter()
+                        .map(|(c, _)| c),
+                );
+                centres.sort_unstable();
+                centres.dedup();
+                Ok(RecordsScope {
+                    who,
+                    centres: Some(centres),
+                    ao: None,
+                    may_hold: false,
+                })
+            }
+            Some(c) if ao_centres.contains(&c) => Ok(RecordsScope {
+                who,
+                centres: Some(vec![c]),
+                ao,
+                may_hold: true,
+            }),
+            Some(c) => {
+                let roles = actor.centre_roles(c);
+                let staff = roles.iter().any(|r| *r != "learner");
+                let eqa = self
+                    .store
+                    .eqa_centres(actor.person_id)
+                    .await?
+                    .iter()
+                    .any(|(id, _)| *id == c);
+                if staff || eqa {
+                    Ok(RecordsScope {
+                        who,
+                        centres: Some(vec![c]),
+                        ao: None,
+                        may_hold: false,
+                    })
+                } else if roles.is_empty() {
+                    Err(AppError::NotFound(format!("centre {c}")))
+                } else {
+                    Err(AppError::Forbidden(
+                        "The centre's staff, its EQA and its awarding organisations' staff see what records fall due".into(),
+                    ))
+                }
+            }
         }
     }
 }

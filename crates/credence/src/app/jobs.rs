@@ -108,6 +108,17 @@ impl App {
         }
         let outcome = match job.kind.as_str() {
             "email" => self.run_email(worker, &job).await,
+            super::retention::RETENTION_JOB => {
+                match self.run_retention_job(job.job_id, &job.payload).await {
+                    Ok(kept) => self
+                        .store
+                        .complete_job(job.job_id, worker, &kept)
+                        .await
+                        .map(|_| Ran::Done)
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                }
+            }
             other => Err(format!("no worker knows the job kind '{other}'")),
         };
         match outcome {

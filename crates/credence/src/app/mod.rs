@@ -20,6 +20,7 @@ pub mod portfolio;
 pub mod quality;
 pub mod records;
 pub mod registration;
+pub mod retention;
 pub mod rules;
 pub mod second_factor;
 pub mod version_moves;

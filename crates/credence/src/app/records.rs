@@ -10,6 +10,9 @@ use credence_domain::records::{self, Completion, Disposal, HoldOn, LegalHold, Re
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// The rule a disposal is made under, as disposal records name it.
+pub const RETENTION_RULE: &str = "assessment records kept 3 years from the learner's completion";
+
 /// `index.json`'s `format`.
 pub const INDEX_FORMAT: &str = "credence-personal-data";
 /// `index.json`'s `version`: changes only when a field changes meaning or goes.
@@ -66,7 +69,7 @@ pub struct PersonalDataZip {
 
 /// When a registration ended, for retention: a certificate's issue day, a withdrawal's
 /// effective day, the end of the registration a transfer moved it to; else in progress.
-fn completion_of(
+pub(super) fn completion_of(
     reg: &crate::store::RegistrationEnd,
     all: &[crate::store::RegistrationEnd],
 ) -> Completion {
@@ -105,7 +108,7 @@ fn completion_of(
     Completion::InProgress
 }
 
-fn hold_of(h: &crate::store::HoldRow) -> Option<LegalHold> {
+pub(super) fn hold_of(h: &crate::store::HoldRow) -> Option<LegalHold> {
     let on = match (h.learner_id, h.centre_id) {
         (Some(l), _) => HoldOn::Learner(l),
         (None, Some(c)) => HoldOn::Centre(c),
@@ -302,7 +305,13 @@ impl App {
                             item("disposed", None, format!("Already disposed of: they were kept 3 years from the end of your registration there, until {}.", iso(*ended)))
                         } else {
                             if carry_out {
-                                self.dispose(scope, p.learner_id, *centre).await?;
+                                self.dispose(
+                                    scope.who(),
+                                    p.learner_id,
+                                    *centre,
+                                    serde_json::json!({"rule": RETENTION_RULE, "kept_until": iso(*ended), "at_request_of": format!("person {}", scope.person_id())}),
+                                )
+                                .await?;
                             }
                             item(done(true), None, format!("They were kept 3 years from the end of your registration there, until {}.", iso(*ended)))
                         }
@@ -458,33 +467,40 @@ impl App {
     }
 
     /// Dispose of a learner's records at a centre whose retention has ended: rows first (one
-    /// audited transaction), then the files; a file that cannot be removed is left to
-    /// `credence evidence sweep`, which finds objects no record names.
-    async fn dispose(
+    /// audited transaction, `records.disposed` by `who` with `detail`), then the files; a
+    /// file that cannot be removed is left to `credence evidence sweep`, which finds objects
+    /// no record names. Returns the files removed and the files left.
+    pub(super) async fn dispose(
         &self,
-        scope: &OwnDataScope,
+        who: &str,
         learner_id: i64,
         centre_id: i64,
-    ) -> AppResult<()> {
+        detail: serde_json::Value,
+    ) -> AppResult<(i64, i64)> {
         let gone = self
             .store
             .audited(Self::entry(
-                Some(scope.who()),
+                Some(who),
                 None,
                 "records.disposed",
                 &format!("learner {learner_id}"),
                 Some(centre_id),
                 Some(learner_id),
-                serde_json::json!({"rule": "3 years from completion", "at_request_of": format!("person {}", scope.person_id())}),
+                detail,
             ))
             .dispose_learner_records(learner_id, centre_id)
             .await?;
+        let (mut removed, mut left) = (0, 0);
         for key in &gone.object_keys {
-            if let Err(e) = self.evidence.delete(key).await {
-                tracing::warn!(key = %key, error = %e, "disposed evidence file left for the sweep");
+            match self.evidence.delete(key).await {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    left += 1;
+                    tracing::warn!(key = %key, error = %e, "disposed evidence file left for the sweep");
+                }
             }
         }
-        Ok(())
+        Ok((removed, left))
     }
 
     /// What erasure would do today, for the signed-in person (nothing changes).
@@ -518,6 +534,16 @@ impl App {
         on: HoldOn,
         reason: &str,
     ) -> AppResult<i64> {
+        self.place_hold_as(operator.who(), on, reason).await
+    }
+
+    /// Place a legal hold, named in the log as `who` (the caller checked they may).
+    pub(super) async fn place_hold_as(
+        &self,
+        who: &str,
+        on: HoldOn,
+        reason: &str,
+    ) -> AppResult<i64> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(AppError::Validation(
@@ -544,7 +570,7 @@ impl App {
         Ok(self
             .store
             .audited(Self::entry(
-                Some(operator.who()),
+                Some(who),
                 None,
                 "records.hold_placed",
                 &match on {
@@ -555,16 +581,21 @@ impl App {
                 learner,
                 serde_json::json!({}),
             ))
-            .place_legal_hold(learner, centre, reason, operator.who())
+            .place_legal_hold(learner, centre, reason, who)
             .await?)
     }
 
     /// Lift a legal hold (the operator's command line): it stays on record as lifted.
     pub async fn lift_legal_hold(&self, operator: &Operator, hold_id: i64) -> AppResult<()> {
+        self.lift_hold_as(operator.who(), hold_id).await
+    }
+
+    /// Lift a legal hold, named in the log as `who` (the caller checked they may).
+    pub(super) async fn lift_hold_as(&self, who: &str, hold_id: i64) -> AppResult<()> {
         let lifted = self
             .store
             .audited(Self::entry(
-                Some(operator.who()),
+                Some(who),
                 None,
                 "records.hold_lifted",
                 &format!("legal hold {hold_id}"),
@@ -572,7 +603,7 @@ impl App {
                 None,
                 serde_json::json!({"hold": hold_id}),
             ))
-            .lift_legal_hold(hold_id, operator.who())
+            .lift_legal_hold(hold_id, who)
             .await?;
         if !lifted {
             return Err(AppError::NotFound(format!(

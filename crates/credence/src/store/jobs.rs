@@ -53,6 +53,29 @@ impl Store {
         Ok(id)
     }
 
+    /// Queue a scheduled job under `key` (the daily retention run: `retention:2026-11-30`),
+    /// unless one with that key was ever queued: servers scheduling the same run at once
+    /// queue it once. Whether this call queued it.
+    pub async fn schedule_job(&self, job: &JobDraft, key: &str) -> StoreResult<bool> {
+        let at = now();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "insert into job (kind, payload, status, run_after, created_at, schedule_key) values ($1, $2, 'queued', $3, $3, $4) on conflict (schedule_key) do nothing",
+        )
+        .bind(&job.kind)
+        .bind(job.payload.to_string())
+        .bind(&at)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let queued = done.rows_affected() > 0;
+        if queued {
+            self.job_signal.notify_one();
+        }
+        Ok(queued)
+    }
+
     /// Claim the next job that is due (or whose worker's lease ran out) for `worker`, until
     /// `lease_until`. Two workers never claim the same job: PostgreSQL skips rows another
     /// transaction holds (`for update skip locked`); SQLite has one writer at a time.

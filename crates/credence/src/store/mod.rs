@@ -215,6 +215,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0014_records.sql"),
         postgres: include_str!("../../migrations/postgres/0014_records.sql"),
     },
+    Migration {
+        version: 15,
+        name: "retention",
+        sqlite: include_str!("../../migrations/sqlite/0015_retention.sql"),
+        postgres: include_str!("../../migrations/postgres/0015_retention.sql"),
+    },
 ];
 
 /// The schema version this Credence migrates to (its last migration).

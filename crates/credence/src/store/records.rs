@@ -41,6 +41,41 @@ pub struct HoldRow {
     pub placed_at: String,
 }
 
+/// What retention needs about one registration, with whose it is.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LearnerEnd {
+    pub learner_id: i64,
+    #[sqlx(flatten)]
+    pub end: RegistrationEnd,
+}
+
+/// A legal hold, as the records pages list it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HoldListRow {
+    pub legal_hold_id: i64,
+    pub learner_id: Option<i64>,
+    pub centre_id: Option<i64>,
+    pub reason: String,
+    pub placed_by: String,
+    pub placed_at: String,
+    /// The learner's name, or the centre's.
+    pub subject_name: String,
+}
+
+/// One run of the retention job.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct RetentionRunRow {
+    pub retention_run_id: i64,
+    pub on_day: String,
+    pub started_by: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub disposed: i64,
+    pub files: i64,
+    pub files_left: i64,
+    pub held: i64,
+}
+
 /// What a disposal removed at one centre.
 #[derive(Debug, Clone, Default)]
 pub struct Disposed {
@@ -525,5 +560,174 @@ impl Store {
         .bind(person_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The learners with a registration that ended (a certificate issued, a withdrawal taking
+    /// effect) before `before` (YYYY-MM-DD), at one of `centres` (every centre: `None`):
+    /// those whose records could fall due. Bounded by the day, not by the table's size.
+    pub async fn learners_ended_before(
+        &self,
+        before: &str,
+        centres: Option<&[i64]>,
+    ) -> StoreResult<Vec<i64>> {
+        let at = match centres {
+            Some(c) => format!(" and r.centre_id in {}", id_list(c)),
+            None => String::new(),
+        };
+        let rows: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select distinct r.learner_id from registration r where (
+                exists (select 1 from certificate c where c.registration_id = r.registration_id and c.issued_at < $1)
+                or exists (select 1 from registration_event e where e.registration_id = r.registration_id and e.kind = 'withdrawn' and e.effective_on < $1)
+                or r.status = 'transferred'){at}
+             order by r.learner_id"
+        )))
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(l,)| l).collect())
+    }
+
+    /// How each registration of `learners` stands for retention (see
+    /// [`Store::registration_ends`]).
+    pub async fn registration_ends_of(&self, learners: &[i64]) -> StoreResult<Vec<LearnerEnd>> {
+        let mut out = Vec::new();
+        for chunk in learners.chunks(500) {
+            let rows: Vec<LearnerEnd> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select r.learner_id, r.registration_id, r.centre_id, r.qan, r.status,
+                    (select min(c.issued_at) from certificate c where c.registration_id = r.registration_id and c.kind = 'qualification') as qualification_certified_at,
+                    (select min(c.issued_at) from certificate c where c.registration_id = r.registration_id) as any_certified_at,
+                    (select max(e.effective_on) from registration_event e where e.registration_id = r.registration_id and e.kind = 'withdrawn') as withdrawn_on,
+                    (select max(t.new_registration_id) from transfer t where t.from_registration_id = r.registration_id and t.status = 'approved') as moved_to
+                 from registration r where r.learner_id in {} order by r.learner_id, r.registration_id",
+                id_list(chunk)
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// How many portfolio and assessment records each of `learners` has, per centre (what
+    /// [`Store::dispose_learner_records`] would remove); pairs with none are left out.
+    pub async fn records_per_centre(&self, learners: &[i64]) -> StoreResult<Vec<(i64, i64, i64)>> {
+        let mut out = Vec::new();
+        for chunk in learners.chunks(500) {
+            let l = id_list(chunk);
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select learner_id, centre_id, count(*) as n from (
+                    select learner_id, centre_id from evidence where learner_id in {l}
+                    union all select learner_id, centre_id from judgement where learner_id in {l}
+                    union all select learner_id, centre_id from criterion_reply where learner_id in {l}
+                    union all select learner_id, centre_id from signature where learner_id in {l}
+                    union all select learner_id, centre_id from unit_authentication where learner_id in {l}
+                    union all select u.learner_id, r.centre_id from unit_result u join registration r on r.registration_id = u.registration_id where u.learner_id in {l}
+                    union all select learner_id, centre_id from qa_sample where learner_id in {l}
+                 ) made where centre_id is not null group by learner_id, centre_id order by learner_id, centre_id"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Every legal hold in force, with the name of what it covers, newest first.
+    pub async fn holds_in_force(&self) -> StoreResult<Vec<HoldListRow>> {
+        Ok(sqlx::query_as(
+            "select h.legal_hold_id, h.learner_id, h.centre_id, h.reason, h.placed_by, h.placed_at,
+                coalesce((select l.given_name || ' ' || l.family_name from learner l where l.learner_id = h.learner_id),
+                         (select c.name from centre c where c.centre_id = h.centre_id), '') as subject_name
+             from legal_hold h where h.lifted_at is null order by h.legal_hold_id desc",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A legal hold in force, by id.
+    pub async fn hold_in_force(&self, hold_id: i64) -> StoreResult<Option<HoldListRow>> {
+        Ok(self
+            .holds_in_force()
+            .await?
+            .into_iter()
+            .find(|h| h.legal_hold_id == hold_id))
+    }
+
+    /// Start a retention run for `on_day`, with this handle's audit entry. Returns its id.
+    pub async fn start_retention_run(&self, on_day: &str, by: &str) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into retention_run (on_day, started_by, started_at) values ($1, $2, $3) returning retention_run_id",
+        )
+        .bind(on_day)
+        .bind(by)
+        .bind(super::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        self.commit(tx, &[("run", serde_json::json!(id))]).await?;
+        Ok(id)
+    }
+
+    /// Record what a retention run came to, with this handle's audit entry.
+    pub async fn finish_retention_run(
+        &self,
+        run_id: i64,
+        disposed: i64,
+        files: i64,
+        files_left: i64,
+        held: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "update retention_run set finished_at = $1, disposed = $2, files = $3, files_left = $4, held = $5 where retention_run_id = $6",
+        )
+        .bind(super::now())
+        .bind(disposed)
+        .bind(files)
+        .bind(files_left)
+        .bind(held)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx, &[]).await?;
+        Ok(())
+    }
+
+    /// The latest retention runs, newest first.
+    pub async fn retention_runs(&self, limit: i64) -> StoreResult<Vec<RetentionRunRow>> {
+        Ok(sqlx::query_as(
+            "select retention_run_id, on_day, started_by, started_at, finished_at, disposed, files, files_left, held
+             from retention_run order by retention_run_id desc limit $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many evidence files the learner has at a centre, and their bytes.
+    pub async fn evidence_files_at(
+        &self,
+        learner_id: i64,
+        centre_id: i64,
+    ) -> StoreResult<(i64, i64)> {
+        let (n, bytes): (i64, i64) = sqlx::query_as(
+            "select count(*), cast(coalesce(sum(size), 0) as bigint) from evidence where learner_id = $1 and centre_id = $2",
+        )
+        .bind(learner_id)
+        .bind(centre_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((n, bytes))
+    }
+
+    /// The centres approved for any of `ao`'s qualifications or units.
+    pub async fn centres_of_ao(&self, ao: &str) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "select distinct centre_id from centre_approval where ao_code = $1 order by centre_id",
+        )
+        .bind(ao)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(c,)| c).collect())
     }
 }

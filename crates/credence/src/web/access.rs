@@ -296,6 +296,17 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
         "/centres/{centre}/evidence-occasions",
         Policy::CentreView,
     ),
+    // Records retention: AO staff see their centres' and place and lift legal holds; a
+    // centre's administrators see their centre's (the use case's RecordsScope decides).
+    ("GET", "/records", Policy::AoStaff),
+    ("GET", "/centres/{centre}/records", Policy::CentreView),
+    ("GET", "/records/holds/new", Policy::AoStaff),
+    ("POST", "/records/holds/new", Policy::AoStaff),
+    ("GET", "/records/holds/{hold}/lift", Policy::AoStaff),
+    ("POST", "/records/holds/{hold}/lift", Policy::AoStaff),
+    ("GET", "/api/v1/records/retention", Policy::SignedIn),
+    ("POST", "/api/v1/records/holds", Policy::AoStaff),
+    ("POST", "/api/v1/records/holds/{hold}/lift", Policy::AoStaff),
     (
         "POST",
         "/centres/{centre}/evidence-occasions",

@@ -14,6 +14,7 @@ pub mod people;
 pub mod portfolio;
 mod quality;
 pub mod records;
+pub mod retention;
 pub mod second_factor;
 pub mod version_moves;
 
@@ -42,6 +43,7 @@ pub fn router(app: App) -> Router {
         .merge(occasions::api_router())
         .merge(version_moves::api_router())
         .merge(records::api_router())
+        .merge(retention::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
@@ -54,6 +56,7 @@ pub fn router(app: App) -> Router {
         .merge(version_moves::router())
         .merge(second_factor::router())
         .merge(records::router())
+        .merge(retention::router())
         .merge(api_router)
         .merge(case::router());
     let r = access::route(
@@ -93,6 +96,7 @@ pub fn openapi_json() -> String {
         .merge(occasions::api_router())
         .merge(version_moves::api_router())
         .merge(records::api_router())
+        .merge(retention::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }
