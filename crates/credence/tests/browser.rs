@@ -73,6 +73,7 @@ async fn pages_in_headless_chromium() {
         .arg("quality.test.mjs")
         .arg("daily.test.mjs")
         .arg("certificates.test.mjs")
+        .arg("records.test.mjs")
         .current_dir(&dir)
         .env("BASE_URL", format!("http://{addr}"))
         .env("MAILDIR", smtp.maildir())

@@ -289,6 +289,22 @@ impl App {
                     || h.learner_id.is_some_and(|l| learners_here.contains(&l))
             });
         }
+        // Who placed each, by name (the row keeps the log's reference).
+        for h in &mut holds {
+            let id = h
+                .placed_by
+                .strip_prefix("person:")
+                .or_else(|| h.placed_by.strip_prefix("operator:"))
+                .and_then(|n| n.parse::<i64>().ok());
+            h.placed_by = match id {
+                Some(id) => match self.store.person(id).await? {
+                    Some(p) => p.display_name,
+                    None => h.placed_by.clone(),
+                },
+                None if h.placed_by == "operator" => "the operator".into(),
+                None => h.placed_by.clone(),
+            };
+        }
         Ok(holds)
     }
 

@@ -85,9 +85,10 @@ fn row(l: &RetentionLine) -> Row {
         completed: crate::format::uk_opt(l.completed_on.as_deref()),
         kept_until: crate::format::uk_opt(l.kept_until.as_deref()),
         records: format!(
-            "{} records, {} files ({})",
+            "{} records, {} file{} ({})",
             l.records,
             l.files,
+            if l.files == 1 { "" } else { "s" },
             crate::evidence_store::human_size(u64::try_from(l.file_bytes).unwrap_or(0))
         ),
         tag,
@@ -179,7 +180,14 @@ async fn retention_page(
         notice,
         on: crate::format::uk_date(&o.on),
         within: o.within_days,
-        windows: WINDOWS.to_vec(),
+        windows: {
+            let mut w = WINDOWS.to_vec();
+            if !w.contains(&o.within_days) {
+                w.push(o.within_days);
+                w.sort_unstable();
+            }
+            w
+        },
         due: o.count(RetentionState::Due),
         falls_due: o.count(RetentionState::FallsDue),
         held: o.count(RetentionState::Held),

@@ -210,6 +210,7 @@ pub(super) async fn home_page_filtered(
                     actions.push(("Catalogue versions".into(), "/catalogue/versions".into()));
                     actions.push(("Staff and EQAs".into(), "/people".into()));
                     actions.push(("Certificates".into(), "/certificates".into()));
+                    actions.push(("Records retention".into(), "/records".into()));
                 }
                 sections.push(Section {
                     heading: if active.role == "ao_staff" {
@@ -307,6 +308,10 @@ pub(super) async fn home_page_filtered(
                         (
                             "Quality assurance".into(),
                             format!("/centres/{centre_id}/qa"),
+                        ),
+                        (
+                            "Records retention".into(),
+                            format!("/centres/{centre_id}/records"),
                         ),
                         ("Claims".into(), format!("/centres/{centre_id}/claims")),
                         ("Certificates".into(), "/certificates".into()),
