@@ -898,3 +898,144 @@ fn backup_and_restore_through_the_binary() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// Records through the binary: a legal hold placed and lifted, what falls due, the disposal
+/// run's dry run three years on (exactly what would go, nothing changed), a future run
+/// refused without --dry-run, and a person's data exported for a request made by letter.
+#[test]
+fn retention_holds_and_personal_data_through_the_binary() {
+    let data = common::temp_dir("cli-retention");
+    let demo = credence(&data, &["demo"]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let by = ["--by", "ao@isp.demo"];
+    let hold = credence(
+        &data,
+        &[
+            &by[..],
+            &[
+                "records",
+                "hold",
+                "--learner",
+                "9",
+                "--reason",
+                "Appeal A-17",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        hold.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&hold.stderr)
+    );
+    let said = stdout(&hold);
+    assert!(said.starts_with("Legal hold "), "{said}");
+    let hold_id: String = said
+        .trim_start_matches("Legal hold ")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+
+    let due = credence(
+        &data,
+        &["retention", "due", "--within", "2000", "--format", "json"],
+    );
+    assert_eq!(
+        due.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&due.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&due.stdout).unwrap();
+    let lines = v["lines"].as_array().unwrap();
+    assert!(
+        lines.iter().any(|l| l["learner_id"] == 9
+            && l["state"] == "held"
+            && l["hold_reason"] == "Appeal A-17"),
+        "{v}"
+    );
+
+    let later = chrono::Utc::now()
+        .date_naive()
+        .checked_add_months(chrono::Months::new(37))
+        .unwrap()
+        .to_string();
+    let refused = credence(&data, &["retention", "run", "--on", &later]);
+    assert!(!refused.status.success(), "a future run is refused");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("add --dry-run"));
+    let dry = credence(&data, &["retention", "run", "--dry-run", "--on", &later]);
+    assert_eq!(
+        dry.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let text = stdout(&dry);
+    assert!(text.contains("Dry run on"), "{text}");
+    assert!(text.contains("Kwame Mensah"), "{text}");
+    assert!(text.contains("held: Appeal A-17"), "{text}");
+    // Nothing changed: the same dry run says the same.
+    let again = credence(&data, &["retention", "run", "--dry-run", "--on", &later]);
+    assert_eq!(stdout(&again), text);
+    // Today nothing is due.
+    let today = credence(&data, &["retention", "run"]);
+    assert_eq!(today.status.code(), Some(0));
+    assert!(stdout(&today).contains("Nothing is due for disposal"));
+
+    let lift = credence(
+        &data,
+        &[&by[..], &["records", "lift", "--hold", &hold_id]].concat(),
+    );
+    assert_eq!(
+        lift.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&lift.stderr)
+    );
+    let lifted_again = credence(&data, &["records", "lift", "--hold", &hold_id]);
+    assert_ne!(
+        lifted_again.status.code(),
+        Some(0),
+        "a lifted hold is not lifted twice"
+    );
+
+    let zip = data.join("kwame.zip");
+    let export = credence(
+        &data,
+        &[
+            &by[..],
+            &[
+                "people",
+                "export-data",
+                "--email",
+                "kwame.learner@demo",
+                "--output",
+                zip.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        export.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_reader(archive.by_name("index.json").unwrap()).unwrap();
+    assert_eq!(index["format"], "credence-personal-data");
+    assert!((0..archive.len()).any(|i| {
+        archive
+            .by_index(i)
+            .unwrap()
+            .name()
+            .unwrap()
+            .starts_with("evidence/")
+    }));
+}
