@@ -5,46 +5,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launch, axe, signedIn as signIn, main } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = process.env.BASE_URL;
 let browser;
 
 before(async () => {
   assert.ok(BASE, 'BASE_URL must be set');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launch();
 });
 after(async () => { await browser?.close(); });
 
-async function axe(page) {
-  await page.addScriptTag({ content: axeSource });
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return r.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
-  });
-}
+const signedIn = email => signIn(browser, BASE, email);
 
-async function signedIn(email) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(BASE + '/sign-in');
-  await page.fill('#email', email);
-  await page.fill('#password', 'credence-demo-2026');
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/home$/);
-  return { context, page };
-}
-
-const main = page => page.locator('main').innerText();
 
 test('a learner chooses a plan, maps one item to several criteria, the assessor judges the unit in one form, the learner reads the feedback', async () => {
   const tom = await signedIn('tom.learner@demo');

@@ -3,27 +3,20 @@
 // WCAG 2.2 A/AA rules. Started by crates/credence/tests/browser.rs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launch, axe, signedIn as signIn } from './common.mjs';
 import { reflows } from './reflow.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SCREENSHOT_DIR;
 let browser;
 
 before(async () => {
   assert.ok(BASE, 'BASE_URL must be set');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launch();
 });
 after(async () => { await browser?.close(); });
 
@@ -37,16 +30,6 @@ async function api(path) {
   const res = await fetch(BASE + path);
   assert.equal(res.status, 200, path);
   return res.json();
-}
-
-async function axe(page) {
-  await page.addScriptTag({ content: axeSource });
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return r.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
-  });
 }
 
 test('the qualification page shows the qualification, its rules and its units', async () => {
@@ -119,16 +102,7 @@ for (const path of pages) {
 }
 
 // Signed-in pages: each person's own view, checked with axe too.
-async function signedIn(email) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(BASE + '/sign-in');
-  await page.fill('#email', email);
-  await page.fill('#password', 'credence-demo-2026');
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/home$/);
-  return { context, page };
-}
+const signedIn = email => signIn(browser, BASE, email);
 
 const signedInPages = {
   'ao@isp.demo': ['/home', '/centres', '/centres/1', '/centres/1/audit', '/learners/1', '/catalogue/versions',

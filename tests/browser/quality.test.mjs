@@ -4,52 +4,25 @@
 // satisfactory first visit and releases a held claim. axe-core on every page on the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launch, axe, signedIn as signIn } from './common.mjs';
 import { reflows } from './reflow.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SCREENSHOT_DIR;
 let browser;
 
 before(async () => {
   assert.ok(BASE, 'BASE_URL must be set');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launch();
 });
 after(async () => { await browser?.close(); });
-
-async function axe(page) {
-  await page.addScriptTag({ content: axeSource });
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return r.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
-  });
-}
 
 async function clean(page, what) {
   const violations = await axe(page);
   assert.deepEqual(violations, [], `${what}:\n${violations.join('\n')}`);
 }
 
-async function signedIn(email) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(BASE + '/sign-in');
-  await page.fill('#email', email);
-  await page.fill('#password', 'credence-demo-2026');
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/home$/);
-  return { context, page };
-}
+const signedIn = email => signIn(browser, BASE, email);
 
 function ukDate(days) {
   const d = new Date(Date.now() + days * 86400000);
