@@ -322,7 +322,10 @@ async fn certificates(db: &BenchDb, n: usize, seconds: u32) -> Result<()> {
     let unique: std::collections::BTreeSet<&String> = numbers.iter().collect();
     anyhow::ensure!(unique.len() == n, "numbers repeated");
     let per = |x: f64| x / n as f64 * 1e3;
-    println!("Certificates, {}, {n} issued one after another (each its own transaction):", db.label);
+    println!(
+        "Certificates, {}, {n} issued one after another (each its own transaction):",
+        db.label
+    );
     println!(
         "  {:.0} certificates/s ({:.1} s in all): rules check {:.2} ms, number and record {:.2} ms, signed credential {:.2} ms each",
         n as f64 / wall,

@@ -45,7 +45,11 @@ async fn migrations_run_once_when_many_servers_start_together(url: String) {
         .collect();
     let mut applied = Vec::new();
     for run in runs {
-        applied.push(run.await.unwrap().expect("every server's migration succeeds"));
+        applied.push(
+            run.await
+                .unwrap()
+                .expect("every server's migration succeeds"),
+        );
     }
     assert_eq!(
         applied.iter().sum::<usize>(),
@@ -60,7 +64,9 @@ async fn migrations_run_once_when_many_servers_start_together(url: String) {
     .unwrap();
     assert_eq!(
         recorded,
-        (1..=LATEST_SCHEMA_VERSION).map(|v| (v, 1)).collect::<Vec<_>>()
+        (1..=LATEST_SCHEMA_VERSION)
+            .map(|v| (v, 1))
+            .collect::<Vec<_>>()
     );
     // And once more, now that all is applied: nothing to do, for anyone.
     for s in &stores {
@@ -121,10 +127,7 @@ async fn a_server_waits_for_the_migration_lock_another_holds() {
         .execute(&mut *conn)
         .await
         .unwrap();
-    assert_eq!(
-        run.await.unwrap().unwrap(),
-        LATEST_SCHEMA_VERSION as usize
-    );
+    assert_eq!(run.await.unwrap().unwrap(), LATEST_SCHEMA_VERSION as usize);
 }
 
 // --- /readyz ----------------------------------------------------------------------------------
@@ -259,12 +262,7 @@ async fn metrics_count_requests_by_route_template_and_show_the_queue_and_pool() 
 async fn every_answer_carries_a_request_id_taking_a_sensible_one_from_the_proxy() {
     let (app, _dir) = app_at(&common::sqlite_url(), LATEST_SCHEMA_VERSION).await;
     let router = credence::web::router(app);
-    let id = |r: &common::Reply| {
-        r.headers["x-request-id"]
-            .to_str()
-            .unwrap()
-            .to_string()
-    };
+    let id = |r: &common::Reply| r.headers["x-request-id"].to_str().unwrap().to_string();
     let a = id(&get(&router, "/healthz").await);
     let b = id(&get(&router, "/no-such-page").await);
     assert!(uuid::Uuid::parse_str(&a).is_ok(), "{a}");
@@ -278,7 +276,11 @@ async fn every_answer_carries_a_request_id_taking_a_sensible_one_from_the_proxy(
     let r = common::send(&router, with("nginx-4f2a.17")).await;
     assert_eq!(id(&r), "nginx-4f2a.17");
     let r = common::send(&router, with("two words <b>")).await;
-    assert!(uuid::Uuid::parse_str(&id(&r)).is_ok(), "replaced: {}", id(&r));
+    assert!(
+        uuid::Uuid::parse_str(&id(&r)).is_ok(),
+        "replaced: {}",
+        id(&r)
+    );
 }
 
 /// A number with a right check character, so that looking it up reaches the database.

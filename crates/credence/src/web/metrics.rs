@@ -255,7 +255,9 @@ mod tests {
         assert!(out.contains(&format!("{} 1\n", line("0.05"))), "{out}");
         assert!(out.contains(&format!("{} 1\n", line("10"))), "{out}");
         assert!(out.contains(&format!("{} 2\n", line("+Inf"))), "{out}");
-        assert!(out.contains("_count{route=\"/learners/{learner}\",method=\"GET\",status=\"2xx\"} 2\n"));
+        assert!(
+            out.contains("_count{route=\"/learners/{learner}\",method=\"GET\",status=\"2xx\"} 2\n")
+        );
     }
 
     #[test]

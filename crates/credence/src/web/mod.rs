@@ -79,9 +79,11 @@ pub fn router(app: App) -> Router {
     let r = access::route(
         r,
         "/metrics",
-        get(move |axum::extract::State(app): axum::extract::State<App>| {
-            metrics::render(counters.clone(), app)
-        }),
+        get(
+            move |axum::extract::State(app): axum::extract::State<App>| {
+                metrics::render(counters.clone(), app)
+            },
+        ),
     );
     r
         // Every route above passes through the access decision; nothing is added after.
@@ -94,7 +96,10 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::map_response(security_headers))
         // Outermost: every answer, refusals and unknown paths included, is timed and
         // carries the request id.
-        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(app)
 }
