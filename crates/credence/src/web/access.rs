@@ -590,7 +590,8 @@ enum Refusal {
     NoPolicy,
 }
 
-fn is_api(path: &str) -> bool {
+/// Whether `path` is the JSON API's (answered with the error envelope, never a page).
+pub(crate) fn is_api(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/ims/")
 }
 

@@ -5,9 +5,10 @@
 //! "it went wrong" gives the operator the one string that finds the log lines.
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use tracing::Instrument;
 
 /// The header the id comes in (from a proxy) and goes out in.
@@ -61,11 +62,35 @@ pub async fn assign(req: Request, next: Next) -> Response {
         method = %req.method(),
         route = %route,
     );
+    let api = super::access::is_api(req.uri().path());
     let started = std::time::Instant::now();
-    let mut res = REQUEST_ID
-        .scope(id.clone(), next.run(req))
+    // A handler that panics still answers: a 500 that quotes the id, like any server error
+    // (otherwise the connection would just close).
+    let run = std::panic::AssertUnwindSafe(next.run(req)).catch_unwind();
+    let answer = REQUEST_ID
+        .scope(id.clone(), run)
         .instrument(span.clone())
         .await;
+    let mut res = match answer {
+        Ok(res) => res,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            span.in_scope(|| tracing::error!(panic = %what, "the handler panicked"));
+            REQUEST_ID.sync_scope(id.clone(), || {
+                let message = "Something went wrong on our side. Try again; if it keeps happening, tell your administrator.";
+                if api {
+                    super::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+                        .into_response()
+                } else {
+                    super::pages::message_page(StatusCode::INTERNAL_SERVER_ERROR, message)
+                }
+            })
+        }
+    };
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),
@@ -82,6 +107,41 @@ pub async fn assign(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn panics() -> &'static str {
+        panic!("a bug")
+    }
+
+    /// A panicking handler answers 500 with the id to quote, as a page or as the API's
+    /// error envelope.
+    #[tokio::test]
+    async fn a_panicking_handler_still_answers_with_the_reference() {
+        use tower::ServiceExt;
+        let router = axum::Router::new()
+            .route("/boom", axum::routing::get(panics))
+            .route("/api/v1/boom", axum::routing::get(panics))
+            .layer(axum::middleware::from_fn(assign));
+        for (path, json) in [("/boom", false), ("/api/v1/boom", true)] {
+            let res = router
+                .clone()
+                .oneshot(
+                    Request::get(path)
+                        .header(HEADER, "proxy-7")
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(res.headers()[HEADER], "proxy-7");
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body = String::from_utf8_lossy(&body);
+            assert!(body.contains("Quote this reference: proxy-7."), "{body}");
+            assert_eq!(body.starts_with("{\"errors\""), json, "{body}");
+        }
+    }
 
     #[test]
     fn only_sensible_ids_from_a_proxy_are_kept() {
