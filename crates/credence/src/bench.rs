@@ -4,7 +4,29 @@ use crate::cli::BenchArgs;
 use anyhow::Result;
 use std::time::Instant;
 
-pub async fn run(args: &BenchArgs) -> Result<()> {
+pub async fn run(args: &BenchArgs, database_url: Option<&str>) -> Result<()> {
+    let databases = BenchDb::choose(database_url, args.also_sqlite).await?;
+    println!(
+        "Database figures are taken on: {}.",
+        databases
+            .iter()
+            .map(BenchDb::describe)
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    println!();
+    let result = run_on(args, &databases).await;
+    // A database that was given is left as empty as it was found (unless a measurement
+    // failed: then what it made stays, to look at).
+    if result.is_ok() {
+        for db in &databases {
+            db.wipe().await?;
+        }
+    }
+    result
+}
+
+async fn run_on(args: &BenchArgs, databases: &[BenchDb]) -> Result<()> {
     let seeds = crate::seeds::SEEDS;
     let bytes: usize = seeds.iter().map(|s| s.text.len()).sum();
     // Warm up once, and check every seed imports.
@@ -44,48 +66,200 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     let origin = Instant::now();
     let mut now_ns = || u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let report = credence_domain::rules::bench::run(
-        &credence_domain::rules::bench::BenchConfig::default(),
+        &credence_domain::rules::bench::BenchConfig {
+            checks: args.rule_checks,
+            ..Default::default()
+        },
         &mut now_ns,
     )
     .map_err(|e| anyhow::anyhow!("rules benchmark: {e}"))?;
     print!("{}", report.table());
     println!("targets: rule checks >= 2,000,000/s on one core; planner p99 < 1 ms");
-    if args.portfolio_requests > 0 {
-        println!();
-        portfolio_page(args.portfolio_requests).await?;
+    // Each measurement on each database in turn, so their figures print side by side.
+    for db in databases {
+        if args.portfolio_requests > 0 {
+            println!();
+            portfolio_page(db, args.portfolio_requests).await?;
+        }
     }
-    if args.upload_mib > 0 {
-        println!();
-        upload(args.upload_mib).await?;
+    for db in databases {
+        if args.upload_mib > 0 {
+            println!();
+            upload(db, args.upload_mib).await?;
+        }
     }
     if args.audit_appends > 0 {
-        println!();
-        let dir = std::env::temp_dir().join(format!("credence-bench-audit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let url = format!("sqlite://{}?mode=rwc", dir.join("credence.db").display());
-        audit_appends("SQLite", &url, args.audit_appends).await?;
-        let _ = std::fs::remove_dir_all(&dir);
+        for db in databases {
+            println!();
+            let (url, dir) = db.prepare("audit").await?;
+            audit_appends(db.label, &url, args.audit_appends).await?;
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         if let Some(pg) = &args.audit_postgres {
             audit_appends("PostgreSQL", pg, args.audit_appends).await?;
         }
     }
-    if args.registrations > 0 {
-        println!();
-        registrations(args.registrations).await?;
+    for db in databases {
+        if args.registrations > 0 {
+            println!();
+            registrations(db, args.registrations).await?;
+        }
     }
-    if args.qa_learners > 0 {
-        println!();
-        qa_plan(args.qa_learners).await?;
+    for db in databases {
+        if args.qa_learners > 0 {
+            println!();
+            qa_plan(db, args.qa_learners).await?;
+        }
     }
-    if args.home_requests > 0 {
-        println!();
-        homes(args.home_requests).await?;
+    for db in databases {
+        if args.home_requests > 0 {
+            println!();
+            homes(db, args.home_requests).await?;
+        }
     }
-    if args.certificates > 0 {
-        println!();
-        certificates(args.certificates, args.verify_seconds).await?;
+    for db in databases {
+        if args.certificates > 0 {
+            println!();
+            certificates(db, args.certificates, args.verify_seconds).await?;
+        }
     }
     Ok(())
+}
+
+/// A database the figures are taken on: a fresh SQLite file in a temp folder for each
+/// measurement (the default), or the database `--database-url` names, which must be empty
+/// and is emptied again between measurements.
+pub struct BenchDb {
+    /// "SQLite" or "PostgreSQL": printed with every figure.
+    pub label: &'static str,
+    /// The given database; `None` for fresh SQLite files.
+    url: Option<String>,
+}
+
+impl BenchDb {
+    /// The databases to measure on: the given one (refused unless empty), then, with
+    /// `also_sqlite`, fresh SQLite files as well; without a URL, fresh SQLite files only.
+    pub async fn choose(url: Option<&str>, also_sqlite: bool) -> Result<Vec<BenchDb>> {
+        let Some(url) = url else {
+            anyhow::ensure!(
+                !also_sqlite,
+                "--also-sqlite compares SQLite with the PostgreSQL database given with --database-url, and none was given: add --database-url postgres://... (an empty database), or leave --also-sqlite out"
+            );
+            return Ok(vec![BenchDb {
+                label: "SQLite",
+                url: None,
+            }]);
+        };
+        let store = crate::store::Store::connect(url).await.map_err(|e| {
+            anyhow::anyhow!(
+                "could not open the database {} to measure on: {e}",
+                crate::store::redact(url)
+            )
+        })?;
+        let label = match store.backend() {
+            crate::store::Backend::Postgres => "PostgreSQL",
+            crate::store::Backend::Sqlite => "SQLite",
+        };
+        anyhow::ensure!(
+            !(also_sqlite && label == "SQLite"),
+            "--also-sqlite adds SQLite to figures taken on PostgreSQL, but --database-url names a SQLite database: give a PostgreSQL URL, or leave --also-sqlite out"
+        );
+        let tables = tables_of(&store).await?;
+        store.pool().close().await;
+        if !tables.is_empty() {
+            anyhow::bail!(
+                "the database {} is not empty ({} tables, such as {}): `credence bench` fills the database it is given with generated data and empties it again, so it only measures on an empty database made for the purpose (for PostgreSQL: `createdb credence_bench`, then --database-url postgres://.../credence_bench). Nothing was changed.",
+                crate::store::redact(url),
+                tables.len(),
+                tables[0]
+            );
+        }
+        let mut dbs = vec![BenchDb {
+            label,
+            url: Some(url.to_string()),
+        }];
+        if also_sqlite {
+            dbs.push(BenchDb {
+                label: "SQLite",
+                url: None,
+            });
+        }
+        Ok(dbs)
+    }
+
+    /// What the figures labelled with this database were taken on.
+    pub fn describe(&self) -> String {
+        match &self.url {
+            Some(url) => format!("{} at {}", self.label, crate::store::redact(url)),
+            None => format!(
+                "{}, a fresh file in a temp folder for each measurement",
+                self.label
+            ),
+        }
+    }
+
+    /// The database URL for the measurement `what`, empty, and a fresh temp folder for its
+    /// other files (evidence, keys).
+    async fn prepare(&self, what: &str) -> Result<(String, std::path::PathBuf)> {
+        let dir =
+            std::env::temp_dir().join(format!("credence-bench-{what}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let url = match &self.url {
+            Some(url) => {
+                self.wipe().await?;
+                url.clone()
+            }
+            None => format!("sqlite://{}?mode=rwc", dir.join("credence.db").display()),
+        };
+        Ok((url, dir))
+    }
+
+    /// Drop every table of the given database (it was empty before the bench began).
+    async fn wipe(&self) -> Result<()> {
+        let Some(url) = &self.url else {
+            return Ok(());
+        };
+        let store = crate::store::Store::connect(url).await?;
+        let tables = tables_of(&store).await?;
+        // One connection, closed afterwards: SQLite's foreign keys are switched off on it
+        // so the tables can go in any order.
+        let mut conn = store.pool().acquire().await?;
+        conn.close_on_drop();
+        if store.backend() == crate::store::Backend::Sqlite {
+            sqlx::raw_sql("pragma foreign_keys = off")
+                .execute(&mut *conn)
+                .await?;
+        }
+        for table in tables {
+            let cascade = match store.backend() {
+                crate::store::Backend::Postgres => " cascade",
+                crate::store::Backend::Sqlite => "",
+            };
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "drop table if exists \"{}\"{cascade}",
+                table.replace('"', "\"\"")
+            )))
+            .execute(&mut *conn)
+            .await?;
+        }
+        drop(conn);
+        store.pool().close().await;
+        Ok(())
+    }
+}
+
+/// The tables of the database's current schema.
+async fn tables_of(store: &crate::store::Store) -> Result<Vec<String>> {
+    let sql = match store.backend() {
+        crate::store::Backend::Postgres => {
+            "select tablename::text from pg_tables where schemaname = current_schema() order by 1"
+        }
+        crate::store::Backend::Sqlite => {
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by 1"
+        }
+    };
+    Ok(sqlx::query_scalar(sql).fetch_all(store.pool()).await?)
 }
 
 /// Issue `n` certificates through the real path, each in its own transaction: the rules
@@ -94,8 +268,8 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
 /// Open Badges credential is signed. The claims are the demo's Farah's released claim, made
 /// again as distinct unit claims (one per certificate) so the one-claim-per-registration
 /// rule does not stop the loop. Then PDFs, and public lookups over HTTP.
-async fn certificates(n: usize, seconds: u32) -> Result<()> {
-    let (mut app, dir) = bench_app("certificates").await?;
+async fn certificates(db: &BenchDb, n: usize, seconds: u32) -> Result<()> {
+    let (mut app, dir) = bench_app(db, "certificates").await?;
     app.verify_limit = std::sync::Arc::new(crate::ratelimit::RateLimiter::new(0));
     let claim = app
         .store
@@ -148,7 +322,10 @@ async fn certificates(n: usize, seconds: u32) -> Result<()> {
     let unique: std::collections::BTreeSet<&String> = numbers.iter().collect();
     anyhow::ensure!(unique.len() == n, "numbers repeated");
     let per = |x: f64| x / n as f64 * 1e3;
-    println!("Certificates, SQLite, {n} issued one after another (each its own transaction):");
+    println!(
+        "Certificates, {}, {n} issued one after another (each its own transaction):",
+        db.label
+    );
     println!(
         "  {:.0} certificates/s ({:.1} s in all): rules check {:.2} ms, number and record {:.2} ms, signed credential {:.2} ms each",
         n as f64 / wall,
@@ -319,10 +496,10 @@ async fn verification_load(
 
 /// The daily loop's two busiest pages: an assessor's home with a caseload of 60 learners
 /// (what needs them, the caseload with its progress and tags) and a learner's home (their
-/// feedback to act on and units to sign), each `requests` times, 32 at a time, on SQLite.
-/// Each learner has 12 evidence items, 36 mappings and 24 decisions (a sixth not yet met).
-async fn homes(requests: usize) -> Result<()> {
-    let (app, dir) = bench_app_without_demo("homes").await?;
+/// feedback to act on and units to sign), each `requests` times, 32 at a time, on the database
+/// measured. Each learner has 12 evidence items, 36 mappings and 24 decisions (a sixth not yet met).
+async fn homes(db: &BenchDb, requests: usize) -> Result<()> {
+    let (app, dir) = bench_app_without_demo(db, "homes").await?;
     let centre = app.store.insert_centre("Bench Centre").await?;
     let qan = "610/3788/6";
     app.store.approve_centre(centre, qan, "ISP", None).await?;
@@ -481,7 +658,8 @@ async fn homes(requests: usize) -> Result<()> {
         let (samples, wall) = get_32_at_a_time(&router, "/home", &token, requests).await?;
         let q = |x: f64| ms_at(&samples, x);
         println!(
-            "The {who} on SQLite ({} KB): {} requests, 32 at a time: p50 {:.1} ms, p99 {:.1} ms, {:.0} pages/s (target: p99 under 20 ms)",
+            "The {who} on {} ({} KB): {} requests, 32 at a time: p50 {:.1} ms, p99 {:.1} ms, {:.0} pages/s (target: p99 under 20 ms)",
+            db.label,
             body.len() / 1000,
             samples.len(),
             q(0.5),
@@ -498,10 +676,10 @@ async fn homes(requests: usize) -> Result<()> {
 /// learner, two of the five units signed off, one evidence item a learner mapped to every
 /// unit. Times the plan loaded from the database and computed (the plan page), generating
 /// it (with the inserts), and the IQA's home page with the queue, 32 at a time.
-async fn qa_plan(learners: usize) -> Result<()> {
+async fn qa_plan(db: &BenchDb, learners: usize) -> Result<()> {
     use axum::body::Body;
     use tower::ServiceExt;
-    let (app, dir) = bench_app_without_demo("qa").await?;
+    let (app, dir) = bench_app_without_demo(db, "qa").await?;
     let qan = "610/3789/8";
     let centre = app.store.insert_centre("Bench QA Centre").await?;
     app.store.approve_centre(centre, qan, "ISP", None).await?;
@@ -662,7 +840,8 @@ async fn qa_plan(learners: usize) -> Result<()> {
     }
     tx.commit().await?;
     println!(
-        "IQA sampling plan on SQLite: {} learners, {} assessors, {judgements} judgements (made in {:.1} s):",
+        "IQA sampling plan on {}: {} learners, {} assessors, {judgements} judgements (made in {:.1} s):",
+        db.label,
         regs.len(),
         assessors.len(),
         t.elapsed().as_secs_f64()
@@ -820,17 +999,16 @@ pub async fn audit_appends(what: &str, url: &str, n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Bulk registration from CSV on a fresh SQLite database in a temp folder: parse, validate,
-/// store in one transaction, with the CLI's progress bar.
-async fn registrations(n: usize) -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("credence-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+/// Bulk registration from CSV on an empty database: parse, validate, store in one
+/// transaction, with the CLI's progress bar.
+async fn registrations(db: &BenchDb, n: usize) -> Result<()> {
+    let (database_url, dir) = db.prepare("registrations").await?;
     let config = crate::config::Config {
         kek_file: dir.join("credential.kek"),
         kek: None,
         verify_rate_limit: 0,
         data_dir: dir.clone(),
-        database_url: format!("sqlite://{}?mode=rwc", dir.join("credence.db").display()),
+        database_url,
         seed: true,
         evidence_store: dir.join("evidence").display().to_string(),
         max_upload: crate::app::DEFAULT_MAX_UPLOAD,
@@ -866,7 +1044,8 @@ async fn registrations(n: usize) -> Result<()> {
     bar.finish_and_clear();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "Bulk registration from CSV on SQLite: {} rows ({:.1} MB), {} registered, {} errors, in {:.2} s ({:.0} rows/s). Target: 100,000 in under 10 s.",
+        "Bulk registration from CSV on {}: {} rows ({:.1} MB), {} registered, {} errors, in {:.2} s ({:.0} rows/s). Target: 100,000 in under 10 s.",
+        db.label,
         outcome.rows,
         csv.len() as f64 / 1e6,
         outcome.registered,
@@ -897,26 +1076,27 @@ fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// A fresh application with demo data on SQLite in a temp folder.
-async fn bench_app(what: &str) -> Result<(crate::app::App, std::path::PathBuf)> {
-    let (app, dir) = bench_app_without_demo(what).await?;
+/// A fresh application with demo data on an empty database.
+async fn bench_app(db: &BenchDb, what: &str) -> Result<(crate::app::App, std::path::PathBuf)> {
+    let (app, dir) = bench_app_without_demo(db, what).await?;
     app.create_demo()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((app, dir))
 }
 
-/// A fresh application with the shipped specifications only, on SQLite in a temp folder.
-async fn bench_app_without_demo(what: &str) -> Result<(crate::app::App, std::path::PathBuf)> {
-    let dir = std::env::temp_dir().join(format!("credence-bench-{what}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
+/// A fresh application with the shipped specifications only, on an empty database.
+async fn bench_app_without_demo(
+    db: &BenchDb,
+    what: &str,
+) -> Result<(crate::app::App, std::path::PathBuf)> {
+    let (database_url, dir) = db.prepare(what).await?;
     let config = crate::config::Config {
         kek_file: dir.join("credential.kek"),
         kek: None,
         verify_rate_limit: 0,
         data_dir: dir.clone(),
-        database_url: format!("sqlite://{}?mode=rwc", dir.join("credence.db").display()),
+        database_url,
         seed: true,
         evidence_store: dir.join("evidence").display().to_string(),
         max_upload: 8 << 30,
@@ -954,8 +1134,8 @@ async fn token_of(app: &crate::app::App, email: &str) -> Result<String> {
 /// Stream `mib` MiB through the upload endpoint (the whole server stack in process: access
 /// check, streaming, SHA-256, the local evidence store, the record), against writing the
 /// same bytes straight to a file; and the server's extra peak memory while it streams.
-async fn upload(mib: u64) -> Result<()> {
-    let (app, dir) = bench_app("upload").await?;
+async fn upload(db: &BenchDb, mib: u64) -> Result<()> {
+    let (app, dir) = bench_app(db, "upload").await?;
     let token = token_of(&app, "priya.learner@demo").await?;
     let person = app
         .store
@@ -1013,7 +1193,8 @@ async fn upload(mib: u64) -> Result<()> {
     anyhow::ensure!(status.contains("201"), "the upload failed: {status}");
     let mb = (mib << 20) as f64 / 1e6;
     println!(
-        "Evidence upload of {mib} MiB, streamed through the server into the local evidence store:"
+        "Evidence upload of {mib} MiB, streamed through the server into the local evidence store (the record on {}):",
+        db.label
     );
     println!(
         "  through Credence {through:.2} s ({:.0} MB/s, SHA-256 included); straight to disk {disk:.2} s ({:.0} MB/s; {disk_before:.2} s before, {disk_after:.2} s after): {:.2}x (target: within 2x)",
@@ -1033,10 +1214,10 @@ async fn upload(mib: u64) -> Result<()> {
 /// The portfolio page of a learner on the Level 5 Diploma in Professional Sales and the Level 3
 /// Apprenticeship Diploma (every unit of both: over 40)
 /// with 100 evidence items and 500 mappings, requested 32 at a time.
-async fn portfolio_page(requests: usize) -> Result<()> {
+async fn portfolio_page(db: &BenchDb, requests: usize) -> Result<()> {
     use axum::body::Body;
     use tower::ServiceExt;
-    let (app, dir) = bench_app("portfolio").await?;
+    let (app, dir) = bench_app(db, "portfolio").await?;
     let centre = app.store.insert_centre("Bench Centre").await?;
     let today = chrono::Utc::now().date_naive();
     let mut csv = credence_domain::people::registration::synthetic_csv(1, "610/5684/4", today);
@@ -1213,7 +1394,8 @@ async fn portfolio_page(requests: usize) -> Result<()> {
     let (samples, wall) = get_32_at_a_time(&router, &uri, &token, requests).await?;
     let q = |x: f64| ms_at(&samples, x);
     println!(
-        "Portfolio page on SQLite: {} units, {} criteria, 100 evidence items, 500 mappings ({} KB of HTML); {} requests, 32 at a time:",
+        "Portfolio page on {}: {} units, {} criteria, 100 evidence items, 500 mappings ({} KB of HTML); {} requests, 32 at a time:",
+        db.label,
         p.units.len(),
         p.progress.total,
         size / 1000,

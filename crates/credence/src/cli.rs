@@ -86,6 +86,17 @@ pub struct Cli {
     /// minute, counted in memory on each server; 0 lifts the limit (for a proxy that limits).
     #[arg(long, global = true, env = "CREDENCE_VERIFY_RATE_LIMIT", default_value_t = crate::app::DEFAULT_VERIFY_LIMIT)]
     pub verify_rate_limit: u32,
+    /// How log lines are written to standard error: `text` for people, or `json` (one JSON
+    /// object a line, with the request id of the request that wrote it) for a log
+    /// collector. Which lines: `CREDENCE_LOG` (default `warn`).
+    #[arg(
+        long,
+        global = true,
+        env = "CREDENCE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     /// Do not import the shipped specifications into an empty catalogue.
     #[arg(long, global = true, env = "CREDENCE_NO_SEED")]
     pub no_seed: bool,
@@ -191,7 +202,11 @@ pub enum Command {
     Retention(crate::cli_records::RetentionCommand),
     /// Print the OpenAPI document of the JSON API.
     Openapi,
-    /// Measure the importer (and the rules engine) on this machine.
+    /// Measure the importer, the rules engine and the busiest pages and writes on this
+    /// machine. The database figures are taken on fresh SQLite files, or, with the global
+    /// --database-url, on that database (it must be empty; it is emptied again afterwards);
+    /// add --also-sqlite to take each figure on both, side by side. Every figure names the
+    /// database it was taken on. See docs/operations.md.
     Bench(BenchArgs),
 }
 
@@ -200,6 +215,9 @@ pub struct BenchArgs {
     /// How many times to import all five shipped specifications.
     #[arg(long, default_value_t = 200)]
     pub iterations: u32,
+    /// Rule checks to time in the rules engine's measurement.
+    #[arg(long, default_value_t = 20_000_000)]
+    pub rule_checks: u64,
     /// Learners to register from a generated CSV file (0 to skip).
     #[arg(long, default_value_t = 100_000)]
     pub registrations: usize,
@@ -217,9 +235,14 @@ pub struct BenchArgs {
     /// audit entry in one transaction.
     #[arg(long, default_value_t = 3200)]
     pub audit_appends: usize,
-    /// Also time the audited writes on this (empty, throwaway) PostgreSQL database.
+    /// Also time the audited writes on this (empty, throwaway) PostgreSQL database (older
+    /// spelling: --database-url now takes every figure there).
     #[arg(long)]
     pub audit_postgres: Option<String>,
+    /// With --database-url postgres://...: take every database figure on a fresh SQLite
+    /// file as well, printed next to PostgreSQL's, in the same run.
+    #[arg(long)]
+    pub also_sqlite: bool,
     /// Learners at the centre whose IQA sampling plan is timed (0 to skip): 40 assessors and
     /// 40 judgements a learner (5,000 learners: 200,000 judgements).
     #[arg(long, default_value_t = 5000)]
@@ -232,6 +255,15 @@ pub struct BenchArgs {
     /// Seconds of load for each verification measurement.
     #[arg(long, default_value_t = 10)]
     pub verify_seconds: u32,
+}
+
+/// How log lines are written.
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -541,7 +573,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
         return Ok(true);
     }
     if let Command::Bench(args) = &cli.command {
-        crate::bench::run(args).await?;
+        crate::bench::run(args, cli.database_url.as_deref()).await?;
         return Ok(true);
     }
     if let Command::Restore { src } = &cli.command {

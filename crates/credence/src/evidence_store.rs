@@ -245,6 +245,22 @@ impl EvidenceStore {
         }
     }
 
+    /// Whether the store answers, cheaply (for `/readyz`): the local folder exists, and the
+    /// first entry of a listing comes back (one request to S3, whatever the store holds).
+    pub async fn reachable(&self) -> Result<(), String> {
+        if let Some(root) = &self.local_root
+            && !root.is_dir()
+        {
+            return Err(format!("{} is missing", self.description));
+        }
+        let prefix = ObjectPath::from(PREFIX);
+        let mut list = self.inner.list(Some(&prefix));
+        match list.next().await {
+            Some(Err(e)) => Err(format!("could not list {}: {e}", self.description)),
+            _ => Ok(()),
+        }
+    }
+
     /// Every complete evidence object, with when it was last written.
     pub async fn keys(&self) -> Result<Vec<(String, SystemTime)>, String> {
         let prefix = ObjectPath::from(PREFIX);

@@ -12,6 +12,7 @@ pub mod config;
 pub mod credential;
 pub mod evidence_store;
 pub mod format;
+pub mod logs;
 pub mod mail;
 pub mod pdf;
 pub mod ratelimit;

@@ -226,6 +226,16 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Jobs by status with, for each status, when its oldest job was queued: the figures
+    /// `/metrics` shows, in one query.
+    pub async fn job_counts(&self) -> StoreResult<Vec<(String, i64, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "select status, count(*), min(created_at) from job group by status order by status",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// How many jobs wait (queued or running) and when the oldest of them was queued.
     pub async fn queue_depth(&self) -> StoreResult<(i64, Option<String>)> {
         Ok(sqlx::query_as(

@@ -223,6 +223,29 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The key of the PostgreSQL advisory lock [`Store::migrate_to`] holds: "credence" in ASCII,
+/// fixed so that every Credence process on a database asks for the same lock.
+pub const MIGRATION_LOCK: i64 = 0x6372_6564_656e_6365;
+
+/// Run one migration's SQL and record it, on `conn` (inside a transaction).
+async fn apply_migration(
+    conn: &mut sqlx::AnyConnection,
+    m: &Migration,
+    sql: &'static str,
+) -> StoreResult<()> {
+    sqlx::raw_sql(sql).execute(&mut *conn).await?;
+    sqlx::query(
+        "insert into schema_migration (version, name, applied_at, checksum) values ($1, $2, $3, $4)",
+    )
+    .bind(m.version)
+    .bind(m.name)
+    .bind(now())
+    .bind(checksum(sql))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The schema version this Credence migrates to (its last migration).
 pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
@@ -376,26 +399,99 @@ impl Store {
 
     /// Apply the pending migrations up to and including `last` (tests make a database as an
     /// older Credence left it, then upgrade it).
+    ///
+    /// Runs under a database-wide lock, so that servers starting at once never race: the
+    /// first applies what is pending, the others wait, then find nothing left to do. On
+    /// PostgreSQL that is a session advisory lock ([`MIGRATION_LOCK`]) held on one dedicated
+    /// connection for the whole migration, each migration in its own transaction; on SQLite
+    /// it is one `BEGIN IMMEDIATE` transaction (the database's write lock) around every
+    /// migration, with a long busy timeout so a second process waits instead of failing.
+    /// The connection is closed afterwards rather than returned to the pool, so the lock
+    /// can never outlive the call, even when it is cancelled.
     pub async fn migrate_to(&self, last: i64) -> StoreResult<usize> {
+        let mut conn = self.pool.acquire().await?;
+        conn.close_on_drop();
+        match self.backend {
+            Backend::Postgres => {
+                // `pg_advisory_lock` returns `void`, which the `Any` driver cannot decode:
+                // counted instead.
+                sqlx::query("select count(*) from (select pg_advisory_lock($1)) as l")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                let result = self.migrate_locked(&mut conn, last, true).await;
+                // Released explicitly; closing the connection (above) would release it too.
+                let unlocked = sqlx::query("select pg_advisory_unlock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await;
+                let ran = result?;
+                unlocked?;
+                Ok(ran)
+            }
+            Backend::Sqlite => {
+                // Wait for another process's migration (up to ten minutes) rather than fail
+                // after the pool's usual five seconds.
+                sqlx::raw_sql("pragma busy_timeout = 600000")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::raw_sql("begin immediate").execute(&mut *conn).await?;
+                match self.migrate_locked(&mut conn, last, false).await {
+                    Ok(ran) => {
+                        sqlx::raw_sql("commit").execute(&mut *conn).await?;
+                        Ok(ran)
+                    }
+                    Err(e) => {
+                        let _ = sqlx::raw_sql("rollback").execute(&mut *conn).await;
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The migration itself, on `conn`, which holds the migration lock. `own_transactions`:
+    /// each migration in its own transaction (PostgreSQL); otherwise `conn` is already in
+    /// the one transaction that holds the lock (SQLite).
+    async fn migrate_locked(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        last: i64,
+        own_transactions: bool,
+    ) -> StoreResult<usize> {
+        use sqlx::Connection;
         sqlx::raw_sql(
             "create table if not exists schema_migration (version bigint primary key, name text not null, applied_at text not null, checksum text)",
         )
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await?;
         // Databases made before checksums were kept get the column (and, below, the current
-        // files' checksums, trusted as first seen).
-        if sqlx::query("select checksum from schema_migration limit 1")
-            .execute(&self.pool)
-            .await
-            .is_err()
-        {
+        // files' checksums, trusted as first seen). Asked of the catalogue rather than by a
+        // failing query, which would abort PostgreSQL's transaction.
+        let has_checksum: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar(
+                    "select count(*) from pragma_table_info('schema_migration') where name = 'checksum'",
+                )
+                .fetch_one(&mut *conn)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar(
+                    "select count(*) from information_schema.columns where table_schema = current_schema() and table_name = 'schema_migration' and column_name = 'checksum'",
+                )
+                .fetch_one(&mut *conn)
+                .await?
+            }
+        };
+        if has_checksum == 0 {
             sqlx::raw_sql("alter table schema_migration add column checksum text")
-                .execute(&self.pool)
+                .execute(&mut *conn)
                 .await?;
         }
         let applied: Vec<(i64, Option<String>)> =
             sqlx::query_as("select version, checksum from schema_migration")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *conn)
                 .await?;
         let sql_of = |m: &Migration| match self.backend {
             Backend::Sqlite => m.sqlite,
@@ -419,7 +515,7 @@ impl Store {
                     sqlx::query("update schema_migration set checksum = $1 where version = $2")
                         .bind(checksum(sql_of(m)))
                         .bind(m.version)
-                        .execute(&self.pool)
+                        .execute(&mut *conn)
                         .await?;
                 }
             }
@@ -430,21 +526,35 @@ impl Store {
                 continue;
             }
             let sql = sql_of(m);
-            let mut tx = self.pool.begin().await?;
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query(
-                "insert into schema_migration (version, name, applied_at, checksum) values ($1, $2, $3, $4)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(now())
-            .bind(checksum(sql))
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
+            if own_transactions {
+                let mut tx = conn.begin().await?;
+                apply_migration(&mut tx, m, sql).await?;
+                tx.commit().await?;
+            } else {
+                apply_migration(conn, m, sql).await?;
+            }
             ran += 1;
         }
         Ok(ran)
+    }
+
+    /// The migrations this Credence knows that the database has not applied (empty when the
+    /// schema is current), by version and name: what `/readyz` reports.
+    pub async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
+        let applied: Vec<i64> = match sqlx::query_scalar("select version from schema_migration")
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(v) => v,
+            // No table at all: nothing was ever applied.
+            Err(_) if self.ping().await.is_ok() => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(MIGRATIONS
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{:04}_{}", m.version, m.name))
+            .collect())
     }
 
     /// Is the database answering?

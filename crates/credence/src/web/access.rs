@@ -63,6 +63,11 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/static/app.css", Policy::Public),
     ("GET", "/static/checker.js", Policy::Public),
     ("GET", "/healthz", Policy::Public),
+    // Readiness and metrics: open, like `/healthz`, for the load balancer and the scraper.
+    // Neither shows personal data: check results, route templates (never paths with ids),
+    // counts.
+    ("GET", "/readyz", Policy::Public),
+    ("GET", "/metrics", Policy::Public),
     // Certificates: anyone checks one; the register is for those who may see it (the use
     // case's RegisterScope); AO staff replace and revoke (the use case checks which AO).
     ("GET", "/verify", Policy::Public),
@@ -596,7 +601,8 @@ enum Refusal {
     NoPolicy,
 }
 
-fn is_api(path: &str) -> bool {
+/// Whether `path` is the JSON API's (answered with the error envelope, never a page).
+pub(crate) fn is_api(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/ims/")
 }
 

@@ -6,6 +6,7 @@ pub mod api;
 mod api_people;
 mod case;
 pub mod certificates;
+pub mod metrics;
 pub mod occasions;
 /// Dates and times for pages: [`crate::format`] (the PDFs use it too).
 pub use crate::format;
@@ -14,6 +15,7 @@ pub mod people;
 pub mod portfolio;
 mod quality;
 pub mod records;
+pub mod request_id;
 pub mod retention;
 pub mod second_factor;
 pub mod version_moves;
@@ -74,6 +76,18 @@ pub fn router(app: App) -> Router {
     let r = access::route(r, "/static/upload.js", get(upload_script));
     let r = access::route(r, "/static/daily.js", get(daily_script));
     let r = access::route(r, "/healthz", get(healthz));
+    let r = access::route(r, "/readyz", get(readyz));
+    let metrics = std::sync::Arc::new(metrics::Metrics::default());
+    let counters = metrics.clone();
+    let r = access::route(
+        r,
+        "/metrics",
+        get(
+            move |axum::extract::State(app): axum::extract::State<App>| {
+                metrics::render(counters.clone(), app)
+            },
+        ),
+    );
     r
         // Every route above passes through the access decision; nothing is added after.
         .route_layer(axum::middleware::from_fn_with_state(
@@ -83,6 +97,13 @@ pub fn router(app: App) -> Router {
         .fallback(access::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
+        // Outermost: every answer, refusals and unknown paths included, is timed and
+        // carries the request id.
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(app)
 }
 
@@ -148,6 +169,46 @@ async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Respon
             tracing::error!(error = %e, "health check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
+    }
+}
+
+/// `GET /readyz`: whether this server should be sent traffic. 200 "ready" when the
+/// database answers, the evidence store answers and no migration is pending; otherwise 503
+/// with one line per failed check. Details of a failure go to the log, not to the caller.
+async fn readyz(axum::extract::State(app): axum::extract::State<App>) -> Response {
+    let mut problems = Vec::new();
+    match app.store.ping().await {
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: the database is not answering");
+            problems.push("database: not answering (the server's log says why)".to_string());
+            problems.push("migrations: not checked, the database is not answering".to_string());
+        }
+        Ok(()) => match app.store.pending_migrations().await {
+            Ok(pending) if pending.is_empty() => {}
+            Ok(pending) => problems.push(format!(
+                "migrations: {} pending ({}): run `credence migrate`, or restart one server so it migrates",
+                pending.len(),
+                pending.join(", ")
+            )),
+            Err(e) => {
+                tracing::error!(error = %e, "readiness: could not read the applied migrations");
+                problems.push(
+                    "migrations: could not read the applied migrations (the server's log says why)"
+                        .to_string(),
+                );
+            }
+        },
+    }
+    if let Err(e) = app.evidence.reachable().await {
+        tracing::error!(error = %e, "readiness: the evidence store is not reachable");
+        problems.push("evidence store: not reachable (the server's log says why)".to_string());
+    }
+    if problems.is_empty() {
+        "ready".into_response()
+    } else {
+        let mut body = problems.join("\n");
+        body.push('\n');
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     }
 }
 
@@ -231,10 +292,12 @@ pub fn status_of(e: &AppError) -> StatusCode {
 pub fn public_message(e: &AppError) -> String {
     match e {
         AppError::Internal(detail) => {
-            let id = uuid::Uuid::new_v4();
-            tracing::error!(error_id = %id, %detail, "internal error");
+            // Inside a request the log line carries the request id through its span; the
+            // reference is logged as well for the command line, which has no request.
+            let reference = request_id::reference();
+            tracing::error!(%reference, %detail, "internal error");
             format!(
-                "Something went wrong on our side (error {id}). Try again; if it keeps happening, tell your administrator and quote the error number."
+                "Something went wrong on our side. Try again; if it keeps happening, tell your administrator and quote this reference: {reference}."
             )
         }
         other => other.to_string(),
@@ -247,13 +310,27 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// `message`, with the reference to quote when the answer is a server error (5xx), unless
+/// it already says it: every 5xx page and API error names the request's id.
+pub fn with_reference(status: StatusCode, message: String) -> String {
+    if !status.is_server_error() {
+        return message;
+    }
+    let reference = request_id::reference();
+    if message.contains(&reference) {
+        message
+    } else {
+        format!("{message} Quote this reference: {reference}.")
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
             axum::Json(ErrorBody {
                 errors: vec![ErrorDetail {
-                    detail: self.detail,
+                    detail: with_reference(self.status, self.detail),
                     field: self.field,
                 }],
             }),

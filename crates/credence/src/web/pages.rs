@@ -85,7 +85,7 @@ impl IntoResponse for PageError {
         let page = ErrorPage {
             title: self.title,
             has_error: false,
-            message: self.message,
+            message: super::with_reference(self.status, self.message),
             back: "/".into(),
             back_text: "Go to the catalogue".into(),
         };
@@ -110,7 +110,10 @@ pub fn render<T: Template>(t: &T) -> Response {
             tracing::error!(error = %e, "template failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "page could not be rendered",
+                super::with_reference(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The page could not be rendered.".into(),
+                ),
             )
                 .into_response()
         }
@@ -137,7 +140,7 @@ pub fn message_page(status: StatusCode, message: &str) -> Response {
         render(&MessagePage {
             title: title.into(),
             has_error: false,
-            message: message.into(),
+            message: super::with_reference(status, message.into()),
         }),
     )
         .into_response()
