@@ -118,8 +118,7 @@ fn curl_bytes(args: &[&str]) -> (u16, String, Vec<u8>) {
     // The last status line (after any 100 Continue).
     let status = head
         .lines()
-        .filter(|l| l.starts_with("HTTP/"))
-        .last()
+        .rfind(|l| l.starts_with("HTTP/"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
@@ -236,6 +235,26 @@ fn two_servers_behind_nginx_keep_every_promise_of_one() {
     let base = c.base();
     let both: std::collections::BTreeSet<String> =
         ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+
+    // Both are ready (database, evidence store, schema), and each answer carries the
+    // request id nginx made.
+    for _ in 0..2 {
+        let (s, h, body) = curl(&[&format!("{base}/readyz")]);
+        assert_eq!((s, body.trim()), (200, "ready"), "{h}");
+        let id = h
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("x-request-id: ")
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            id.trim().len(),
+            32,
+            "nginx's $request_id passed through: {h}"
+        );
+    }
 
     // 1. A session made through one server works on the other.
     let jar = c.data.join("cookies");
