@@ -78,12 +78,6 @@ pub struct ManifestFile {
     pub evidence_id: Option<i64>,
 }
 
-impl Manifest {
-    fn total_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
-    }
-}
-
 /// What restore found when it checked the restored instance.
 #[derive(Debug)]
 pub struct RestoreReport {
@@ -655,13 +649,16 @@ impl App {
             )));
         }
 
-        // Every file must be there and match before anything changes.
-        verify_files(src, &manifest, progress).await?;
-
-        self.store.migrate_to(manifest.schema_version).await?;
+        // The database file must be there and match before anything changes. Evidence files
+        // are checked as they are copied (one read of each, not two): one that is missing
+        // or does not match takes back every file restored, before the database is touched.
+        verify_files(src, &manifest, |f| f.evidence_id.is_none(), progress).await?;
         let restored = self.restore_files(src, &manifest, progress).await;
         let loaded = match restored {
-            Ok(()) => self.load_database(database_url, src, &manifest).await,
+            Ok(()) => match self.store.migrate_to(manifest.schema_version).await {
+                Ok(_) => self.load_database(database_url, src, &manifest).await,
+                Err(e) => Err(e.into()),
+            },
             Err(e) => Err(e),
         };
         if let Err(e) = loaded {
@@ -742,10 +739,7 @@ impl App {
         )
         .map(|f| async move {
             let Some((_, stream)) = src.get(&f.path).await? else {
-                return Err(AppError::Conflict(format!(
-                    "{} disappeared from the backup during the restore",
-                    f.path
-                )));
+                return Err(AppError::Conflict(format!("{} is missing", f.path)));
             };
             let counted = stream.inspect_ok(|b| tick(b.len() as u64));
             let stored = self
@@ -755,8 +749,8 @@ impl App {
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             if stored.sha256 != f.sha256 || stored.size != f.size {
                 return Err(AppError::Conflict(format!(
-                    "{} changed in the backup during the restore (SHA-256 {}, the manifest says {})",
-                    f.path, stored.sha256, f.sha256
+                    "{} does not match its manifest (SHA-256 {}, {} bytes; listed {}, {} bytes)",
+                    f.path, stored.sha256, stored.size, f.sha256, f.size
                 )));
             }
             Ok(())
@@ -772,7 +766,7 @@ impl App {
             Ok(())
         } else {
             Err(AppError::Conflict(format!(
-                "the restore stopped and took back what it had restored: {}",
+                "the restore stopped and took back the files it had restored, so nothing was restored: {}",
                 failures.join("; ")
             )))
         }
@@ -935,11 +929,18 @@ pub async fn read_manifest(src: &Location) -> AppResult<Manifest> {
 pub async fn verify_files(
     src: &Location,
     manifest: &Manifest,
+    which: impl Fn(&ManifestFile) -> bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> AppResult<()> {
-    let total = manifest.total_bytes();
+    let total: u64 = manifest
+        .files
+        .iter()
+        .filter(|f| which(f))
+        .map(|f| f.size)
+        .sum();
     let done = std::sync::atomic::AtomicU64::new(0);
-    let results: Vec<Option<String>> = futures_util::stream::iter(manifest.files.iter())
+    let results: Vec<Option<String>> =
+        futures_util::stream::iter(manifest.files.iter().filter(|f| which(f)))
         .map(|f| {
             let done = &done;
             async move {
