@@ -1322,24 +1322,34 @@ fn print_impact(
             c.reassess_count()
         )?;
         for l in &c.learners {
-            writeln!(
-                out,
-                "  {} {} (registration {}, {} on version {}): {} judged criteria kept, {} to re-assess",
-                l.given_name,
-                l.family_name,
-                l.registration_id,
-                l.qan,
-                l.from_version_number,
-                l.unchanged.len(),
-                l.reassess.len()
-            )?;
-            for r in &l.reassess {
-                writeln!(out, "    re-assess {}", r.words())?;
-            }
+            print_learner_move(out, l, "  ")?;
             if let Some(b) = &l.blocked {
                 writeln!(out, "    cannot move: {b}")?;
             }
         }
+    }
+    Ok(())
+}
+
+/// One learner a version move touches: what is kept and, indented, what to re-assess.
+fn print_learner_move(
+    out: &mut impl Write,
+    l: &crate::app::version_moves::LearnerImpact,
+    indent: &str,
+) -> Result<()> {
+    writeln!(
+        out,
+        "{indent}{} {} (registration {}, {} on version {}): {} judged criteria kept, {} to re-assess",
+        l.given_name,
+        l.family_name,
+        l.registration_id,
+        l.qan,
+        l.from_version_number,
+        l.unchanged.len(),
+        l.reassess.len()
+    )?;
+    for r in &l.reassess {
+        writeln!(out, "{indent}  re-assess {}", r.words())?;
     }
     Ok(())
 }
@@ -1741,20 +1751,7 @@ async fn catalogue(app: &App, c: CatalogueCommand, by: Option<&str>) -> Result<(
                     })
                     .collect();
                 for l in &chosen {
-                    writeln!(
-                        out,
-                        "{} {} (registration {}, {} on version {}): {} judged criteria kept, {} to re-assess",
-                        l.given_name,
-                        l.family_name,
-                        l.registration_id,
-                        l.qan,
-                        l.from_version_number,
-                        l.unchanged.len(),
-                        l.reassess.len()
-                    )?;
-                    for r in &l.reassess {
-                        writeln!(out, "  re-assess {}", r.words())?;
-                    }
+                    print_learner_move(&mut out, l, "")?;
                 }
                 if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
                     anyhow::bail!(

@@ -33,6 +33,25 @@ async fn empty_instance(url: &str) -> (App, PathBuf) {
     (App::new(store, evidence), dir)
 }
 
+/// Restore the backup in `dest` into an empty instance on a new database of `url`'s kind:
+/// its URL, the instance and the restore's report.
+async fn restore_fresh(
+    url: &str,
+    dest: &std::path::Path,
+) -> (String, App, credence::app::backup::RestoreReport) {
+    let target_url = fresh_url_like(url).await;
+    let (target, _) = empty_instance(&target_url).await;
+    let report = target
+        .restore(
+            &target_url,
+            &Location::open(dest.to_str().unwrap(), false).unwrap(),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    (target_url, target, report)
+}
+
 /// Every row of every table, each as text, sorted: two databases with the same map hold
 /// the same records.
 async fn every_row(store: &Store) -> BTreeMap<String, Vec<String>> {
@@ -133,16 +152,7 @@ async fn a_restore_reproduces_every_record_and_every_file(url: String) {
     );
     assert!(dest.join("manifest.json").is_file());
 
-    let target_url = fresh_url_like(&url).await;
-    let (target, _) = empty_instance(&target_url).await;
-    let report = target
-        .restore(
-            &target_url,
-            &Location::open(dest.to_str().unwrap(), false).unwrap(),
-            &|_| {},
-        )
-        .await
-        .unwrap();
+    let (target_url, target, report) = restore_fresh(&url, &dest).await;
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.evidence_checked, evidence_rows.len());
     assert_eq!(
@@ -452,16 +462,7 @@ async fn a_backup_taken_while_uploads_arrive_restores_and_verifies(url: String) 
         assert!(dest.join(key).is_file(), "{key}");
     }
 
-    let target_url = fresh_url_like(&url).await;
-    let (target, _) = empty_instance(&target_url).await;
-    let report = target
-        .restore(
-            &target_url,
-            &Location::open(dest.to_str().unwrap(), false).unwrap(),
-            &|_| {},
-        )
-        .await
-        .unwrap();
+    let (target_url, target, report) = restore_fresh(&url, &dest).await;
     assert!(
         report.ok(),
         "{report:?} ({during} uploads during the backup)"

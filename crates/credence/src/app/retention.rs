@@ -379,6 +379,7 @@ impl App {
         }
         // Contact emails go with the last records, once nothing is in progress or held.
         let mut learners: Vec<i64> = report.disposed.iter().map(|l| l.learner_id).collect();
+        learners.sort_unstable();
         learners.dedup();
         for learner in learners {
             let ends = self.store.registration_ends(learner).await?;
