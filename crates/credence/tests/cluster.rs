@@ -293,14 +293,7 @@ fn two_servers_behind_nginx_keep_every_promise_of_one() {
     // 2. An upload to one server downloads byte for byte from the other (and via nginx).
     let app = rt.block_on(async {
         let store = credence::store::Store::connect(&url).await.unwrap();
-        let evidence = credence::evidence_store::EvidenceStore::s3_with(
-            &garage.endpoint,
-            &garage.bucket,
-            &garage.region,
-            &garage.access_key_id,
-            &garage.secret_access_key,
-        )
-        .unwrap();
+        let evidence = garage.evidence_store();
         credence::app::App::new(store, evidence)
     });
     let token = rt.block_on(common::token_for(&app, "priya.learner@demo"));

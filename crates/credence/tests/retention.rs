@@ -191,14 +191,7 @@ async fn disposal_removes_files_from_s3() {
     else {
         return;
     };
-    let store = credence::evidence_store::EvidenceStore::s3_with(
-        &garage.endpoint,
-        &garage.bucket,
-        &garage.region,
-        &garage.access_key_id,
-        &garage.secret_access_key,
-    )
-    .unwrap();
+    let store = garage.evidence_store();
     let base = common::app_on(&common::sqlite_url()).await;
     let app = App::new(base.store.clone(), store);
     common::demo(&app).await;

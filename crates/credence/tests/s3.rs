@@ -8,7 +8,6 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use credence::evidence_store::EvidenceStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evidence_on_an_s3_compatible_store() {
@@ -18,14 +17,7 @@ async fn evidence_on_an_s3_compatible_store() {
     else {
         return;
     };
-    let store = EvidenceStore::s3_with(
-        &garage.endpoint,
-        &garage.bucket,
-        &garage.region,
-        &garage.access_key_id,
-        &garage.secret_access_key,
-    )
-    .unwrap();
+    let store = garage.evidence_store();
     let base = common::app_on(&common::sqlite_url()).await;
     let mut app = credence::app::App::new(base.store.clone(), store);
     app.max_upload = 64 << 20;

@@ -504,15 +504,7 @@ impl App {
             .iter()
             .map(|(_, _, size, _)| u64::try_from(*size).unwrap_or(0))
             .sum();
-        let done = std::sync::atomic::AtomicU64::new(0);
-        let tick = |n: u64| {
-            let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
-            progress(Progress {
-                phase: "evidence files",
-                done: d,
-                total,
-            });
-        };
+        let tick = byte_ticker("evidence files", total, progress);
         tick(0);
         let copied: Vec<AppResult<ManifestFile>> =
             futures_util::stream::iter(contents.evidence.iter())
@@ -724,15 +716,7 @@ impl App {
             .filter(|f| f.evidence_id.is_some())
             .map(|f| f.size)
             .sum();
-        let done = std::sync::atomic::AtomicU64::new(0);
-        let tick = |n: u64| {
-            let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
-            progress(Progress {
-                phase: "restoring evidence",
-                done: d,
-                total,
-            });
-        };
+        let tick = byte_ticker("restoring evidence", total, progress);
         let tick = &tick;
         let results: Vec<AppResult<()>> = futures_util::stream::iter(
             manifest.files.iter().filter(|f| f.evidence_id.is_some()),
@@ -926,6 +910,23 @@ pub async fn read_manifest(src: &Location) -> AppResult<Manifest> {
 }
 
 /// Read every file of the backup and compare it with the manifest.
+/// Reports bytes done towards `total` as `phase`, from any task at once.
+fn byte_ticker<'a>(
+    phase: &'static str,
+    total: u64,
+    progress: &'a (dyn Fn(Progress) + Sync),
+) -> impl Fn(u64) + Sync + 'a {
+    let done = std::sync::atomic::AtomicU64::new(0);
+    move |n| {
+        let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        progress(Progress {
+            phase,
+            done: d,
+            total,
+        });
+    }
+}
+
 pub async fn verify_files(
     src: &Location,
     manifest: &Manifest,

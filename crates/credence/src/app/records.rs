@@ -120,21 +120,11 @@ pub(super) fn hold_of(h: &crate::store::HoldRow) -> Option<LegalHold> {
     })
 }
 
-/// The assessment record kinds disposed of together, per centre.
-const CENTRE_KINDS: [RecordKind; 8] = [
-    RecordKind::Portfolio,
-    RecordKind::EvidenceFile,
-    RecordKind::Judgement,
-    RecordKind::FeedbackReply,
-    RecordKind::Signature,
-    RecordKind::Authentication,
-    RecordKind::UnitResult,
-    RecordKind::Sample,
-];
-
+/// The assessment records disposed of together, per centre: every kind not kept for good.
 fn centre_records_words() -> String {
-    CENTRE_KINDS
+    RecordKind::ALL
         .iter()
+        .filter(|k| !k.is_permanent())
         .map(|k| k.describe())
         .collect::<Vec<_>>()
         .join(", ")

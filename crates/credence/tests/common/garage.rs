@@ -37,6 +37,18 @@ pub struct Garage {
 }
 
 impl Garage {
+    /// Credence's evidence store on this server's bucket.
+    pub fn evidence_store(&self) -> credence::evidence_store::EvidenceStore {
+        credence::evidence_store::EvidenceStore::s3_with(
+            &self.endpoint,
+            &self.bucket,
+            &self.region,
+            &self.access_key_id,
+            &self.secret_access_key,
+        )
+        .expect("an S3 evidence store on Garage")
+    }
+
     /// A `garage` command-line call on this server (`garage -c CONFIG ...`), e.g. to create
     /// another bucket.
     pub fn command(&self) -> Command {
