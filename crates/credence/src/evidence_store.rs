@@ -26,6 +26,30 @@ const PART_SIZE: usize = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
 const PREFIX: &str = "evidence";
 
+/// Where a long task keeps the file it made (a portfolio zip), under the task's number: not
+/// evidence, so the orphan sweep leaves it; the hourly clean-up removes it after
+/// [`TASK_FILE_DAYS`] days.
+pub const TASK_PREFIX: &str = "tasks";
+/// How long a task's file is kept for the person who asked for it.
+pub const TASK_FILE_DAYS: u64 = 7;
+
+/// A file's bytes as a stream of 64 KiB chunks.
+pub fn file_stream(file: std::fs::File) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    let file = tokio::fs::File::from_std(file);
+    futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
+}
+
 /// The evidence store. Cheap to clone.
 #[derive(Clone)]
 pub struct EvidenceStore {
@@ -269,6 +293,20 @@ impl EvidenceStore {
         while let Some(meta) = list.next().await {
             let meta = meta.map_err(|e| format!("could not list {}: {e}", self.description))?;
             out.push((meta.location.to_string(), meta.last_modified.into()));
+        }
+        Ok(out)
+    }
+
+    /// Task files (under [`TASK_PREFIX`]) last written before `cutoff`.
+    pub async fn task_files_before(&self, cutoff: SystemTime) -> Result<Vec<String>, String> {
+        let prefix = ObjectPath::from(TASK_PREFIX);
+        let mut list = self.inner.list(Some(&prefix));
+        let mut out = Vec::new();
+        while let Some(meta) = list.next().await {
+            let meta = meta.map_err(|e| format!("could not list {}: {e}", self.description))?;
+            if SystemTime::from(meta.last_modified) < cutoff {
+                out.push(meta.location.to_string());
+            }
         }
         Ok(out)
     }

@@ -186,3 +186,29 @@ mod tests {
         assert_eq!(uk_opt(Some("2026-11-29")), "29 November 2026");
     }
 }
+
+/// A count with thousands separated by commas, as GOV.UK writes numbers: 12,500.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod thousands_tests {
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(12_500), "12,500");
+        assert_eq!(super::thousands(1_000_000), "1,000,000");
+        assert_eq!(super::thousands(-4200), "-4,200");
+    }
+}

@@ -910,12 +910,29 @@ async fn a_database_with_data_upgrades(url: String) {
     );
     // Two servers of the new version start at once on the old database: one upgrades it, the
     // other waits for the migration lock and then finds nothing left to do.
+    // A job queued before the upgrade (an email) keeps its place in the queue.
+    sqlx::query("insert into job (kind, payload, status, run_after, created_at) values ('email', '{}', 'queued', $1, $1)")
+        .bind("2026-01-09T00:00:00Z")
+        .execute(pool)
+        .await
+        .unwrap();
     let other = Store::connect(&url).await.unwrap();
     let (first, second) = tokio::join!(store.migrate(), other.migrate());
     assert_eq!(
         first.unwrap() + second.unwrap(),
-        5,
-        "then 11 (authentication), 12 (evidence occasions), 13 (version moves), 14 (records) and 15 (retention), once"
+        6,
+        "then 11 (authentication), 12 (evidence occasions), 13 (version moves), 14 (records), 15 (retention) and 16 (tasks), once"
+    );
+    let (queued, requested_by, done): (i64, Option<i64>, i64) = sqlx::query_as(
+        "select count(*), max(requested_by), max(progress_done) from job where kind = 'email' and status = 'queued'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (queued, requested_by, done),
+        (1, None, 0),
+        "the queued email survives the upgrade, asked for by no one, with no progress"
     );
     other.pool().close().await;
     // Certification (10): no certificate yet, and every earlier claim is a qualification's.

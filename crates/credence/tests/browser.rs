@@ -208,3 +208,61 @@ async fn occasions_in_headless_chromium() {
     println!("{text}");
     assert!(out.status.success(), "browser tests failed:\n{text}");
 }
+
+/// Long tasks (issue 15): tasks.test.mjs uploads registrations files too large for one
+/// request and follows the task in Chromium, with and without JavaScript. A demo of its own
+/// (the files add thousands of learners). Its worker starts a few seconds after the first
+/// task is queued, so the page is seen waiting before it is seen done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_in_headless_chromium() {
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("browser tests are required under CI=true: {why}");
+        }
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("\n!!!!! SKIPPING the browser tests: {why}\n").as_bytes(),
+        );
+        return;
+    }
+    let d = common::demo_centres(&common::sqlite_url()).await;
+    let app = d.app;
+    // The demo's invitation emails, out of the way.
+    app.run_due_jobs("demo").await.unwrap();
+    {
+        let app = app.clone();
+        tokio::spawn(async move {
+            loop {
+                let queued = app.store.jobs(Some("queued"), 10).await.unwrap();
+                if queued.iter().any(|j| j.kind.starts_with("task.")) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+            app.work("browser-tasks".into(), std::future::pending())
+                .await;
+        });
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, credence::web::router(app)).await });
+    let out = tokio::process::Command::new("node")
+        .arg("--test")
+        .arg("--test-reporter=spec")
+        .arg("--test-concurrency=1")
+        .arg("tasks.test.mjs")
+        .current_dir(browser_dir())
+        .env("BASE_URL", format!("http://{addr}"))
+        .env("TASK_CENTRE", d.north.to_string())
+        .output()
+        .await
+        .expect("node runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    assert!(out.status.success(), "browser tests failed:\n{text}");
+}

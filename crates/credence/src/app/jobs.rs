@@ -119,6 +119,15 @@ impl App {
                     Err(e) => Err(e),
                 }
             }
+            kind if kind.starts_with("task.") => match self.run_task(worker, &job).await {
+                Ok(()) => Ok(Ran::Done),
+                Err(super::tasks::TaskFailure::Again(e)) => Err(e),
+                Err(super::tasks::TaskFailure::ForGood(e)) => {
+                    // A refusal another try would meet again: shown on the task's page now.
+                    self.store.fail_job(job.job_id, worker, &e, None).await?;
+                    return Ok(Ran::Dead(e));
+                }
+            },
             other => Err(format!("no worker knows the job kind '{other}'")),
         };
         match outcome {

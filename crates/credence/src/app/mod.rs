@@ -23,6 +23,7 @@ pub mod registration;
 pub mod retention;
 pub mod rules;
 pub mod second_factor;
+pub mod tasks;
 pub mod version_moves;
 
 use crate::evidence_store::EvidenceStore;
@@ -69,6 +70,10 @@ pub struct App {
     /// The key-encryption key that seals the AOs' signing keys: read from a file or the
     /// environment by every server, never stored in the database.
     pub kek: Arc<crate::credential::Kek>,
+    /// Where work stops running in the request and becomes a task with its own page.
+    pub task_thresholds: tasks::TaskThresholds,
+    /// Progress of the tasks this process's workers are running.
+    task_progress: tasks::TaskProgress,
 }
 
 /// The default limit on public certificate lookups per address per minute.
@@ -97,6 +102,8 @@ impl App {
             public_url: "http://127.0.0.1:8080".into(),
             verify_limit: Arc::new(crate::ratelimit::RateLimiter::new(DEFAULT_VERIFY_LIMIT)),
             kek: Arc::new(crate::credential::Kek::generate()),
+            task_thresholds: tasks::TaskThresholds::default(),
+            task_progress: Arc::default(),
         }
     }
 }

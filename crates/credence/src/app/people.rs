@@ -303,7 +303,7 @@ impl App {
         Ok(self.store.delete_session(session_token_hash).await?)
     }
 
-    async fn actor_for(
+    pub(crate) async fn actor_for(
         &self,
         person_id: i64,
         active: Option<i64>,

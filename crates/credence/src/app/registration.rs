@@ -44,7 +44,7 @@ impl From<AppError> for RegisterError {
 }
 
 /// What a bulk registration did.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct BulkOutcome {
     /// Data rows in the file.
     pub rows: usize,
@@ -228,6 +228,7 @@ impl App {
         versions: &HashMap<String, i64>,
         progress: impl FnMut(usize),
         entry: crate::store::AuditDraft,
+        task: Option<crate::store::TaskMark>,
     ) -> AppResult<Vec<i64>> {
         let rows: Vec<NewLearnerRegistration> = valid
             .iter()
@@ -248,11 +249,11 @@ impl App {
                 plan_by: plan_by(&entry),
             })
             .collect();
-        Ok(self
-            .store
-            .audited(entry)
-            .register_learners(centre, &rows, progress)
-            .await?)
+        let store = match task {
+            Some(task) => self.store.audited(entry).recording_task(task),
+            None => self.store.audited(entry),
+        };
+        Ok(store.register_learners(centre, &rows, progress).await?)
     }
 
     /// Register one learner typed in the page. Returns the learner's id.
@@ -313,6 +314,7 @@ impl App {
                 &versions,
                 |_| {},
                 entry,
+                None,
             )
             .await?;
         let learner = ids
@@ -331,6 +333,23 @@ impl App {
         good_rows: bool,
         address: &str,
         progress: impl FnMut(usize),
+    ) -> AppResult<BulkOutcome> {
+        self.register_csv_as_task(scope, bytes, good_rows, address, progress, None)
+            .await
+    }
+
+    /// [`App::register_csv`] as a long task's write: with `task`, the registrations commit
+    /// together with the task's result (`task.result` with the outcome added under
+    /// `outcome` and the learners' ids under `learners`), and only while the task's worker
+    /// still holds it.
+    pub async fn register_csv_as_task(
+        &self,
+        scope: &super::authz::CentreScope,
+        bytes: &[u8],
+        good_rows: bool,
+        address: &str,
+        progress: impl FnMut(usize),
+        task: Option<crate::store::TaskMark>,
     ) -> AppResult<BulkOutcome> {
         let centre = scope.centre_id();
         let (ctx, versions) = self.registration_context(centre).await?;
@@ -404,16 +423,26 @@ impl App {
             None,
             serde_json::json!({"registered": batch.valid.len(), "rows": rows, "rows_with_errors": bad.len(), "with_plans": batch.valid.iter().filter(|r| !r.units.is_empty()).count()}),
         );
-        let learners = self
-            .store_registrations_audited(centre, &batch.valid, &versions, progress, entry)
-            .await?;
-        Ok(BulkOutcome {
+        let mut outcome = BulkOutcome {
             rows,
             bad_rows: bad.len(),
             registered: batch.valid.len(),
             errors,
-            learners,
-        })
+            learners: Vec::new(),
+        };
+        let task = match task {
+            Some(mut task) => {
+                if let serde_json::Value::Object(m) = &mut task.result {
+                    m.insert("outcome".into(), serde_json::to_value(&outcome)?);
+                }
+                Some(task)
+            }
+            None => None,
+        };
+        outcome.learners = self
+            .store_registrations_audited(centre, &batch.valid, &versions, progress, entry, task)
+            .await?;
+        Ok(outcome)
     }
 }
 

@@ -507,6 +507,14 @@ impl App {
             {
                 tracing::error!("could not queue today's retention run: {e}");
             }
+            match self.sweep_task_files().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    "removed {n} task files older than {} days",
+                    crate::evidence_store::TASK_FILE_DAYS
+                ),
+                Err(e) => tracing::warn!("could not remove old task files: {e}"),
+            }
             tokio::select! {
                 _ = &mut stop => return,
                 _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}

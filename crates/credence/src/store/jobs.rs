@@ -287,3 +287,128 @@ impl Store {
         Ok(())
     }
 }
+
+/// A long task as the page that follows it sees it: a job with the person who asked for it
+/// and its progress. `payload` is the work while it waits and its result once recorded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TaskRow {
+    pub job_id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub requested_by: Option<i64>,
+    pub progress_done: i64,
+    pub progress_total: i64,
+    pub progress_note: Option<String>,
+}
+
+const TASK_COLUMNS: &str = "job_id, kind, payload, status, attempts, max_attempts, last_error, created_at, finished_at, requested_by, progress_done, progress_total, progress_note";
+
+/// Record `result` as a task's result (its payload), while `worker` holds it.
+pub(super) async fn record_task_result(
+    tx: &mut Tx,
+    job_id: i64,
+    worker: &str,
+    result: &serde_json::Value,
+) -> StoreResult<bool> {
+    let n = sqlx::query(
+        "update job set payload = $3 where job_id = $1 and locked_by = $2 and status = 'running'",
+    )
+    .bind(job_id)
+    .bind(worker)
+    .bind(result.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+impl Store {
+    /// Queue a task `person` asked for; its page follows it from here.
+    pub async fn queue_task(
+        &self,
+        kind: &str,
+        payload: &serde_json::Value,
+        person: i64,
+        total: i64,
+        note: &str,
+    ) -> StoreResult<i64> {
+        let at = now();
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "insert into job (kind, payload, status, run_after, created_at, requested_by, progress_total, progress_note) values ($1, $2, 'queued', $3, $3, $4, $5, $6) returning job_id",
+        )
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(&at)
+        .bind(person)
+        .bind(total)
+        .bind(note)
+        .fetch_one(&mut *tx)
+        .await?;
+        self.commit(tx, &[("job", serde_json::json!(id))]).await?;
+        self.job_signal.notify_waiters();
+        self.job_signal.notify_one();
+        Ok(id)
+    }
+
+    pub async fn task(&self, job_id: i64) -> StoreResult<Option<TaskRow>> {
+        let sql = format!("select {TASK_COLUMNS} from job where job_id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The tasks `person` asked for, newest first.
+    pub async fn tasks_of(&self, person: i64, limit: i64) -> StoreResult<Vec<TaskRow>> {
+        let sql = format!(
+            "select {TASK_COLUMNS} from job where requested_by = $1 order by job_id desc limit $2"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(person)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// How far a task has got, while `worker` holds it. False if it no longer does.
+    pub async fn task_progress(
+        &self,
+        job_id: i64,
+        worker: &str,
+        done: i64,
+        total: i64,
+        note: &str,
+    ) -> StoreResult<bool> {
+        let n = sqlx::query(
+            "update job set progress_done = $3, progress_total = $4, progress_note = $5 where job_id = $1 and locked_by = $2 and status = 'running'",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(done)
+        .bind(total)
+        .bind(note)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+}
+
+impl Store {
+    /// The bytes of a learner's current evidence files (what their portfolio zip holds).
+    pub async fn evidence_bytes_of(&self, learner: i64) -> StoreResult<i64> {
+        let (n,): (Option<i64>,) =
+            sqlx::query_as("select cast(sum(size) as bigint) from evidence where learner_id = $1")
+                .bind(learner)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n.unwrap_or(0))
+    }
+}

@@ -102,6 +102,17 @@ pub struct Store {
     jobs: Option<std::sync::Arc<Vec<JobDraft>>>,
     /// Wakes this process's workers when a write here queues a job.
     job_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// A task whose result every write through this handle records in its own transaction
+    /// (see [`Store::recording_task`]).
+    task_result: Option<std::sync::Arc<TaskMark>>,
+}
+
+/// A task's write: the job, the worker that holds it, and the result to record with it.
+#[derive(Debug, Clone)]
+pub struct TaskMark {
+    pub job_id: i64,
+    pub worker: String,
+    pub result: serde_json::Value,
 }
 
 /// An audit entry to seal into the chain inside a write's own transaction: the change and
@@ -221,6 +232,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0015_retention.sql"),
         postgres: include_str!("../../migrations/postgres/0015_retention.sql"),
     },
+    Migration {
+        version: 16,
+        name: "tasks",
+        sqlite: include_str!("../../migrations/sqlite/0016_tasks.sql"),
+        postgres: include_str!("../../migrations/postgres/0016_tasks.sql"),
+    },
 ];
 
 /// The key of the PostgreSQL advisory lock [`Store::migrate_to`] holds: "credence" in ASCII,
@@ -292,6 +309,7 @@ impl Store {
             expect_stamp: None,
             jobs: None,
             job_signal: std::sync::Arc::default(),
+            task_result: None,
         })
     }
 
@@ -341,6 +359,22 @@ impl Store {
             }
             seal_audit(&mut tx, &entry).await?;
         }
+        if let Some(task) = &self.task_result {
+            let mut result = task.result.clone();
+            if let serde_json::Value::Object(m) = &mut result {
+                for (k, v) in ids {
+                    m.insert((*k).to_string(), v.clone());
+                }
+            }
+            if !record_task_result(&mut tx, task.job_id, &task.worker, &result).await? {
+                // Another worker took the task over (this one's lease ran out): this write
+                // rolls back, so the work is done once, by the worker that holds it.
+                return Err(StoreError::Conflict(format!(
+                    "task {} is no longer held by worker {}",
+                    task.job_id, task.worker
+                )));
+            }
+        }
         let queued = match &self.jobs {
             Some(jobs) => {
                 for job in jobs.iter() {
@@ -365,6 +399,16 @@ impl Store {
         all.extend(jobs);
         Store {
             jobs: Some(std::sync::Arc::new(all)),
+            ..self.clone()
+        }
+    }
+
+    /// This store, with every write through it also recording `task.result` as the task's
+    /// result in the write's own transaction, if `task.worker` still holds the task (the
+    /// write rolls back if not). A retried task finds its result and does not write again.
+    pub fn recording_task(&self, task: TaskMark) -> Store {
+        Store {
+            task_result: Some(std::sync::Arc::new(task)),
             ..self.clone()
         }
     }

@@ -62,6 +62,13 @@ pub const POLICIES: &[(&str, &str, Policy)] = &[
     ("GET", "/claim", Policy::Public),
     ("GET", "/static/app.css", Policy::Public),
     ("GET", "/static/checker.js", Policy::Public),
+    ("GET", "/static/task.js", Policy::Public),
+    // Long tasks: any signed-in person, and the use case shows each task only to the
+    // person who asked for it (anyone else: 404).
+    ("GET", "/tasks", Policy::SignedIn),
+    ("GET", "/tasks/{task}", Policy::SignedIn),
+    ("GET", "/tasks/{task}/file", Policy::SignedIn),
+    ("GET", "/api/v1/tasks/{task}", Policy::SignedIn),
     ("GET", "/healthz", Policy::Public),
     // Readiness and metrics: open, like `/healthz`, for the load balancer and the scraper.
     // Neither shows personal data: check results, route templates (never paths with ids),

@@ -198,11 +198,14 @@ async fn list_registrations(
 }
 
 /// Register learners from a CSV file (the request body). With any row in error nothing is
-/// registered, unless `good_rows=true`; every error is listed.
+/// registered, unless `good_rows=true`; every error is listed. A file of more than 1,000
+/// rows is registered in the background: the answer is then 202 Accepted with the task to
+/// follow (`GET /api/v1/tasks/{task}`, also in `Location`), whose result holds the same
+/// outcome.
 #[utoipa::path(post, path = "/api/v1/centres/{centre}/registrations", tag = "centres",
     params(("centre" = i64, Path, description = "centre id"), ("good_rows" = Option<bool>, Query, description = "register the good rows even if some rows have errors")),
     request_body(content = String, content_type = "text/csv", description = "given_name,family_name,date_of_birth,qan[,uln,email,units], or a unit column (an Ofqual unit reference such as H/502/8599) instead of qan for a unit taken on its own: units is the learner's plan, unit references separated by spaces or semicolons, checked against the qualification's rules of combination"),
-    responses((status = 200, body = BulkOutcome), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BulkOutcome), (status = 202, description = "a large file, registered in the background: `{task, status, link, page}`; follow `link`"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_registrations(
     State(app): State<AppState>,
     CurrentActor(a): CurrentActor,
@@ -210,20 +213,27 @@ async fn create_registrations(
     ApiPath(id): ApiPath<i64>,
     uri: axum::http::Uri,
     super::ApiBytes(body): super::ApiBytes,
-) -> Result<Json<BulkOutcome>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let good_rows = uri.query().is_some_and(|q| {
         form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "good_rows" && v == "true")
     });
+    let scope = app.centre_admin_scope(&a, id).await?;
+    if crate::app::App::csv_rows(&body) > app.task_thresholds.csv_rows {
+        let task = app
+            .start_task(
+                &a,
+                crate::app::App::registrations_task(id, &body, good_rows, false),
+                &client_address(&headers),
+            )
+            .await?;
+        return Ok(super::tasks::accepted(task));
+    }
     Ok(Json(
-        app.register_csv(
-            &app.centre_admin_scope(&a, id).await?,
-            &body,
-            good_rows,
-            &client_address(&headers),
-            |_| {},
-        )
-        .await?,
-    ))
+        app.register_csv(&scope, &body, good_rows, &client_address(&headers), |_| {})
+            .await?,
+    )
+    .into_response())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -18,6 +18,7 @@ pub mod records;
 pub mod request_id;
 pub mod retention;
 pub mod second_factor;
+pub mod tasks;
 pub mod version_moves;
 
 use crate::app::{App, AppError};
@@ -46,6 +47,7 @@ pub fn router(app: App) -> Router {
         .merge(version_moves::api_router())
         .merge(records::api_router())
         .merge(retention::api_router())
+        .merge(tasks::api_router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let r = Router::new()
@@ -59,6 +61,7 @@ pub fn router(app: App) -> Router {
         .merge(second_factor::router())
         .merge(records::router())
         .merge(retention::router())
+        .merge(tasks::router())
         .merge(api_router)
         .merge(case::router());
     let r = access::route(
@@ -118,6 +121,7 @@ pub fn openapi_json() -> String {
         .merge(version_moves::api_router())
         .merge(records::api_router())
         .merge(retention::api_router())
+        .merge(tasks::api_router())
         .split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
 }

@@ -198,6 +198,16 @@ impl App {
     /// file, superseded versions included. Built in an unlinked temporary file (so nothing
     /// is left behind whatever happens) and returned open at its start, to stream.
     pub async fn portfolio_zip(&self, actor: &Actor, learner_id: i64) -> AppResult<std::fs::File> {
+        self.portfolio_zip_with(actor, learner_id, |_, _| {}).await
+    }
+
+    /// [`App::portfolio_zip`], telling `progress` how many of the evidence files are in.
+    pub async fn portfolio_zip_with(
+        &self,
+        actor: &Actor,
+        learner_id: i64,
+        progress: impl FnMut(usize, usize) + Send + 'static,
+    ) -> AppResult<std::fs::File> {
         let p = self.portfolio(actor, learner_id).await?;
         let mut logs = Vec::new();
         for q in &p.qualifications {
@@ -272,7 +282,7 @@ impl App {
             .map(|e| (entry(e), e.object_key.clone()))
             .collect();
         let built = self
-            .zip_to_temp_file(
+            .zip_to_temp_file_with(
                 move || {
                     let mut entries = vec![("index.html".to_string(), index.into_bytes())];
                     for (slug, log) in &logs {
@@ -284,6 +294,7 @@ impl App {
                     entries
                 },
                 items,
+                progress,
             )
             .await?;
         Ok(built)
@@ -300,6 +311,17 @@ impl App {
         &self,
         make: impl FnOnce() -> Vec<(String, Vec<u8>)> + Send + 'static,
         files: Vec<(String, String)>,
+    ) -> AppResult<std::fs::File> {
+        self.zip_to_temp_file_with(make, files, |_, _| {}).await
+    }
+
+    /// [`App::zip_to_temp_file`], telling `progress` (files in, of how many) after each
+    /// evidence file.
+    pub(crate) async fn zip_to_temp_file_with(
+        &self,
+        make: impl FnOnce() -> Vec<(String, Vec<u8>)> + Send + 'static,
+        files: Vec<(String, String)>,
+        mut progress: impl FnMut(usize, usize) + Send + 'static,
     ) -> AppResult<std::fs::File> {
         let path = std::env::temp_dir().join(format!("credence-zip-{}", uuid::Uuid::new_v4()));
         let file = std::fs::File::options()
@@ -322,7 +344,9 @@ impl App {
                 zip.start_file(name, opts).map_err(|e| err(&e))?;
                 zip.write_all(&bytes).map_err(|e| err(&e))?;
             }
-            for (name, key) in files {
+            let total = files.len();
+            progress(0, total);
+            for (done, (name, key)) in files.into_iter().enumerate() {
                 zip.start_file(name, opts).map_err(|e| err(&e))?;
                 let (_, mut stream) = handle.block_on(store.get_stream(&key))?;
                 while let Some(chunk) = handle.block_on(futures_util::StreamExt::next(&mut stream))
@@ -330,6 +354,7 @@ impl App {
                     zip.write_all(&chunk.map_err(|e| err(&e))?)
                         .map_err(|e| err(&e))?;
                 }
+                progress(done + 1, total);
             }
             let mut file = zip.finish().map_err(|e| err(&e))?;
             file.seek(std::io::SeekFrom::Start(0))

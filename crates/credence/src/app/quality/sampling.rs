@@ -627,6 +627,21 @@ impl App {
         qan: Option<&str>,
         address: &str,
     ) -> AppResult<usize> {
+        self.generate_qa_plan_with(actor, centre, qan, address, |_, _, _| {})
+            .await
+    }
+
+    /// [`App::generate_qa_plan`], telling `progress` (qualifications done, of how many, and
+    /// which one is next) as it goes. Generating again adds only what is still missing, so a
+    /// retried task does not sample twice.
+    pub async fn generate_qa_plan_with(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        qan: Option<&str>,
+        address: &str,
+        mut progress: impl FnMut(usize, usize, &str),
+    ) -> AppResult<usize> {
         let scope = self.qa_scope(actor, centre).await?;
         scope.require_iqa()?;
         let day = today();
@@ -638,7 +653,9 @@ impl App {
             .collect();
         let mut added = 0;
         let reads = self.centre_reads(centre, day).await?;
-        for (q, _) in quals {
+        let total = quals.len();
+        for (done, (q, _)) in quals.into_iter().enumerate() {
+            progress(done, total, &q);
             let facts = self.plan_facts(centre, &q, &regs, &reads, day).await?;
             let input = PlanInput {
                 strategy: &facts.strategy,
@@ -681,6 +698,7 @@ impl App {
             );
             added += self.store.audited(entry).insert_samples(&new).await?.len();
         }
+        progress(total, total, "");
         Ok(added)
     }
 

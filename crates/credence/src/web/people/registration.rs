@@ -171,6 +171,17 @@ pub(super) async fn register_upload(
         .await;
     };
     let scope = app.centre_admin_scope(&actor, id).await?;
+    if crate::app::App::csv_rows(&bytes) > app.task_thresholds.csv_rows {
+        // A large file: registered in the background, followed on the task's page.
+        let task = app
+            .start_task(
+                &actor,
+                crate::app::App::registrations_task(id, &bytes, good_rows, invite),
+                &client_address(&headers),
+            )
+            .await?;
+        return Ok(crate::web::tasks::see_task(task));
+    }
     let outcome = app
         .register_csv(&scope, &bytes, good_rows, &client_address(&headers), |_| {})
         .await?;

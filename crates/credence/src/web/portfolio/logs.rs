@@ -55,8 +55,21 @@ pub(super) async fn log_pdf(
 pub(super) async fn zip(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    headers: axum::http::HeaderMap,
     Path(learner): Path<i64>,
 ) -> Result<Response, PageError> {
+    if app.portfolio_zip_is_a_task(&actor, learner).await? {
+        // Gigabytes of evidence: zipped in the background and kept for a week, followed
+        // on the task's page (a download link cannot wait minutes for its first byte).
+        let task = app
+            .start_task(
+                &actor,
+                crate::app::tasks::TaskWork::PortfolioZip { learner },
+                &crate::web::access::client_address(&headers),
+            )
+            .await?;
+        return Ok(crate::web::tasks::see_task(task));
+    }
     let file = app.portfolio_zip(&actor, learner).await?;
     let size = file.metadata().map(|m| m.len()).ok();
     let stream = tokio_util_stream(file);
@@ -74,17 +87,5 @@ pub(super) async fn zip(
 pub(crate) fn tokio_util_stream(
     file: std::fs::File,
 ) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
-    let file = tokio::fs::File::from_std(file);
-    futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(axum::body::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
+    crate::evidence_store::file_stream(file)
 }

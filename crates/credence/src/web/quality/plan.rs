@@ -879,6 +879,20 @@ async fn generate(
     Form(f): Form<GenerateForm>,
 ) -> Result<Response, PageError> {
     let qualification = picked(Some(&f.qualification));
+    if app.qa_plan_is_a_task(&actor, centre).await? {
+        // A large centre: the plan is generated in the background, followed on its page.
+        let task = app
+            .start_task(
+                &actor,
+                crate::app::tasks::TaskWork::QaPlan {
+                    centre,
+                    qualification: qualification.clone(),
+                },
+                &client_address(&headers),
+            )
+            .await?;
+        return Ok(crate::web::tasks::see_task(task));
+    }
     match app
         .generate_qa_plan(
             &actor,
