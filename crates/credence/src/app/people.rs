@@ -311,13 +311,12 @@ impl App {
         session_hash: Option<String>,
         second_factor: bool,
     ) -> AppResult<Option<Actor>> {
-        let Some(p) = self.store.person(person_id).await? else {
+        let Some((p, grants, eqa_centres)) = self.store.person_with_roles(person_id).await? else {
             return Ok(None);
         };
         if p.disabled != 0 {
             return Ok(None);
         }
-        let grants = self.store.grants(person_id).await?;
         let active = active
             .and_then(|id| grants.iter().find(|g| g.role_grant_id == id).cloned())
             .or_else(|| grants.first().cloned());
@@ -325,7 +324,7 @@ impl App {
             person_id,
             email: p.email,
             name: p.display_name,
-            eqa_centres: self.store.eqa_centres(person_id).await?,
+            eqa_centres,
             grants,
             active,
             csrf,

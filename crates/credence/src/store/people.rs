@@ -386,6 +386,51 @@ impl Store {
     }
 
     /// Centres an EQA is appointed to.
+    /// A person with their roles and EQA appointments, in one round trip (every signed-in
+    /// request reads them): `None` if there is no such person.
+    pub async fn person_with_roles(
+        &self,
+        person_id: i64,
+    ) -> StoreResult<Option<(PersonRow, Vec<GrantRow>, Vec<(i64, String)>)>> {
+        type Row = (i64, i64, Option<String>, Option<String>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "select cast(0 as bigint) as k, p.person_id as id, p.email as a, p.display_name as b, p.disabled as c, cast(null as bigint) as d from person p where p.person_id = $1 \
+             union all select cast(1 as bigint), g.role_grant_id, g.role, g.ao_code, g.centre_id, g.learner_id from role_grant g where g.person_id = $1 \
+             union all select cast(2 as bigint), e.centre_id, e.ao_code, cast(null as text), cast(null as bigint), cast(null as bigint) from eqa_appointment e where e.person_id = $1 \
+             order by 1, 2",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut person = None;
+        let mut grants = Vec::new();
+        let mut eqa = Vec::new();
+        for (k, id, a, b, c, d) in rows {
+            match k {
+                0 => {
+                    person = Some(PersonRow {
+                        person_id: id,
+                        email: a.unwrap_or_default(),
+                        display_name: b.unwrap_or_default(),
+                        password_hash: None,
+                        disabled: c.unwrap_or(0),
+                    })
+                }
+                1 => grants.push(GrantRow {
+                    role_grant_id: id,
+                    person_id,
+                    role: super::Role::try_from(a.unwrap_or_default())
+                        .map_err(StoreError::Corrupt)?,
+                    ao_code: b,
+                    centre_id: c,
+                    learner_id: d,
+                }),
+                _ => eqa.push((id, a.unwrap_or_default())),
+            }
+        }
+        Ok(person.map(|p| (p, grants, eqa)))
+    }
+
     pub async fn eqa_centres(&self, person_id: i64) -> StoreResult<Vec<(i64, String)>> {
         Ok(sqlx::query_as("select centre_id, ao_code from eqa_appointment where person_id = $1 order by centre_id")
             .bind(person_id)
