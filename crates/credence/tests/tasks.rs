@@ -454,6 +454,19 @@ async fn plans_and_zips_are_tasks(url: String) {
             .status,
         StatusCode::NOT_FOUND
     );
+    // The zip of her own data, too.
+    let r = get(&router, "/account/data.zip", &farah).await;
+    let task = task_of(&r);
+    app.run_due_jobs("test-worker").await.unwrap();
+    let page = get(&router, &format!("/tasks/{task}"), &farah).await;
+    assert!(
+        page.body.contains("The zip of your data is ready"),
+        "{}",
+        page.body
+    );
+    let file = get(&router, &format!("/tasks/{task}/file"), &farah).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.body.starts_with("PK") && file.body.contains("index.json"));
     // Files older than a week are swept; a fresh one stays.
     assert_eq!(app.sweep_task_files().await.unwrap(), 0);
 }

@@ -45,6 +45,7 @@ impl Default for TaskThresholds {
 pub const REGISTRATIONS_TASK: &str = "task.registrations";
 pub const QA_PLAN_TASK: &str = "task.qa_plan";
 pub const PORTFOLIO_ZIP_TASK: &str = "task.portfolio_zip";
+pub const OWN_DATA_ZIP_TASK: &str = "task.own_data_zip";
 
 /// What a task was asked to do, and as whom.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -76,6 +77,8 @@ pub enum TaskWork {
     },
     /// Zip a learner's portfolio.
     PortfolioZip { learner: i64 },
+    /// Zip everything held about the person who asked (their own data).
+    OwnDataZip,
 }
 
 impl TaskWork {
@@ -84,6 +87,7 @@ impl TaskWork {
             TaskWork::Registrations { .. } => REGISTRATIONS_TASK,
             TaskWork::QaPlan { .. } => QA_PLAN_TASK,
             TaskWork::PortfolioZip { .. } => PORTFOLIO_ZIP_TASK,
+            TaskWork::OwnDataZip => OWN_DATA_ZIP_TASK,
         }
     }
 
@@ -97,6 +101,7 @@ impl TaskWork {
             } => format!("Generating the sampling plan for {q}"),
             TaskWork::QaPlan { .. } => "Generating the sampling plan".into(),
             TaskWork::PortfolioZip { .. } => "Making the portfolio zip".into(),
+            TaskWork::OwnDataZip => "Making the zip of your data".into(),
         }
     }
 }
@@ -126,6 +131,23 @@ pub enum TaskResult {
         /// The last day it can be downloaded (YYYY-MM-DD).
         kept_until: String,
     },
+    OwnDataZip {
+        key: String,
+        file_name: String,
+        bytes: u64,
+        kept_until: String,
+    },
+}
+
+impl TaskResult {
+    /// The file the task made: its key in the store and its name for the download.
+    pub fn file(&self) -> Option<(&str, &str)> {
+        match self {
+            TaskResult::PortfolioZip { key, file_name, .. }
+            | TaskResult::OwnDataZip { key, file_name, .. } => Some((key, file_name)),
+            _ => None,
+        }
+    }
 }
 
 /// The job's payload: the request while it waits, with the result once there is one.
@@ -304,6 +326,15 @@ impl App {
     pub async fn portfolio_zip_is_a_task(&self, actor: &Actor, learner: i64) -> AppResult<bool> {
         self.learner_scope(actor, learner).await?;
         let bytes = self.store.evidence_bytes_of(learner).await?;
+        Ok(u64::try_from(bytes).unwrap_or(0) > self.task_thresholds.zip_bytes)
+    }
+
+    /// Whether the zip of the person's own data is big enough to be a task.
+    pub async fn own_data_zip_is_a_task(&self, actor: &Actor) -> AppResult<bool> {
+        let mut bytes = 0i64;
+        for l in self.own_data_scope(actor).learner_ids() {
+            bytes += self.store.evidence_bytes_of(*l).await?;
+        }
         Ok(u64::try_from(bytes).unwrap_or(0) > self.task_thresholds.zip_bytes)
     }
 
@@ -557,30 +588,56 @@ impl App {
                     })
                     .await?;
                 reporter.set(1, 1, "Keeping the zip for download");
-                let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-                let file_name = format!("portfolio-{learner}.zip");
-                let key = format!("{}/{job}/{file_name}", crate::evidence_store::TASK_PREFIX);
-                self.evidence
-                    .put_stream_at(
-                        key.clone(),
-                        Box::pin(crate::evidence_store::file_stream(file)),
-                        u64::MAX,
-                    )
-                    .await
-                    .map_err(|e| TaskFailure::Again(format!("could not keep the zip: {e}")))?;
-                let kept_until = (chrono::Utc::now().date_naive()
-                    + chrono::Days::new(crate::evidence_store::TASK_FILE_DAYS))
-                .format("%Y-%m-%d")
-                .to_string();
+                let (key, bytes, kept_until) = self
+                    .keep_task_file(job, &format!("portfolio-{learner}.zip"), file)
+                    .await?;
                 Ok(TaskResult::PortfolioZip {
                     learner,
                     key,
-                    file_name,
+                    file_name: format!("portfolio-{learner}.zip"),
+                    bytes,
+                    kept_until,
+                })
+            }
+            TaskWork::OwnDataZip => {
+                reporter.set(0, 1, "Gathering your records and evidence");
+                let zip = self.personal_data_zip(actor).await?;
+                reporter.set(1, 1, "Keeping the zip for download");
+                let (key, bytes, kept_until) =
+                    self.keep_task_file(job, &zip.file_name, zip.file).await?;
+                Ok(TaskResult::OwnDataZip {
+                    key,
+                    file_name: zip.file_name,
                     bytes,
                     kept_until,
                 })
             }
         }
+    }
+
+    /// Keep a file a task made under the task's own name (a second try overwrites the
+    /// first): its key, size and the last day it is kept.
+    async fn keep_task_file(
+        &self,
+        job: i64,
+        file_name: &str,
+        file: std::fs::File,
+    ) -> Result<(String, u64, String), TaskFailure> {
+        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let key = format!("{}/{job}/{file_name}", crate::evidence_store::TASK_PREFIX);
+        self.evidence
+            .put_stream_at(
+                key.clone(),
+                Box::pin(crate::evidence_store::file_stream(file)),
+                u64::MAX,
+            )
+            .await
+            .map_err(|e| TaskFailure::Again(format!("could not keep the zip: {e}")))?;
+        let kept_until = (chrono::Utc::now().date_naive()
+            + chrono::Days::new(crate::evidence_store::TASK_FILE_DAYS))
+        .format("%Y-%m-%d")
+        .to_string();
+        Ok((key, bytes, kept_until))
     }
 
     /// The file a finished task made, for the person who asked for it: its name, size and
@@ -595,7 +652,12 @@ impl App {
         futures_util::stream::BoxStream<'static, Result<axum::body::Bytes, std::io::Error>>,
     )> {
         let task = self.task_for(actor, id).await?;
-        let Some(TaskResult::PortfolioZip { key, file_name, .. }) = task.result else {
+        let Some((key, file_name)) = task
+            .result
+            .as_ref()
+            .and_then(TaskResult::file)
+            .map(|(k, f)| (k.to_string(), f.to_string()))
+        else {
             return Err(AppError::NotFound(format!("a file made by task {id}")));
         };
         match self.evidence.size(&key).await.map_err(AppError::Internal)? {

@@ -392,7 +392,14 @@ impl Store {
         &self,
         person_id: i64,
     ) -> StoreResult<Option<(PersonRow, Vec<GrantRow>, Vec<(i64, String)>)>> {
-        type Row = (i64, i64, Option<String>, Option<String>, Option<i64>, Option<i64>);
+        type Row = (
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             "select cast(0 as bigint) as k, p.person_id as id, p.email as a, p.display_name as b, p.disabled as c, cast(null as bigint) as d from person p where p.person_id = $1 \
              union all select cast(1 as bigint), g.role_grant_id, g.role, g.ao_code, g.centre_id, g.learner_id from role_grant g where g.person_id = $1 \

@@ -154,7 +154,19 @@ async fn own_data_page(
 async fn own_data_zip(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, PageError> {
+    if app.own_data_zip_is_a_task(&actor).await? {
+        // Gigabytes of evidence: zipped in the background, followed on the task's page.
+        let task = app
+            .start_task(
+                &actor,
+                crate::app::tasks::TaskWork::OwnDataZip,
+                &crate::web::access::client_address(&headers),
+            )
+            .await?;
+        return Ok(super::tasks::see_task(task));
+    }
     Ok(zip_response(app.personal_data_zip(&actor).await?))
 }
 

@@ -103,6 +103,7 @@ fn shown(t: &TaskView) -> Option<Shown> {
                 format!("/learners/{learner}/portfolio"),
                 "Back to the portfolio".into(),
             ),
+            TaskWork::OwnDataZip => ("/account/data".into(), "Back to your data".into()),
         };
         return Some(Shown {
             headline: "This task could not be done".into(),
@@ -235,6 +236,28 @@ fn shown(t: &TaskView) -> Option<Shown> {
                     format!("/learners/{learner}/portfolio"),
                     "Back to the portfolio".into(),
                 ),
+            ],
+        },
+        TaskResult::OwnDataZip {
+            file_name,
+            bytes,
+            kept_until,
+            ..
+        } => Shown {
+            headline: "The zip of your data is ready".into(),
+            success: true,
+            lines: vec![format!(
+                "{file_name} ({}) can be downloaded until {}.",
+                crate::evidence_store::human_size(*bytes),
+                crate::format::uk_date(kept_until)
+            )],
+            problems: Vec::new(),
+            links: vec![
+                (
+                    format!("/tasks/{}/file", t.id),
+                    format!("Download {file_name}"),
+                ),
+                ("/account/data".into(), "Back to your data".into()),
             ],
         },
     })
@@ -375,7 +398,7 @@ async fn task_script() -> impl IntoResponse {
 #[derive(Serialize, ToSchema)]
 pub struct TaskJson {
     pub task: i64,
-    /// `task.registrations`, `task.qa_plan` or `task.portfolio_zip`.
+    /// `task.registrations`, `task.qa_plan`, `task.portfolio_zip` or `task.own_data_zip`.
     pub kind: String,
     pub title: String,
     /// queued, running, done or failed.
@@ -414,8 +437,11 @@ async fn get_task(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<TaskJson>, ApiError> {
     let t = app.task_for(&actor, id).await?;
-    let file = matches!(t.result, Some(TaskResult::PortfolioZip { .. }))
-        .then(|| format!("/tasks/{id}/file"));
+    let file = t
+        .result
+        .as_ref()
+        .and_then(TaskResult::file)
+        .map(|_| format!("/tasks/{id}/file"));
     let mut result = t.result.as_ref().and_then(|r| serde_json::to_value(r).ok());
     if let Some(serde_json::Value::Object(m)) = &mut result {
         // Where the zip is kept is the server's business.
