@@ -44,6 +44,7 @@ const KNOWN_VARIABLES: &[&str] = &[
     "CREDENCE_KEK",
     "CREDENCE_KEK_FILE",
     "CREDENCE_VERIFY_RATE_LIMIT",
+    "CREDENCE_DB_POOL",
 ];
 
 impl Config {

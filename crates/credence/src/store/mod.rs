@@ -272,6 +272,15 @@ fn checksum(sql: &str) -> String {
     hex::encode(sha2::Sha256::digest(sql.as_bytes()))
 }
 
+/// Connections each server keeps to the database, from `CREDENCE_DB_POOL` (default: 8 on
+/// SQLite, 16 on PostgreSQL).
+fn pool_size() -> Option<u32> {
+    std::env::var("CREDENCE_DB_POOL")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+}
+
 impl Store {
     /// Connect to `sqlite://...` or `postgres://...`.
     pub async fn connect(url: &str) -> StoreResult<Store> {
@@ -289,7 +298,7 @@ impl Store {
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             options = options
-                .max_connections(8)
+                .max_connections(pool_size().unwrap_or(8))
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         use sqlx::Executor;
@@ -299,7 +308,7 @@ impl Store {
                     })
                 });
         } else {
-            options = options.max_connections(16);
+            options = options.max_connections(pool_size().unwrap_or(16));
         }
         let pool = options.connect(url).await?;
         Ok(Store {
