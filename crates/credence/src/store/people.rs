@@ -386,6 +386,20 @@ impl Store {
     }
 
     /// Centres an EQA is appointed to.
+    /// The display names of these people, in one round trip (at most a few hundred ids).
+    pub async fn display_names(&self, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select person_id, display_name from person where person_id in ({list})"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// A person with their roles and EQA appointments, in one round trip (every signed-in
     /// request reads them): `None` if there is no such person.
     pub async fn person_with_roles(

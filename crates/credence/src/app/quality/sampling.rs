@@ -256,19 +256,18 @@ impl App {
     async fn centre_reads(&self, centre: i64, day: NaiveDate) -> AppResult<CentreReads> {
         let since = (day - Duration::days(90)).format("%Y-%m-%d").to_string();
         let year_ago = day - Duration::days(365);
+        // Four reads at once, each on its own connection.
+        let (work, samples, referrals, standardisations) = tokio::try_join!(
+            self.store.unit_work_at_centre(centre),
+            self.store.samples_at_centre(centre),
+            self.store.referral_counts(centre, &since),
+            self.store.standardisations(centre),
+        )?;
         Ok(CentreReads {
-            work: self.store.unit_work_at_centre(centre).await?,
-            samples: self.store.samples_at_centre(centre).await?,
-            referrals: self
-                .store
-                .referral_counts(centre, &since)
-                .await?
-                .into_iter()
-                .collect(),
-            concerns: self
-                .store
-                .standardisations(centre)
-                .await?
+            work,
+            samples,
+            referrals: referrals.into_iter().collect(),
+            concerns: standardisations
                 .into_iter()
                 .filter(|s| s.outcome == "concerns" && day_of(&s.held_on) >= year_ago)
                 .filter_map(|s| s.assessor_id)
@@ -512,11 +511,15 @@ impl App {
         let centre = scope.centre_id();
         let day = today();
         let started = std::time::Instant::now();
-        let regs = self.plan_registrations(centre).await?;
+        // The registrations and the centre's other reads at once, on separate connections.
+        let (regs, reads) = tokio::try_join!(
+            self.plan_registrations(centre),
+            self.centre_reads(centre, day)
+        )?;
         tracing::debug!(
             centre,
             ms = started.elapsed().as_secs_f64() * 1e3,
-            "plan registrations"
+            "plan registrations and centre reads"
         );
         let quals = self.plan_qualifications(scope, qan, &regs).await?;
         let mut out = CentrePlan {
@@ -529,7 +532,6 @@ impl App {
             .iter()
             .map(|(r, _, _)| (r.learner_id, format!("{} {}", r.given_name, r.family_name)))
             .collect();
-        let reads = self.centre_reads(centre, day).await?;
         for (q, title) in quals {
             let facts = self.plan_facts(centre, &q, &regs, &reads, day).await?;
             let input = PlanInput {
@@ -549,14 +551,14 @@ impl App {
             for s in &facts.samples {
                 out.assessors.insert(s.assessor_id, s.assessor_name.clone());
             }
-            for a in &facts.assessors {
-                if let std::collections::btree_map::Entry::Vacant(e) =
-                    out.assessors.entry(a.assessor)
-                    && let Some(p) = self.store.person(a.assessor).await?
-                {
-                    e.insert(p.display_name);
-                }
-            }
+            let unnamed: Vec<i64> = facts
+                .assessors
+                .iter()
+                .map(|a| a.assessor)
+                .filter(|a| !out.assessors.contains_key(a))
+                .collect();
+            out.assessors
+                .extend(self.store.display_names(&unnamed).await?);
             let samples = facts
                 .samples
                 .iter()
@@ -645,14 +647,16 @@ impl App {
         let scope = self.qa_scope(actor, centre).await?;
         scope.require_iqa()?;
         let day = today();
-        let regs = self.plan_registrations(centre).await?;
+        let (regs, reads) = tokio::try_join!(
+            self.plan_registrations(centre),
+            self.centre_reads(centre, day)
+        )?;
         let quals = self.plan_qualifications(&scope, qan, &regs).await?;
         let learner_of: HashMap<i64, i64> = regs
             .iter()
             .map(|(r, _, _)| (r.registration_id, r.learner_id))
             .collect();
         let mut added = 0;
-        let reads = self.centre_reads(centre, day).await?;
         let total = quals.len();
         for (done, (q, _)) in quals.into_iter().enumerate() {
             progress(done, total, &q);
