@@ -153,8 +153,8 @@ run_pages() { # label
         p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
         rps=$(awk '$1 == "Requests/sec:" { print $2 }' <<<"$out")
         bad=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")
-        printf 'RESULT scale=%s servers=%s | %-42s | first: %s | p50 %8s | p99 %8s | %8s req/s | non-2xx %s\n' \
-            "$SCALE" "$1" "$name" "$code" "$p50" "$p99" "$rps" "${bad:-0}" | tee -a "$WORK/results.txt"
+        printf 'RESULT scale=%s servers=%s | %-42s | first: %s | p50 %8s | p99 %8s | %8s req/s | non-2xx %s | load %s\n' \
+            "$SCALE" "$1" "$name" "$code" "$p50" "$p99" "$rps" "${bad:-0}" "$(cut -d" " -f1 /proc/loadavg)" | tee -a "$WORK/results.txt"
     done
 }
 

@@ -17,8 +17,8 @@
 
 use crate::cli::BenchArgs;
 use anyhow::{Context, Result};
-use sqlx::postgres::{PgCopyIn, PgPool, PgPoolCopyExt, PgPoolOptions, Postgres};
 use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgCopyIn, PgPool, PgPoolCopyExt, PgPoolOptions, Postgres};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -119,10 +119,7 @@ impl Plan {
         self.staff_id(c, 0)
     }
     fn assessor_of(&self, i: usize) -> i64 {
-        self.staff_id(
-            self.centre_of(i),
-            1 + self.rank(i) % ASSESSORS_PER_CENTRE,
-        )
+        self.staff_id(self.centre_of(i), 1 + self.rank(i) % ASSESSORS_PER_CENTRE)
     }
     fn iqa_of(&self, i: usize) -> i64 {
         self.staff_id(
@@ -287,7 +284,11 @@ pub async fn run(args: &BenchArgs, database_url: Option<&str>, scale: f64) -> Re
             .flat_map(|lo| lo.criteria.iter().map(|c| c.number.clone()))
             .collect();
         if criteria.is_empty() {
-            criteria = u.learning_outcomes.iter().map(|lo| lo.number.clone()).collect();
+            criteria = u
+                .learning_outcomes
+                .iter()
+                .map(|lo| lo.number.clone())
+                .collect();
         }
         UnitInfo {
             key: u.key.clone(),
@@ -352,10 +353,7 @@ pub async fn run(args: &BenchArgs, database_url: Option<&str>, scale: f64) -> Re
             .await?;
         ao_staff.insert(ao.clone(), id);
     }
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect(url)
-        .await?;
+    let pool = PgPoolOptions::new().max_connections(4).connect(url).await?;
     let first = *ao_staff.values().next().unwrap_or(&0);
     let hash: String = sqlx::query_scalar("select password_hash from person where person_id = $1")
         .bind(first)
@@ -521,9 +519,10 @@ pub async fn run(args: &BenchArgs, database_url: Option<&str>, scale: f64) -> Re
     sqlx::query("analyze").execute(&pool).await?;
     let analyze_s = t.elapsed().as_secs_f64();
     println!("Keys, indexes and foreign keys built: {index_s:.1} s; ANALYZE {analyze_s:.1} s");
-    let size: String = sqlx::query_scalar("select pg_size_pretty(pg_database_size(current_database()))")
-        .fetch_one(&pool)
-        .await?;
+    let size: String =
+        sqlx::query_scalar("select pg_size_pretty(pg_database_size(current_database()))")
+            .fetch_one(&pool)
+            .await?;
     println!(
         "Scale {scale} built in {:.1} s; database size {size}",
         total.elapsed().as_secs_f64()
@@ -743,11 +742,7 @@ async fn load_people(pool: &PgPool, p: &Plan) -> Result<u64> {
                 ),
                 s => (
                     format!("c{}-iqa{}@scale.test", centre + 1, s - ASSESSORS_PER_CENTRE),
-                    format!(
-                        "IQA {} of centre {}",
-                        s - ASSESSORS_PER_CENTRE,
-                        centre + 1
-                    ),
+                    format!("IQA {} of centre {}", s - ASSESSORS_PER_CENTRE, centre + 1),
                 ),
             };
             writeln!(
@@ -931,10 +926,8 @@ async fn load_learners(pool: &PgPool, p: &Plan) -> Result<u64> {
     .await?;
     for i in 0..p.learners {
         let (g, f) = Plan::name_of(i);
-        let uln = credence_domain::people::uln::uln_with_check_digit(&format!(
-            "{:09}",
-            300_000_000 + i
-        ));
+        let uln =
+            credence_domain::people::uln::uln_with_check_digit(&format!("{:09}", 300_000_000 + i));
         writeln!(
             c.buf,
             "{}\t{}\t{g}\t{f}\t{}-{:02}-{:02}\tlearner{}@scale.test\t{}\t{now}\t{now}",
@@ -1000,7 +993,10 @@ async fn load_judgements(pool: &PgPool, p: &Plan) -> Result<u64> {
             let (unit, criterion) = items[j % items.len()];
             let met = mix((i * 64 + j) as u64) % 100 < 85;
             let (outcome, feedback) = if met {
-                ("met", "Criterion met: the evidence shows it in the workplace.")
+                (
+                    "met",
+                    "Criterion met: the evidence shows it in the workplace.",
+                )
             } else {
                 (
                     "not_yet_met",
@@ -1104,8 +1100,10 @@ async fn load_signatures(pool: &PgPool, p: &Plan) -> Result<u64> {
     for i in 0..p.learners {
         let base = p.rank(i) % 300;
         for (u, unit) in p.units_of(i).iter().enumerate() {
-            for (role, person) in [("assessor", p.assessor_of(i)), ("learner", p.learner_person(i))]
-            {
+            for (role, person) in [
+                ("assessor", p.assessor_of(i)),
+                ("learner", p.learner_person(i)),
+            ] {
                 writeln!(
                     c.buf,
                     "{}\t{}\t{role}\t{person}\t{}\t\t{:064x}\t{}",
@@ -1197,7 +1195,13 @@ async fn load_certificates(pool: &PgPool, p: &Plan) -> Result<u64> {
                     Some(q.level),
                 )
             } else {
-                ("unit", None, Some(units[0].reference.as_str()), units[0].title.as_str(), None)
+                (
+                    "unit",
+                    None,
+                    Some(units[0].reference.as_str()),
+                    units[0].title.as_str(),
+                    None,
+                )
             };
             writeln!(
                 c.buf,
