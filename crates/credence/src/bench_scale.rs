@@ -1245,7 +1245,7 @@ async fn load_quality(pool: &PgPool, p: &Plan) -> Result<u64> {
         "sample_id, centre_id, registration_id, learner_id, unit_key, assessor_id, stage, state, origin, reasons, due_on, iqa_id, snapshot, snapshot_hash, opened_at, decided_at, created_by, created_at",
     )
     .await?;
-    for i in (0..p.learners).filter(|&i| p.rank(i) % 10 == 0) {
+    for i in (0..p.learners).filter(|&i| p.rank(i).is_multiple_of(10)) {
         let id = p.ids.qa_sample + 1 + samples.len() as i64;
         let state = match (p.rank(i) / 10) % 5 {
             0..=2 => "planned",
