@@ -6,7 +6,7 @@
 //! one administrator, ten assessors with 50 learners each and two IQAs), one registration a
 //! learner on one of the three qualifications its centre is approved for, 20,000,000
 //! criterion judgements, 4,000,000 evidence records (rows only: no files) mapped to
-//! 20,000,000 criteria, 4,000,000 sign-off signatures, 5,000,000 released claims and
+//! 20,000,000 criteria, about 3,400,000 sign-off signatures, 5,000,000 released claims and
 //! 5,000,000 certificates (register rows only: credentials are signed on request), and IQA
 //! samples (10% of learners). Every count scales with F, so a centre, an assessor's caseload
 //! and a learner's portfolio are the same size at every F: only the tables grow.
