@@ -5,6 +5,9 @@ use anyhow::Result;
 use std::time::Instant;
 
 pub async fn run(args: &BenchArgs, database_url: Option<&str>) -> Result<()> {
+    if let Some(scale) = args.scale {
+        return crate::bench_scale::run(args, database_url, scale).await;
+    }
     let databases = BenchDb::choose(database_url, args.also_sqlite).await?;
     println!(
         "Database figures are taken on: {}.",

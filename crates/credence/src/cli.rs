@@ -255,6 +255,19 @@ pub struct BenchArgs {
     /// Seconds of load for each verification measurement.
     #[arg(long, default_value_t = 10)]
     pub verify_seconds: u32,
+    /// Build an awarding organisation's data at scale F instead (F = 1: 1,000,000 learners
+    /// at 2,000 centres, 20,000,000 judgements, 5,000,000 certificates) on the empty
+    /// PostgreSQL database --database-url names, by bulk loading, and print the time of each
+    /// phase; the other measurements are skipped. See docs/operations.md, "Measured at scale".
+    #[arg(long, value_name = "F")]
+    pub scale: Option<f64>,
+    /// With --scale: leave the data in the database (for load tests) instead of dropping it.
+    #[arg(long)]
+    pub keep: bool,
+    /// With --scale: the folder for the instance key, key-encryption key and evidence folder
+    /// (give the servers the same --data-dir).
+    #[arg(long, default_value = "credence-scale")]
+    pub scale_dir: std::path::PathBuf,
 }
 
 /// How log lines are written.

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_scale;
 pub mod certificate_pdf;
 pub mod cli;
 pub mod cli_records;
