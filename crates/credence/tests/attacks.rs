@@ -920,8 +920,8 @@ async fn a_database_with_data_upgrades(url: String) {
     let (first, second) = tokio::join!(store.migrate(), other.migrate());
     assert_eq!(
         first.unwrap() + second.unwrap(),
-        6,
-        "then 11 (authentication), 12 (evidence occasions), 13 (version moves), 14 (records), 15 (retention) and 16 (tasks), once"
+        7,
+        "then 11 (authentication), 12 (evidence occasions), 13 (version moves), 14 (records), 15 (retention), 16 (tasks) and 17 (scale indexes), once"
     );
     let (queued, requested_by, done): (i64, Option<i64>, i64) = sqlx::query_as(
         "select count(*), max(requested_by), max(progress_done) from job where kind = 'email' and status = 'queued'",

@@ -5,6 +5,7 @@
 use super::people::Actor;
 use super::{App, AppError, AppResult};
 use crate::store::{ApprovalRow, CentreAoRow, CentreRow};
+use std::collections::HashMap;
 
 /// A centre as one actor sees it.
 pub struct CentreSummary {
@@ -48,6 +49,13 @@ impl App {
         // Someone with no AO role and no EQA appointment sees only the centres they have a
         // role at: no need to read every other centre's AOs.
         let overseer = !my_aos.is_empty() || !actor.eqa_centres.is_empty();
+        // Every centre's AOs in one read for an overseer; a centre at a time for the few
+        // centres someone without an AO role works at.
+        let mut all_aos = if overseer {
+            self.store.all_centre_aos().await?
+        } else {
+            HashMap::new()
+        };
         for c in self.store.centres().await? {
             let roles: Vec<String> = actor
                 .centre_roles(c.centre_id)
@@ -57,7 +65,11 @@ impl App {
             if !overseer && roles.is_empty() {
                 continue;
             }
-            let aos = self.store.centre_aos(c.centre_id).await?;
+            let aos = if overseer {
+                all_aos.remove(&c.centre_id).unwrap_or_default()
+            } else {
+                self.store.centre_aos(c.centre_id).await?
+            };
             let oversees = aos.iter().any(|a| my_aos.contains(&a.ao_code.as_str()))
                 || actor.eqa_centres.iter().any(|(id, _)| *id == c.centre_id);
             if oversees || !roles.is_empty() {

@@ -185,6 +185,39 @@ impl Store {
         .await?)
     }
 
+    /// The current certificate number of each of these claims (its latest: a replacement
+    /// where there is one), in one query (the claims page asked a claim at a time).
+    pub async fn certificate_numbers_of_claims(
+        &self,
+        claims: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in claims.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select claim_id, certificate_id, number from certificate where claim_id in ({list})"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            let mut latest: std::collections::HashMap<i64, (i64, String)> =
+                std::collections::HashMap::new();
+            for (claim, id, number) in rows {
+                match latest.get(&claim) {
+                    Some((seen, _)) if *seen > id => {}
+                    _ => {
+                        latest.insert(claim, (id, number));
+                    }
+                }
+            }
+            out.extend(latest.into_iter().map(|(c, (_, n))| (c, n)));
+        }
+        Ok(out)
+    }
+
     pub async fn certificates(&self, f: &CertificateFilter) -> StoreResult<Vec<CertificateRow>> {
         let mut sql = format!("{CERTIFICATE_SELECT} where 1 = 1");
         let mut n = 0;

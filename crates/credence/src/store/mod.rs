@@ -238,6 +238,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0016_tasks.sql"),
         postgres: include_str!("../../migrations/postgres/0016_tasks.sql"),
     },
+    Migration {
+        version: 17,
+        name: "scale_indexes",
+        sqlite: include_str!("../../migrations/sqlite/0017_scale_indexes.sql"),
+        postgres: include_str!("../../migrations/postgres/0017_scale_indexes.sql"),
+    },
 ];
 
 /// The key of the PostgreSQL advisory lock [`Store::migrate_to`] holds: "credence" in ASCII,

@@ -241,6 +241,21 @@ impl Store {
         )
     }
 
+    /// Every centre's AOs, by centre, in one query (the centre list read them a centre at a
+    /// time: 2,000 queries for an AO's list).
+    pub async fn all_centre_aos(&self) -> StoreResult<HashMap<i64, Vec<CentreAoRow>>> {
+        let rows: Vec<CentreAoRow> = sqlx::query_as(
+            "select centre_id, ao_code, direct_claim_status from centre_ao order by centre_id, ao_code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: HashMap<i64, Vec<CentreAoRow>> = HashMap::new();
+        for r in rows {
+            out.entry(r.centre_id).or_default().push(r);
+        }
+        Ok(out)
+    }
+
     pub async fn centre_aos(&self, centre_id: i64) -> StoreResult<Vec<CentreAoRow>> {
         Ok(sqlx::query_as(
             "select centre_id, ao_code, direct_claim_status from centre_ao where centre_id = $1 order by ao_code",
@@ -696,6 +711,37 @@ impl Store {
         .bind(spec_key)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// For each of these centres: how many qualifications it is approved for and how many
+    /// registrations it has, in two queries (a list of centres read them two queries a centre).
+    pub async fn centre_counts(&self, centres: &[i64]) -> StoreResult<HashMap<i64, (i64, i64)>> {
+        let mut out: HashMap<i64, (i64, i64)> = centres.iter().map(|c| (*c, (0, 0))).collect();
+        if centres.is_empty() {
+            return Ok(out);
+        }
+        let list = centres
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let approvals: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select centre_id, count(*) from centre_approval where centre_id in ({list}) group by centre_id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        let registrations: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select centre_id, count(*) from registration where centre_id in ({list}) group by centre_id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        for (c, n) in approvals {
+            out.entry(c).or_default().0 = n;
+        }
+        for (c, n) in registrations {
+            out.entry(c).or_default().1 = n;
+        }
+        Ok(out)
     }
 
     pub async fn count_registrations(&self, centre_id: i64) -> StoreResult<i64> {

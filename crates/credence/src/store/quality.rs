@@ -965,6 +965,49 @@ impl Store {
         .await?)
     }
 
+    /// The newest `limit` claims someone sees without naming a centre: their AOs' claims,
+    /// their centres' and those of their EQA appointments (centre and AO), filtered by the
+    /// database, not by reading every claim.
+    pub async fn claims_seen_by(
+        &self,
+        aos: &[&str],
+        centres: &[i64],
+        eqa: &[(i64, String)],
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimRow>> {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let mut any = Vec::new();
+        if !aos.is_empty() {
+            any.push(format!(
+                "c.ao_code in ({})",
+                aos.iter().map(|a| quote(a)).collect::<Vec<_>>().join(",")
+            ));
+        }
+        if !centres.is_empty() {
+            any.push(format!(
+                "c.centre_id in ({})",
+                centres
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        for (c, a) in eqa {
+            any.push(format!("(c.centre_id = {c} and c.ao_code = {})", quote(a)));
+        }
+        if any.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CLAIM_SELECT} where {} order by c.claim_id desc limit $1",
+            any.join(" or ")
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn claim(&self, id: i64) -> StoreResult<Option<ClaimRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{CLAIM_SELECT} where c.claim_id = $1"

@@ -48,6 +48,10 @@ pub struct ClaimView {
     pub releasable_by_eqa: bool,
 }
 
+/// How many claims a listing without a centre shows (the newest): an AO's register of claims
+/// runs to millions; a centre's own list is complete.
+pub const CLAIMS_WITHOUT_CENTRE: i64 = 1000;
+
 impl App {
     /// The gate's answer for a claim as things stand (ignoring whether it was released).
     async fn gate_of(&self, c: &ClaimRow, eqa_released: bool) -> AppResult<Vec<Wait>> {
@@ -159,14 +163,6 @@ impl App {
     }
 
     async fn claim_view(&self, c: &ClaimRow) -> AppResult<ClaimView> {
-        let (waits, releasable_by_eqa) = if c.status == "held" {
-            let waits = self.gate_of(c, false).await?;
-            let only_eqa =
-                !waits.is_empty() && waits.iter().all(|w| matches!(w, Wait::EqaSampling));
-            (waits, only_eqa)
-        } else {
-            (Vec::new(), false)
-        };
         let certificate = if c.status == "released" {
             self.store
                 .certificate_of_claim(c.claim_id)
@@ -174,6 +170,42 @@ impl App {
                 .map(|r| r.number)
         } else {
             None
+        };
+        self.claim_view_with(c, certificate).await
+    }
+
+    /// Claims as their pages show them, their certificates' numbers read in one query.
+    async fn claim_views(&self, rows: &[ClaimRow]) -> AppResult<Vec<ClaimView>> {
+        let released: Vec<i64> = rows
+            .iter()
+            .filter(|c| c.status == "released")
+            .map(|c| c.claim_id)
+            .collect();
+        let mut numbers = self.store.certificate_numbers_of_claims(&released).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let certificate = if r.status == "released" {
+                numbers.remove(&r.claim_id)
+            } else {
+                None
+            };
+            out.push(self.claim_view_with(r, certificate).await?);
+        }
+        Ok(out)
+    }
+
+    async fn claim_view_with(
+        &self,
+        c: &ClaimRow,
+        certificate: Option<String>,
+    ) -> AppResult<ClaimView> {
+        let (waits, releasable_by_eqa) = if c.status == "held" {
+            let waits = self.gate_of(c, false).await?;
+            let only_eqa =
+                !waits.is_empty() && waits.iter().all(|w| matches!(w, Wait::EqaSampling));
+            (waits, only_eqa)
+        } else {
+            (Vec::new(), false)
         };
         let mut waiting_for: Vec<String> = waits.iter().map(Wait::message).collect();
         // Held with nothing left to wait for: the gate is open but the certificate's
@@ -510,6 +542,8 @@ impl App {
     /// Claims the actor may see: a centre's (its staff; an EQA or AO staff only their AO's),
     /// or with no centre every centre they oversee. Held claims whose gate opened are
     /// released first.
+    /// A centre's claims, newest first; or, without a centre, the newest
+    /// [`CLAIMS_WITHOUT_CENTRE`] claims the person sees.
     pub async fn claims(&self, actor: &Actor, centre: Option<i64>) -> AppResult<Vec<ClaimView>> {
         let rows = match centre {
             Some(c) => {
@@ -531,7 +565,12 @@ impl App {
                     .filter_map(|g| g.centre_id)
                     .collect();
                 self.store
-                    .claims(None)
+                    .claims_seen_by(
+                        &aos,
+                        &staff_centres.iter().copied().collect::<Vec<_>>(),
+                        &actor.eqa_centres,
+                        CLAIMS_WITHOUT_CENTRE,
+                    )
                     .await?
                     .into_iter()
                     .filter(|r| {
@@ -545,11 +584,7 @@ impl App {
                     .collect()
             }
         };
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push(self.claim_view(r).await?);
-        }
-        Ok(out)
+        self.claim_views(&rows).await
     }
 
     /// Every claim, for the operator's command line (optionally one centre's).
@@ -561,11 +596,7 @@ impl App {
         if let Some(c) = centre {
             self.release_open_claims(c).await?;
         }
-        let mut out = Vec::new();
-        for r in self.store.claims(centre).await? {
-            out.push(self.claim_view(&r).await?);
-        }
-        Ok(out)
+        self.claim_views(&self.store.claims(centre).await?).await
     }
 
     /// An EQA samples a held claim and releases it (only when the EQA's sampling is all it

@@ -178,13 +178,17 @@ pub(super) async fn home_page_filtered(
         match active.role.as_str() {
             "ao_staff" | "eqa" => {
                 let mut rows = Vec::new();
-                for c in &centres {
-                    let n = app
-                        .store
-                        .count_registrations(c.centre.centre_id)
-                        .await
-                        .map_err(AppError::from)?;
-                    let approvals = app.approvals(c.centre.centre_id).await?.len();
+                // The first centres by name, with their counts in two queries; the rest
+                // are on "All centres".
+                let shown: Vec<_> = centres.iter().take(PANEL_ROWS).collect();
+                let counts = app
+                    .store
+                    .centre_counts(&shown.iter().map(|c| c.centre.centre_id).collect::<Vec<_>>())
+                    .await
+                    .map_err(AppError::from)?;
+                for c in shown {
+                    let (approvals, n) =
+                        counts.get(&c.centre.centre_id).copied().unwrap_or_default();
                     let dcs = c
                         .aos
                         .iter()
@@ -218,7 +222,7 @@ pub(super) async fn home_page_filtered(
                     } else {
                         "Centres you are appointed to".into()
                     },
-                    intro: String::new(),
+                    intro: shown_of(centres.len()).trim().to_string(),
                     columns: vec![
                         "Centre",
                         "Approved qualifications",

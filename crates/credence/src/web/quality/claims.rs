@@ -581,8 +581,9 @@ pub struct ClaimsParams {
 }
 
 /// Claims you may see: a centre's (its staff; its EQA and awarding organisation only their
-/// AO's), or without `centre` every centre you work at or oversee. Held claims whose gate
-/// has opened are released first when a centre is named.
+/// AO's), or without `centre` the newest 1,000 claims of every centre you work at or
+/// oversee (name a centre for all of its claims). Held claims whose gate has opened are
+/// released first when a centre is named.
 #[utoipa::path(get, path = "/api/v1/claims", tag = "quality",
     params(ClaimsParams),
     responses((status = 200, body = Vec<ApiClaim>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
