@@ -415,6 +415,36 @@ async fn the_register_shows_each_person_their_own(url: String) {
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
+    // A number is found by equality, in any case and with spaces around it; a QAN finds its
+    // qualification's certificates.
+    let search = |text: &str| {
+        let app = d.app.clone();
+        let scope = scope_of(&ao);
+        let text = text.to_string();
+        async move {
+            app.certificates(
+                &scope,
+                CertificateFilter {
+                    text: Some(text),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let by_number = search(&format!("  {}  ", number.to_lowercase())).await;
+    assert_eq!(
+        by_number
+            .iter()
+            .map(|c| c.public.number.as_str())
+            .collect::<Vec<_>>(),
+        vec![number.as_str()]
+    );
+    let qan = by_number[0].public.qan.clone().unwrap();
+    let by_qan = search(&qan).await;
+    assert!(!by_qan.is_empty() && by_qan.iter().all(|c| c.public.qan.as_deref() == Some(&qan)));
+    assert!(search("ISP-2026-9999999-Z").await.is_empty());
     assert!(matches!(
         d.app
             .certificates(

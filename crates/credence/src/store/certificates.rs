@@ -242,9 +242,33 @@ impl Store {
         if f.status.is_some() {
             sql.push_str(&format!(" and c.status = {}", next()));
         }
+        // A certificate number, a QAN or a unit reference is looked up by equality (the
+        // number by its unique index): only other words are searched for inside the text,
+        // which reads the register.
+        let exact = f
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| {
+                use credence_domain::ident::{Qan, UnitRef};
+                if let Ok(n) = credence_domain::certificate::CertificateNumber::parse(t) {
+                    Some(("c.number", n.to_string()))
+                } else if let Ok(q) = Qan::parse(t) {
+                    Some(("c.qan", q.to_string()))
+                } else if let Ok(u) = UnitRef::parse(t) {
+                    Some(("c.unit_reference", u.to_string()))
+                } else {
+                    None
+                }
+            });
+        if let Some((column, _)) = &exact {
+            sql.push_str(&format!(" and {column} = {}", next()));
+        }
         let like = f
             .text
             .as_ref()
+            .filter(|_| exact.is_none())
             .map(|t| t.trim().to_lowercase())
             .filter(|t| !t.is_empty())
             .map(|t| {
@@ -284,6 +308,9 @@ impl Store {
         }
         if let Some(s) = &f.status {
             q = q.bind(s.clone());
+        }
+        if let Some((_, value)) = exact {
+            q = q.bind(value);
         }
         if let Some(l) = like {
             q = q.bind(l);
