@@ -59,6 +59,8 @@ pub struct App {
     ephemeral_key: ed25519_dalek::SigningKey,
     /// Caseload summaries by (learner, viewer), with the stamp they were computed at.
     case_cache: needs::CaseCache,
+    /// Who is computing whose caseload now.
+    case_gates: needs::CaseGates,
     /// Sends the email jobs' messages (only workers use it).
     pub mailer: Arc<crate::mail::Mailer>,
     /// The address people reach this instance at, for links in emails (and, later, on
@@ -96,6 +98,7 @@ impl App {
             key_file: None,
             ephemeral_key: audit::new_signing_key(),
             case_cache: Arc::default(),
+            case_gates: Arc::default(),
             mailer: Arc::new(crate::mail::Mailer::folder(
                 std::env::temp_dir().join("credence-outbox"),
             )),

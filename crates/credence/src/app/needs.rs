@@ -294,6 +294,11 @@ pub(crate) type CaseCache = std::sync::Arc<
     std::sync::RwLock<std::collections::HashMap<(i64, i64), (i64, std::sync::Arc<CaseSummary>)>>,
 >;
 
+/// One lock per person whose caseload is being computed (see `caseload_summaries`).
+pub(crate) type CaseGates = std::sync::Arc<
+    std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+>;
+
 /// Entries kept before the cache starts again (a bound on memory).
 const CASE_CACHE_MAX: usize = 100_000;
 
@@ -313,13 +318,15 @@ impl App {
             .into_iter()
             .collect();
         let mut out = std::collections::HashMap::new();
-        let mut stale = Vec::new();
-        {
+        let fresh = |out: &mut std::collections::HashMap<i64, std::sync::Arc<CaseSummary>>,
+                     among: &[i64]|
+         -> AppResult<Vec<i64>> {
             let cache = self
                 .case_cache
                 .read()
                 .map_err(|_| AppError::Internal("caseload cache poisoned".into()))?;
-            for &l in learners {
+            let mut stale = Vec::new();
+            for &l in among {
                 let stamp = stamps.get(&l).copied().unwrap_or(0);
                 match cache.get(&(l, actor.person_id)) {
                     Some((s, summary)) if *s == stamp => {
@@ -328,7 +335,27 @@ impl App {
                     _ => stale.push(l),
                 }
             }
+            Ok(stale)
+        };
+        let mut stale = fresh(&mut out, learners)?;
+        if stale.is_empty() {
+            return Ok(out);
         }
+        // One request per person computes what is missing; the others asking at the same
+        // moment (a cold cache after a restart, a busy morning) wait for it and then find the
+        // summaries made, instead of all computing the same ones at once.
+        let gate = {
+            let mut gates = self
+                .case_gates
+                .lock()
+                .map_err(|_| AppError::Internal("caseload gates poisoned".into()))?;
+            if gates.len() > 10_000 {
+                gates.retain(|_, g| std::sync::Arc::strong_count(g) > 1);
+            }
+            gates.entry(actor.person_id).or_default().clone()
+        };
+        let _turn = gate.lock().await;
+        stale = fresh(&mut out, &stale)?;
         for l in stale {
             let Ok(p) = self.portfolio(actor, l).await else {
                 continue;
