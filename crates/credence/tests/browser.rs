@@ -31,17 +31,25 @@ fn missing_prerequisite() -> Option<String> {
     None
 }
 
+/// Whether the browser tests can run here. Under CI=true a missing prerequisite fails the
+/// test; elsewhere the skip is written to the real stderr, past the harness's capture.
+fn browsers_here() -> bool {
+    let Some(why) = missing_prerequisite() else {
+        return true;
+    };
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("browser tests are required under CI=true: {why}");
+    }
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("\n!!!!! SKIPPING the browser tests: {why}\n").as_bytes(),
+    );
+    false
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_in_headless_chromium() {
-    if let Some(why) = missing_prerequisite() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("browser tests are required under CI=true: {why}");
-        }
-        // Written to the real stderr, past the test harness's capture, so a skip is seen.
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            format!("\n!!!!! SKIPPING the browser tests: {why}\n").as_bytes(),
-        );
+    if !browsers_here() {
         return;
     }
     let mut app = common::app_on(&common::sqlite_url()).await;
@@ -95,14 +103,7 @@ async fn pages_in_headless_chromium() {
 /// server of its own, so the demo the other browser tests read is untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn occasions_in_headless_chromium() {
-    if let Some(why) = missing_prerequisite() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("browser tests are required under CI=true: {why}");
-        }
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            format!("\n!!!!! SKIPPING the browser tests: {why}\n").as_bytes(),
-        );
+    if !browsers_here() {
         return;
     }
     const UNIT: &str = "H/502/8599";
@@ -215,14 +216,7 @@ async fn occasions_in_headless_chromium() {
 /// task is queued, so the page is seen waiting before it is seen done.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_in_headless_chromium() {
-    if let Some(why) = missing_prerequisite() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("browser tests are required under CI=true: {why}");
-        }
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            format!("\n!!!!! SKIPPING the browser tests: {why}\n").as_bytes(),
-        );
+    if !browsers_here() {
         return;
     }
     let d = common::demo_centres(&common::sqlite_url()).await;

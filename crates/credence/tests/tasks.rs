@@ -41,8 +41,17 @@ fn csv(rows: usize, tag: &str) -> String {
     out
 }
 
-fn upload_body(boundary: &str, csv: &str) -> Vec<u8> {
-    common::multipart_file(boundary, "file", "learners.csv", csv.as_bytes())
+/// Upload a registrations file from the centre's page, as its administrator (`token`).
+async fn upload(router: &axum::Router, centre: i64, token: &str, csv: &str) -> common::Reply {
+    let b = "task-boundary";
+    common::post(
+        router,
+        &format!("/centres/{centre}/registrations/upload"),
+        token,
+        &format!("multipart/form-data; boundary={b}"),
+        common::multipart_file(b, "file", "learners.csv", csv.as_bytes()),
+    )
+    .await
 }
 
 /// The task a 303 answer points to.
@@ -71,15 +80,7 @@ async fn large_files_register_in_the_background(url: String) {
     let before = learners(&app).await;
 
     // The upload answers at once with the task's page; nothing is registered yet.
-    let b = "task-boundary";
-    let r = common::post(
-        &router,
-        &format!("/centres/{}/registrations/upload", d.north),
-        &admin,
-        &format!("multipart/form-data; boundary={b}"),
-        upload_body(b, &csv(5, "Big")),
-    )
-    .await;
+    let r = upload(&router, d.north, &admin, &csv(5, "Big")).await;
     let task = task_of(&r);
     assert_eq!(learners(&app).await, before);
     let page = get(&router, &format!("/tasks/{task}"), &admin).await;
@@ -211,16 +212,8 @@ async fn a_bad_file_fails_with_its_reason(url: String) {
     let router = credence::web::router(app.clone());
     let admin = token_for(&app, "admin@northgate.demo").await;
     let before = learners(&app).await;
-    let b = "bad-boundary";
     let bad = "name,born\nAda,1990\nGrace,1906\nAlan,1912\n";
-    let r = common::post(
-        &router,
-        &format!("/centres/{}/registrations/upload", d.north),
-        &admin,
-        &format!("multipart/form-data; boundary={b}"),
-        upload_body(b, bad),
-    )
-    .await;
+    let r = upload(&router, d.north, &admin, bad).await;
     let task = task_of(&r);
     let ran = app.run_due_jobs("test-worker").await.unwrap();
     assert!(
@@ -238,14 +231,7 @@ async fn a_bad_file_fails_with_its_reason(url: String) {
     // With rows in error and good rows not asked for: done, nothing registered, each row's
     // problem listed.
     let mixed = format!("{}Too,Young,2015-01-01,610/3788/6\n", csv(3, "Mixed"));
-    let r = common::post(
-        &router,
-        &format!("/centres/{}/registrations/upload", d.north),
-        &admin,
-        &format!("multipart/form-data; boundary={b}"),
-        upload_body(b, &mixed),
-    )
-    .await;
+    let r = upload(&router, d.north, &admin, &mixed).await;
     let task = task_of(&r);
     app.run_due_jobs("test-worker").await.unwrap();
     let page = get(&router, &format!("/tasks/{task}"), &admin).await;

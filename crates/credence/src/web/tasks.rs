@@ -91,20 +91,7 @@ fn shown(t: &TaskView) -> Option<Shown> {
             .error
             .clone()
             .unwrap_or_else(|| "it failed for a reason not recorded".into());
-        let again = match &t.work {
-            TaskWork::Registrations { centre, .. } => (
-                format!("/centres/{centre}/registrations/new"),
-                "Upload the file again".to_string(),
-            ),
-            TaskWork::QaPlan { centre, .. } => {
-                (format!("/centres/{centre}/qa"), "Back to the plan".into())
-            }
-            TaskWork::PortfolioZip { learner } => (
-                format!("/learners/{learner}/portfolio"),
-                "Back to the portfolio".into(),
-            ),
-            TaskWork::OwnDataZip => ("/account/data".into(), "Back to your data".into()),
-        };
+        let again = back_to(&t.work);
         return Some(Shown {
             headline: "This task could not be done".into(),
             success: false,
@@ -213,54 +200,69 @@ fn shown(t: &TaskView) -> Option<Shown> {
             )],
         },
         TaskResult::PortfolioZip {
-            learner,
             file_name,
             bytes,
             kept_until,
             ..
-        } => Shown {
-            headline: "The portfolio zip is ready".into(),
-            success: true,
-            lines: vec![format!(
-                "{file_name} ({}) can be downloaded until {}.",
-                crate::evidence_store::human_size(*bytes),
-                crate::format::uk_date(kept_until)
-            )],
-            problems: Vec::new(),
-            links: vec![
-                (
-                    format!("/tasks/{}/file", t.id),
-                    format!("Download {file_name}"),
-                ),
-                (
-                    format!("/learners/{learner}/portfolio"),
-                    "Back to the portfolio".into(),
-                ),
-            ],
-        },
+        } => zip_ready(
+            t,
+            "The portfolio zip is ready",
+            file_name,
+            *bytes,
+            kept_until,
+        ),
         TaskResult::OwnDataZip {
             file_name,
             bytes,
             kept_until,
             ..
-        } => Shown {
-            headline: "The zip of your data is ready".into(),
-            success: true,
-            lines: vec![format!(
-                "{file_name} ({}) can be downloaded until {}.",
-                crate::evidence_store::human_size(*bytes),
-                crate::format::uk_date(kept_until)
-            )],
-            problems: Vec::new(),
-            links: vec![
-                (
-                    format!("/tasks/{}/file", t.id),
-                    format!("Download {file_name}"),
-                ),
-                ("/account/data".into(), "Back to your data".into()),
-            ],
-        },
+        } => zip_ready(
+            t,
+            "The zip of your data is ready",
+            file_name,
+            *bytes,
+            kept_until,
+        ),
     })
+}
+
+/// A zip a task made: its download, and the way back to where it was asked for.
+fn zip_ready(t: &TaskView, headline: &str, file_name: &str, bytes: u64, kept_until: &str) -> Shown {
+    Shown {
+        headline: headline.into(),
+        success: true,
+        lines: vec![format!(
+            "{file_name} ({}) can be downloaded until {}.",
+            crate::evidence_store::human_size(bytes),
+            crate::format::uk_date(kept_until)
+        )],
+        problems: Vec::new(),
+        links: vec![
+            (
+                format!("/tasks/{}/file", t.id),
+                format!("Download {file_name}"),
+            ),
+            back_to(&t.work),
+        ],
+    }
+}
+
+/// Where a task was asked for from, and the link's words.
+fn back_to(work: &TaskWork) -> (String, String) {
+    match work {
+        TaskWork::Registrations { centre, .. } => (
+            format!("/centres/{centre}/registrations/new"),
+            "Upload the file again".to_string(),
+        ),
+        TaskWork::QaPlan { centre, .. } => {
+            (format!("/centres/{centre}/qa"), "Back to the plan".into())
+        }
+        TaskWork::PortfolioZip { learner } => (
+            format!("/learners/{learner}/portfolio"),
+            "Back to the portfolio".into(),
+        ),
+        TaskWork::OwnDataZip => ("/account/data".into(), "Back to your data".into()),
+    }
 }
 
 fn status_words(t: &TaskView) -> (&'static str, &'static str) {
