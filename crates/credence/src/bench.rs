@@ -824,6 +824,15 @@ async fn qa_plan(db: &BenchDb, learners: usize) -> Result<()> {
                     .bind(centre)
                     .execute(&mut *tx)
                     .await?;
+                crate::store::note_unit_work(
+                    &mut tx,
+                    centre,
+                    r.learner_id,
+                    unit,
+                    assessor,
+                    &at(i + k),
+                )
+                .await?;
                 judgements += 1;
             }
             if u < 2 {

@@ -920,8 +920,31 @@ async fn a_database_with_data_upgrades(url: String) {
     let (first, second) = tokio::join!(store.migrate(), other.migrate());
     assert_eq!(
         first.unwrap() + second.unwrap(),
-        7,
-        "then 11 (authentication), 12 (evidence occasions), 13 (version moves), 14 (records), 15 (retention), 16 (tasks) and 17 (scale indexes), once"
+        8,
+        "then 11 (authentication), 12 (evidence occasions), 13 (version moves), 14 (records), 15 (retention), 16 (tasks), 17 (scale indexes) and 18 (unit work), once"
+    );
+    // The sampling plan's summary of the work (18) is built from the decisions already made.
+    let work = store.unit_work_at_centre(centre).await.unwrap();
+    assert_eq!(
+        work.iter()
+            .map(|w| (
+                w.learner_id,
+                w.unit_key.clone(),
+                w.assessor_id,
+                w.last_at.clone()
+            ))
+            .collect::<Vec<_>>(),
+        vec![(
+            learner,
+            unit.to_string(),
+            assessor,
+            "2030-01-04T00:00:00Z".to_string()
+        )],
+        "the old decision is in the plan's summary"
+    );
+    assert_eq!(
+        store.first_decisions_at_centre(centre).await.unwrap(),
+        vec![(assessor, "2030-01-04T00:00:00Z".to_string())]
     );
     let (queued, requested_by, done): (i64, Option<i64>, i64) = sqlx::query_as(
         "select count(*), max(requested_by), max(progress_done) from job where kind = 'email' and status = 'queued'",

@@ -492,6 +492,16 @@ async fn the_scale_generator_bulk_loads_a_consistent_awarding_organisation() {
     assert_eq!(count("registration").await, 2_000);
     assert_eq!(count("judgement").await, 40_000);
     assert_eq!(count("certificate").await, 10_000);
+    // What sampling plans read is built from the loaded judgements: one row per learner's
+    // unit and assessor.
+    let (groups,): (i64,) = sqlx::query_as(
+        "select count(*) from (select distinct centre_id, learner_id, unit_key, assessor_id from judgement) g",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert!(groups > 2_000);
+    assert_eq!(count("unit_work").await, groups);
     // The keys are back: a judgement for a learner who does not exist is refused.
     let orphan = sqlx::query(
         "insert into judgement (learner_id, unit_key, criterion, outcome, feedback, rpl, assessor_id, at, centre_id) \

@@ -43,7 +43,32 @@ async fn evidence_keys(app: &App, learner: i64) -> Vec<String> {
         .collect()
 }
 
+type WorkKey = (i64, i64, String, i64, String, String);
+
+/// What sampling plans read (`unit_work`, kept as decisions are recorded) against the same
+/// grouped from every decision: they must agree at every step.
+async fn plan_summary_matches_the_decisions(app: &App) -> Vec<WorkKey> {
+    let kept: Vec<WorkKey> = sqlx::query_as(
+        "select centre_id, learner_id, unit_key, assessor_id, first_at, last_at from unit_work \
+         order by centre_id, learner_id, unit_key, assessor_id",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    let grouped: Vec<WorkKey> = sqlx::query_as(
+        "select centre_id, learner_id, unit_key, assessor_id, min(at), max(at) from judgement \
+         group by centre_id, learner_id, unit_key, assessor_id \
+         order by centre_id, learner_id, unit_key, assessor_id",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept, grouped, "the plan's summary is the decisions'");
+    kept
+}
+
 async fn disposal_ages_the_demo(app: App) {
+    let work = plan_summary_matches_the_decisions(&app).await;
     let kwame = learner_of(&app, "kwame.learner@demo").await;
     let farah = learner_of(&app, "farah.learner@demo").await;
     let kwame_files = evidence_keys(&app, kwame).await;
@@ -106,6 +131,10 @@ async fn disposal_ages_the_demo(app: App) {
     assert!(evidence_keys(&app, kwame).await.is_empty());
     let kwame_centre = line.centre_id;
     assert_eq!(app.store.records_at(kwame, kwame_centre).await.unwrap(), 0);
+    // The sampling plan's summary of Kwame's work went with the decisions.
+    assert!(work.iter().any(|w| w.1 == kwame), "Kwame was judged");
+    let work = plan_summary_matches_the_decisions(&app).await;
+    assert!(work.iter().all(|w| w.1 != kwame || w.0 != kwame_centre));
 
     // Farah, held, is untouched.
     assert_eq!(evidence_keys(&app, farah).await, farah_files);

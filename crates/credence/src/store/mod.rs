@@ -244,6 +244,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0017_scale_indexes.sql"),
         postgres: include_str!("../../migrations/postgres/0017_scale_indexes.sql"),
     },
+    Migration {
+        version: 18,
+        name: "unit_work",
+        sqlite: include_str!("../../migrations/sqlite/0018_unit_work.sql"),
+        postgres: include_str!("../../migrations/postgres/0018_unit_work.sql"),
+    },
 ];
 
 /// The key of the PostgreSQL advisory lock [`Store::migrate_to`] holds: "credence" in ASCII,

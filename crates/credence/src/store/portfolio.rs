@@ -184,6 +184,34 @@ async fn learner_of_evidence(tx: &mut sqlx::AnyConnection, evidence_id: i64) -> 
 /// What a write decided on a view that has since changed is told.
 pub const STALE_VIEW: &str = "someone else changed this portfolio a moment ago: reload the page, check what changed, and try again";
 
+/// Keep `unit_work` (what a sampling plan reads) up to date with a judgement recorded at `at`,
+/// in the judgement's transaction: the row of this learner's unit and assessor at the centre
+/// gets `at` as its latest judgement (and its first, if it is new).
+pub(crate) async fn note_unit_work(
+    tx: &mut sqlx::AnyConnection,
+    centre_id: i64,
+    learner_id: i64,
+    unit_key: &str,
+    assessor_id: i64,
+    at: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "insert into unit_work (centre_id, learner_id, unit_key, assessor_id, first_at, last_at) \
+         values ($1, $2, $3, $4, $5, $5) \
+         on conflict (centre_id, learner_id, unit_key, assessor_id) do update set \
+         first_at = case when excluded.first_at < unit_work.first_at then excluded.first_at else unit_work.first_at end, \
+         last_at = case when excluded.last_at > unit_work.last_at then excluded.last_at else unit_work.last_at end",
+    )
+    .bind(centre_id)
+    .bind(learner_id)
+    .bind(unit_key)
+    .bind(assessor_id)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Bump the learner's portfolio stamp, in the transaction of the change; with an
     /// expected stamp ([`Store::expecting`]), only if it has not moved.
@@ -487,6 +515,7 @@ impl Store {
         centre_id: i64,
     ) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
+        let at = super::now();
         let (id,): (i64,) = sqlx::query_as("insert into judgement (learner_id, unit_key, criterion, outcome, feedback, rpl, assessor_id, at, centre_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning judgement_id")
             .bind(learner_id)
             .bind(unit_key)
@@ -495,10 +524,11 @@ impl Store {
             .bind(feedback)
             .bind(i64::from(rpl))
             .bind(assessor_id)
-            .bind(super::now())
+            .bind(&at)
             .bind(centre_id)
             .fetch_one(&mut *tx)
             .await?;
+        note_unit_work(&mut tx, centre_id, learner_id, unit_key, assessor_id, &at).await?;
         self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;
         Ok(id)
@@ -528,6 +558,9 @@ impl Store {
                 .bind(centre_id)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if !rows.is_empty() {
+            note_unit_work(&mut tx, centre_id, learner_id, unit_key, assessor_id, &at).await?;
         }
         self.bump(&mut tx, learner_id).await?;
         self.commit(tx, &[]).await?;

@@ -478,6 +478,10 @@ impl Store {
                 "delete from judgement where learner_id = $1 and centre_id = $2",
             ),
             (
+                "unit_work",
+                "delete from unit_work where learner_id = $1 and centre_id = $2",
+            ),
+            (
                 "criterion_reply",
                 "delete from criterion_reply where learner_id = $1 and centre_id = $2",
             ),

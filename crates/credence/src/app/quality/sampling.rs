@@ -72,6 +72,8 @@ pub struct CentrePlan {
 /// What the plans of a centre's qualifications read from the database, once for all.
 struct CentreReads {
     work: Vec<crate::store::UnitWorkRow>,
+    /// Each assessor's first decision at the centre (any qualification).
+    first_decisions: HashMap<i64, String>,
     samples: Vec<SampleRow>,
     /// Referrals in the last 90 days, by assessor.
     referrals: HashMap<i64, i64>,
@@ -256,15 +258,17 @@ impl App {
     async fn centre_reads(&self, centre: i64, day: NaiveDate) -> AppResult<CentreReads> {
         let since = (day - Duration::days(90)).format("%Y-%m-%d").to_string();
         let year_ago = day - Duration::days(365);
-        // Four reads at once, each on its own connection.
-        let (work, samples, referrals, standardisations) = tokio::try_join!(
+        // The work (three large reads, one after another) beside the small reads.
+        let (work, first_decisions, samples, referrals, standardisations) = tokio::try_join!(
             self.store.unit_work_at_centre(centre),
+            self.store.first_decisions_at_centre(centre),
             self.store.samples_at_centre(centre),
             self.store.referral_counts(centre, &since),
             self.store.standardisations(centre),
         )?;
         Ok(CentreReads {
             work,
+            first_decisions: first_decisions.into_iter().collect(),
             samples,
             referrals: referrals.into_iter().collect(),
             concerns: standardisations
@@ -301,58 +305,20 @@ impl App {
         }
         // One row per learner's unit and assessor: the latest to judge is the unit's
         // assessor; its sign-off and its evidence's methods and locations come along.
-        struct Judged {
-            assessor: i64,
-            last_at: String,
-            signed_at: Option<String>,
-            methods: Vec<String>,
-            locations: Vec<String>,
-        }
-        // "kind:source,kind:source" into the methods and the locations, each once.
-        let split = |text: Option<&str>| -> (Vec<String>, Vec<String>) {
-            let mut methods = BTreeSet::new();
-            let mut locations = BTreeSet::new();
-            for pair in text.unwrap_or_default().split(',') {
-                if let Some((kind, source)) = pair.split_once(':') {
-                    methods.insert(kind.to_string());
-                    locations.insert(source.to_string());
-                }
-            }
-            (
-                methods.into_iter().collect(),
-                locations.into_iter().collect(),
-            )
-        };
-        let mut judged: HashMap<(i64, String), Judged> = HashMap::new();
-        // Each assessor's first decision at the centre (any qualification).
-        let mut first_decision: HashMap<i64, String> = HashMap::new();
+        // The latest to judge a learner's unit is its assessor.
+        let mut judged: HashMap<(i64, &str), &crate::store::UnitWorkRow> = HashMap::new();
         for j in &reads.work {
-            let first = first_decision
-                .entry(j.assessor_id)
-                .or_insert_with(|| j.first_at.clone());
-            if j.first_at < *first {
-                first.clone_from(&j.first_at);
-            }
             if !regs_of.contains_key(&j.learner_id) {
                 continue;
             }
             let newer = judged
-                .get(&(j.learner_id, j.unit_key.clone()))
+                .get(&(j.learner_id, j.unit_key.as_str()))
                 .is_none_or(|k| j.last_at > k.last_at);
             if newer {
-                let (methods, locations) = split(j.methods.as_deref());
-                judged.insert(
-                    (j.learner_id, j.unit_key.clone()),
-                    Judged {
-                        assessor: j.assessor_id,
-                        last_at: j.last_at.clone(),
-                        signed_at: j.signed_at.clone(),
-                        methods,
-                        locations,
-                    },
-                );
+                judged.insert((j.learner_id, j.unit_key.as_str()), j);
             }
         }
+        let first_decision = &reads.first_decisions;
         lap("methods");
         let samples: Vec<SampleRow> = reads
             .samples
@@ -374,15 +340,15 @@ impl App {
             };
             let signed = k.signed_at.as_deref();
             for (r, units) in list {
-                if !units.contains(&key.1) {
+                if !units.contains(key.1) {
                     continue;
                 }
                 work.push(Work {
                     registration: r.registration_id,
                     learner: r.learner_id,
-                    unit: key.1.clone(),
-                    assessor: k.assessor,
-                    stage: match referred.get(&(r.registration_id, key.1.as_str())) {
+                    unit: key.1.to_string(),
+                    assessor: k.assessor_id,
+                    stage: match referred.get(&(r.registration_id, key.1)) {
                         Some(stage) => *stage,
                         None if signed.is_some() => Stage::Summative,
                         None => Stage::Interim,
