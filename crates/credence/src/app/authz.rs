@@ -931,6 +931,7 @@ mod tests {
                 ao_code: (*role == 1 || *role == 2).then(|| AOS[*ao].to_string()),
                 centre_id: (*role == 0 || *role == 3).then_some(*centre),
                 learner_id: (*role == 3).then_some(LEARNER + i64::from(*centre == 0)),
+                centre_name: None,
             })
             .collect();
         Actor {

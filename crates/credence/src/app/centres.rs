@@ -24,8 +24,7 @@ impl App {
             return self.visible_centres(actor).await;
         }
         Ok(self
-            .store
-            .centres()
+            .centres_worked_at(actor)
             .await?
             .into_iter()
             .filter_map(|c| {
@@ -43,6 +42,29 @@ impl App {
             .collect())
     }
 
+    /// The centres the actor has a role at, by name: from their grants, which carry the
+    /// centre's name (read with them on every request), so every page of someone who works
+    /// at a centre or two does not read every centre there is.
+    async fn centres_worked_at(&self, actor: &Actor) -> AppResult<Vec<CentreRow>> {
+        let mut centres: Vec<CentreRow> = Vec::new();
+        for g in &actor.grants {
+            let Some(id) = g.centre_id else { continue };
+            if centres.iter().any(|c| c.centre_id == id) {
+                continue;
+            }
+            match &g.centre_name {
+                Some(name) => centres.push(CentreRow {
+                    centre_id: id,
+                    name: name.clone(),
+                }),
+                // An actor made without the names (tests): read the centre.
+                None => centres.extend(self.store.centre(id).await?),
+            }
+        }
+        centres.sort_by(|a, b| (&a.name, a.centre_id).cmp(&(&b.name, b.centre_id)));
+        Ok(centres)
+    }
+
     pub async fn visible_centres(&self, actor: &Actor) -> AppResult<Vec<CentreSummary>> {
         let mut out = Vec::new();
         let my_aos = actor.ao_codes();
@@ -56,7 +78,12 @@ impl App {
         } else {
             HashMap::new()
         };
-        for c in self.store.centres().await? {
+        let centres = if overseer {
+            self.store.centres().await?
+        } else {
+            self.centres_worked_at(actor).await?
+        };
+        for c in centres {
             let roles: Vec<String> = actor
                 .centre_roles(c.centre_id)
                 .into_iter()

@@ -303,20 +303,19 @@ pub(crate) type CaseGates = std::sync::Arc<
 const CASE_CACHE_MAX: usize = 100_000;
 
 impl App {
-    /// Summaries of `learners` (the viewer's caseload, so already theirs to see) for the
-    /// caseload page. One query finds which portfolios changed since last time; only those
-    /// are loaded and computed again, through the full, authorised portfolio view.
+    /// Summaries of a caseload's learners (so already the viewer's to see) for the caseload
+    /// page, from `(learner, portfolio stamp)` pairs read with the caseload's registrations
+    /// ([`crate::store::Store::caseload_registrations`]). Only the portfolios whose stamp moved
+    /// since last time are loaded and computed again, through the full, authorised
+    /// portfolio view.
     pub async fn caseload_summaries(
         &self,
         actor: &Actor,
-        learners: &[i64],
+        stamped: &[(i64, i64)],
     ) -> AppResult<std::collections::HashMap<i64, std::sync::Arc<CaseSummary>>> {
-        let stamps: std::collections::HashMap<i64, i64> = self
-            .store
-            .portfolio_stamps(learners)
-            .await?
-            .into_iter()
-            .collect();
+        let stamps: std::collections::HashMap<i64, i64> = stamped.iter().copied().collect();
+        let learners: Vec<i64> = stamped.iter().map(|(l, _)| *l).collect();
+        let learners = &learners[..];
         let mut out = std::collections::HashMap::new();
         let fresh = |out: &mut std::collections::HashMap<i64, std::sync::Arc<CaseSummary>>,
                      among: &[i64]|

@@ -362,14 +362,7 @@ impl App {
         match self.store.api_token_person(&token_hash(token)).await? {
             // A token is made in a signed-in session: it counts as a second factor once the
             // person has one (their sign-ins need it from then on).
-            Some(p) => {
-                let factor = self
-                    .store
-                    .second_factor(p)
-                    .await?
-                    .is_some_and(|f| f.confirmed_at.is_some());
-                self.actor_for(p, None, None, None, factor).await
-            }
+            Some((p, factor)) => self.actor_for(p, None, None, None, factor).await,
             None => Ok(None),
         }
     }

@@ -43,6 +43,10 @@ pub struct GrantRow {
     pub ao_code: Option<String>,
     pub centre_id: Option<i64>,
     pub learner_id: Option<i64>,
+    /// The centre's name, where the grant is at a centre (read with the grants on every
+    /// request, so pages need not read the centres again).
+    #[sqlx(default)]
+    pub centre_name: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -64,6 +68,14 @@ pub struct LearnerRow {
     pub family_name: String,
     pub date_of_birth: String,
     pub email: Option<String>,
+}
+
+/// A registration in a caseload, with the learner's portfolio stamp.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseloadRow {
+    #[sqlx(flatten)]
+    pub registration: RegistrationRow,
+    pub stamp: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -428,11 +440,12 @@ impl Store {
             Option<String>,
             Option<i64>,
             Option<i64>,
+            Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "select cast(0 as bigint) as k, p.person_id as id, p.email as a, p.display_name as b, p.disabled as c, cast(null as bigint) as d from person p where p.person_id = $1 \
-             union all select cast(1 as bigint), g.role_grant_id, g.role, g.ao_code, g.centre_id, g.learner_id from role_grant g where g.person_id = $1 \
-             union all select cast(2 as bigint), e.centre_id, e.ao_code, cast(null as text), cast(null as bigint), cast(null as bigint) from eqa_appointment e where e.person_id = $1 \
+            "select cast(0 as bigint) as k, p.person_id as id, p.email as a, p.display_name as b, p.disabled as c, cast(null as bigint) as d, cast(null as text) as e from person p where p.person_id = $1 \
+             union all select cast(1 as bigint), g.role_grant_id, g.role, g.ao_code, g.centre_id, g.learner_id, c.name from role_grant g left join centre c on c.centre_id = g.centre_id where g.person_id = $1 \
+             union all select cast(2 as bigint), e.centre_id, e.ao_code, cast(null as text), cast(null as bigint), cast(null as bigint), cast(null as text) from eqa_appointment e where e.person_id = $1 \
              order by 1, 2",
         )
         .bind(person_id)
@@ -441,7 +454,7 @@ impl Store {
         let mut person = None;
         let mut grants = Vec::new();
         let mut eqa = Vec::new();
-        for (k, id, a, b, c, d) in rows {
+        for (k, id, a, b, c, d, e) in rows {
             match k {
                 0 => {
                     person = Some(PersonRow {
@@ -460,6 +473,7 @@ impl Store {
                     ao_code: b,
                     centre_id: c,
                     learner_id: d,
+                    centre_name: e,
                 }),
                 _ => eqa.push((id, a.unwrap_or_default())),
             }
@@ -547,14 +561,18 @@ impl Store {
     }
 
     /// The person a live (unrevoked) API token belongs to.
-    pub async fn api_token_person(&self, hash: &str) -> StoreResult<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "select person_id from api_token where token_hash = $1 and revoked_at is null",
+    /// The person behind a live API token, and whether they have a confirmed second factor
+    /// (one query: it runs on every API request).
+    pub async fn api_token_person(&self, hash: &str) -> StoreResult<Option<(i64, bool)>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "select t.person_id, case when f.confirmed_at is null then 0 else 1 end \
+             from api_token t left join second_factor f on f.person_id = t.person_id \
+             where t.token_hash = $1 and t.revoked_at is null",
         )
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(p,)| p))
+        Ok(row.map(|(p, factor)| (p, factor != 0)))
     }
 
     pub async fn api_tokens(
@@ -1210,14 +1228,23 @@ impl Store {
 
 impl Store {
     /// Registrations at a centre to which this person is assigned in this role.
-    pub async fn assigned_registrations(
+    /// The registrations at a centre assigned to a person in a role (their caseload), by
+    /// learner's name, each with the learner's portfolio stamp (0 before their first
+    /// change): one query, as the caseload page reads both on every load.
+    pub async fn caseload_registrations(
         &self,
         person_id: i64,
         centre_id: i64,
         role: &str,
-    ) -> StoreResult<Vec<RegistrationRow>> {
+    ) -> StoreResult<Vec<CaseloadRow>> {
+        let select = REGISTRATION_SELECT.replacen(
+            " from registration r ",
+            ", coalesce(ps.version, 0) as stamp from registration r \
+             left join portfolio_stamp ps on ps.learner_id = r.learner_id ",
+            1,
+        );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{REGISTRATION_SELECT} where r.centre_id = $1 and r.registration_id in (select registration_id from assignment where person_id = $2 and role = $3) order by l.family_name, l.given_name"
+            "{select} where r.centre_id = $1 and r.registration_id in (select registration_id from assignment where person_id = $2 and role = $3) order by l.family_name, l.given_name"
         )))
         .bind(centre_id)
         .bind(person_id)

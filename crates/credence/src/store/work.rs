@@ -58,22 +58,3 @@ impl Store {
         Ok(rows.into_iter().map(|(p,)| p).collect())
     }
 }
-
-impl Store {
-    /// The portfolio stamps of several learners at once (learners never changed have none).
-    pub async fn portfolio_stamps(&self, learners: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
-        if learners.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list = learners
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select learner_id, version from portfolio_stamp where learner_id in ({list})"
-        )))
-        .fetch_all(&self.pool)
-        .await?)
-    }
-}

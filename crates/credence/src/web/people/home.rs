@@ -327,7 +327,7 @@ pub(super) async fn home_page_filtered(
                 let centre_id = active.centre_id.unwrap_or_default();
                 let regs = app
                     .store
-                    .assigned_registrations(actor.person_id, centre_id, active.role.as_str())
+                    .caseload_registrations(actor.person_id, centre_id, active.role.as_str())
                     .await
                     .map_err(AppError::from)?;
                 let what = if active.role == "iqa" {
@@ -352,16 +352,22 @@ pub(super) async fn home_page_filtered(
                 let mut ready_rows = Vec::new();
                 let regs: Vec<_> = regs
                     .into_iter()
-                    .filter(|r| r.status != "withdrawn" && r.status != "transferred")
+                    .filter(|c| {
+                        c.registration.status != "withdrawn"
+                            && c.registration.status != "transferred"
+                    })
                     .collect();
                 let total = regs.len();
                 let summaries = app
                     .caseload_summaries(
                         actor,
-                        &regs.iter().map(|r| r.learner_id).collect::<Vec<_>>(),
+                        &regs
+                            .iter()
+                            .map(|c| (c.registration.learner_id, c.stamp))
+                            .collect::<Vec<_>>(),
                     )
                     .await?;
-                for r in regs {
+                for r in regs.into_iter().map(|c| c.registration) {
                     let on_break = r.status == "on_break";
                     let name = format!("{} {}", r.given_name, r.family_name);
                     let q = filter.q.trim().to_lowercase();
