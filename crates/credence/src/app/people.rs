@@ -311,26 +311,21 @@ impl App {
         session_hash: Option<String>,
         second_factor: bool,
     ) -> AppResult<Option<Actor>> {
-        let Some((p, grants, eqa_centres)) = self.store.person_with_roles(person_id).await? else {
+        let Some((person, grants, eqa_centres)) = self.store.person_with_roles(person_id).await?
+        else {
             return Ok(None);
         };
-        if p.disabled != 0 {
-            return Ok(None);
-        }
-        let active = active
-            .and_then(|id| grants.iter().find(|g| g.role_grant_id == id).cloned())
-            .or_else(|| grants.first().cloned());
-        Ok(Some(Actor {
-            person_id,
-            email: p.email,
-            name: p.display_name,
-            eqa_centres,
-            grants,
-            active,
-            csrf,
+        Ok(actor_of_holder(
+            crate::store::CredentialHolder {
+                person,
+                grants,
+                eqa_centres,
+                active_grant_id: active,
+                csrf_token: csrf,
+                second_factor,
+            },
             session_hash,
-            second_factor,
-        }))
+        ))
     }
 
     /// A person as an actor outside any sign-in (demo data and tests act through the use
@@ -344,27 +339,22 @@ impl App {
     /// The actor behind a session cookie's token, if the session is live.
     pub async fn actor_from_session(&self, token: &str) -> AppResult<Option<Actor>> {
         let hash = token_hash(token);
-        let Some(s) = self.store.session(&hash).await? else {
-            return Ok(None);
-        };
-        self.actor_for(
-            s.person_id,
-            s.active_grant_id,
-            Some(s.csrf_token),
-            Some(hash),
-            s.second_factor != 0,
-        )
-        .await
+        Ok(self
+            .store
+            .session_holder(&hash)
+            .await?
+            .and_then(|h| actor_of_holder(h, Some(hash))))
     }
 
     /// The actor behind an API token (`Authorization: Bearer ...`).
     pub async fn actor_from_api_token(&self, token: &str) -> AppResult<Option<Actor>> {
-        match self.store.api_token_person(&token_hash(token)).await? {
-            // A token is made in a signed-in session: it counts as a second factor once the
-            // person has one (their sign-ins need it from then on).
-            Some((p, factor)) => self.actor_for(p, None, None, None, factor).await,
-            None => Ok(None),
-        }
+        // A token is made in a signed-in session: it counts as a second factor once the
+        // person has one (their sign-ins need it from then on).
+        Ok(self
+            .store
+            .token_holder(&token_hash(token))
+            .await?
+            .and_then(|h| actor_of_holder(h, None)))
     }
 
     /// Switch the role in use for this session.
@@ -757,4 +747,30 @@ impl App {
         }
         Ok(Some(self.open_session(person, address, false).await?))
     }
+}
+
+/// The actor a credential's holder acts as: none if their account is disabled. The role in
+/// use is the one the session chose, if they still hold it, or their first.
+fn actor_of_holder(
+    h: crate::store::CredentialHolder,
+    session_hash: Option<String>,
+) -> Option<Actor> {
+    if h.person.disabled != 0 {
+        return None;
+    }
+    let active = h
+        .active_grant_id
+        .and_then(|id| h.grants.iter().find(|g| g.role_grant_id == id).cloned())
+        .or_else(|| h.grants.first().cloned());
+    Some(Actor {
+        person_id: h.person.person_id,
+        email: h.person.email,
+        name: h.person.display_name,
+        eqa_centres: h.eqa_centres,
+        grants: h.grants,
+        active,
+        csrf: h.csrf_token,
+        session_hash,
+        second_factor: h.second_factor,
+    })
 }

@@ -49,15 +49,27 @@ pub struct GrantRow {
     pub centre_name: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SessionRow {
-    pub session_hash: String,
-    pub person_id: i64,
-    pub csrf_token: String,
+/// Whose roles [`Store::holder_with_roles`] reads: a person's, or a credential's holder.
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    Person(i64),
+    Token(&'a str),
+    Session(&'a str),
+}
+
+/// The person behind a credential (a session or an API token), with their roles.
+#[derive(Debug, Clone)]
+pub struct CredentialHolder {
+    pub person: PersonRow,
+    pub grants: Vec<GrantRow>,
+    /// (centre, AO) of each EQA appointment.
+    pub eqa_centres: Vec<(i64, String)>,
+    /// A session's role in use.
     pub active_grant_id: Option<i64>,
-    pub expires_at: String,
-    /// The sign-in passed a second factor.
-    pub second_factor: i64,
+    /// A session's CSRF token.
+    pub csrf_token: Option<String>,
+    /// A session that passed a second factor, or the token of a person who has one.
+    pub second_factor: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -433,6 +445,44 @@ impl Store {
         &self,
         person_id: i64,
     ) -> StoreResult<Option<(PersonRow, Vec<GrantRow>, Vec<(i64, String)>)>> {
+        Ok(self
+            .holder_with_roles(Holder::Person(person_id))
+            .await?
+            .map(|h| (h.person, h.grants, h.eqa_centres)))
+    }
+
+    /// The holder of a live session, with the session's role in use, CSRF token and second
+    /// factor, and their roles: one query for every signed-in page.
+    pub async fn session_holder(&self, hash: &str) -> StoreResult<Option<CredentialHolder>> {
+        self.holder_with_roles(Holder::Session(hash)).await
+    }
+
+    /// The holder of a live API token, whether they have a confirmed second factor, and
+    /// their roles: one query for every API request.
+    pub async fn token_holder(&self, hash: &str) -> StoreResult<Option<CredentialHolder>> {
+        self.holder_with_roles(Holder::Token(hash)).await
+    }
+
+    async fn holder_with_roles(&self, holder: Holder<'_>) -> StoreResult<Option<CredentialHolder>> {
+        // `who`: the person, and what the credential says (x: the role in use, y: the CSRF
+        // token, z: second factor), then the person, their grants and appointments in one
+        // union, told apart by k.
+        let who = match holder {
+            Holder::Person(_) => {
+                "select person_id, cast(null as bigint) as x, cast(null as text) as y, cast(0 as bigint) as z \
+                 from person where person_id = $1"
+            }
+            Holder::Token(_) => {
+                "select t.person_id, cast(null as bigint) as x, cast(null as text) as y, \
+                 cast(case when f.confirmed_at is null then 0 else 1 end as bigint) as z \
+                 from api_token t left join second_factor f on f.person_id = t.person_id \
+                 where t.token_hash = $1 and t.revoked_at is null"
+            }
+            Holder::Session(_) => {
+                "select person_id, active_grant_id as x, csrf_token as y, cast(second_factor as bigint) as z \
+                 from session where session_hash = $1 and expires_at > $2"
+            }
+        };
         type Row = (
             i64,
             i64,
@@ -441,33 +491,47 @@ impl Store {
             Option<i64>,
             Option<i64>,
             Option<String>,
+            Option<i64>,
         );
-        let rows: Vec<Row> = sqlx::query_as(
-            "select cast(0 as bigint) as k, p.person_id as id, p.email as a, p.display_name as b, p.disabled as c, cast(null as bigint) as d, cast(null as text) as e from person p where p.person_id = $1 \
-             union all select cast(1 as bigint), g.role_grant_id, g.role, g.ao_code, g.centre_id, g.learner_id, c.name from role_grant g left join centre c on c.centre_id = g.centre_id where g.person_id = $1 \
-             union all select cast(2 as bigint), e.centre_id, e.ao_code, cast(null as text), cast(null as bigint), cast(null as bigint), cast(null as text) from eqa_appointment e where e.person_id = $1 \
-             order by 1, 2",
-        )
-        .bind(person_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut person = None;
-        let mut grants = Vec::new();
-        let mut eqa = Vec::new();
-        for (k, id, a, b, c, d, e) in rows {
-            match k {
-                0 => {
-                    person = Some(PersonRow {
-                        person_id: id,
-                        email: a.unwrap_or_default(),
-                        display_name: b.unwrap_or_default(),
-                        password_hash: None,
-                        disabled: c.unwrap_or(0),
+        let sql = format!(
+            "with who as ({who}) \
+             select cast(0 as bigint) as k, p.person_id as id, p.email as a, p.display_name as b, p.disabled as c, w.x as d, w.y as e, w.z as f \
+               from person p join who w on w.person_id = p.person_id \
+             union all select cast(1 as bigint), g.role_grant_id, g.role, g.ao_code, g.centre_id, g.learner_id, c.name, cast(null as bigint) \
+               from role_grant g join who w on w.person_id = g.person_id left join centre c on c.centre_id = g.centre_id \
+             union all select cast(2 as bigint), e.centre_id, e.ao_code, cast(null as text), cast(null as bigint), cast(null as bigint), cast(null as text), cast(null as bigint) \
+               from eqa_appointment e join who w on w.person_id = e.person_id \
+             order by 1, 2"
+        );
+        let query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+        let query = match holder {
+            Holder::Person(id) => query.bind(id),
+            Holder::Token(hash) => query.bind(hash.to_string()),
+            Holder::Session(hash) => query.bind(hash.to_string()).bind(now()),
+        };
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut found: Option<CredentialHolder> = None;
+        for (k, id, a, b, c, d, e, f) in rows {
+            match (k, found.as_mut()) {
+                (0, _) => {
+                    found = Some(CredentialHolder {
+                        person: PersonRow {
+                            person_id: id,
+                            email: a.unwrap_or_default(),
+                            display_name: b.unwrap_or_default(),
+                            password_hash: None,
+                            disabled: c.unwrap_or(0),
+                        },
+                        grants: Vec::new(),
+                        eqa_centres: Vec::new(),
+                        active_grant_id: d,
+                        csrf_token: e,
+                        second_factor: f.unwrap_or(0) != 0,
                     })
                 }
-                1 => grants.push(GrantRow {
+                (1, Some(h)) => h.grants.push(GrantRow {
                     role_grant_id: id,
-                    person_id,
+                    person_id: h.person.person_id,
                     role: super::Role::try_from(a.unwrap_or_default())
                         .map_err(StoreError::Corrupt)?,
                     ao_code: b,
@@ -475,10 +539,11 @@ impl Store {
                     learner_id: d,
                     centre_name: e,
                 }),
-                _ => eqa.push((id, a.unwrap_or_default())),
+                (_, Some(h)) => h.eqa_centres.push((id, a.unwrap_or_default())),
+                (_, None) => {}
             }
         }
-        Ok(person.map(|p| (p, grants, eqa)))
+        Ok(found)
     }
 
     pub async fn eqa_centres(&self, person_id: i64) -> StoreResult<Vec<(i64, String)>> {
@@ -513,16 +578,6 @@ impl Store {
     }
 
     /// A live session (not expired).
-    pub async fn session(&self, hash: &str) -> StoreResult<Option<SessionRow>> {
-        Ok(sqlx::query_as(
-            "select session_hash, person_id, csrf_token, active_grant_id, expires_at, second_factor from session where session_hash = $1 and expires_at > $2",
-        )
-        .bind(hash)
-        .bind(now())
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
     pub async fn delete_session(&self, hash: &str) -> StoreResult<()> {
         sqlx::query("delete from session where session_hash = $1")
             .bind(hash)
@@ -561,20 +616,6 @@ impl Store {
     }
 
     /// The person a live (unrevoked) API token belongs to.
-    /// The person behind a live API token, and whether they have a confirmed second factor
-    /// (one query: it runs on every API request).
-    pub async fn api_token_person(&self, hash: &str) -> StoreResult<Option<(i64, bool)>> {
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "select t.person_id, case when f.confirmed_at is null then 0 else 1 end \
-             from api_token t left join second_factor f on f.person_id = t.person_id \
-             where t.token_hash = $1 and t.revoked_at is null",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(p, factor)| (p, factor != 0)))
-    }
-
     pub async fn api_tokens(
         &self,
         person_id: i64,
