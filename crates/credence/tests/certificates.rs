@@ -502,6 +502,88 @@ async fn the_register_shows_each_person_their_own(url: String) {
 }
 both_databases!(register, the_register_shows_each_person_their_own);
 
+/// A register of 20,000 certificates searched by words: a name from its middle, in any case;
+/// a centre by part of its name; a `%` that is only a character. On PostgreSQL the words are
+/// found from the trigram index (migration 19), not by reading the register.
+async fn the_register_is_searched_by_words(url: String) {
+    let d = demo(&url).await;
+    let store = &d.app.store;
+    let pool = store.pool();
+    let original = all(&d.app).await.into_iter().next().unwrap();
+    // 20,000 certificates copied from the first, each with its own number and name; the
+    // 7,777th is Zephyrine Quill's.
+    sqlx::query(
+        "insert into certificate (number, ao_code, year, sequence, kind, claim_id, registration_id, learner_id, centre_id, learner_name, \
+         qan, unit_reference, title, level, grade, grade_rule, units, total_credits, awarded_on, issued_at, issued_by, status, replaces) \
+         with recursive g(n) as (select 1 union all select n + 1 from g where n < 20000) \
+         select 'TST-1999-' || n, ao_code, 1999, n, kind, claim_id, registration_id, learner_id, centre_id, \
+                case when n = 7777 then 'Zephyrine Quill' else 'Learner ' || n end, \
+                qan, unit_reference, title, level, grade, grade_rule, units, total_credits, awarded_on, issued_at, issued_by, 'valid', number \
+         from certificate cross join g where number = $1",
+    )
+    .bind(&original.number)
+    .execute(pool)
+    .await
+    .unwrap();
+    let search = |text: &str| {
+        let f = CertificateFilter {
+            text: Some(text.to_string()),
+            ..Default::default()
+        };
+        async move { store.certificates(&f).await.unwrap() }
+    };
+    let names = |rows: &[CertificateRow]| {
+        rows.iter()
+            .map(|c| c.learner_name.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        names(&search("zephyrine").await),
+        BTreeSet::from(["Zephyrine Quill".to_string()])
+    );
+    assert_eq!(names(&search("  QUILL ").await).len(), 1);
+    // The middle of a name, in capitals: Learner 1999 and Learner 19990 to 19999.
+    assert_eq!(search("ARNER 1999").await.len(), 11);
+    // A centre by part of its name: every certificate of that centre, and only those.
+    let by_centre = search("northg").await;
+    assert!(!by_centre.is_empty());
+    assert!(
+        by_centre
+            .iter()
+            .all(|c| c.centre_name.contains("Northgate"))
+    );
+    assert_eq!(
+        by_centre.len(),
+        all(&d.app)
+            .await
+            .iter()
+            .filter(|c| c.centre_name.contains("Northgate"))
+            .count()
+    );
+    // `%` and `_` are characters, not wildcards.
+    assert!(search("%").await.is_empty());
+    assert!(search("learner_1").await.is_empty());
+    if url.starts_with("postgres") {
+        sqlx::query("analyze certificate")
+            .execute(pool)
+            .await
+            .unwrap();
+        let plan = store
+            .certificates_plan(&CertificateFilter {
+                text: Some("zephyrine".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .join("\n");
+        assert!(
+            plan.contains("certificate_search"),
+            "the search reads the register instead of its index:\n{plan}"
+        );
+    }
+}
+both_databases!(register_search, the_register_is_searched_by_words);
+
 fn draft(reg: &credence::store::RegistrationRow, n: usize) -> CertificateDraft {
     CertificateDraft {
         kind: "unit".into(),

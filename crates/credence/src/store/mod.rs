@@ -250,6 +250,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0018_unit_work.sql"),
         postgres: include_str!("../../migrations/postgres/0018_unit_work.sql"),
     },
+    Migration {
+        version: 19,
+        name: "register_search",
+        sqlite: include_str!("../../migrations/sqlite/0019_register_search.sql"),
+        postgres: include_str!("../../migrations/postgres/0019_register_search.sql"),
+    },
 ];
 
 /// The key of the PostgreSQL advisory lock [`Store::migrate_to`] holds: "credence" in ASCII,
