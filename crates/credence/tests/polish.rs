@@ -480,6 +480,99 @@ async fn nobody_is_shown_what_they_cannot_use(url: String) {
 }
 both_databases!(no_dead_ends, nobody_is_shown_what_they_cannot_use);
 
+/// An AO's centre list is paged, 50 by name, and searched by name: 120 more ISP centres make
+/// three pages; a centre administrator's list is their centre, with no pager.
+async fn the_centre_list_is_paged_and_searched(url: String) {
+    let d = demo(&url).await;
+    let pool = d.app.store.pool();
+    sqlx::query(
+        "insert into centre (name, created_at, updated_at) \
+         with recursive g(n) as (select 1 union all select n + 1 from g where n < 120) \
+         select 'Paged Centre ' || (1000 + n), '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' from g",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into centre_ao (centre_id, ao_code, created_at, updated_at) \
+         select centre_id, 'ISP', created_at, updated_at from centre where name like 'Paged Centre %'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let isp_total = d
+        .app
+        .visible_centres(&common::actor(&d.app, "ao@isp.demo").await)
+        .await
+        .unwrap()
+        .len();
+    assert!(isp_total > 120);
+    let r = d.page("/centres", "ao@isp.demo").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body
+            .contains(&format!("Showing 1 to 50 of {isp_total} centres, by name.")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body.matches("<tr><td>").count(), 50);
+    assert!(r.body.contains("href=\"/centres?page=2\" rel=\"next\""));
+    assert!(!r.body.contains("rel=\"prev\""));
+    // The last page has the rest; a page past the end shows the last.
+    let last = isp_total.div_ceil(50);
+    for asked in [last, last + 5] {
+        let r = d
+            .page(&format!("/centres?page={asked}"), "ao@isp.demo")
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.body.matches("<tr><td>").count(),
+            isp_total - (last - 1) * 50
+        );
+        assert!(
+            r.body
+                .contains("aria-current=\"page\">".to_string().as_str())
+        );
+        assert!(!r.body.contains("rel=\"next\""));
+    }
+    // Searched by part of the name, in any case, the search kept in the page links.
+    let r = d.page("/centres?q=paged+centre+10", "ao@isp.demo").await;
+    assert!(
+        r.body.contains(
+            "Showing 1 to 50 of 99 centres whose name contains &ldquo;paged centre 10&rdquo;"
+        ),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("href=\"/centres?q=paged+centre+10&#38;page=2\""),
+        "{}",
+        r.body
+    );
+    let r = d.page("/centres?q=no-such-centre", "ao@isp.demo").await;
+    assert!(
+        r.body
+            .contains("name contains &ldquo;no-such-centre&rdquo;.")
+            && r.body.contains("No centre"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("<table"));
+    // Another AO does not see ISP's new centres; a centre's administrator sees their own.
+    let r = d.page("/centres?q=paged", "ao@ismm.demo").await;
+    assert!(r.body.contains("No centre"), "{}", r.body);
+    let r = d.page("/centres", "admin@northgate.demo").await;
+    assert!(
+        r.body.contains("Showing 1 to 1 of 1 centre, by name."),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Northgate Training"));
+    assert!(!r.body.contains("class=\"pagination\""));
+}
+both_databases!(centre_list_pages, the_centre_list_is_paged_and_searched);
+
 async fn the_assign_list_offers_only_who_can_be_assigned(url: String) {
     let d = demo(&url).await;
     // Every learner's page at the centre offers only staff the assignment itself accepts,

@@ -65,6 +65,46 @@ impl App {
         Ok(centres)
     }
 
+    /// One page (`page` from 1) of the centres this actor may see, by name, those whose name
+    /// contains `name_part` where given: what `visible_centres` lists, without reading every
+    /// centre. Returns the page and how many there are in all.
+    pub async fn visible_centres_page(
+        &self,
+        actor: &Actor,
+        name_part: Option<&str>,
+        page: u32,
+        per_page: u32,
+    ) -> AppResult<(Vec<CentreSummary>, u64)> {
+        let my_aos: Vec<String> = actor.ao_codes().iter().map(|a| a.to_string()).collect();
+        let mut also: Vec<i64> = actor.eqa_centres.iter().map(|(id, _)| *id).collect();
+        also.extend(actor.grants.iter().filter_map(|g| g.centre_id));
+        also.sort_unstable();
+        also.dedup();
+        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+        let (rows, total) = self
+            .store
+            .centres_page(&my_aos, &also, name_part, offset, i64::from(per_page))
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|c| c.centre_id).collect();
+        let mut aos = self.store.aos_of_centres(&ids).await?;
+        let list = rows
+            .into_iter()
+            .map(|c| {
+                let my_roles = actor
+                    .centre_roles(c.centre_id)
+                    .into_iter()
+                    .map(|r| super::people::role_name(r).to_string())
+                    .collect();
+                CentreSummary {
+                    aos: aos.remove(&c.centre_id).unwrap_or_default(),
+                    centre: c,
+                    my_roles,
+                }
+            })
+            .collect();
+        Ok((list, u64::try_from(total).unwrap_or(0)))
+    }
+
     pub async fn visible_centres(&self, actor: &Actor) -> AppResult<Vec<CentreSummary>> {
         let mut out = Vec::new();
         let my_aos = actor.ao_codes();

@@ -265,6 +265,98 @@ impl Store {
         )
     }
 
+    /// One page of the centres that work with any of `aos`, or are among `also` (an EQA's
+    /// appointments, the centres someone has a role at), by name, optionally only those whose
+    /// name contains `name_part`; with how many there are in all. Reads the page, not the
+    /// table: two statements whatever the number of centres.
+    pub async fn centres_page(
+        &self,
+        aos: &[String],
+        also: &[i64],
+        name_part: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<CentreRow>, i64)> {
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let mut reach = Vec::new();
+        if !aos.is_empty() {
+            let marks: Vec<String> = aos.iter().map(|_| next()).collect();
+            reach.push(format!(
+                "exists (select 1 from centre_ao a where a.centre_id = c.centre_id and a.ao_code in ({}))",
+                marks.join(", ")
+            ));
+        }
+        if !also.is_empty() {
+            let ids: Vec<String> = also.iter().map(i64::to_string).collect();
+            reach.push(format!("c.centre_id in ({})", ids.join(",")));
+        }
+        if reach.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let like = name_part
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let escaped = t
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{escaped}%")
+            });
+        let mut filter = format!("({})", reach.join(" or "));
+        if like.is_some() {
+            filter.push_str(&format!(" and lower(c.name) like {} escape '\\'", next()));
+        }
+        let (lim, off) = (next(), next());
+        let mut page = sqlx::query_as::<_, CentreRow>(sqlx::AssertSqlSafe(format!(
+            "select c.centre_id, c.name from centre c where {filter} order by c.name, c.centre_id limit {lim} offset {off}"
+        )));
+        for a in aos {
+            page = page.bind(a.clone());
+        }
+        if let Some(l) = &like {
+            page = page.bind(l.clone());
+        }
+        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "select count(*) from centre c where {filter}"
+        )));
+        for a in aos {
+            count = count.bind(a.clone());
+        }
+        if let Some(l) = &like {
+            count = count.bind(l.clone());
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        Ok((rows, total))
+    }
+
+    /// The AOs of these centres, by centre, in one query.
+    pub async fn aos_of_centres(
+        &self,
+        centres: &[i64],
+    ) -> StoreResult<HashMap<i64, Vec<CentreAoRow>>> {
+        let mut out: HashMap<i64, Vec<CentreAoRow>> = HashMap::new();
+        if centres.is_empty() {
+            return Ok(out);
+        }
+        let ids: Vec<String> = centres.iter().map(i64::to_string).collect();
+        let rows: Vec<CentreAoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select centre_id, ao_code, direct_claim_status from centre_ao where centre_id in ({}) order by centre_id, ao_code",
+            ids.join(",")
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        for r in rows {
+            out.entry(r.centre_id).or_default().push(r);
+        }
+        Ok(out)
+    }
+
     /// Every centre's AOs, by centre, in one query (the centre list read them a centre at a
     /// time: 2,000 queries for an AO's list).
     pub async fn all_centre_aos(&self) -> StoreResult<HashMap<i64, Vec<CentreAoRow>>> {

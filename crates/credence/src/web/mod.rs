@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod occasions;
 /// Dates and times for pages: [`crate::format`] (the PDFs use it too).
 pub use crate::format;
+pub mod pager;
 pub mod pages;
 pub mod people;
 pub mod portfolio;

@@ -15,6 +15,24 @@ pub(super) struct CentresPage {
     typed: String,
     /// (id, name, AOs, my roles, whether the centre's page is open to the reader)
     centres: Vec<(i64, String, String, String, bool)>,
+    /// The name searched for.
+    q: String,
+    /// How many centres match, in all pages.
+    total: u64,
+    /// The first and last of this page's centres, counted from 1.
+    shown: (u64, u64),
+    pager: crate::web::pager::Pager,
+}
+
+/// Centres a page: an AO's list is its whole network, 2,000 centres for a large one.
+const CENTRES_PER_PAGE: u32 = 50;
+
+#[derive(Deserialize, Default)]
+pub(super) struct CentresQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 pub(super) async fn centres_page(
@@ -22,8 +40,38 @@ pub(super) async fn centres_page(
     actor: &crate::app::people::Actor,
     error: Option<String>,
     typed: String,
+    query: CentresQuery,
 ) -> Result<Response, PageError> {
-    let list = app.visible_centres(actor).await?;
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let asked = crate::web::pager::page_number(query.page.as_deref());
+    let (mut list, mut total) = app
+        .visible_centres_page(actor, Some(&q), asked, CENTRES_PER_PAGE)
+        .await?;
+    let pages = crate::web::pager::pages(total, CENTRES_PER_PAGE);
+    // A page past the last (a bookmark, a centre gone): the last page instead.
+    let page = asked.min(pages);
+    if page != asked {
+        (list, total) = app
+            .visible_centres_page(actor, Some(&q), page, CENTRES_PER_PAGE)
+            .await?;
+    }
+    let first = u64::from(page - 1) * u64::from(CENTRES_PER_PAGE);
+    let shown = (
+        (first + 1).min(total),
+        first + u64::try_from(list.len()).unwrap_or(0),
+    );
+    let link = {
+        let q = q.clone();
+        move |n: u32| {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            if !q.is_empty() {
+                s.append_pair("q", &q);
+            }
+            s.append_pair("page", &n.to_string());
+            format!("/centres?{}", s.finish())
+        }
+    };
+    let pager = crate::web::pager::Pager::new(page, pages, link);
     let my_aos = actor.ao_codes();
     Ok(render_status(
         error.is_some(),
@@ -34,6 +82,10 @@ pub(super) async fn centres_page(
             error,
             can_create: actor.has_role("ao_staff"),
             typed,
+            q,
+            total,
+            shown,
+            pager,
             centres: list
                 .into_iter()
                 .map(|c| {
@@ -63,8 +115,9 @@ pub(super) async fn centres_page(
 pub(super) async fn centres(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    Query(query): Query<CentresQuery>,
 ) -> Result<Response, PageError> {
-    centres_page(&app, &actor, None, String::new()).await
+    centres_page(&app, &actor, None, String::new(), query).await
 }
 
 #[derive(Deserialize)]
@@ -84,7 +137,14 @@ pub(super) async fn create_centre(
     {
         Ok(id) => Ok(Redirect::to(&format!("/centres/{id}")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            centres_page(&app, &actor, Some(e.to_string()), f.name.clone()).await
+            centres_page(
+                &app,
+                &actor,
+                Some(e.to_string()),
+                f.name.clone(),
+                CentresQuery::default(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
