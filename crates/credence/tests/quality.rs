@@ -186,6 +186,74 @@ async fn demo_shows_every_state(url: String) {
 }
 both_databases!(the_demo_shows_every_state, demo_shows_every_state);
 
+/// A centre's claims page shows 100 claims a page, newest first, with the counts over all of
+/// them; a held claim on a later page still says what it waits for; the status chosen is
+/// kept from page to page.
+async fn the_claims_page_is_paged(url: String) {
+    let d = demo(&url).await;
+    let admin = actor(&d.app, "admin@northgate.demo").await;
+    let before = d.app.claims(&admin, Some(d.north)).await.unwrap();
+    let withdrawn_before = before.iter().filter(|c| c.status == "withdrawn").count();
+    // 150 withdrawn claims, copies of one of Northgate's, newer than the demo's.
+    sqlx::query(
+        "insert into claim (registration_id, learner_id, centre_id, ao_code, qan, units, status, claimed_by, claimed_at, kind) \
+         with recursive g(n) as (select 1 union all select n + 1 from g where n < 150) \
+         select registration_id, learner_id, centre_id, ao_code, qan, units, 'withdrawn', claimed_by, claimed_at, kind \
+         from claim cross join g where claim_id = (select min(claim_id) from claim where centre_id = $1)",
+    )
+    .bind(d.north)
+    .execute(d.app.store.pool())
+    .await
+    .unwrap();
+    let total = before.len() + 150;
+    let counts = |held: usize, released: usize| {
+        format!(
+            "{held} held, {released} released, {} withdrawn.",
+            withdrawn_before + 150
+        )
+    };
+    let held = before.iter().filter(|c| c.status == "held").count();
+    let released = before.iter().filter(|c| c.status == "released").count();
+    let router = credence::web::router(d.app.clone());
+    let token = common::token_for(&d.app, "admin@northgate.demo").await;
+    let base = format!("/centres/{}/claims", d.north);
+    let r = common::get(&router, &base, &token).await;
+    assert!(r.body.contains(&counts(held, released)), "{}", r.body);
+    assert!(
+        r.body.contains(&format!(
+            "Showing 1 to 100 of {total} claims, newest first."
+        )),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body.matches("<tr id=\"claim-").count(), 100);
+    assert!(
+        r.body
+            .contains(&format!("href=\"{base}?page=2\" rel=\"next\""))
+    );
+    // Chloe's held claim is older than the copies: on the second page, with its waits.
+    let r = common::get(&router, &format!("{base}?page=2"), &token).await;
+    assert_eq!(r.body.matches("<tr id=\"claim-").count(), total - 100);
+    assert!(r.body.contains("Chloe Davies"), "{}", r.body);
+    assert!(r.body.contains("claim-waits"), "{}", r.body);
+    assert!(r.body.contains(&counts(held, released)));
+    // Only withdrawn claims, over two pages, the status kept in the links.
+    let r = common::get(&router, &format!("{base}?status=withdrawn&page=2"), &token).await;
+    assert_eq!(
+        r.body.matches("<tr id=\"claim-").count(),
+        withdrawn_before + 150 - 100
+    );
+    assert!(!r.body.contains("Chloe Davies"));
+    assert!(
+        r.body.contains(&format!(
+            "href=\"{base}?status=withdrawn&#38;page=1\" rel=\"prev\""
+        )),
+        "{}",
+        r.body
+    );
+}
+both_databases!(claims_paged, the_claims_page_is_paged);
+
 async fn referral_reopens_the_unit_and_closing_it_opens_the_gate(url: String) {
     let d = demo(&url).await;
     let irene = actor(&d.app, "iqa@northgate.demo").await;

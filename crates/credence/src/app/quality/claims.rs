@@ -19,6 +19,23 @@ use credence_domain::rules::Catalogue as RulesCatalogue;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+/// One page of a centre's claims, with what the page says of them all.
+pub struct ClaimsPage {
+    /// The page's claims, newest first.
+    pub views: Vec<ClaimView>,
+    /// (held, released, withdrawn) over all the centre's claims the actor sees.
+    pub counts: (usize, usize, usize),
+    /// How many claims the status asked for has, over all pages.
+    pub total: usize,
+    /// The first claim's place on this page, counted from 1.
+    pub first: usize,
+    /// The page shown (from 1) and how many pages there are.
+    pub page: u32,
+    pub pages: u32,
+    /// Registrations with a held or released qualification claim (not claimed again).
+    pub claimed_registrations: BTreeSet<i64>,
+}
+
 /// A claim as people and scripts read it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimView {
@@ -585,6 +602,53 @@ impl App {
             }
         };
         self.claim_views(&rows).await
+    }
+
+    /// One page (from 1; past the last: the last) of a centre's claims the actor sees,
+    /// newest first, those with `status` where given: each claim's waits are worked out for
+    /// the page's claims only (a large centre has thousands).
+    pub async fn centre_claims_page(
+        &self,
+        actor: &Actor,
+        centre: i64,
+        status: &str,
+        page: u32,
+        per_page: u32,
+    ) -> AppResult<ClaimsPage> {
+        let scope = self.qa_scope(actor, centre).await?;
+        self.release_open_claims(centre).await?;
+        let rows: Vec<ClaimRow> = self
+            .store
+            .claims(Some(centre))
+            .await?
+            .into_iter()
+            .filter(|r| scope.sees_ao(&r.ao_code))
+            .collect();
+        let count = |s: &str| rows.iter().filter(|c| c.status == s).count();
+        let counts = (count("held"), count("released"), count("withdrawn"));
+        let claimed_registrations = rows
+            .iter()
+            .filter(|c| c.status != "withdrawn" && c.kind == "qualification")
+            .map(|c| c.registration_id)
+            .collect();
+        let shown: Vec<ClaimRow> = rows
+            .into_iter()
+            .filter(|c| status.is_empty() || c.status == status)
+            .collect();
+        let per = usize::try_from(per_page.max(1)).unwrap_or(1);
+        let pages = u32::try_from(shown.len().div_ceil(per).max(1)).unwrap_or(u32::MAX);
+        let page = page.clamp(1, pages);
+        let first = usize::try_from(page - 1).unwrap_or(0) * per;
+        let slice = &shown[first.min(shown.len())..(first + per).min(shown.len())];
+        Ok(ClaimsPage {
+            views: self.claim_views(slice).await?,
+            counts,
+            total: shown.len(),
+            first: first + 1,
+            page,
+            pages,
+            claimed_registrations,
+        })
     }
 
     /// Every claim, for the operator's command line (optionally one centre's).

@@ -81,7 +81,12 @@ fn status_words(s: &str) -> (&'static str, &'static str) {
 pub(super) struct ClaimsQuery {
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
 }
+
+/// Claims a page: a large centre has thousands.
+const CLAIMS_PER_PAGE: u32 = 100;
 
 #[derive(Deserialize, Default)]
 pub(super) struct ClaimForm {
@@ -114,6 +119,10 @@ pub(super) struct ClaimsPage {
     filters: Vec<(&'static str, &'static str, bool)>,
     /// (held, released, withdrawn) over all claims.
     counts: (usize, usize, usize),
+    /// How many claims the filter shows in all, the first and last on this page.
+    total: usize,
+    shown: (usize, usize),
+    pager: crate::web::pager::Pager,
     lines: Vec<ClaimLine>,
     /// An EQA: releases claims whose only wait is the EQA's sampling.
     may_release: bool,
@@ -134,6 +143,7 @@ async fn claims(
 ) -> Result<Response, PageError> {
     let page = Shown {
         filter: q.status.unwrap_or_default(),
+        page: crate::web::pager::page_number(q.page.as_deref()),
         ..Shown::default()
     };
     claims_page(&app, &actor, centre, page).await
@@ -143,6 +153,8 @@ async fn claims(
 #[derive(Default)]
 struct Shown {
     filter: String,
+    /// The page of claims (from 1; 0: the first).
+    page: u32,
     error: Option<String>,
     error_field: &'static str,
     notice: Option<String>,
@@ -157,27 +169,56 @@ async fn claims_page(
 ) -> Result<Response, PageError> {
     let c = app.centre(centre).await?;
     let scope = app.qa_scope(actor, centre).await;
-    let (list, refusal, role) = match scope {
-        Ok(s) => (
-            app.claims(actor, Some(centre)).await?,
-            None,
-            Some(s.role().clone()),
-        ),
-        Err(e) => (Vec::new(), Some(shown(e)?), None),
-    };
-    let cat = app.catalogue().await?;
     let filter = if STATUSES.iter().any(|(k, _)| *k == shown_.filter) {
         shown_.filter.clone()
     } else {
         String::new()
     };
-    let count = |s: &str| list.iter().filter(|c| c.status == s).count();
-    let counts = (count("held"), count("released"), count("withdrawn"));
+    let mut paging = (
+        0,
+        0,
+        0,
+        crate::web::pager::Pager::new(1, 1, |_| String::new()),
+    );
+    let (claims, refusal, role) = match scope {
+        Ok(s) => (
+            Some(
+                app.centre_claims_page(actor, centre, &filter, shown_.page.max(1), CLAIMS_PER_PAGE)
+                    .await?,
+            ),
+            None,
+            Some(s.role().clone()),
+        ),
+        Err(e) => (None, Some(shown(e)?), None),
+    };
+    let cat = app.catalogue().await?;
+    let (list, counts, claimed) = match claims {
+        Some(p) => {
+            let link = {
+                let filter = filter.clone();
+                move |n: u32| {
+                    let mut q = form_urlencoded::Serializer::new(String::new());
+                    if !filter.is_empty() {
+                        q.append_pair("status", &filter);
+                    }
+                    q.append_pair("page", &n.to_string());
+                    format!("/centres/{centre}/claims?{}", q.finish())
+                }
+            };
+            paging = (
+                p.total,
+                p.first,
+                p.first + p.views.len().saturating_sub(1),
+                crate::web::pager::Pager::new(p.page, p.pages, link),
+            );
+            (p.views, p.counts, p.claimed_registrations)
+        }
+        None => (Vec::new(), (0, 0, 0), Default::default()),
+    };
     let may_release = matches!(role, Some(QaRole::Eqa { .. }));
     let register = app.register_scope(actor);
     let lines: Vec<ClaimLine> = list
         .iter()
-        .filter(|c| filter.is_empty() || c.status == filter)
         .map(|c| {
             let (status, status_tag) = status_words(&c.status);
             ClaimLine {
@@ -227,13 +268,7 @@ async fn claims_page(
             .filter(|r| r.status == "registered" && r.centre_id == centre)
             // A registration with a held or released qualification claim is not claimed
             // again (banked units do not stop the qualification's claim).
-            .filter(|r| {
-                !list.iter().any(|c| {
-                    c.registration == r.registration_id
-                        && c.status != "withdrawn"
-                        && c.kind == "qualification"
-                })
-            })
+            .filter(|r| !claimed.contains(&r.registration_id))
         {
             let title = cat
                 .programme(&r.qan)
@@ -287,6 +322,9 @@ async fn claims_page(
                 .collect(),
             filter,
             counts,
+            total: paging.0,
+            shown: (paging.1, paging.2),
+            pager: paging.3,
             lines,
             may_release,
             release_column,
