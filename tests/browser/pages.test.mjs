@@ -105,7 +105,7 @@ for (const path of pages) {
 const signedIn = email => signIn(browser, BASE, email);
 
 const signedInPages = {
-  'ao@isp.demo': ['/home', '/centres', '/centres/1', '/centres/1/audit', '/learners/1', '/catalogue/versions',
+  'ao@isp.demo': ['/home', '/centres', '/centres?page=2', '/centres?q=westbrook', '/centres/1', '/centres/1/audit', '/learners/1', '/catalogue/versions',
     '/catalogue/import', '/catalogue/versions/1', '/account/tokens', '/account/second-factor'],
   'admin@northgate.demo': ['/home', '/centres/1', '/centres/1/registrations/new', '/learners/1'],
   'sam.assessor@demo': ['/home', '/account/competence', '/learners/1/portfolio', '/learners/1/portfolio/units/L-650-7899'],
@@ -147,6 +147,28 @@ test('a centre administrator registers a learner and sees their record', async (
   const summary = await page.locator('.error-summary').innerText();
   assert.ok(summary.includes('18'), summary);
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/register-error.png`, fullPage: true });
+  await context.close();
+});
+
+test("an AO's centre list is paged by name and searched, without JavaScript", async () => {
+  const { context, page } = await signedIn('ao@isp.demo');
+  await page.goto(BASE + '/centres');
+  const summary = await page.textContent('main');
+  const m = summary.match(/Showing 1 to 50 of (\d+) centres, by name\./);
+  assert.ok(m, summary);
+  const total = Number(m[1]);
+  assert.ok(total > 50);
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'centres-1.png'), fullPage: true });
+  await page.click('a[rel="next"]');
+  assert.match(page.url(), /\/centres\?page=2$/);
+  assert.equal(await page.locator('main table tbody tr').count(), total - 50);
+  assert.equal(await page.getAttribute('.pagination__item--current a', 'aria-current'), 'page');
+  await page.setViewportSize({ width: 320, height: 800 });
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'centres-2-320.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.fill('#q', 'westbrook centre 15');
+  await page.click('main form button');
+  assert.match(await page.textContent('main'), /Showing 1 to 10 of 10 centres whose name contains “westbrook centre 15”/);
   await context.close();
 });
 

@@ -54,6 +54,23 @@ async fn pages_in_headless_chromium() {
     }
     let mut app = common::app_on(&common::sqlite_url()).await;
     common::demo(&app).await;
+    // 60 more ISP centres, named to sort after the demo's: the AO's centre list has a second
+    // page, so its pager is checked too.
+    sqlx::query(
+        "insert into centre (name, created_at, updated_at) \
+         with recursive g(n) as (select 1 union all select n + 1 from g where n < 60) \
+         select 'Westbrook Centre ' || (100 + n), '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' from g",
+    )
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into centre_ao (centre_id, ao_code, created_at, updated_at) \
+         select centre_id, 'ISP', created_at, updated_at from centre where name like 'Westbrook Centre %'",
+    )
+    .execute(app.store.pool())
+    .await
+    .unwrap();
     // Emails go through a real SMTP server on loopback, sent by a worker as in `serve`.
     let smtp = common::smtp::start();
     app.mailer = std::sync::Arc::new(
