@@ -331,23 +331,9 @@ impl Store {
         // centres named so are found first: a few of 2,000 rather than a join per row).
         let like = f
             .text
-            .as_ref()
+            .as_deref()
             .filter(|_| exact.is_none())
-            .map(|t| {
-                t.chars()
-                    .filter(|c| !c.is_control())
-                    .collect::<String>()
-                    .trim()
-                    .to_lowercase()
-            })
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                let escaped = t
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                format!("%{escaped}%")
-            });
+            .and_then(super::contains_pattern);
         let named_centres: Vec<i64> = match &like {
             Some(p) => sqlx::query_scalar(
                 "select centre_id from centre where lower(name) like $1 escape '\\' order by centre_id",

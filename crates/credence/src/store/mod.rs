@@ -637,6 +637,21 @@ impl Store {
 
 /// The current time, RFC 3339 UTC with microseconds, fixed width. The one place the store
 /// reads the clock.
+/// A `like` pattern that finds `words` anywhere in a text, in lower case, with `%`, `_` and
+/// the backslash escaped (they are characters, not wildcards: the backslash is the escape,
+/// PostgreSQL's default and named on SQLite). None for blank words.
+pub(crate) fn contains_pattern(words: &str) -> Option<String> {
+    let t: String = words.chars().filter(|c| !c.is_control()).collect();
+    let t = t.trim().to_lowercase();
+    (!t.is_empty()).then(|| {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    })
+}
+
 pub fn now() -> String {
     timestamp(chrono::Utc::now())
 }

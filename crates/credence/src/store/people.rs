@@ -297,16 +297,7 @@ impl Store {
         if reach.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        let like = name_part
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                let escaped = t
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                format!("%{escaped}%")
-            });
+        let like = name_part.and_then(super::contains_pattern);
         let mut filter = format!("({})", reach.join(" or "));
         if like.is_some() {
             filter.push_str(&format!(" and lower(c.name) like {} escape '\\'", next()));
