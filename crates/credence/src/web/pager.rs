@@ -38,6 +38,17 @@ impl Pager {
     }
 }
 
+/// The link to page `n` of a list at `base` (a path), keeping the list's other parameters
+/// (`(name, value)`; those with an empty value are left out).
+pub fn page_link(base: &str, keep: &[(&str, &str)], n: u32) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in keep.iter().filter(|(_, v)| !v.is_empty()) {
+        q.append_pair(name, value);
+    }
+    q.append_pair("page", &n.to_string());
+    format!("{base}?{}", q.finish())
+}
+
 /// The page asked for in a `page` query parameter: 1 where it is missing or not a number.
 pub fn page_number(param: Option<&str>) -> u32 {
     param
@@ -112,7 +123,11 @@ mod tests {
         assert_eq!(page_number(Some("3")), 3);
         assert_eq!(page_number(Some("0")), 1);
         assert_eq!(page_number(Some("two")), 1);
-        let p = Pager::new(2, 3, |n| format!("/x?page={n}"));
+        assert_eq!(
+            page_link("/x", &[("q", "a b"), ("status", "")], 2),
+            "/x?q=a+b&page=2"
+        );
+        let p = Pager::new(2, 3, |n| page_link("/x", &[], n));
         assert_eq!(p.previous.as_deref(), Some("/x?page=1"));
         assert_eq!(p.next.as_deref(), Some("/x?page=3"));
         assert!(p.many());

@@ -60,18 +60,9 @@ pub(super) async fn centres_page(
         (first + 1).min(total),
         first + u64::try_from(list.len()).unwrap_or(0),
     );
-    let link = {
-        let q = q.clone();
-        move |n: u32| {
-            let mut s = form_urlencoded::Serializer::new(String::new());
-            if !q.is_empty() {
-                s.append_pair("q", &q);
-            }
-            s.append_pair("page", &n.to_string());
-            format!("/centres?{}", s.finish())
-        }
-    };
-    let pager = crate::web::pager::Pager::new(page, pages, link);
+    let pager = crate::web::pager::Pager::new(page, pages, |n| {
+        crate::web::pager::page_link("/centres", &[("q", &q)], n)
+    });
     let my_aos = actor.ao_codes();
     Ok(render_status(
         error.is_some(),

@@ -194,17 +194,8 @@ async fn claims_page(
     let cat = app.catalogue().await?;
     let (list, counts, claimed) = match claims {
         Some(p) => {
-            let link = {
-                let filter = filter.clone();
-                move |n: u32| {
-                    let mut q = form_urlencoded::Serializer::new(String::new());
-                    if !filter.is_empty() {
-                        q.append_pair("status", &filter);
-                    }
-                    q.append_pair("page", &n.to_string());
-                    format!("/centres/{centre}/claims?{}", q.finish())
-                }
-            };
+            let base = format!("/centres/{centre}/claims");
+            let link = |n| crate::web::pager::page_link(&base, &[("status", &filter)], n);
             paging = (
                 p.total,
                 p.first,
