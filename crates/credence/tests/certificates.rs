@@ -584,6 +584,179 @@ async fn the_register_is_searched_by_words(url: String) {
 }
 both_databases!(register_search, the_register_is_searched_by_words);
 
+/// A register larger than any page: 12,000 newer certificates at Riverside, copied from one
+/// of Northgate's. Northgate's administrator still finds Northgate's (who sees what is part
+/// of the statement, not a filter after a limit); the AO pages through 100 at a time, is told
+/// "more than 10,000" rather than a count of millions, and a search narrows it to a count;
+/// the API pages by `limit` and `offset` with a `Link` to the next.
+async fn the_register_pages_what_each_person_sees(url: String) {
+    let d = demo(&url).await;
+    let original = all(&d.app)
+        .await
+        .into_iter()
+        .find(|c| c.centre_id == d.north)
+        .unwrap();
+    sqlx::query(
+        "insert into certificate (number, ao_code, year, sequence, kind, claim_id, registration_id, learner_id, centre_id, learner_name, \
+         qan, unit_reference, title, level, grade, grade_rule, units, total_credits, awarded_on, issued_at, issued_by, status, replaces) \
+         with recursive g(n) as (select 1 union all select n + 1 from g where n < 12000) \
+         select 'TST-1999-' || n, ao_code, 1999, n, kind, claim_id, registration_id, learner_id, $2, \
+                'Learner ' || n, qan, unit_reference, title, level, grade, grade_rule, units, total_credits, awarded_on, issued_at, issued_by, \
+                case when n % 100 = 0 then 'revoked' else 'valid' end, number \
+         from certificate cross join g where number = $1",
+    )
+    .bind(&original.number)
+    .bind(d.river)
+    .execute(d.app.store.pool())
+    .await
+    .unwrap();
+    let newest: Vec<String> = all(&d.app)
+        .await
+        .into_iter()
+        .take(201)
+        .map(|c| c.number)
+        .collect();
+    let router = credence::web::router(d.app.clone());
+    let rows = |body: &str| body.matches("/record\">").count();
+
+    // Northgate's administrator: their three, not hidden behind Riverside's 12,000.
+    let north = common::pages::demo_cookie(&router, "admin@northgate.demo").await;
+    let page = common::send(&router, common::pages::page("/certificates", &north)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(rows(&page.body), 3, "{}", page.body);
+    assert!(
+        page.body
+            .contains("3 found: 1 valid, 1 replaced, 1 revoked.")
+    );
+    assert!(!page.body.contains("TST-1999-"));
+    assert!(!page.body.contains("pagination"));
+
+    // The AO: 100 a page, newest first, and "more than 10,000".
+    let ao = common::pages::demo_cookie(&router, "ao@isp.demo").await;
+    let first = common::send(&router, common::pages::page("/certificates", &ao)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(rows(&first.body), 100);
+    assert!(
+        first.body.contains("More than 10,000 found."),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("showing 1 to 100, newest first"));
+    assert!(
+        first
+            .body
+            .contains(&format!("/certificates/{}/record", newest[0]))
+    );
+    assert!(
+        !first
+            .body
+            .contains(&format!("/certificates/{}/record", newest[100]))
+    );
+    assert!(
+        first
+            .body
+            .contains("href=\"/certificates?page=2\" rel=\"next\"")
+    );
+    assert!(
+        first.body.contains("aria-label=\"Page 100\""),
+        "the pages stop at 10,000"
+    );
+    let second = common::send(&router, common::pages::page("/certificates?page=2", &ao)).await;
+    assert_eq!(rows(&second.body), 100);
+    assert!(
+        second
+            .body
+            .contains(&format!("/certificates/{}/record", newest[100]))
+    );
+    assert!(second.body.contains("showing 101 to 200"));
+    // A page past the bound shows the last page.
+    let past = common::send(&router, common::pages::page("/certificates?page=500", &ao)).await;
+    assert!(
+        past.body.contains("showing 9,901 to 10,000"),
+        "{}",
+        past.body
+    );
+    // A status narrows it to a count, and the status is kept in the page links.
+    let revoked = common::send(
+        &router,
+        common::pages::page("/certificates?status=revoked", &ao),
+    )
+    .await;
+    assert!(
+        revoked
+            .body
+            .contains("121 found: 0 valid, 0 replaced, 121 revoked."),
+        "{}",
+        revoked.body
+    );
+    assert!(revoked.body.contains("Showing 1 to 100, newest first."));
+    assert!(
+        revoked
+            .body
+            .contains("href=\"/certificates?status=revoked&#38;page=2\"")
+    );
+    let search = common::send(
+        &router,
+        common::pages::page("/certificates?q=learner+1199", &ao),
+    )
+    .await;
+    assert!(
+        search.body.contains("11 found: 11 valid"),
+        "{}",
+        search.body
+    );
+    assert!(!search.body.contains("pagination"));
+    // The CSV holds all the search finds, up to the bound.
+    let csv = common::send(
+        &router,
+        common::pages::page("/certificates?status=revoked&format=csv", &ao),
+    )
+    .await;
+    assert_eq!(csv.body.lines().count(), 122);
+
+    // The API: `limit` and `offset`, and a Link to the next page while pages are full.
+    let token = common::ao_staff_token(&d.app).await;
+    let page = common::get(&router, "/api/v1/certificates?limit=50&offset=100", &token).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(list.len(), 50);
+    assert_eq!(list[0]["number"], newest[100].as_str());
+    assert_eq!(
+        page.headers[header::LINK],
+        "</api/v1/certificates?limit=50&offset=150>; rel=\"next\""
+    );
+    let last = common::get(
+        &router,
+        "/api/v1/certificates?status=revoked&limit=100&offset=100",
+        &token,
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&last.body)
+            .unwrap()
+            .len(),
+        21
+    );
+    assert!(!last.headers.contains_key(header::LINK));
+    let whole = common::get(&router, "/api/v1/certificates", &token).await;
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&whole.body)
+            .unwrap()
+            .len(),
+        5000
+    );
+    for bad in ["limit=0", "limit=5001", "offset=-1"] {
+        let r = common::get(&router, &format!("/api/v1/certificates?{bad}"), &token).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
+    }
+}
+both_databases!(register_pages, the_register_pages_what_each_person_sees);
+
 fn draft(reg: &credence::store::RegistrationRow, n: usize) -> CertificateDraft {
     CertificateDraft {
         kind: "unit".into(),

@@ -10,7 +10,9 @@
 
 use crate::app::people::Actor;
 use crate::app::{App, AppError, AppResult};
-use crate::store::{CertificateDraft, CertificateFilter, CertificateRow, ClaimRow};
+use crate::store::{
+    CertificateCounts, CertificateDraft, CertificateFilter, CertificateRow, ClaimRow, Reach,
+};
 use credence_domain::certificate::{
     AGGREGATION_RULE, CertificateNumber, ReplacementReason, RevocationReason, UnitGrade,
     aggregate_grade,
@@ -109,6 +111,44 @@ impl RegisterScope {
     /// register this scope reads (their records open), not only on the public page.
     pub fn sees_centre_of(&self, centre: i64, ao: &str) -> bool {
         self.operator || self.aos.contains(ao) || self.centres.contains(&centre)
+    }
+}
+
+impl RegisterScope {
+    /// Write who this scope sees into a register filter (the operator sees all).
+    fn narrow(&self, filter: &mut CertificateFilter) {
+        if !self.operator {
+            filter.reach = Some(Reach {
+                aos: self.aos.iter().cloned().collect(),
+                centres: self.centres.iter().copied().collect(),
+                learners: self.learners.iter().copied().collect(),
+            });
+        }
+    }
+}
+
+/// The register counts and pages through at most this many certificates of one search:
+/// beyond it, the page says "more than 10,000" and asks for a narrower search.
+pub const REGISTER_BOUND: i64 = 10_000;
+
+/// One page of the register.
+#[derive(Debug, Clone)]
+pub struct RegisterPage {
+    pub views: Vec<CertificateView>,
+    /// Of all the search finds (up to [`REGISTER_BOUND`]).
+    pub counts: CertificateCounts,
+    /// The position of the page's first certificate, from 1.
+    pub first: i64,
+    pub page: u32,
+    pub pages: u32,
+}
+
+fn check_status(status: Option<&str>) -> AppResult<()> {
+    match status {
+        Some(s) if !matches!(s, "valid" | "replaced" | "revoked") => Err(AppError::Validation(
+            format!("'{s}' is not a certificate status: use valid, replaced or revoked"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -482,23 +522,57 @@ impl App {
         scope: &RegisterScope,
         mut filter: CertificateFilter,
     ) -> AppResult<Vec<CertificateView>> {
-        if let Some(s) = &filter.status
-            && !matches!(s.as_str(), "valid" | "replaced" | "revoked")
-        {
-            return Err(AppError::Validation(format!(
-                "'{s}' is not a certificate status: use valid, replaced or revoked"
-            )));
-        }
-        if !scope.operator && scope.centres.is_empty() && scope.learners.is_empty() {
-            filter.ao_codes = Some(scope.aos.iter().cloned().collect());
-        }
+        check_status(filter.status.as_deref())?;
+        scope.narrow(&mut filter);
         let rows = self.store.certificates(&filter).await?;
+        self.register_views(scope, &rows)
+    }
+
+    fn register_views(
+        &self,
+        scope: &RegisterScope,
+        rows: &[CertificateRow],
+    ) -> AppResult<Vec<CertificateView>> {
         let mut out = Vec::new();
         for c in rows.iter().filter(|c| scope.sees(c)) {
             let v = self.verification_of(c)?;
             out.push(self.view_of(v, c));
         }
         Ok(out)
+    }
+
+    /// One page of the register as the scope sees it, filtered, newest first, with the
+    /// counts by status of all it finds up to [`REGISTER_BOUND`]. A page past the last shows
+    /// the last; pages go no further than the bound (beyond it, the search is narrowed).
+    pub async fn register_page(
+        &self,
+        scope: &RegisterScope,
+        mut filter: CertificateFilter,
+        page: u32,
+        per_page: u32,
+    ) -> AppResult<RegisterPage> {
+        check_status(filter.status.as_deref())?;
+        scope.narrow(&mut filter);
+        let counts = self
+            .store
+            .certificate_counts(&filter, REGISTER_BOUND)
+            .await?;
+        let per = i64::from(per_page.max(1));
+        let listed = counts.total().min(REGISTER_BOUND);
+        let pages = u32::try_from((listed + per - 1) / per)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let page = page.clamp(1, pages);
+        filter.limit = Some(per);
+        filter.offset = Some(i64::from(page - 1) * per);
+        let rows = self.store.certificates(&filter).await?;
+        Ok(RegisterPage {
+            views: self.register_views(scope, &rows)?,
+            counts,
+            first: i64::from(page - 1) * per + 1,
+            page,
+            pages,
+        })
     }
 
     /// AO staff (with a second factor) issue a replacement: a new number with the same

@@ -99,7 +99,44 @@ pub struct CertificateFilter {
     /// Awarded on or after / on or before (YYYY-MM-DD).
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Only this many, newest first, after leaving out `offset`.
     pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    /// Only those someone may see: of these AOs, centres or learners (None: any). Written
+    /// into the statement, so that a page of the register is a page of what they see.
+    pub reach: Option<Reach>,
+}
+
+/// Whose certificates someone sees: any of these AOs', centres' or learners'.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    pub aos: Vec<String>,
+    pub centres: Vec<i64>,
+    pub learners: Vec<i64>,
+}
+
+/// How many certificates a search finds, by status, counted up to a bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CertificateCounts {
+    pub valid: i64,
+    pub replaced: i64,
+    pub revoked: i64,
+    /// More than the bound were found: the counts are of the first bound + 1 only.
+    pub more: bool,
+}
+
+impl CertificateCounts {
+    pub fn total(&self) -> i64 {
+        self.valid + self.replaced + self.revoked
+    }
+}
+
+/// What a register statement selects: its rows, or their statuses to count.
+#[derive(Clone, Copy)]
+enum Shape {
+    Rows,
+    /// `select status, count(*)` over at most this many rows.
+    Statuses(i64),
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -233,7 +270,7 @@ impl Store {
     }
 
     pub async fn certificates(&self, f: &CertificateFilter) -> StoreResult<Vec<CertificateRow>> {
-        let Some((sql, args)) = self.register_query(f).await? else {
+        let Some((sql, args)) = self.register_query(f, Shape::Rows).await? else {
             return Ok(Vec::new());
         };
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
@@ -246,10 +283,40 @@ impl Store {
         Ok(q.fetch_all(&self.pool).await?)
     }
 
+    /// How many certificates the filter finds, by status, reading at most `bound + 1` of
+    /// them (its limit and offset are ignored): a search of a whole AO's register says "more
+    /// than `bound`" rather than counting millions.
+    pub async fn certificate_counts(
+        &self,
+        f: &CertificateFilter,
+        bound: i64,
+    ) -> StoreResult<CertificateCounts> {
+        let Some((sql, args)) = self.register_query(f, Shape::Statuses(bound + 1)).await? else {
+            return Ok(CertificateCounts::default());
+        };
+        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+        for a in args {
+            q = match a {
+                Arg::Text(t) => q.bind(t),
+                Arg::Int(i) => q.bind(i),
+            };
+        }
+        let mut out = CertificateCounts::default();
+        for (status, n) in q.fetch_all(&self.pool).await? {
+            match status.as_str() {
+                "valid" => out.valid = n,
+                "replaced" => out.replaced = n,
+                _ => out.revoked += n,
+            }
+        }
+        out.more = out.total() > bound;
+        Ok(out)
+    }
+
     /// The database's plan for this register search (`EXPLAIN`), one line a step: what the
     /// operations team reads to see whether a search finds its rows from an index.
     pub async fn certificates_plan(&self, f: &CertificateFilter) -> StoreResult<Vec<String>> {
-        let Some((sql, args)) = self.register_query(f).await? else {
+        let Some((sql, args)) = self.register_query(f, Shape::Rows).await? else {
             return Ok(Vec::new());
         };
         let explain = match self.backend {
@@ -278,8 +345,12 @@ impl Store {
     async fn register_query(
         &self,
         f: &CertificateFilter,
+        shape: Shape,
     ) -> StoreResult<Option<(String, Vec<Arg>)>> {
-        let mut sql = format!("{CERTIFICATE_SELECT} where 1 = 1");
+        let mut sql = match shape {
+            Shape::Rows => format!("{CERTIFICATE_SELECT} where 1 = 1"),
+            Shape::Statuses(_) => "select c.status from certificate c where 1 = 1".to_string(),
+        };
         let mut n = 0;
         let mut next = || {
             n += 1;
@@ -292,6 +363,24 @@ impl Store {
             }
             let marks: Vec<String> = aos.iter().map(|_| next()).collect();
             sql.push_str(&format!(" and c.ao_code in ({})", marks.join(", ")));
+        }
+        let reach_aos = f.reach.as_ref().map(|r| r.aos.clone()).unwrap_or_default();
+        if let Some(r) = &f.reach {
+            let mut any = Vec::new();
+            if !r.aos.is_empty() {
+                let marks: Vec<String> = r.aos.iter().map(|_| next()).collect();
+                any.push(format!("c.ao_code in ({})", marks.join(", ")));
+            }
+            for (column, ids) in [("c.centre_id", &r.centres), ("c.learner_id", &r.learners)] {
+                if !ids.is_empty() {
+                    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+                    any.push(format!("{column} in ({})", list.join(",")));
+                }
+            }
+            if any.is_empty() {
+                return Ok(None);
+            }
+            sql.push_str(&format!(" and ({})", any.join(" or ")));
         }
         if f.centre_id.is_some() {
             sql.push_str(&format!(" and c.centre_id = {}", next()));
@@ -367,11 +456,24 @@ impl Store {
         if f.to.is_some() {
             sql.push_str(&format!(" and c.awarded_on <= {}", next()));
         }
-        sql.push_str(" order by c.certificate_id desc");
-        if f.limit.is_some() {
-            sql.push_str(&format!(" limit {}", next()));
+        match shape {
+            Shape::Rows => {
+                sql.push_str(" order by c.certificate_id desc");
+                if f.limit.is_some() {
+                    sql.push_str(&format!(" limit {}", next()));
+                }
+                if f.offset.is_some() {
+                    sql.push_str(&format!(" offset {}", next()));
+                }
+            }
+            Shape::Statuses(bound) => {
+                sql = format!(
+                    "select s.status, count(*) from ({sql} limit {bound}) s group by s.status"
+                );
+            }
         }
         let mut args: Vec<Arg> = aos.into_iter().map(Arg::Text).collect();
+        args.extend(reach_aos.into_iter().map(Arg::Text));
         args.extend(f.centre_id.map(Arg::Int));
         args.extend(f.learner_id.map(Arg::Int));
         args.extend(f.status.clone().map(Arg::Text));
@@ -379,7 +481,10 @@ impl Store {
         args.extend(like.map(Arg::Text));
         args.extend(f.from.clone().map(Arg::Text));
         args.extend(f.to.clone().map(Arg::Text));
-        args.extend(f.limit.map(Arg::Int));
+        if matches!(shape, Shape::Rows) {
+            args.extend(f.limit.map(Arg::Int));
+            args.extend(f.offset.map(Arg::Int));
+        }
         Ok(Some((sql, args)))
     }
 

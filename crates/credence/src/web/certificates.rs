@@ -247,7 +247,23 @@ pub struct RegisterParams {
     #[serde(default)]
     #[param(ignore)]
     pub format: Option<String>,
+    /// The page of the register, 100 a page (pages only).
+    #[serde(default)]
+    #[param(ignore)]
+    pub page: Option<String>,
+    /// At most this many, newest first (1 to 5000; 5000 when left out). When a full page
+    /// comes back, its `Link` header names the next (`rel="next"`).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Leave out this many of the newest first (0 when left out).
+    #[serde(default)]
+    pub offset: Option<i64>,
 }
+
+/// Certificates on a page of the register.
+const REGISTER_PER_PAGE: u32 = 100;
+/// The most certificates one API call returns (and the default).
+const API_REGISTER_LIMIT: i64 = 5000;
 
 fn date_param(label: &str, v: Option<&str>) -> Result<Option<String>, AppError> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
@@ -271,7 +287,7 @@ fn filter_of(p: &RegisterParams) -> Result<CertificateFilter, AppError> {
         text: p.q.clone(),
         from: date_param("The first date", p.from.as_deref())?,
         to: date_param("The last date", p.to.as_deref())?,
-        limit: Some(5000),
+        ..Default::default()
     })
 }
 
@@ -298,7 +314,11 @@ struct RegisterPage {
     to: String,
     statuses: Vec<(&'static str, &'static str, bool)>,
     lines: Vec<RegisterLine>,
-    counts: (usize, usize, usize),
+    counts: crate::store::CertificateCounts,
+    /// "1 to 100" when there is more than one page.
+    showing: Option<String>,
+    bound: String,
+    pager: crate::web::pager::Pager,
     csv_link: String,
     ao_staff: bool,
 }
@@ -350,40 +370,69 @@ fn register_csv(list: &[CertificateView]) -> String {
     out
 }
 
-/// The register: every certificate the signed-in person may see, searchable, with a CSV.
+/// The register: every certificate the signed-in person may see, searchable, 100 a page,
+/// with a CSV of all it finds (up to the bound).
 async fn register(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
     Query(p): Query<RegisterParams>,
 ) -> Result<Response, PageError> {
+    use crate::app::certificates::REGISTER_BOUND;
+    use crate::format::thousands;
     let scope = app.register_scope(&actor);
-    let (list, error) = match filter_of(&p) {
-        Ok(f) => match app.certificates(&scope, f).await {
-            Ok(l) => (l, None),
-            Err(AppError::Validation(m)) => (Vec::new(), Some(m)),
+    let status = p.status.clone().unwrap_or_default();
+    let keep = [
+        ("q", p.q.clone().unwrap_or_default()),
+        ("status", status.clone()),
+        ("from", p.from.clone().unwrap_or_default()),
+        ("to", p.to.clone().unwrap_or_default()),
+    ];
+    let keep_ref: Vec<(&str, &str)> = keep.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if p.format.as_deref() == Some("csv") {
+        let csv = match filter_of(&p) {
+            Ok(f) => {
+                app.certificates(
+                    &scope,
+                    CertificateFilter {
+                        limit: Some(REGISTER_BOUND),
+                        ..f
+                    },
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match csv {
+            Ok(list) => {
+                return Ok((
+                    [
+                        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"certificates.csv\"",
+                        ),
+                    ],
+                    register_csv(&list),
+                )
+                    .into_response());
+            }
+            Err(AppError::Validation(_)) => {}
             Err(e) => return Err(e.into()),
-        },
-        Err(AppError::Validation(m)) => (Vec::new(), Some(m)),
+        }
+    }
+    let asked = crate::web::pager::page_number(p.page.as_deref());
+    let found = match filter_of(&p) {
+        Ok(f) => app.register_page(&scope, f, asked, REGISTER_PER_PAGE).await,
+        Err(e) => Err(e),
+    };
+    let (shown, error) = match found {
+        Ok(page) => (Some(page), None),
+        Err(AppError::Validation(m)) => (None, Some(m)),
         Err(e) => return Err(e.into()),
     };
-    if p.format.as_deref() == Some("csv") && error.is_none() {
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"certificates.csv\"",
-                ),
-            ],
-            register_csv(&list),
-        )
-            .into_response());
-    }
-    let count = |s: &str| list.iter().filter(|c| c.public.status == s).count();
-    let counts = (count("valid"), count("replaced"), count("revoked"));
-    let status = p.status.clone().unwrap_or_default();
-    let lines = list
+    let lines = shown
         .iter()
+        .flat_map(|s| s.views.iter())
         .map(|c| {
             let (words, tag) = status_words(&c.public.status);
             RegisterLine {
@@ -398,19 +447,30 @@ async fn register(
                 tag,
             }
         })
-        .collect();
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("q", p.q.as_deref().unwrap_or_default())
-        .append_pair("status", &status)
-        .append_pair("from", p.from.as_deref().unwrap_or_default())
-        .append_pair("to", p.to.as_deref().unwrap_or_default())
-        .append_pair("format", "csv")
-        .finish();
+        .collect::<Vec<_>>();
+    let pager = match &shown {
+        Some(s) => crate::web::pager::Pager::new(s.page, s.pages, |n| {
+            crate::web::pager::page_link("/certificates", &keep_ref, n)
+        }),
+        None => crate::web::pager::Pager::new(1, 1, |_| String::new()),
+    };
+    let showing = shown.as_ref().filter(|s| s.pages > 1).map(|s| {
+        let last = s.first + i64::try_from(s.views.len()).unwrap_or(0) - 1;
+        format!("{} to {}", thousands(s.first), thousands(last))
+    });
+    let mut csv_query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &keep {
+        csv_query.append_pair(k, v);
+    }
+    csv_query.append_pair("format", "csv");
     let has_error = error.is_some();
     Ok(render_status(
         has_error,
         &RegisterPage {
-            title: "Certificates".into(),
+            title: match &shown {
+                Some(s) if s.pages > 1 => format!("Certificates (page {} of {})", s.page, s.pages),
+                _ => "Certificates".into(),
+            },
             has_error,
             error,
             q: p.q.clone().unwrap_or_default(),
@@ -425,8 +485,11 @@ async fn register(
             from: p.from.clone().unwrap_or_default(),
             to: p.to.clone().unwrap_or_default(),
             lines,
-            counts,
-            csv_link: format!("/certificates?{query}"),
+            counts: shown.as_ref().map(|s| s.counts).unwrap_or_default(),
+            showing,
+            bound: thousands(REGISTER_BOUND),
+            pager,
+            csv_link: format!("/certificates?{}", csv_query.finish()),
             ao_staff: scope.is_ao_staff(),
         },
     ))
@@ -697,14 +760,52 @@ async fn revoke(
 /// own (a learner), newest first, filtered.
 #[utoipa::path(get, path = "/api/v1/certificates", tag = "certificates",
     params(RegisterParams),
-    responses((status = 200, body = Vec<CertificateView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CertificateView>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when this one is full"))), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn api_register(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiQuery(p): ApiQuery<RegisterParams>,
-) -> Result<Json<Vec<CertificateView>>, ApiError> {
+) -> Result<Response, ApiError> {
+    let limit = p.limit.unwrap_or(API_REGISTER_LIMIT);
+    if !(1..=API_REGISTER_LIMIT).contains(&limit) {
+        return Err(
+            AppError::Validation(format!("limit must be from 1 to {API_REGISTER_LIMIT}")).into(),
+        );
+    }
+    let offset = p.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(AppError::Validation("offset must be 0 or more".into()).into());
+    }
     let scope = app.register_scope(&actor);
-    Ok(Json(app.certificates(&scope, filter_of(&p)?).await?))
+    let filter = CertificateFilter {
+        limit: Some(limit),
+        offset: Some(offset),
+        ..filter_of(&p)?
+    };
+    let list = app.certificates(&scope, filter).await?;
+    let next = (i64::try_from(list.len()).unwrap_or(0) == limit).then(|| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        let pairs = [
+            ("q", p.q.clone()),
+            ("status", p.status.clone()),
+            ("centre", p.centre.map(|c| c.to_string())),
+            ("from", p.from.clone()),
+            ("to", p.to.clone()),
+        ];
+        for (k, v) in pairs {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                q.append_pair(k, &v);
+            }
+        }
+        q.append_pair("limit", &limit.to_string());
+        q.append_pair("offset", &(offset + limit).to_string());
+        format!("</api/v1/certificates?{}>; rel=\"next\"", q.finish())
+    });
+    let mut r = Json(list).into_response();
+    if let Some(link) = next.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        r.headers_mut().insert(header::LINK, link);
+    }
+    Ok(r)
 }
 
 /// A replacement to issue.
