@@ -570,6 +570,51 @@ async fn the_centre_list_is_paged_and_searched(url: String) {
     );
     assert!(r.body.contains("Northgate Training"));
     assert!(!r.body.contains("class=\"pagination\""));
+    // The API lists them all by name, or a page at a time with a Link to the next.
+    let router = credence::web::router(d.app.clone());
+    let token = common::token_for(&d.app, "ao@isp.demo").await;
+    let names = |body: &str| -> Vec<String> {
+        serde_json::from_str::<Vec<serde_json::Value>>(body)
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = common::get(&router, "/api/v1/centres", &token).await;
+    assert_eq!(all.status, StatusCode::OK);
+    let all = names(&all.body);
+    assert_eq!(all.len(), isp_total);
+    assert!(all.windows(2).all(|w| w[0] <= w[1]), "by name: {all:?}");
+    let r = common::get(&router, "/api/v1/centres?limit=50&offset=50", &token).await;
+    assert_eq!(names(&r.body), all[50..100]);
+    assert_eq!(
+        r.headers[axum::http::header::LINK],
+        "</api/v1/centres?limit=50&offset=100>; rel=\"next\""
+    );
+    let r = common::get(&router, "/api/v1/centres?limit=50&offset=100", &token).await;
+    assert_eq!(names(&r.body), all[100..]);
+    assert!(!r.headers.contains_key(axum::http::header::LINK));
+    // A centre's approvals and direct claim status read in one statement for the page are
+    // the same as for the centre on its own.
+    let one = common::get(&router, "/api/v1/centres?limit=200", &token).await;
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&one.body).unwrap();
+    let north = listed
+        .iter()
+        .find(|c| c["name"] == "Northgate Training")
+        .unwrap();
+    assert!(
+        !north["approved_qualifications"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let alone = common::get(&router, &format!("/api/v1/centres/{}", north["id"]), &token).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&alone.body).unwrap(),
+        *north
+    );
+    let r = common::get(&router, "/api/v1/centres?limit=0", &token).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 both_databases!(centre_list_pages, the_centre_list_is_paged_and_searched);
 

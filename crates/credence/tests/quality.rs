@@ -251,6 +251,41 @@ async fn the_claims_page_is_paged(url: String) {
         "{}",
         r.body
     );
+    // The API pages the same claims by `limit` and `offset`, with a Link to the next.
+    let api = |q: String| {
+        let (router, token) = (router.clone(), token.clone());
+        async move { common::get(&router, &format!("/api/v1/claims?{q}"), &token).await }
+    };
+    let whole = api(format!("centre={}", d.north)).await;
+    let whole: Vec<serde_json::Value> = serde_json::from_str(&whole.body).unwrap();
+    assert_eq!(whole.len(), total);
+    let r = api(format!("centre={}&limit=60&offset=60", d.north)).await;
+    assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
+    let page: Vec<serde_json::Value> = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(page.len(), 60);
+    assert_eq!(page[0]["id"], whole[60]["id"]);
+    assert_eq!(
+        r.headers[axum::http::header::LINK],
+        format!(
+            "</api/v1/claims?centre={}&limit=60&offset=120>; rel=\"next\"",
+            d.north
+        )
+    );
+    let r = api(format!("centre={}&limit=60&offset=120", d.north)).await;
+    let rest: Vec<serde_json::Value> = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(rest.len(), total - 120);
+    assert_eq!(rest.last().unwrap()["id"], whole.last().unwrap()["id"]);
+    assert!(!r.headers.contains_key(axum::http::header::LINK));
+    for bad in ["limit=0", "limit=1001", "offset=-5"] {
+        let r = api(bad.to_string()).await;
+        assert_eq!(
+            r.status,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
+        assert!(r.body.contains("limit must be") || r.body.contains("offset must be"));
+    }
 }
 both_databases!(claims_paged, the_claims_page_is_paged);
 

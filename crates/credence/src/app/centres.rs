@@ -75,15 +75,28 @@ impl App {
         page: u32,
         per_page: u32,
     ) -> AppResult<(Vec<CentreSummary>, u64)> {
+        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+        self.visible_centres_range(actor, name_part, offset, i64::from(per_page))
+            .await
+    }
+
+    /// The centres the actor may see, by name, `limit` of them after leaving out `offset`,
+    /// with how many there are in all: three statements, whatever the number of centres.
+    pub async fn visible_centres_range(
+        &self,
+        actor: &Actor,
+        name_part: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> AppResult<(Vec<CentreSummary>, u64)> {
         let my_aos: Vec<String> = actor.ao_codes().iter().map(|a| a.to_string()).collect();
         let mut also: Vec<i64> = actor.eqa_centres.iter().map(|(id, _)| *id).collect();
         also.extend(actor.grants.iter().filter_map(|g| g.centre_id));
         also.sort_unstable();
         also.dedup();
-        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
         let (rows, total) = self
             .store
-            .centres_page(&my_aos, &also, name_part, offset, i64::from(per_page))
+            .centres_page(&my_aos, &also, name_part, offset, limit)
             .await?;
         let ids: Vec<i64> = rows.iter().map(|c| c.centre_id).collect();
         let mut aos = self.store.aos_of_centres(&ids).await?;

@@ -427,6 +427,28 @@ impl Store {
         Ok(true)
     }
 
+    /// The approvals of these centres, by centre, in one query.
+    pub async fn approvals_of_centres(
+        &self,
+        centres: &[i64],
+    ) -> StoreResult<HashMap<i64, Vec<ApprovalRow>>> {
+        let mut out: HashMap<i64, Vec<ApprovalRow>> = HashMap::new();
+        if centres.is_empty() {
+            return Ok(out);
+        }
+        let ids: Vec<String> = centres.iter().map(i64::to_string).collect();
+        let rows: Vec<ApprovalRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select centre_id, qan, ao_code, created_at from centre_approval where centre_id in ({}) order by centre_id, qan",
+            ids.join(",")
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        for r in rows {
+            out.entry(r.centre_id).or_default().push(r);
+        }
+        Ok(out)
+    }
+
     pub async fn approvals(&self, centre_id: i64) -> StoreResult<Vec<ApprovalRow>> {
         Ok(sqlx::query_as(
             "select centre_id, qan, ao_code, created_at from centre_approval where centre_id = $1 order by qan",

@@ -2,15 +2,16 @@
 //! [`super::access`] before any of these run; they only shape what the actor may see.
 
 use super::access::{CurrentActor, client_address};
-use super::{ApiError, ApiPath, AppState, ErrorBody};
+use super::{ApiError, ApiPath, ApiQuery, AppState, ErrorBody};
 use crate::app::AppError;
 use crate::app::registration::BulkOutcome;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use credence_domain::ident::is_unit_code;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -83,11 +84,15 @@ pub struct CentreAoView {
     pub direct_claim_qualifications: Vec<String>,
 }
 
-async fn centre_view(app: &AppState, id: i64, name: String) -> Result<CentreView, ApiError> {
-    let aos = app.store.centre_aos(id).await.map_err(AppError::from)?;
-    let grants = app.store.direct_claims(id).await.map_err(AppError::from)?;
-    let approvals = app.store.approvals(id).await.map_err(AppError::from)?;
-    Ok(CentreView {
+/// A centre as the API shows it, from its AOs, direct claim grants and approvals.
+fn centre_view(
+    id: i64,
+    name: String,
+    aos: Vec<crate::store::CentreAoRow>,
+    grants: &[crate::store::DirectClaimRow],
+    approvals: Vec<crate::store::ApprovalRow>,
+) -> CentreView {
+    CentreView {
         id,
         name,
         awarding_organisations: aos
@@ -106,27 +111,68 @@ async fn centre_view(app: &AppState, id: i64, name: String) -> Result<CentreView
                 }
             })
             .collect(),
-        approved_qualifications: app
-            .approvals(id)
-            .await?
-            .into_iter()
-            .map(|a| a.qan)
-            .collect(),
-    })
+        approved_qualifications: approvals.into_iter().map(|a| a.qan).collect(),
+    }
 }
 
-/// The centres you may see.
+/// Which centres to list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CentresParams {
+    /// At most this many, by name (1 to 5000; all of them when left out). When a full
+    /// page comes back, its `Link` header names the next (`rel="next"`).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Leave out this many first (0 when left out).
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+/// The centres you may see, by name.
 #[utoipa::path(get, path = "/api/v1/centres", tag = "centres",
-    responses((status = 200, body = Vec<CentreView>), (status = 401, body = ErrorBody)))]
+    params(CentresParams),
+    responses((status = 200, body = Vec<CentreView>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when a `limit` was given and this page is full"))), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_centres(
     State(app): State<AppState>,
     CurrentActor(a): CurrentActor,
-) -> Result<Json<Vec<CentreView>>, ApiError> {
-    let mut out = Vec::new();
-    for c in app.visible_centres(&a).await? {
-        out.push(centre_view(&app, c.centre.centre_id, c.centre.name).await?);
-    }
-    Ok(Json(out))
+    ApiQuery(p): ApiQuery<CentresParams>,
+) -> Result<Response, ApiError> {
+    let (limit, offset) = super::api_range(p.limit, p.offset, 5000)?;
+    let (page, _) = app
+        .visible_centres_range(&a, None, offset, limit.unwrap_or(i64::MAX))
+        .await?;
+    let ids: Vec<i64> = page.iter().map(|c| c.centre.centre_id).collect();
+    let mut grants = app
+        .store
+        .direct_claims_of_centres(&ids)
+        .await
+        .map_err(AppError::from)?;
+    let mut approvals = app
+        .store
+        .approvals_of_centres(&ids)
+        .await
+        .map_err(AppError::from)?;
+    let list: Vec<CentreView> = page
+        .into_iter()
+        .map(|c| {
+            let id = c.centre.centre_id;
+            centre_view(
+                id,
+                c.centre.name,
+                c.aos,
+                &grants.remove(&id).unwrap_or_default(),
+                approvals.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(super::with_next_link(
+        Json(&list).into_response(),
+        "/api/v1/centres",
+        &[],
+        limit,
+        offset,
+        list.len(),
+    ))
 }
 
 /// One centre: its awarding organisations, direct claim status and approvals.
@@ -138,7 +184,10 @@ async fn get_centre(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CentreView>, ApiError> {
     let c = app.centre(id).await?;
-    Ok(Json(centre_view(&app, id, c.name).await?))
+    let aos = app.store.centre_aos(id).await.map_err(AppError::from)?;
+    let grants = app.store.direct_claims(id).await.map_err(AppError::from)?;
+    let approvals = app.approvals(id).await?;
+    Ok(Json(centre_view(id, c.name, aos, &grants, approvals)))
 }
 
 #[derive(Serialize, ToSchema)]

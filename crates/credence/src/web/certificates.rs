@@ -766,16 +766,8 @@ async fn api_register(
     CurrentActor(actor): CurrentActor,
     ApiQuery(p): ApiQuery<RegisterParams>,
 ) -> Result<Response, ApiError> {
-    let limit = p.limit.unwrap_or(API_REGISTER_LIMIT);
-    if !(1..=API_REGISTER_LIMIT).contains(&limit) {
-        return Err(
-            AppError::Validation(format!("limit must be from 1 to {API_REGISTER_LIMIT}")).into(),
-        );
-    }
-    let offset = p.offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(AppError::Validation("offset must be 0 or more".into()).into());
-    }
+    let (limit, offset) = super::api_range(p.limit, p.offset, API_REGISTER_LIMIT)?;
+    let limit = limit.unwrap_or(API_REGISTER_LIMIT);
     let scope = app.register_scope(&actor);
     let filter = CertificateFilter {
         limit: Some(limit),
@@ -783,29 +775,21 @@ async fn api_register(
         ..filter_of(&p)?
     };
     let list = app.certificates(&scope, filter).await?;
-    let next = (i64::try_from(list.len()).unwrap_or(0) == limit).then(|| {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        let pairs = [
-            ("q", p.q.clone()),
-            ("status", p.status.clone()),
-            ("centre", p.centre.map(|c| c.to_string())),
-            ("from", p.from.clone()),
-            ("to", p.to.clone()),
-        ];
-        for (k, v) in pairs {
-            if let Some(v) = v.filter(|v| !v.is_empty()) {
-                q.append_pair(k, &v);
-            }
-        }
-        q.append_pair("limit", &limit.to_string());
-        q.append_pair("offset", &(offset + limit).to_string());
-        format!("</api/v1/certificates?{}>; rel=\"next\"", q.finish())
-    });
-    let mut r = Json(list).into_response();
-    if let Some(link) = next.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        r.headers_mut().insert(header::LINK, link);
-    }
-    Ok(r)
+    let keep = [
+        ("q", p.q.clone()),
+        ("status", p.status.clone()),
+        ("centre", p.centre.map(|c| c.to_string())),
+        ("from", p.from.clone()),
+        ("to", p.to.clone()),
+    ];
+    Ok(super::with_next_link(
+        Json(&list).into_response(),
+        "/api/v1/certificates",
+        &keep,
+        Some(limit),
+        offset,
+        list.len(),
+    ))
 }
 
 /// A replacement to issue.

@@ -370,6 +370,55 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
+/// A listing's `limit` (1 to `max`; None when left out) and `offset` (0 when left out),
+/// or a 422 saying which is wrong.
+pub fn api_range(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    max: i64,
+) -> Result<(Option<i64>, i64), ApiError> {
+    if let Some(l) = limit
+        && !(1..=max).contains(&l)
+    {
+        return Err(AppError::Validation(format!("limit must be from 1 to {max}")).into());
+    }
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(AppError::Validation("offset must be 0 or more".into()).into());
+    }
+    Ok((limit, offset))
+}
+
+/// A listing's answer with, when a `limit` was given and the page is full, a `Link` header
+/// to the next page (`</api/v1/…?…&limit=…&offset=…>; rel="next"`), keeping the listing's
+/// other parameters (those with a value).
+pub fn with_next_link(
+    mut r: axum::response::Response,
+    path: &str,
+    keep: &[(&str, Option<String>)],
+    limit: Option<i64>,
+    offset: i64,
+    count: usize,
+) -> axum::response::Response {
+    let Some(limit) = limit.filter(|l| i64::try_from(count).ok() == Some(*l)) else {
+        return r;
+    };
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in keep {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            q.append_pair(k, v);
+        }
+    }
+    q.append_pair("limit", &limit.to_string());
+    q.append_pair("offset", &(offset + limit).to_string());
+    if let Ok(link) =
+        axum::http::HeaderValue::from_str(&format!("<{path}?{}>; rel=\"next\"", q.finish()))
+    {
+        r.headers_mut().insert(axum::http::header::LINK, link);
+    }
+    r
+}
+
 /// A raw body whose rejection (too large, unreadable) is our error envelope.
 pub struct ApiBytes(pub axum::body::Bytes);
 

@@ -562,6 +562,19 @@ impl App {
     /// A centre's claims, newest first; or, without a centre, the newest
     /// [`CLAIMS_WITHOUT_CENTRE`] claims the person sees.
     pub async fn claims(&self, actor: &Actor, centre: Option<i64>) -> AppResult<Vec<ClaimView>> {
+        self.claims_range(actor, centre, 0, None).await
+    }
+
+    /// The claims the actor sees (see the API's `/api/v1/claims`), newest first: `limit` of
+    /// them (None: all) after leaving out `offset`. Each claim's waits are worked out for
+    /// those returned only.
+    pub async fn claims_range(
+        &self,
+        actor: &Actor,
+        centre: Option<i64>,
+        offset: i64,
+        limit: Option<i64>,
+    ) -> AppResult<Vec<ClaimView>> {
         let rows = match centre {
             Some(c) => {
                 let scope = self.qa_scope(actor, c).await?;
@@ -601,7 +614,16 @@ impl App {
                     .collect()
             }
         };
-        self.claim_views(&rows).await
+        let from = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(rows.len());
+        let to = match limit {
+            Some(l) => from
+                .saturating_add(usize::try_from(l).unwrap_or(0))
+                .min(rows.len()),
+            None => rows.len(),
+        };
+        self.claim_views(&rows[from..to]).await
     }
 
     /// One page (from 1; past the last: the last) of a centre's claims the actor sees,

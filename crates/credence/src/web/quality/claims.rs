@@ -607,6 +607,13 @@ impl From<ClaimView> for ApiClaim {
 pub struct ClaimsParams {
     /// Only this centre's claims.
     pub centre: Option<i64>,
+    /// At most this many, newest first (1 to 1000; all of them when left out). When a full
+    /// page comes back, its `Link` header names the next (`rel="next"`).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Leave out this many of the newest first (0 when left out).
+    #[serde(default)]
+    pub offset: Option<i64>,
 }
 
 /// Claims you may see: a centre's (its staff; its EQA and awarding organisation only their
@@ -615,14 +622,27 @@ pub struct ClaimsParams {
 /// released first when a centre is named.
 #[utoipa::path(get, path = "/api/v1/claims", tag = "quality",
     params(ClaimsParams),
-    responses((status = 200, body = Vec<ApiClaim>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ApiClaim>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when a `limit` was given and this page is full"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn api_claims(
     State(app): State<AppState>,
     CurrentActor(actor): CurrentActor,
     ApiQuery(q): ApiQuery<ClaimsParams>,
-) -> Result<Json<Vec<ApiClaim>>, ApiError> {
-    let list = app.claims(&actor, q.centre).await?;
-    Ok(Json(list.into_iter().map(ApiClaim::from).collect()))
+) -> Result<Response, ApiError> {
+    let (limit, offset) = crate::web::api_range(q.limit, q.offset, 1000)?;
+    let list: Vec<ApiClaim> = app
+        .claims_range(&actor, q.centre, offset, limit)
+        .await?
+        .into_iter()
+        .map(ApiClaim::from)
+        .collect();
+    Ok(crate::web::with_next_link(
+        Json(&list).into_response(),
+        "/api/v1/claims",
+        &[("centre", q.centre.map(|c| c.to_string()))],
+        limit,
+        offset,
+        list.len(),
+    ))
 }
 
 /// A claim to make.
