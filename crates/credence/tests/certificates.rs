@@ -757,6 +757,50 @@ async fn the_register_pages_what_each_person_sees(url: String) {
 }
 both_databases!(register_pages, the_register_pages_what_each_person_sees);
 
+/// Where `pg_trgm` cannot be created (the database's owner is not the one migrating, and the
+/// migrating role may not create extensions), migration 19 says so and carries on: the
+/// schema is complete, and the register is searched by reading it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_search_without_pg_trgm() {
+    let Some(url) = common::postgres_url().await else {
+        return;
+    };
+    let (base, db) = url.rsplit_once('/').unwrap();
+    let role = format!("plain_{db}");
+    let admin = credence::store::Store::connect(&url).await.unwrap();
+    // May create tables in the schema, but not extensions in the database.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "create role {role} login; grant create on schema public to {role}; revoke create on database {db} from public;"
+    )))
+    .execute(admin.pool())
+    .await
+    .unwrap();
+    let plain_url = format!("{}/{db}", base.replace("credence@", &format!("{role}@")));
+    let d = demo(&plain_url).await;
+    let trgm: Option<String> =
+        sqlx::query_scalar("select extname::text from pg_extension where extname = 'pg_trgm'")
+            .fetch_optional(admin.pool())
+            .await
+            .unwrap();
+    assert_eq!(trgm, None, "the role was able to create pg_trgm after all");
+    let filter = CertificateFilter {
+        text: Some("ARAH AL".into()),
+        ..Default::default()
+    };
+    let found = d.app.store.certificates(&filter).await.unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|c| c.learner_name == "Farah Ali"));
+    let plan = d
+        .app
+        .store
+        .certificates_plan(&filter)
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(!plan.contains("certificate_search"), "{plan}");
+    admin.pool().close().await;
+}
+
 fn draft(reg: &credence::store::RegistrationRow, n: usize) -> CertificateDraft {
     CertificateDraft {
         kind: "unit".into(),
