@@ -134,6 +134,9 @@ PAGES=(
     "AO centre list (/centres)|$AO|/centres"
     "register search (number)|$AO|/certificates?q={number}"
     "register search (name)|$AO|/certificates?q=Priya+Smith"
+    "register, all of the AO's (page 1)|$AO|/certificates"
+    "register, all of the AO's (page 60)|$AO|/certificates?page=60"
+    "centres API (100 a page)|$AO|/api/v1/centres?limit=100"
     "verification API|-|/api/v1/certificates/{number}"
     # 2,500 claims on one page, each looked up on its own: a request takes over a second
     # alone, so 32 at once finish none in 15 s; 4 at a time.
