@@ -70,6 +70,36 @@ test('the learner finds their certificate, prints it and keeps the credential; a
   await page.close();
 });
 
+test('the register pages 100 certificates at a time, the search kept from page to page', async () => {
+  const ocr = await signedIn('ao@ocr.demo');
+  await ocr.page.goto(BASE + '/certificates');
+  let list = await main(ocr.page);
+  assert.ok(/130 found: 130 valid, 0 replaced, 0 revoked\. Showing 1 to 100, newest first\./.test(list), list);
+  assert.equal(await ocr.page.locator('main tbody tr').count(), 100);
+  assert.ok(list.includes('Paged Learner 1130') && !list.includes('Paged Learner 1030'), list);
+  await ocr.page.click('.pagination__next a');
+  await ocr.page.waitForLoadState('load');
+  list = await main(ocr.page);
+  assert.ok(/Showing 101 to 130, newest first\./.test(list), list);
+  assert.equal(await ocr.page.locator('main tbody tr').count(), 30);
+  assert.ok(list.includes('Paged Learner 1030'), list);
+  assert.equal(await ocr.page.title(), 'Certificates (page 2 of 2) – Credence');
+  // A search that finds fewer than a page shows no pager.
+  await ocr.page.fill('#q', 'paged learner 110');
+  await ocr.page.click('form.cert-search button[type=submit]');
+  await ocr.page.waitForLoadState('load');
+  list = await main(ocr.page);
+  assert.ok(/10 found: 10 valid/.test(list), list);
+  assert.equal(await ocr.page.locator('.pagination').count(), 0);
+  await clean(ocr.page, 'the register searched');
+  if (SHOTS) {
+    await ocr.page.setViewportSize({ width: 320, height: 800 });
+    await ocr.page.goto(BASE + '/certificates?page=2');
+    await ocr.page.screenshot({ path: `${SHOTS}/register-page-2-320.png`, fullPage: true });
+  }
+  await ocr.context.close();
+});
+
 test('AO staff search the register, download it, and confirm before revoking', async () => {
   const ao = await signedIn('ao@isp.demo');
   await ao.page.goto(BASE + '/certificates');

@@ -107,6 +107,7 @@ const signedIn = email => signIn(browser, BASE, email);
 const signedInPages = {
   'ao@isp.demo': ['/home', '/centres', '/centres?page=2', '/centres?q=westbrook', '/centres/1', '/centres/1/audit', '/learners/1', '/catalogue/versions',
     '/catalogue/import', '/catalogue/versions/1', '/account/tokens', '/account/second-factor'],
+  'ao@ocr.demo': ['/certificates', '/certificates?page=2'],
   'admin@northgate.demo': ['/home', '/centres/1', '/centres/1/registrations/new', '/learners/1'],
   'sam.assessor@demo': ['/home', '/account/competence', '/learners/1/portfolio', '/learners/1/portfolio/units/L-650-7899'],
   'priya.learner@demo': ['/home', '/learners/1', '/centres', '/account/competence', '/learners/1/portfolio',

@@ -50,14 +50,37 @@ fn instant(s: &str) -> Option<DateTime<Utc>> {
     .map(|n| Utc.from_utc_datetime(&n))
 }
 
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "29 November 2026" (written out: a page shows dozens, and a `strftime` pattern is parsed
+/// at every call).
 fn day(d: NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
+    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
 }
 
 /// A stored date or timestamp as its day in the UK: "29 November 2026". A timestamp is
 /// taken to London time first (23:30 UTC on 29 June is 30 June in London). Anything that
 /// is not a date is shown as it is.
 pub fn uk_date(s: &str) -> String {
+    // A bare date (most of those shown) is read as one, before trying it as a timestamp.
+    if s.len() == 10
+        && let Ok(d) = s.parse::<NaiveDate>()
+    {
+        return day(d);
+    }
     if let Some(t) = instant(s) {
         return day(london(t).date());
     }

@@ -347,8 +347,11 @@ impl Store {
         f: &CertificateFilter,
         shape: Shape,
     ) -> StoreResult<Option<(String, Vec<Arg>)>> {
+        // The certificates are chosen by id from `certificate` alone (ordered, limited and
+        // offset there), then read with their centre and AO: a deep page skips ids, not
+        // joined rows.
         let mut sql = match shape {
-            Shape::Rows => format!("{CERTIFICATE_SELECT} where 1 = 1"),
+            Shape::Rows => "select c.certificate_id from certificate c where 1 = 1".to_string(),
             Shape::Statuses(_) => "select c.status from certificate c where 1 = 1".to_string(),
         };
         let mut n = 0;
@@ -463,8 +466,15 @@ impl Store {
                     sql.push_str(&format!(" limit {}", next()));
                 }
                 if f.offset.is_some() {
+                    if f.limit.is_none() && self.backend == Backend::Sqlite {
+                        // SQLite takes an offset only after a limit.
+                        sql.push_str(" limit -1");
+                    }
                     sql.push_str(&format!(" offset {}", next()));
                 }
+                sql = format!(
+                    "{CERTIFICATE_SELECT} where c.certificate_id in ({sql}) order by c.certificate_id desc"
+                );
             }
             Shape::Statuses(bound) => {
                 sql = format!(

@@ -256,6 +256,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0019_register_search.sql"),
         postgres: include_str!("../../migrations/postgres/0019_register_search.sql"),
     },
+    Migration {
+        version: 20,
+        name: "register_newest",
+        sqlite: include_str!("../../migrations/sqlite/0020_register_newest.sql"),
+        postgres: include_str!("../../migrations/postgres/0020_register_newest.sql"),
+    },
 ];
 
 /// The key of the PostgreSQL advisory lock [`Store::migrate_to`] holds: "credence" in ASCII,
