@@ -74,14 +74,16 @@ test('the register pages 100 certificates at a time, the search kept from page t
   const ocr = await signedIn('ao@ocr.demo');
   await ocr.page.goto(BASE + '/certificates');
   let list = await main(ocr.page);
-  assert.ok(/130 found: 130 valid, 0 replaced, 0 revoked\. Showing 1 to 100, newest first\./.test(list), list);
+  // The 130 copies, and OCR's own (the demo's, and any another test issued meanwhile).
+  const found = Number(/(\d+) found: \d+ valid, \d+ replaced, \d+ revoked\. Showing 1 to 100, newest first\./.exec(list)?.[1]);
+  assert.ok(found > 130 && found < 200, list);
   assert.equal(await ocr.page.locator('main tbody tr').count(), 100);
   assert.ok(list.includes('Paged Learner 1130') && !list.includes('Paged Learner 1030'), list);
   await ocr.page.click('.pagination__next a');
   await ocr.page.waitForLoadState('load');
   list = await main(ocr.page);
-  assert.ok(/Showing 101 to 130, newest first\./.test(list), list);
-  assert.equal(await ocr.page.locator('main tbody tr').count(), 30);
+  assert.ok(list.includes(`Showing 101 to ${found}, newest first.`), list);
+  assert.equal(await ocr.page.locator('main tbody tr').count(), found - 100);
   assert.ok(list.includes('Paged Learner 1030'), list);
   assert.equal(await ocr.page.title(), 'Certificates (page 2 of 2) – Credence');
   // A search that finds fewer than a page shows no pager.

@@ -71,13 +71,15 @@ async fn pages_in_headless_chromium() {
     .execute(app.store.pool())
     .await
     .unwrap();
-    // 130 certificates of OCR's, copies of one of the demo's: OCR's register has a second
-    // page (ISP's register, which the other tests change, is left as the demo made it).
+    // 130 certificates of OCR's, copies of one of the demo's given to Kwame (whose home no
+    // test reads): OCR's register has a second page (ISP's register, which the other tests
+    // change, is left as the demo made it).
     sqlx::query(
         "insert into certificate (number, ao_code, year, sequence, kind, claim_id, registration_id, learner_id, centre_id, learner_name, \
          qan, unit_reference, title, level, grade, grade_rule, units, total_credits, awarded_on, issued_at, issued_by, status, replaces) \
          with recursive g(n) as (select 1 union all select n + 1 from g where n < 130) \
-         select 'TST-1999-' || n, 'OCR', 1999, n, kind, claim_id, registration_id, learner_id, centre_id, 'Paged Learner ' || (1000 + n), \
+         select 'TST-1999-' || n, 'OCR', 1999, n, kind, claim_id, registration_id, (select min(learner_id) from learner where lower(given_name) = 'kwame'), \
+                centre_id, 'Paged Learner ' || (1000 + n), \
                 qan, unit_reference, title, level, grade, grade_rule, units, total_credits, awarded_on, issued_at, issued_by, 'valid', number \
          from certificate cross join g where certificate_id = (select min(certificate_id) from certificate)",
     )
