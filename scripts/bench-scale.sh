@@ -3,7 +3,7 @@
 # PostgreSQL 15 cluster (`credence bench --scale F --keep`), then the busiest pages under a
 # bounded wrk load test through nginx, with two servers and then one, on loopback only.
 #
-#   scripts/bench-scale.sh --scale 0.1 [--duration 15s] [--connections 32]
+#   [ONLY='register'] scripts/bench-scale.sh --scale 0.1 [--duration 15s] [--connections 32]
 #       [--credence target/release/credence] [--work /var/tmp/credence-scale] [--no-0017]
 #
 # Prints the build's phases, one line per page and server count (p50, p99, requests/s),
@@ -146,6 +146,8 @@ PAGES=(
 run_pages() { # label
     for spec in "${PAGES[@]}"; do
         IFS='|' read -r name cookie path conns <<<"$spec"
+        # ONLY='register|centres API': only the pages whose name matches (a quicker rerun).
+        if [ -n "${ONLY:-}" ] && ! [[ "$name" =~ $ONLY ]]; then continue; fi
         conns=${conns:-$CONNECTIONS}
         [ "$cookie" = - ] && cookie=""
         code=$(curl -s -o /dev/null -w '%{http_code} in %{time_total}s' -b "credence_session=$cookie" \

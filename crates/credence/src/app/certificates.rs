@@ -11,7 +11,8 @@
 use crate::app::people::Actor;
 use crate::app::{App, AppError, AppResult};
 use crate::store::{
-    CertificateCounts, CertificateDraft, CertificateFilter, CertificateRow, ClaimRow, Reach,
+    CertificateCounts, CertificateDraft, CertificateFilter, CertificateMatches, CertificateRow,
+    ClaimRow, Reach,
 };
 use credence_domain::certificate::{
     AGGREGATION_RULE, CertificateNumber, ReplacementReason, RevocationReason, UnitGrade,
@@ -553,9 +554,9 @@ impl App {
     ) -> AppResult<RegisterPage> {
         check_status(filter.status.as_deref())?;
         scope.narrow(&mut filter);
-        let counts = self
+        let CertificateMatches { found, counts } = self
             .store
-            .certificate_counts(&filter, REGISTER_BOUND)
+            .certificate_matches(&filter, REGISTER_BOUND)
             .await?;
         let per = i64::from(per_page.max(1));
         let listed = counts.total().min(REGISTER_BOUND);
@@ -563,9 +564,13 @@ impl App {
             .unwrap_or(u32::MAX)
             .max(1);
         let page = page.clamp(1, pages);
-        filter.limit = Some(per);
-        filter.offset = Some(i64::from(page - 1) * per);
-        let rows = self.store.certificates(&filter).await?;
+        let ids: Vec<i64> = found
+            .iter()
+            .skip(usize::try_from(page - 1).unwrap_or(0) * usize::try_from(per).unwrap_or(100))
+            .take(usize::try_from(per).unwrap_or(100))
+            .map(|(id, _)| *id)
+            .collect();
+        let rows = self.store.certificates_by_ids(&ids).await?;
         Ok(RegisterPage {
             views: self.register_views(scope, &rows)?,
             counts,

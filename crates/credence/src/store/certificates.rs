@@ -131,12 +131,21 @@ impl CertificateCounts {
     }
 }
 
-/// What a register statement selects: its rows, or their statuses to count.
+/// What a register search found, newest first, up to a bound: each certificate's id and
+/// status. It counts by status and names the ids of any page, from one statement.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateMatches {
+    /// (certificate_id, status), newest first, at most the bound.
+    pub found: Vec<(i64, String)>,
+    pub counts: CertificateCounts,
+}
+
+/// What a register statement selects: its rows, or the ids and statuses it finds.
 #[derive(Clone, Copy)]
 enum Shape {
     Rows,
-    /// `select status, count(*)` over at most this many rows.
-    Statuses(i64),
+    /// `certificate_id, status`, newest first, at most this many.
+    Matches(i64),
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -283,34 +292,53 @@ impl Store {
         Ok(q.fetch_all(&self.pool).await?)
     }
 
-    /// How many certificates the filter finds, by status, reading at most `bound + 1` of
-    /// them (its limit and offset are ignored): a search of a whole AO's register says "more
-    /// than `bound`" rather than counting millions.
-    pub async fn certificate_counts(
+    /// The certificates the filter finds, newest first, as ids and statuses, reading at
+    /// most `bound + 1` (its limit and offset are ignored), with their counts by status: a
+    /// search of a whole AO's register says "more than `bound`" rather than counting
+    /// millions. One statement, from the index where the filter allows (migration 20 holds
+    /// an AO's ids and statuses newest first), which a page then reads by id
+    /// ([`Store::certificates_by_ids`]).
+    pub async fn certificate_matches(
         &self,
         f: &CertificateFilter,
         bound: i64,
-    ) -> StoreResult<CertificateCounts> {
-        let Some((sql, args)) = self.register_query(f, Shape::Statuses(bound + 1)).await? else {
-            return Ok(CertificateCounts::default());
+    ) -> StoreResult<CertificateMatches> {
+        let Some((sql, args)) = self.register_query(f, Shape::Matches(bound + 1)).await? else {
+            return Ok(CertificateMatches::default());
         };
-        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
         for a in args {
             q = match a {
                 Arg::Text(t) => q.bind(t),
                 Arg::Int(i) => q.bind(i),
             };
         }
-        let mut out = CertificateCounts::default();
-        for (status, n) in q.fetch_all(&self.pool).await? {
+        let mut found = q.fetch_all(&self.pool).await?;
+        let mut counts = CertificateCounts::default();
+        for (_, status) in &found {
             match status.as_str() {
-                "valid" => out.valid = n,
-                "replaced" => out.replaced = n,
-                _ => out.revoked += n,
+                "valid" => counts.valid += 1,
+                "replaced" => counts.replaced += 1,
+                _ => counts.revoked += 1,
             }
         }
-        out.more = out.total() > bound;
-        Ok(out)
+        counts.more = counts.total() > bound;
+        found.truncate(usize::try_from(bound).unwrap_or(usize::MAX));
+        Ok(CertificateMatches { found, counts })
+    }
+
+    /// These certificates, newest first.
+    pub async fn certificates_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<CertificateRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CERTIFICATE_SELECT} where c.certificate_id in ({}) order by c.certificate_id desc",
+            list.join(",")
+        )))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The database's plan for this register search (`EXPLAIN`), one line a step: what the
@@ -352,7 +380,9 @@ impl Store {
         // joined rows.
         let mut sql = match shape {
             Shape::Rows => "select c.certificate_id from certificate c where 1 = 1".to_string(),
-            Shape::Statuses(_) => "select c.status from certificate c where 1 = 1".to_string(),
+            Shape::Matches(_) => {
+                "select c.certificate_id, c.status from certificate c where 1 = 1".to_string()
+            }
         };
         let mut n = 0;
         let mut next = || {
@@ -476,10 +506,8 @@ impl Store {
                     "{CERTIFICATE_SELECT} where c.certificate_id in ({sql}) order by c.certificate_id desc"
                 );
             }
-            Shape::Statuses(bound) => {
-                sql = format!(
-                    "select s.status, count(*) from ({sql} limit {bound}) s group by s.status"
-                );
+            Shape::Matches(bound) => {
+                sql.push_str(&format!(" order by c.certificate_id desc limit {bound}"));
             }
         }
         let mut args: Vec<Arg> = aos.into_iter().map(Arg::Text).collect();
