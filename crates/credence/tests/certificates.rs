@@ -580,6 +580,28 @@ async fn the_register_is_searched_by_words(url: String) {
             plan.contains("certificate_search"),
             "the search reads the register instead of its index:\n{plan}"
         );
+        // What a register page finds first, as an AO's staff search: from the words'
+        // index too, not by walking the AO's certificates newest first (migration 20's
+        // index) and testing each for the words.
+        let plan = store
+            .certificate_matches_plan(
+                &CertificateFilter {
+                    text: Some("zephyrine".into()),
+                    reach: Some(credence::store::Reach {
+                        aos: vec![original.ao_code.clone()],
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                10_000,
+            )
+            .await
+            .unwrap()
+            .join("\n");
+        assert!(
+            plan.contains("certificate_search"),
+            "a register page walks the AO's certificates instead of the words' index:\n{plan}"
+        );
     }
 }
 both_databases!(register_search, the_register_is_searched_by_words);

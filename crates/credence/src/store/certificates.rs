@@ -344,7 +344,21 @@ impl Store {
     /// The database's plan for this register search (`EXPLAIN`), one line a step: what the
     /// operations team reads to see whether a search finds its rows from an index.
     pub async fn certificates_plan(&self, f: &CertificateFilter) -> StoreResult<Vec<String>> {
-        let Some((sql, args)) = self.register_query(f, Shape::Rows).await? else {
+        self.register_plan(f, Shape::Rows).await
+    }
+
+    /// The database's plan for what a register page finds first
+    /// ([`Store::certificate_matches`]).
+    pub async fn certificate_matches_plan(
+        &self,
+        f: &CertificateFilter,
+        bound: i64,
+    ) -> StoreResult<Vec<String>> {
+        self.register_plan(f, Shape::Matches(bound + 1)).await
+    }
+
+    async fn register_plan(&self, f: &CertificateFilter, shape: Shape) -> StoreResult<Vec<String>> {
+        let Some((sql, args)) = self.register_query(f, shape).await? else {
             return Ok(Vec::new());
         };
         let explain = match self.backend {
@@ -507,7 +521,17 @@ impl Store {
                 );
             }
             Shape::Matches(bound) => {
-                sql.push_str(&format!(" order by c.certificate_id desc limit {bound}"));
+                // Words are found from their trigram index, and the few thousand found are
+                // then sorted: ordering by the bare id would let PostgreSQL walk an AO's ids
+                // newest first instead, testing each row for the words (1.7 million rows for
+                // a common name at F = 1, measured: 3 s alone, 10 s under load). `+ 0` keeps
+                // the order but not that plan.
+                let order = if like.is_some() {
+                    "c.certificate_id + 0"
+                } else {
+                    "c.certificate_id"
+                };
+                sql.push_str(&format!(" order by {order} desc limit {bound}"));
             }
         }
         let mut args: Vec<Arg> = aos.into_iter().map(Arg::Text).collect();
