@@ -554,23 +554,48 @@ impl App {
     ) -> AppResult<RegisterPage> {
         check_status(filter.status.as_deref())?;
         scope.narrow(&mut filter);
-        let CertificateMatches { found, counts } = self
-            .store
-            .certificate_matches(&filter, REGISTER_BOUND)
-            .await?;
         let per = i64::from(per_page.max(1));
-        let listed = counts.total().min(REGISTER_BOUND);
-        let pages = u32::try_from((listed + per - 1) / per)
-            .unwrap_or(u32::MAX)
-            .max(1);
-        let page = page.clamp(1, pages);
-        let ids: Vec<i64> = found
-            .iter()
-            .skip(usize::try_from(page - 1).unwrap_or(0) * usize::try_from(per).unwrap_or(100))
-            .take(usize::try_from(per).unwrap_or(100))
-            .map(|(id, _)| *id)
-            .collect();
-        let rows = self.store.certificates_by_ids(&ids).await?;
+        let pages_of = |counts: &CertificateCounts| {
+            let listed = counts.total().min(REGISTER_BOUND);
+            u32::try_from((listed + per - 1) / per)
+                .unwrap_or(u32::MAX)
+                .max(1)
+        };
+        let words = filter.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let (rows, counts, page, pages) = if words {
+            // Words: what the trigram index finds is read once, ids and statuses (the
+            // counts and the page's ids), then the page's rows by id.
+            let CertificateMatches { found, counts } = self
+                .store
+                .certificate_matches(&filter, REGISTER_BOUND)
+                .await?;
+            let pages = pages_of(&counts);
+            let page = page.clamp(1, pages);
+            let ids: Vec<i64> = found
+                .iter()
+                .skip(usize::try_from(i64::from(page - 1) * per).unwrap_or(0))
+                .take(usize::try_from(per).unwrap_or(100))
+                .map(|(id, _)| *id)
+                .collect();
+            (
+                self.store.certificates_by_ids(&ids).await?,
+                counts,
+                page,
+                pages,
+            )
+        } else {
+            // No words: the counts come back as three rows (from migration 20's index for
+            // an AO), and the page by its offset, newest first.
+            let counts = self
+                .store
+                .certificate_counts(&filter, REGISTER_BOUND)
+                .await?;
+            let pages = pages_of(&counts);
+            let page = page.clamp(1, pages);
+            filter.limit = Some(per);
+            filter.offset = Some(i64::from(page - 1) * per);
+            (self.store.certificates(&filter).await?, counts, page, pages)
+        };
         Ok(RegisterPage {
             views: self.register_views(scope, &rows)?,
             counts,

@@ -146,6 +146,8 @@ enum Shape {
     Rows,
     /// `certificate_id, status`, newest first, at most this many.
     Matches(i64),
+    /// `status, count(*)` over at most this many.
+    Statuses(i64),
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -327,6 +329,36 @@ impl Store {
         Ok(CertificateMatches { found, counts })
     }
 
+    /// How many certificates the filter finds, by status, reading at most `bound + 1` of
+    /// them: three rows back, however many are counted. For an AO's whole register,
+    /// migration 20's index answers it alone.
+    pub async fn certificate_counts(
+        &self,
+        f: &CertificateFilter,
+        bound: i64,
+    ) -> StoreResult<CertificateCounts> {
+        let Some((sql, args)) = self.register_query(f, Shape::Statuses(bound + 1)).await? else {
+            return Ok(CertificateCounts::default());
+        };
+        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+        for a in args {
+            q = match a {
+                Arg::Text(t) => q.bind(t),
+                Arg::Int(i) => q.bind(i),
+            };
+        }
+        let mut out = CertificateCounts::default();
+        for (status, n) in q.fetch_all(&self.pool).await? {
+            match status.as_str() {
+                "valid" => out.valid = n,
+                "replaced" => out.replaced = n,
+                _ => out.revoked += n,
+            }
+        }
+        out.more = out.total() > bound;
+        Ok(out)
+    }
+
     /// These certificates, newest first.
     pub async fn certificates_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<CertificateRow>> {
         if ids.is_empty() {
@@ -397,6 +429,7 @@ impl Store {
             Shape::Matches(_) => {
                 "select c.certificate_id, c.status from certificate c where 1 = 1".to_string()
             }
+            Shape::Statuses(_) => "select c.status from certificate c where 1 = 1".to_string(),
         };
         let mut n = 0;
         let mut next = || {
@@ -532,6 +565,11 @@ impl Store {
                     "c.certificate_id"
                 };
                 sql.push_str(&format!(" order by {order} desc limit {bound}"));
+            }
+            Shape::Statuses(bound) => {
+                sql = format!(
+                    "select s.status, count(*) from ({sql} limit {bound}) s group by s.status"
+                );
             }
         }
         let mut args: Vec<Arg> = aos.into_iter().map(Arg::Text).collect();
