@@ -4,6 +4,7 @@
 //! them through these functions and nothing else.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use credence_domain::people::registration::MONTHS;
 
 /// The last Sunday of a month.
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
@@ -49,21 +50,6 @@ fn instant(s: &str) -> Option<DateTime<Utc>> {
     .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
     .map(|n| Utc.from_utc_datetime(&n))
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// "29 November 2026" (written out: a page shows dozens, and a `strftime` pattern is parsed
 /// at every call).

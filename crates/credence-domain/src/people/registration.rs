@@ -616,7 +616,8 @@ fn turns(dob: NaiveDate, age: u8) -> NaiveDate {
         .unwrap_or(dob)
 }
 
-const MONTHS: [&str; 12] = [
+/// The months' names, January first.
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -331,19 +331,36 @@ impl Store {
         &self,
         centres: &[i64],
     ) -> StoreResult<HashMap<i64, Vec<CentreAoRow>>> {
-        let mut out: HashMap<i64, Vec<CentreAoRow>> = HashMap::new();
+        self.by_centre(
+            "select centre_id, ao_code, direct_claim_status from centre_ao where centre_id in ({ids}) order by centre_id, ao_code",
+            centres,
+            |r: &CentreAoRow| r.centre_id,
+        )
+        .await
+    }
+
+    /// The rows of `sql` for these centres, by centre, in one statement: `sql` has `{ids}`
+    /// where the list of centres goes.
+    pub(crate) async fn by_centre<T>(
+        &self,
+        sql: &str,
+        centres: &[i64],
+        centre_of: fn(&T) -> i64,
+    ) -> StoreResult<HashMap<i64, Vec<T>>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut out: HashMap<i64, Vec<T>> = HashMap::new();
         if centres.is_empty() {
             return Ok(out);
         }
         let ids: Vec<String> = centres.iter().map(i64::to_string).collect();
-        let rows: Vec<CentreAoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select centre_id, ao_code, direct_claim_status from centre_ao where centre_id in ({}) order by centre_id, ao_code",
-            ids.join(",")
-        )))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<T> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.replace("{ids}", &ids.join(","))))
+                .fetch_all(&self.pool)
+                .await?;
         for r in rows {
-            out.entry(r.centre_id).or_default().push(r);
+            out.entry(centre_of(&r)).or_default().push(r);
         }
         Ok(out)
     }
@@ -432,21 +449,12 @@ impl Store {
         &self,
         centres: &[i64],
     ) -> StoreResult<HashMap<i64, Vec<ApprovalRow>>> {
-        let mut out: HashMap<i64, Vec<ApprovalRow>> = HashMap::new();
-        if centres.is_empty() {
-            return Ok(out);
-        }
-        let ids: Vec<String> = centres.iter().map(i64::to_string).collect();
-        let rows: Vec<ApprovalRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select centre_id, qan, ao_code, created_at from centre_approval where centre_id in ({}) order by centre_id, qan",
-            ids.join(",")
-        )))
-        .fetch_all(&self.pool)
-        .await?;
-        for r in rows {
-            out.entry(r.centre_id).or_default().push(r);
-        }
-        Ok(out)
+        self.by_centre(
+            "select centre_id, qan, ao_code, created_at from centre_approval where centre_id in ({ids}) order by centre_id, qan",
+            centres,
+            |r: &ApprovalRow| r.centre_id,
+        )
+        .await
     }
 
     pub async fn approvals(&self, centre_id: i64) -> StoreResult<Vec<ApprovalRow>> {

@@ -920,22 +920,12 @@ impl Store {
         &self,
         centres: &[i64],
     ) -> StoreResult<std::collections::HashMap<i64, Vec<DirectClaimRow>>> {
-        let mut out: std::collections::HashMap<i64, Vec<DirectClaimRow>> =
-            std::collections::HashMap::new();
-        if centres.is_empty() {
-            return Ok(out);
-        }
-        let ids: Vec<String> = centres.iter().map(i64::to_string).collect();
-        let rows: Vec<DirectClaimRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select centre_id, qan, ao_code, granted_by, reason, granted_at from direct_claim where centre_id in ({}) order by centre_id, qan",
-            ids.join(",")
-        )))
-        .fetch_all(&self.pool)
-        .await?;
-        for r in rows {
-            out.entry(r.centre_id).or_default().push(r);
-        }
-        Ok(out)
+        self.by_centre(
+            "select centre_id, qan, ao_code, granted_by, reason, granted_at from direct_claim where centre_id in ({ids}) order by centre_id, qan",
+            centres,
+            |r: &DirectClaimRow| r.centre_id,
+        )
+        .await
     }
 
     pub async fn direct_claims(&self, centre_id: i64) -> StoreResult<Vec<DirectClaimRow>> {
