@@ -127,3 +127,85 @@ async fn homes_show_what_needs_each_person(url: String) {
     assert!(home.contains("Learners without an assessor ("), "{home}");
 }
 both_databases!(homes, homes_show_what_needs_each_person);
+
+/// The caseload is read as one JSON array (one row handed over, not sixty): every field
+/// comes back as the row-by-row read gives it, whatever the names hold, with each learner's
+/// portfolio stamp, in name order; an empty caseload is empty on both databases.
+async fn caseload_rows_are_the_registrations(url: String) {
+    let app = common::app_on(&url).await;
+    common::demo(&app).await;
+    let sam = actor(&app, "sam.assessor@demo").await;
+    let priya = common::learner_of(&app, "priya.learner@demo").await;
+    // Quotes, a backslash, accents and a learner with no ULN travel through the JSON intact.
+    sqlx::query(
+        "update learner set given_name = $1, family_name = $2, uln = null where learner_id = $3",
+    )
+    .bind("Siobhán \"Shiv\" \\ Zoë")
+    .bind("O'Brien-Łukasz")
+    .bind(priya)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    let regs = app.store.registrations_of_learner(priya).await.unwrap();
+    let centre = regs[0].centre_id;
+    let caseload = app
+        .store
+        .caseload_registrations(sam.person_id, centre, "assessor")
+        .await
+        .unwrap();
+    assert!(caseload.len() >= 3, "the demo assessor has a caseload");
+    let everyone = app
+        .store
+        .registrations_at_centre(centre, 10_000)
+        .await
+        .unwrap();
+    for c in &caseload {
+        let r = everyone
+            .iter()
+            .find(|r| r.registration_id == c.registration.registration_id)
+            .expect("a caseload registration is one of the centre's");
+        assert_eq!(format!("{r:?}"), format!("{:?}", c.registration));
+        assert_eq!(
+            c.stamp,
+            app.store.portfolio_stamp(r.learner_id).await.unwrap(),
+            "the stamp of {}",
+            r.given_name
+        );
+    }
+    let shiv = caseload
+        .iter()
+        .find(|c| c.registration.learner_id == priya)
+        .unwrap();
+    assert_eq!(shiv.registration.given_name, "Siobhán \"Shiv\" \\ Zoë");
+    assert_eq!(shiv.registration.family_name, "O'Brien-Łukasz");
+    assert_eq!(shiv.registration.uln, None);
+    let names: Vec<_> = caseload
+        .iter()
+        .map(|c| {
+            (
+                c.registration.family_name.clone(),
+                c.registration.given_name.clone(),
+            )
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by family name, then given name");
+    // Nobody assigned: an empty caseload (PostgreSQL's json_agg of no rows is null).
+    let none = app
+        .store
+        .caseload_registrations(sam.person_id, centre, "iqa")
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let router = credence::web::router(app.clone());
+    let cookie = common::pages::demo_cookie(&router, "sam.assessor@demo").await;
+    let home = send(&router, page("/home", &cookie)).await.body;
+    assert!(
+        home.contains("Siobhán &quot;Shiv&quot; \\ Zoë O&#39;Brien-Łukasz")
+            || home.contains("Siobhán &#34;Shiv&#34; \\ Zoë O&#39;Brien-Łukasz"),
+        "{}",
+        text(&home)
+    );
+}
+both_databases!(caseload_rows, caseload_rows_are_the_registrations);

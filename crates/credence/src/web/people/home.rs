@@ -1,6 +1,7 @@
 //! Each role's home page, switching roles, inviting AO staff and EQAs.
 
 use super::*;
+use crate::web::format::uk_date;
 
 pub(super) struct Row {
     link: String,
@@ -298,7 +299,7 @@ pub(super) async fn home_page_filtered(
                                     format!("{} {}", r.given_name, r.family_name),
                                     r.uln.unwrap_or_default(),
                                     r.qan,
-                                    crate::web::format::uk_date(&r.registered_at),
+                                    uk_date(&r.registered_at),
                                 ],
                             )
                         })
@@ -679,12 +680,7 @@ pub(super) async fn home_page_filtered(
                                     "/qualifications/{}",
                                     crate::app::catalogue::qan_slug(&r.qan)
                                 ),
-                                vec![
-                                    title,
-                                    r.centre_name,
-                                    units,
-                                    crate::web::format::uk_date(&r.registered_at),
-                                ],
+                                vec![title, r.centre_name, units, uk_date(&r.registered_at)],
                             )
                         })
                         .collect(),
@@ -758,14 +754,6 @@ pub(super) async fn home_page_filtered(
 
 /// How many rows a home page panel shows.
 const PANEL_ROWS: usize = 50;
-
-/// A stored date or timestamp as people read it in the UK: "29 November 2026".
-fn uk_date(at: &str) -> String {
-    match chrono::NaiveDate::parse_from_str(at.get(..10).unwrap_or(at), "%Y-%m-%d") {
-        Ok(d) => d.format("%-d %B %Y").to_string(),
-        Err(_) => at.to_string(),
-    }
-}
 
 fn overdue_tag(overdue: bool) -> Vec<(&'static str, String)> {
     if overdue {
