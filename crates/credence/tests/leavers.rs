@@ -342,6 +342,54 @@ async fn a_registration_pauses_resumes_and_is_withdrawn(url: String) {
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("withdrawn"), "{refused}");
+    // Nor does the learner add, change or delete evidence: the portfolio is kept as it
+    // stands, and the page says why instead of offering the forms.
+    let learner = actor(&app, "priya.learner@demo").await;
+    let mine = app.portfolio(&learner, priya).await.unwrap();
+    assert!(!mine.may_add, "no upload for a withdrawn learner");
+    let meta = credence::app::portfolio::EvidenceMeta {
+        title: "After leaving".into(),
+        date: "2027-01-06".into(),
+        kind: "observation_checklist".into(),
+        source: "real_workplace".into(),
+        file_name: "late.pdf".into(),
+        ..Default::default()
+    };
+    let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+        axum::body::Bytes::from_static(b"%PDF-1.4 late"),
+    )]);
+    let refused = app
+        .add_evidence(&learner, priya, &meta, body, "t")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("no current registration"),
+        "{refused}"
+    );
+    // (Refused before the item is looked up: any id is refused for the same reason.)
+    let item = mine.evidence.first().map(|e| e.evidence_id).unwrap_or(1);
+    let refused = app
+        .delete_evidence(&learner, priya, item, "t")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("withdrawn"), "{refused}");
+    let priya_cookie =
+        cookie_of(&sign_in(&router, "priya.learner@demo", "credence-demo-2026").await);
+    let portfolio = send(
+        &router,
+        page(&format!("/learners/{priya}/portfolio"), &priya_cookie),
+    )
+    .await;
+    assert_eq!(portfolio.status, StatusCode::OK);
+    assert!(portfolio.body.contains("no current registration"));
+    assert!(!portfolio.body.contains("Add evidence</a>"));
+    let upload_page = send(
+        &router,
+        page(&format!("/learners/{priya}/evidence/new"), &priya_cookie),
+    )
+    .await;
+    assert_eq!(upload_page.status, StatusCode::CONFLICT);
+    assert!(upload_page.body.contains("no current registration"));
     let events = app.store.registration_events(r).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["break", "resumed", "withdrawn"]);

@@ -10,6 +10,7 @@ mod marks;
 pub mod plan;
 mod transfers;
 mod view;
+pub(crate) use view::NOT_CURRENT;
 
 use super::people::Actor;
 use super::{App, AppError, AppResult};

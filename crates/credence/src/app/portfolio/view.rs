@@ -167,6 +167,17 @@ impl App {
         learner_id: i64,
     ) -> AppResult<()> {
         if actor.learner_ids().contains(&learner_id) {
+            // A learner whose registrations were all withdrawn (or moved away) keeps their
+            // portfolio to read, as it stands: the records kept for retention.
+            let current = self
+                .store
+                .registrations_of_learner(learner_id)
+                .await?
+                .iter()
+                .any(is_current);
+            if !current {
+                return Err(AppError::Conflict(NOT_CURRENT.into()));
+            }
             return Ok(());
         }
         self.require_assessor(actor, learner_id).await.map(|_| ())
@@ -183,6 +194,7 @@ impl App {
         let scope = self.learner_scope(actor, learner_id).await?;
         let (stamp, stored) = self.portfolio_rows(learner_id).await?;
         let visible = scope.registrations().to_vec();
+        let current = visible.iter().any(is_current);
         let until = scope.until().map(str::to_string);
         let is_learner = scope.as_learner();
         let may_assess = until.is_none()
@@ -236,7 +248,7 @@ impl App {
         Ok(Portfolio {
             core,
             learner,
-            may_add: is_learner || may_assess,
+            may_add: (is_learner && current) || may_assess,
             may_assess,
             is_learner,
             record_until: until,
@@ -551,13 +563,9 @@ impl App {
             .registrations_of_learner(learner_id)
             .await?
             .into_iter()
-            .find(|r| r.status != "transferred")
+            .find(is_current)
             .map(|r| r.centre_id)
-            .ok_or_else(|| {
-                AppError::Conflict(
-                    "the learner has no current registration, so evidence cannot be added".into(),
-                )
-            })
+            .ok_or_else(|| AppError::Conflict(NOT_CURRENT.into()))
     }
 
     /// The centre a record about `unit` is filed under: that of the first registration seen
@@ -599,3 +607,13 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("evidence {evidence_id}")))
     }
 }
+
+/// A registration under which the learner still works: not withdrawn, not moved to another
+/// centre (a break in learning is still current: work done before it can be added).
+fn is_current(r: &RegistrationRow) -> bool {
+    r.status != "transferred" && r.status != "withdrawn"
+}
+
+/// Why evidence cannot be added, changed or deleted for a learner with no current
+/// registration.
+pub(crate) const NOT_CURRENT: &str = "The learner has no current registration (it was withdrawn or moved to another centre), so evidence can no longer be added, changed or deleted. The portfolio is kept as it stands; the centre's administrator can say why.";

@@ -37,9 +37,14 @@ pub(super) async fn upload_page(
         None => (None, String::new()),
     };
     if !p.may_add {
-        return Err(AppError::Forbidden(
-            "Only the learner and their assigned assessor add evidence to this portfolio.".into(),
-        )
+        return Err(if p.is_learner {
+            AppError::Conflict(crate::app::portfolio::NOT_CURRENT.into())
+        } else {
+            AppError::Forbidden(
+                "Only the learner and their assigned assessor add evidence to this portfolio."
+                    .into(),
+            )
+        }
         .into());
     }
     let status = error.as_ref().map(crate::web::status_of);
@@ -727,7 +732,9 @@ pub(super) async fn delete_confirm(
         .item(id)
         .ok_or_else(|| PageError::from(AppError::NotFound(format!("evidence {id}"))))?;
     let locked = p.locked_units_of(id);
-    let refusal = if !p.may_add {
+    let refusal = if !p.may_add && p.is_learner {
+        Some(crate::app::portfolio::NOT_CURRENT.to_string())
+    } else if !p.may_add {
         Some(
             "Only the learner and their assigned assessor delete evidence from this portfolio."
                 .to_string(),

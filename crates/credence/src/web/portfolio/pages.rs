@@ -27,6 +27,8 @@ pub(super) struct PortfolioBody {
     units: Vec<UnitRow>,
     evidence: Vec<EvRow>,
     may_add: bool,
+    /// The learner sees their portfolio with no current registration (withdrawn or moved).
+    not_current: Option<&'static str>,
     achieved: Vec<String>,
     record_until: Option<String>,
     /// "Chosen plan" or "Proposed plan", per qualification.
@@ -329,7 +331,14 @@ pub(super) fn portfolio_body(
     quals: Vec<QualRow>,
 ) -> std::sync::Arc<String> {
     use std::sync::Arc;
-    let key = format!("{}|{}|{:?}|{name}", p.core.key, p.may_add, p.record_until);
+    let not_current = (p.is_learner && !p.may_add).then_some(crate::app::portfolio::NOT_CURRENT);
+    let key = format!(
+        "{}|{}|{}|{:?}|{name}",
+        p.core.key,
+        p.may_add,
+        not_current.is_some(),
+        p.record_until
+    );
     if let Ok(bodies) = app.portfolio_pages.read()
         && let Some((k, body)) = bodies.get(&learner)
         && *k == key
@@ -367,6 +376,7 @@ pub(super) fn portfolio_body(
             .collect(),
         evidence: evidence_rows(p),
         may_add: p.may_add,
+        not_current,
         achieved: p
             .achieved
             .iter()
