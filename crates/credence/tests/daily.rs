@@ -633,6 +633,40 @@ async fn one_item_maps_to_many_criteria_and_a_unit_is_judged_in_one_form(url: St
     let thread_at = page.body.find("Show how you qualified the lead").unwrap();
     let reply_at = page.body.find("I added the call notes on page 4").unwrap();
     assert!(reply_at > thread_at, "the reply follows the feedback");
+    // The assessor answers on the page too: the reply's fields sit beside the criterion in
+    // the decisions table, and belong to a form of their own after the decisions form (a
+    // form may not hold another).
+    let c1 = &criteria[1];
+    let own_form = format!("<form id=\"reply-form-{c1}\"");
+    let decisions_end = page.body[page.body.find("id=\"unit-decisions\"").unwrap()..]
+        .find("</form>")
+        .unwrap()
+        + page.body.find("id=\"unit-decisions\"").unwrap();
+    let own_at = page
+        .body
+        .find(&own_form)
+        .expect("the assessor's reply form");
+    assert!(own_at > decisions_end, "not inside the decisions form");
+    assert!(page.body.contains(&format!(
+        "name=\"body\" rows=\"2\" form=\"reply-form-{c1}\""
+    )));
+    let r = post_form(
+        &d,
+        &format!("{unit_uri}/replies"),
+        &d.t_sam,
+        &format!(
+            "criterion={}&body={}",
+            enc(c1),
+            enc("Page 4 shows it: I will judge it again this week")
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(&d, &unit_uri, &d.t_priya).await;
+    assert!(
+        page.body
+            .contains("Page 4 shows it: I will judge it again this week")
+    );
     let r = post_form(
         &d,
         &format!("{unit_uri}/replies"),
@@ -657,7 +691,7 @@ async fn one_item_maps_to_many_criteria_and_a_unit_is_judged_in_one_form(url: St
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    assert_eq!(audit_actions(&d, "feedback.reply").await.len(), 2);
+    assert_eq!(audit_actions(&d, "feedback.reply").await.len(), 3);
 
     // The JSON twin: a whole unit at once; a learner may not.
     let r = post_json(

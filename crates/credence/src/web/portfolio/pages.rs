@@ -518,7 +518,7 @@ pub(super) struct UnitPage {
     results: Vec<ResultRow>,
     may_mark: bool,
     rpl_allowed: Vec<String>,
-    /// The learner replies on feedback beside each criterion.
+    /// The learner and their assessor reply on feedback beside each criterion.
     may_reply: bool,
     /// The portfolio stamp this page shows; its forms state it.
     stamp: i64,
@@ -817,7 +817,9 @@ pub(super) async fn unit_response_kept(
                 || actor.has_role("ao_staff")
                 || actor.has_role("eqa")),
         rpl_allowed,
-        may_reply: p.is_learner && p.record_until.is_none(),
+        // Both sides of the thread: the learner, and their assessor (whose reply form's
+        // fields sit in the decisions table but belong to a form of their own after it).
+        may_reply: (p.is_learner && p.may_add) || p.may_assess,
         unit,
     };
     Ok(render_as(status, &page))
