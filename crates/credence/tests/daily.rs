@@ -815,6 +815,37 @@ async fn a_plan_chosen_at_registration_is_checked_and_kept(url: String) {
         "{}",
         entry.detail
     );
+
+    // One learner typed in the page, with a plan: too small is refused beside the field,
+    // keeping what was typed; a plan that meets the rules is kept as chosen.
+    let one = |units: &str| {
+        format!(
+            "given_name=Rhys&family_name=Morgan&date_of_birth=04%2F04%2F1994&uln=&email=&qan={}&units={}",
+            enc("610/3788/6"),
+            enc(units)
+        )
+    };
+    let form_uri = format!("/centres/{centre}/registrations");
+    let r = post_form(&d, &form_uri, &d.t_admin_n, &one(&small)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("id=\"units-error\""), "{}", r.body);
+    assert!(r.body.contains("do not meet the rules of 610/3788/6"));
+    assert!(r.body.contains(&format!("name=\"units\" type=\"text\" autocomplete=\"off\" aria-describedby=\"units-hint\" value=\"{small}\"")));
+    assert!(
+        r.body.contains("value=\"Morgan\""),
+        "the form keeps what was typed"
+    );
+    let r = post_form(&d, &form_uri, &d.t_admin_n, &one(&refs.join(" "))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let rhys: i64 = r.headers["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/learners/")
+        .parse()
+        .unwrap();
+    let rhys_plan = plan_of(rhys).await;
+    assert_eq!(rhys_plan["chosen"], true);
+    assert_eq!(planned(&rhys_plan).len(), refs.len());
 }
 both_databases!(
     a_plan_chosen_at_registration_is_checked_and_kept,

@@ -29,6 +29,10 @@ pub struct RegisterForm {
     /// A unit on its own (its Ofqual reference), instead of a qualification.
     #[serde(default)]
     pub unit: String,
+    /// The units the learner will take (their plan), as references separated by spaces or
+    /// commas; empty to choose the plan later.
+    #[serde(default)]
+    pub units: String,
 }
 
 pub enum RegisterError {
@@ -210,7 +214,7 @@ impl App {
                 out.push((
                     i,
                     format!(
-                        "these units do not meet the rules of {}: {}. Leave the column empty to choose the plan later",
+                        "these units do not meet the rules of {}: {}",
                         r.qan,
                         problems.join("; ")
                     ),
@@ -275,7 +279,7 @@ impl App {
             uln: opt(&form.uln),
             email: opt(&form.email),
         };
-        let valid = registration::validate_registration(&input, &ctx).map_err(|errors| {
+        let mut valid = registration::validate_registration(&input, &ctx).map_err(|errors| {
             RegisterError::Fields(
                 errors
                     .into_iter()
@@ -287,6 +291,28 @@ impl App {
                     .collect(),
             )
         })?;
+        // Their plan, if chosen now: checked against the qualification's rules.
+        valid.units = super::rules::split_units(&form.units);
+        if valid.qan.is_unit() && !valid.units.is_empty() {
+            return Err(RegisterError::Fields(vec![(
+                "units".into(),
+                "A unit taken on its own is the learner's whole plan: leave the units empty".into(),
+            )]));
+        }
+        if let Some((_, why)) = self
+            .plan_problems(std::slice::from_mut(&mut valid))
+            .await?
+            .into_iter()
+            .next()
+        {
+            return Err(RegisterError::Fields(vec![(
+                "units".into(),
+                format!(
+                    "{}. Leave it empty to choose the plan later, on the learner's plan page",
+                    capitalise(&why)
+                ),
+            )]));
+        }
         if let Some((_, why)) = self
             .identity_mismatches(std::slice::from_ref(&valid))
             .await?
@@ -305,7 +331,7 @@ impl App {
             &format!("centre {centre}"),
             Some(centre),
             None,
-            serde_json::json!({"qan": valid.qan.to_string()}),
+            serde_json::json!({"qan": valid.qan.to_string(), "units": valid.units}),
         );
         let ids = self
             .store_registrations_audited(
@@ -368,7 +394,11 @@ impl App {
         let plans = self.plan_problems(&mut batch.valid).await?;
         for (i, why) in plans {
             if !refused.iter().any(|(j, _, _)| *j == i) {
-                refused.push((i, "units", why));
+                refused.push((
+                    i,
+                    "units",
+                    format!("{why}. Leave the column empty to choose the plan later"),
+                ));
             }
         }
         if !refused.is_empty() {
