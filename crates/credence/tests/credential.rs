@@ -12,7 +12,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use credence::credential::{self, CredentialFacts, Kek};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
 const PUBLIC_URL: &str = "https://credence.example.org/";
 
@@ -59,16 +58,6 @@ fn verify_rs256(jwt: &str, jwk: &Value) -> bool {
         .is_ok()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "credence-credential-{name}-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn kek_text_round_trip_and_clear_errors() {
     let kek = Kek::generate();
@@ -95,7 +84,7 @@ fn kek_text_round_trip_and_clear_errors() {
 
 #[test]
 fn kek_file_is_created_private_and_read_back() {
-    let dir = temp_dir("kek");
+    let dir = common::temp_dir("kek");
     let path = dir.join("sub/credential.kek");
     let created = Kek::load_or_create(&path).unwrap();
     let again = Kek::load_or_create(&path).unwrap();
@@ -309,7 +298,7 @@ fn an_independent_verifier_accepts_the_credential_and_rejects_tampering() {
         PUBLIC_URL,
         &[old.public_jwk.clone(), key.public_jwk.clone()],
     );
-    let dir = temp_dir("verify");
+    let dir = common::temp_dir("verify");
 
     let jwt = credential::sign_credential(
         &kek,

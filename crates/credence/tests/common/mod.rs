@@ -23,7 +23,35 @@ pub mod verifier;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A fresh folder for a test. Every one of a test process's folders sits under one root,
+/// which a watcher process removes once the test process has exited (tests used to leave a
+/// thousand folders, 3 GB, in `/tmp` per run).
 pub fn temp_dir(what: &str) -> PathBuf {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    let root = ROOT.get_or_init(|| {
+        let root = loose_temp_dir("run");
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "while kill -0 {} 2>/dev/null; do sleep 0.5; done; rm -rf '{}'",
+                std::process::id(),
+                root.display()
+            ))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        root
+    });
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = root.join(format!("{what}-{n}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A fresh folder of its own in the temp folder, that nothing removes for the test (the
+/// PostgreSQL cluster's, which its own watcher stops and removes).
+fn loose_temp_dir(what: &str) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!(
         "credence-test-{what}-{}-{n}-{}",
@@ -88,7 +116,7 @@ struct Cluster {
 fn start_cluster() -> Result<Cluster, String> {
     let initdb = pg_bin("initdb").ok_or("initdb was not found (install postgresql-15)")?;
     let pg_ctl = pg_bin("pg_ctl").ok_or("pg_ctl was not found")?;
-    let dir = temp_dir("pg");
+    let dir = loose_temp_dir("pg");
     let data = dir.join("data");
     if is_root() {
         let ok = Command::new("chown")
