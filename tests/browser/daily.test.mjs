@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { launch, axe, signedIn as signIn, main } from './common.mjs';
+const SHOTS = process.env.SCREENSHOT_DIR;
 
 const BASE = process.env.BASE_URL;
 let browser;
@@ -78,14 +79,14 @@ test('a learner chooses a plan, maps one item to several criteria, the assessor 
   await sam.page.check(`#unit-decisions input[name="outcome:${first.number}"][value=met]`);
   await sam.page.fill(`#unit-decisions textarea[name="feedback:${first.number}"]`, 'Clear goals agreed with the coachee');
   await sam.page.check(`#unit-decisions input[name="outcome:${second.number}"][value=not_yet_met]`);
-  await sam.page.click('#unit-decisions button[type=submit]');
+  await sam.page.click('#save-decisions');
   // Not yet met needs feedback: named, and what was chosen and typed is kept.
   await sam.page.locator('.error-summary').waitFor();
   assert.ok((await sam.page.locator('.error-summary').innerText()).includes(`Criterion ${second.number}`));
   assert.equal(await sam.page.inputValue(`#unit-decisions textarea[name="feedback:${first.number}"]`), 'Clear goals agreed with the coachee');
   assert.ok(await sam.page.isChecked(`#unit-decisions input[name="outcome:${second.number}"][value=not_yet_met]`));
   await sam.page.fill(`#unit-decisions textarea[name="feedback:${second.number}"]`, 'Add how the coachee reviewed progress');
-  await sam.page.click('#unit-decisions button[type=submit]');
+  await sam.page.click('#save-decisions');
   await sam.page.locator('.notification', { hasText: 'Decisions recorded' }).waitFor();
   assert.deepEqual(await axe(sam.page), []);
 
@@ -98,10 +99,22 @@ test('a learner chooses a plan, maps one item to several criteria, the assessor 
   // ...and answers it, in the criterion's thread.
   await tom.page.locator('summary', { hasText: `Reply on ${second.number}` }).click();
   await tom.page.fill(`textarea[id="reply-${second.number}"]`, 'I added the review notes on page 3');
-  await tom.page.locator(`form[action$="/replies"]:has(input[name=criterion][value="${second.number}"]) button[type=submit]`).click();
+  await tom.page.locator(`button[form="reply-form-${second.number}"]`).click();
   await tom.page.waitForURL(/done=replied/);
   assert.ok((await main(tom.page)).includes('I added the review notes on page 3'));
   assert.deepEqual(await axe(tom.page), []);
+  // The assessor answers in the same thread from the unit page (the reply is not a decision:
+  // the decisions form sends nothing).
+  await sam.page.goto(BASE + `/learners/${learner}/portfolio/units/${slug}`);
+  assert.ok((await main(sam.page)).includes('I added the review notes on page 3'));
+  await sam.page.locator('summary', { hasText: `Reply on ${second.number}` }).click();
+  await sam.page.fill(`textarea[id="reply-${second.number}"]`, 'Thanks: page 3 shows the review, I will judge it again');
+  if (SHOTS) await sam.page.screenshot({ path: `${SHOTS}/assessor-reply.png`, fullPage: true });
+  await sam.page.locator(`button[form="reply-form-${second.number}"]`).click();
+  await sam.page.waitForURL(/done=replied/);
+  assert.deepEqual(await axe(sam.page), []);
+  await tom.page.reload();
+  assert.ok((await main(tom.page)).includes('Thanks: page 3 shows the review, I will judge it again'));
   // The learner's home lists the feedback to act on, linked to the unit.
   await tom.page.goto(BASE + '/home');
   const home = await main(tom.page);

@@ -227,7 +227,7 @@ test('a learner uploads and maps, the assessor judges and signs, the learner sig
     await assessor.page.check(`#unit-decisions input[name="outcome:${c.number}"][value=met]`);
     await assessor.page.fill(`#unit-decisions textarea[name="feedback:${c.number}"]`, `Seen in the observed call (${c.number})`);
   }
-  await assessor.page.click('#unit-decisions button[type=submit]');
+  await assessor.page.click('#save-decisions');
   await assessor.page.locator('main .notification, main .error-summary').first().waitFor();
   assert.ok((await assessor.page.locator('main').innerText()).includes('Decisions recorded'), (await assessor.page.locator('main').innerText()).slice(0, 500));
   assert.deepEqual(await axe(assessor.page), []);

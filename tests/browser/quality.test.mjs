@@ -96,7 +96,7 @@ test('an IQA refers a signed-off unit back, the assessor re-judges, the IQA agre
   const c = unit.criteria[0];
   await sam.page.check(`#unit-decisions input[name="outcome:${c.number}"][value=met]`);
   await sam.page.fill(`#unit-decisions textarea[name="feedback:${c.number}"]`, 'Qualification notes seen: leads were scored against the agreed criteria.');
-  await sam.page.click('#unit-decisions button[type=submit]');
+  await sam.page.click('#save-decisions');
   await sam.page.locator('.notification', { hasText: 'Decisions recorded' }).waitFor();
   await sam.page.fill('#comments', 'Re-judged after the IQA referral');
   await sam.page.click('form[action$="/sign"] button[type=submit]');

@@ -37,7 +37,7 @@
       var form = event.target;
       if (!form || form.id !== 'unit-decisions') return;
       event.preventDefault();
-      var button = form.querySelector('button[type=submit]');
+      var button = form.querySelector('#save-decisions');
       if (button) button.disabled = true;
       fetch(form.action, {
         method: 'POST',
