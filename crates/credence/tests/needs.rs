@@ -128,7 +128,7 @@ async fn homes_show_what_needs_each_person(url: String) {
 }
 both_databases!(homes, homes_show_what_needs_each_person);
 
-/// The caseload is read as one JSON array (one row handed over, not sixty): every field
+/// The caseload is read on SQLite as one JSON array (one row handed over, not sixty): every field
 /// comes back as the row-by-row read gives it, whatever the names hold, with each learner's
 /// portfolio stamp, in name order; an empty caseload is empty on both databases.
 async fn caseload_rows_are_the_registrations(url: String) {
@@ -191,7 +191,7 @@ async fn caseload_rows_are_the_registrations(url: String) {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "by family name, then given name");
-    // Nobody assigned: an empty caseload (PostgreSQL's json_agg of no rows is null).
+    // Nobody assigned: an empty caseload.
     let none = app
         .store
         .caseload_registrations(sam.person_id, centre, "iqa")
