@@ -487,7 +487,7 @@ fn age_boundary_eighteen_today_and_seventeen_the_day_before() {
     assert_eq!(errs.len(), 1);
     assert_eq!(
         errs[0].message,
-        "the learner is 17 on 2026-11-23; 610/3788/6 is approved for learners aged 18 and over (they turn 18 on 2026-11-24)"
+        "the learner is 17 on 23 November 2026; 610/3788/6 is approved for learners aged 18 and over (they turn 18 on 24 November 2026)"
     );
     // No age approval: anyone may register.
     input.qan = ADVANCED.into();
@@ -499,7 +499,7 @@ fn age_boundary_eighteen_today_and_seventeen_the_day_before() {
     c2.today = date("2026-02-28");
     let errs = validate_registration(&input, &c2).expect_err("17 on 28 Feb");
     assert!(
-        errs[0].message.contains("they turn 18 on 2026-03-01"),
+        errs[0].message.contains("they turn 18 on 1 March 2026"),
         "{}",
         errs[0].message
     );
@@ -909,7 +909,7 @@ fn an_interest_refuses_every_activity() {
         may_act("p1", "l1", Activity::Assess, &interests)
             .expect_err("relative")
             .to_string(),
-        "p1 may not assess the work of learner l1: they declared an interest in this learner (relative) on 2026-01-05; choose another assessor"
+        "p1 may not assess the work of learner l1: they declared an interest in this learner (relative) on 5 January 2026; choose another assessor"
     );
     assert!(
         may_act("p2", "l2", Activity::Moderate, &interests)

@@ -4,7 +4,6 @@
 //! them through these functions and nothing else.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use credence_domain::people::registration::MONTHS;
 
 /// The last Sunday of a month.
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
@@ -54,7 +53,7 @@ fn instant(s: &str) -> Option<DateTime<Utc>> {
 /// "29 November 2026" (written out: a page shows dozens, and a `strftime` pattern is parsed
 /// at every call).
 fn day(d: NaiveDate) -> String {
-    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+    credence_domain::people::registration::uk_day(d)
 }
 
 /// A stored date or timestamp as its day in the UK: "29 November 2026". A timestamp is

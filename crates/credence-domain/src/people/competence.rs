@@ -221,7 +221,7 @@ pub fn validate_record(
         }
     }
     for e in &record.cpd {
-        let date = e.date.format("%Y-%m-%d").to_string();
+        let date = crate::people::registration::uk_day(e.date);
         if e.date > today {
             errors.push(CompetenceInputError::CpdInFuture { date: date.clone() });
         }

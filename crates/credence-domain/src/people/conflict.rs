@@ -86,7 +86,7 @@ pub enum ConflictRefusal {
         "{staff} may not {} the work of learner {learner}: they declared an interest in this learner ({}) on {}; choose another {}",
         .activity.verb(),
         join_kinds(.kinds),
-        .declared_on.format("%Y-%m-%d"),
+        crate::people::registration::uk_day(*.declared_on),
         .activity.role_noun()
     )]
     DeclaredInterest {

@@ -118,7 +118,7 @@ impl fmt::Display for LearnerKey {
             } => write!(
                 f,
                 "{given_name} {family_name} born {}",
-                date_of_birth.format("%Y-%m-%d")
+                uk_day(*date_of_birth)
             ),
         }
     }
@@ -506,7 +506,7 @@ fn check_fields(
                     format!(
                         "'{}' is after today ({}): a date of birth cannot be in the future; check the year",
                         raw.dob,
-                        today.format("%Y-%m-%d")
+                        uk_day(today)
                     ),
                 );
                 None
@@ -533,8 +533,8 @@ fn check_fields(
                         raw.dob,
                         format!(
                             "the learner is {age} on {}; {q} is approved for learners aged {min} and over (they turn {min} on {})",
-                            today.format("%Y-%m-%d"),
-                            turns(d, min).format("%Y-%m-%d")
+                            uk_day(today),
+                            uk_day(turns(d, min))
                         ),
                     );
                 }
@@ -614,6 +614,11 @@ fn turns(dob: NaiveDate, age: u8) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, dob.month(), dob.day())
         .or_else(|| NaiveDate::from_ymd_opt(y, 3, 1))
         .unwrap_or(dob)
+}
+
+/// A day as people in the UK write it: "1 December 2026".
+pub fn uk_day(d: NaiveDate) -> String {
+    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
 }
 
 /// The months' names, January first.
