@@ -383,6 +383,13 @@ async fn a_registration_pauses_resumes_and_is_withdrawn(url: String) {
     assert_eq!(portfolio.status, StatusCode::OK);
     assert!(portfolio.body.contains("no current registration"));
     assert!(!portfolio.body.contains("Add evidence</a>"));
+    // Nor is the plan changed: it stays as it stood at the withdrawal.
+    let qan = reg.qan.to_string();
+    let refused = app
+        .choose_plan(&learner, priya, &qan, &[], None, "t")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("was withdrawn"), "{refused}");
     let upload_page = send(
         &router,
         page(&format!("/learners/{priya}/evidence/new"), &priya_cookie),

@@ -172,6 +172,12 @@ impl App {
         address: &str,
     ) -> AppResult<PlanView> {
         let scope = self.plan_scope(actor, learner_id, qan).await?;
+        if scope.registration().status == "withdrawn" {
+            return Err(AppError::Conflict(format!(
+                "The registration on {} was withdrawn: its plan is kept as it stood. The centre's administrator can say why.",
+                scope.registration().qan
+            )));
+        }
         let p = self.portfolio(actor, learner_id).await?;
         Self::still_as_seen(&p, seen)?;
         let pq = p
